@@ -1,0 +1,58 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install migrate demo lint format messages bench clean worker beat
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c requirements.lock -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+run: demo
+	@echo ""
+	@echo "  Back office: http://$(HOST):$(PORT)/"
+	@echo "  Demo login:  admin / demo-admin-2026   (also: billing, sales, support, readonly with password demo-<role>-2026)"
+	@echo ""
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(VENV)/bin/pytest -n 2 --dist loadgroup
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+messages: install
+	scripts/messages.sh
+
+worker: install
+	$(VENV)/bin/celery -A config worker -l info
+
+beat: install
+	$(VENV)/bin/celery -A config beat -l info
+
+bench: install
+	$(PY) manage.py bench_pdf --n 50
+	$(PY) manage.py bench_lists --help >/dev/null && echo "lists:   $(PY) manage.py bench_lists --folders 100000   (with DATABASE_URL on PostgreSQL)"
+	@echo "billing: $(PY) manage.py bench_billing --customers 20000   (with DATABASE_URL on PostgreSQL)"
+
+clean:
+	rm -rf $(VENV) db.sqlite3 media staticfiles

@@ -1,0 +1,785 @@
+"""The billing run: preview, start, execute (per chunk of billing accounts), finish;
+and the daily contract-lifecycle check.
+
+How a run goes (DESIGN.md section 4, "The billing run is idempotent"):
+
+1. `billing_run_start` records a queued run (at most one queued/running run per
+   organization: a partial unique index) and, after commit, hands it to Celery.
+2. `billing_run_plan` (task `billing_run_task`) lists the billing accounts - end
+   customers owning a billable folder - and cuts them into chunks; the chunk rows are
+   the fan-out and make it idempotent.
+3. `billing_chunk_execute` (task `billing_chunk_task`, one per chunk, on any worker)
+   computes the chunk's invoices with the pure engine (billing.planning, no lock held),
+   then stores them in ONE transaction: invoices, lines and charges bulk-inserted,
+   numbers taken as one contiguous block under the number-range lock (documents.bulk),
+   `billed_through` moved forward, one-off lines marked invoiced, skips and failures
+   recorded, the chunk marked done and the run's counters raised. Every payer's invoice
+   is atomic: the chunk's insert runs in a savepoint, and if the database refuses it
+   (a charge already exists - UNIQUE (line, period start, kind) - or a one-off line was
+   invoiced meanwhile), it is rolled back and each invoice is stored in a savepoint of
+   its own, so only the payer concerned fails and is listed. Thousands of invoices cost
+   one commit per chunk, not one each.
+4. `billing_run_finish` closes the run once no chunk is pending.
+
+A worker killed in the middle loses its chunk's transaction (nothing of it is stored);
+the task is redelivered (acks_late) or the month is run again, and the engine bills
+exactly what is still due: the union of both runs equals one clean run.
+
+Decisions: payer data is checked before writing (documents.bulk.invoice_problem), so a
+payer without billing address is a failure of its own invoice only. Holds, suspended
+folders and billing-date overrides are skips; their periods are caught up by the first
+run after (nothing is lost). Contract alerts (actions and renewal quotes) are raised by
+a daily check (`contract_alerts_create`, from the daily beat task), not by the monthly
+run, so a notice deadline mid-month is not noticed two weeks late.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import gc
+import logging
+import os
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from customers import services as customer_services
+from documents import bulk
+from documents import services as document_services
+from documents import texts as doc_texts
+from documents.models import DocumentKind
+from folders import services as folder_services
+from folders.models import Folder, FolderStatus, OneOffLine, RecurringLine
+from organizations.audit import audit_log
+from organizations.models import Membership
+
+from . import planning
+from .models import (
+    ACTIVE_STATUSES,
+    AlertKind,
+    BillingCharge,
+    BillingRun,
+    BillingRunChunk,
+    BillingRunFailure,
+    BillingRunItem,
+    BillingRunSkip,
+    ChunkStatus,
+    ContractAlert,
+    FailureReason,
+    RunStatus,
+    RunTrigger,
+)
+
+logger = logging.getLogger(__name__)
+
+ZERO = Decimal("0.00")
+DEFAULT_CHUNK_SIZE = 500
+# Days before a term end / notice deadline an action is raised, unless the folder says.
+DEFAULT_ALERT_DAYS = 90
+
+
+def chunk_size() -> int:
+    return max(1, int(getattr(settings, "BILLING_CHUNK_SIZE", DEFAULT_CHUNK_SIZE)))
+
+
+def render_pdfs_default() -> bool:
+    """PDFs are rendered after commit, one task each; the benchmark switches this off
+    (BILLING_RENDER_PDFS=False) - they are then rendered on first send or download."""
+    default = os.environ.get("BILLING_RENDER_PDFS", "1").lower() not in ("0", "false", "no")
+    return bool(getattr(settings, "BILLING_RENDER_PDFS", default))
+
+
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def add_months(month: dt.date, months: int) -> dt.date:
+    year, index = divmod(month.year * 12 + month.month - 1 + months, 12)
+    return dt.date(year, index + 1, 1)
+
+
+# --- preview ---------------------------------------------------------------------------
+
+
+@dataclass
+class Preview:
+    """What a run for `period` would do now, for some or all billing accounts."""
+
+    period: dt.date
+    as_of: dt.date
+    accounts_total: int
+    plans: list[planning.AccountPlan] = field(default_factory=list)
+
+    @property
+    def invoices(self) -> list[planning.PlannedInvoice]:
+        return [invoice for plan in self.plans for invoice in plan.invoices]
+
+    @property
+    def skips(self) -> list[planning.Skip]:
+        return [skip for plan in self.plans for skip in plan.skips]
+
+    @property
+    def failures(self) -> list[planning.Failure]:
+        return [failure for plan in self.plans for failure in plan.failures]
+
+    @property
+    def totals(self) -> dict[str, Decimal]:
+        net = tax = gross = ZERO
+        for invoice in self.invoices:
+            totals = invoice.totals()
+            net, tax, gross = net + totals.net, tax + totals.tax, gross + totals.gross
+        return {"net": net, "tax": tax, "gross": gross}
+
+
+def billing_preview(
+    *,
+    organization,
+    period: dt.date,
+    customer_ids: Sequence[int] | None = None,
+    as_of: dt.date | None = None,
+) -> Preview:
+    """A dry run: the invoices, skips and failures a run would produce now. Writes nothing.
+
+    `customer_ids` limits it to some billing accounts (a page of the preview screen);
+    by default all of them.
+    """
+    period = _check_period(period)
+    as_of = as_of or timezone.localdate()
+    accounts = planning.account_ids(organization=organization, period=period)
+    known = set(accounts)
+    wanted = accounts if customer_ids is None else [c for c in customer_ids if c in known]
+    plans: list[planning.AccountPlan] = []
+    for start in range(0, len(wanted), chunk_size()):
+        plans += _plan(organization, wanted[start : start + chunk_size()], period=period, as_of=as_of)
+    return Preview(period=period, as_of=as_of, accounts_total=len(accounts), plans=plans)
+
+
+def _plan(
+    organization, customer_ids: Sequence[int], *, period: dt.date, as_of: dt.date
+) -> list[planning.AccountPlan]:
+    """The chunk's plan; an unexpected error in one account fails that account only."""
+    return planning.plan_accounts(
+        organization=organization, customer_ids=customer_ids, period=period, as_of=as_of
+    )
+
+
+def _check_period(period: dt.date) -> dt.date:
+    if period.day != 1:
+        raise ValidationError({"period": _("A billing run covers a month; its period starts on the 1st.")})
+    return period
+
+
+# --- starting a run --------------------------------------------------------------------
+
+
+def _already_running() -> ValidationError:
+    return ValidationError(
+        _("A billing run of this organization is already queued or running. Wait until it has finished."),
+        code="run_active",
+    )
+
+
+def billing_run_start(
+    *,
+    organization,
+    period: dt.date,
+    user,
+    as_of: dt.date | None = None,
+    trigger: str = RunTrigger.MANUAL,
+    render_pdfs: bool | None = None,
+    dispatch: bool = True,
+) -> BillingRun:
+    """Queue a billing run of `organization` for the month `period` (its first day).
+
+    After commit the run is handed to Celery (`billing_run_task`); with `dispatch=False`
+    the caller executes it (`billing_run_execute`, used by the `bill` command and the
+    demo). Refused while another run of the organization is queued or running, for a
+    month after next, and without the issuer data every invoice needs.
+    """
+    period = _check_period(period)
+    as_of = as_of or timezone.localdate()
+    if period > add_months(month_of(as_of), 1):
+        raise ValidationError(
+            {
+                "period": _("Invoices can be made at most one month ahead (up to %(month)s).")
+                % {"month": add_months(month_of(as_of), 1).strftime("%m/%Y")}
+            }
+        )
+    problem = bulk.issuer_problem(organization)
+    if problem is not None:
+        raise problem
+    run = BillingRun(
+        organization=organization,
+        period=period,
+        as_of=as_of,
+        status=RunStatus.PENDING,
+        trigger=trigger,
+        started_by=user if getattr(user, "is_authenticated", False) else None,
+        render_pdfs=render_pdfs_default() if render_pdfs is None else render_pdfs,
+    )
+    run.full_clean(validate_constraints=False)
+    with transaction.atomic():
+        if BillingRun.objects.filter(organization=organization, status__in=ACTIVE_STATUSES).exists():
+            raise _already_running()
+        try:
+            with transaction.atomic():
+                run.save()
+        except IntegrityError:
+            raise _already_running()  # a second start in the same instant lost the race
+        audit_log(
+            organization=organization,
+            user=user,
+            action="billing_run.queued",
+            obj=run,
+            data={"message": _("Billing run for %(month)s queued.") % {"month": period.strftime("%m/%Y")}},
+        )
+        if dispatch:
+            transaction.on_commit(lambda: _dispatch(run))
+    return run
+
+
+def _dispatch(run: BillingRun) -> None:
+    from .tasks import billing_run_task
+
+    billing_run_task.delay(run.pk, run.organization_id)
+
+
+def _log(run: BillingRun, message: str, level: str = "info") -> None:
+    run.log = [
+        *run.log,
+        {"at": timezone.now().isoformat(timespec="seconds"), "level": level, "message": message},
+    ]
+
+
+# --- executing --------------------------------------------------------------------------
+
+
+def billing_run_plan(run_id: int) -> list[int]:
+    """Mark the run running and cut its billing accounts into chunks (once); returns the
+    ids of the chunks still pending. Idempotent: a redelivered task gets the rest."""
+    with transaction.atomic():
+        run = BillingRun.objects.select_for_update().get(pk=run_id)
+        if run.status not in (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.FAILED):
+            return []
+        if not run.chunks.exists():
+            accounts = planning.account_ids(organization=run.organization, period=run.period)
+            size = chunk_size()
+            BillingRunChunk.objects.bulk_create(
+                BillingRunChunk(
+                    organization_id=run.organization_id, run=run, index=n, customer_ids=accounts[i : i + size]
+                )
+                for n, i in enumerate(range(0, len(accounts), size))
+            )
+            run.payers_total = len(accounts)
+            run.chunks_total = (len(accounts) + size - 1) // size
+            _log(
+                run,
+                ngettext(
+                    "%(accounts)s billing accounts in %(chunks)s chunk.",
+                    "%(accounts)s billing accounts in %(chunks)s chunks.",
+                    run.chunks_total,
+                )
+                % {"accounts": len(accounts), "chunks": run.chunks_total},
+            )
+        elif run.status == RunStatus.FAILED:
+            # Resume: the failed chunks get another chance; done chunks stay done.
+            run.chunks.filter(status=ChunkStatus.FAILED).update(status=ChunkStatus.PENDING, error="")
+            _log(run, _("Run resumed."))
+        if run.status != RunStatus.RUNNING:
+            if (
+                run.status == RunStatus.FAILED
+                and BillingRun.objects.filter(organization_id=run.organization_id, status__in=ACTIVE_STATUSES)
+                .exclude(pk=run.pk)
+                .exists()
+            ):
+                raise _already_running()
+            run.status = RunStatus.RUNNING
+            run.started_at = run.started_at or timezone.now()
+            run.finished_at = None
+            run.error = ""
+        run.save()
+        return list(
+            run.chunks.filter(status=ChunkStatus.PENDING).order_by("index").values_list("pk", flat=True)
+        )
+
+
+def billing_run_execute(run_id: int, *, progress: Callable[[int, int], None] | None = None) -> BillingRun:
+    """Run a whole billing run in this process (the `bill` command, the demo): plan,
+    every pending chunk in turn, finish. A chunk that raises is recorded as failed
+    (nothing of it stored) and the others go on. `progress(done, total)` is called with
+    billing accounts after planning and after every chunk."""
+    chunk_ids = billing_run_plan(run_id)
+    run = BillingRun.objects.get(pk=run_id)
+    done, total = run.payers_done, run.payers_total
+    if progress is not None:
+        progress(done, total)
+    for chunk_id in chunk_ids:
+        try:
+            chunk = billing_chunk_execute(run_id=run_id, chunk_id=chunk_id)
+        except Exception as exc:  # noqa: BLE001 - recorded on the run, never silent
+            logger.exception("billing run %s: chunk %s failed", run_id, chunk_id)
+            chunk = billing_chunk_fail(run_id=run_id, chunk_id=chunk_id, error=repr(exc))
+        if chunk.status == ChunkStatus.DONE:
+            done += len(chunk.customer_ids)
+        if progress is not None:
+            progress(done, total)
+    return billing_run_finish(run_id)
+
+
+class StaleOneOffs(Exception):
+    """One-off lines of an invoice were invoiced by someone else since they were read."""
+
+
+@contextlib.contextmanager
+def _fewer_gc_pauses():
+    """A chunk allocates millions of short-lived objects that reference counting frees;
+    the cyclic collector's frequent young-generation passes over them cost ~10 % of a
+    run. Collect less often while a chunk runs, as usual afterwards."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 50_000), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def billing_chunk_execute(*, run_id: int, chunk_id: int) -> BillingRunChunk:
+    """Bill one chunk in one transaction (see the module docstring). Idempotent: a chunk
+    already done is returned as it is; a rolled-back attempt left nothing behind."""
+    with _fewer_gc_pauses():
+        return _chunk_execute(run_id=run_id, chunk_id=chunk_id)
+
+
+def _chunk_execute(*, run_id: int, chunk_id: int) -> BillingRunChunk:
+    run = BillingRun.objects.select_related("organization", "started_by").get(pk=run_id)
+    with transaction.atomic():
+        chunk = BillingRunChunk.objects.select_for_update().get(pk=chunk_id, run_id=run_id)
+        if chunk.status == ChunkStatus.DONE or run.status != RunStatus.RUNNING:
+            return chunk
+        plans = _plan(run.organization, chunk.customer_ids, period=run.period, as_of=run.as_of)
+        invoices = [invoice for plan in plans for invoice in plan.invoices]
+        failures = [failure for plan in plans for failure in plan.failures]
+        skips = [skip for plan in plans for skip in plan.skips]
+        try:
+            with transaction.atomic():
+                stored = _store(run, invoices)
+        except (DatabaseError, ValidationError, StaleOneOffs):
+            stored = []
+            for invoice in invoices:
+                try:
+                    with transaction.atomic():
+                        stored += _store(run, [invoice])
+                except (DatabaseError, ValidationError, StaleOneOffs) as exc:
+                    failures.append(_concurrent_failure(invoice, exc))
+        _record(run, skips, failures)
+        net = sum((document.total_net for document in stored), ZERO)
+        tax = sum((document.total_tax for document in stored), ZERO)
+        gross = sum((document.total_gross for document in stored), ZERO)
+        charges = sum(len(invoice.charges) for invoice in invoices if invoice.stored)
+        chunk.status = ChunkStatus.DONE
+        chunk.attempts += 1
+        chunk.invoices_count = len(stored)
+        chunk.finished_at = timezone.now()
+        chunk.save()
+        BillingRun.objects.filter(pk=run.pk).update(
+            payers_done=F("payers_done") + len(chunk.customer_ids),
+            chunks_done=F("chunks_done") + 1,
+            invoices_count=F("invoices_count") + len(stored),
+            charges_count=F("charges_count") + charges,
+            skipped_count=F("skipped_count") + len(skips),
+            failed_count=F("failed_count") + len(failures),
+            total_net=F("total_net") + net,
+            total_tax=F("total_tax") + tax,
+            total_gross=F("total_gross") + gross,
+        )
+    return chunk
+
+
+def _concurrent_failure(invoice: planning.PlannedInvoice, exc: Exception) -> planning.Failure:
+    if isinstance(exc, ValidationError):
+        message = " ".join(exc.messages)
+    else:
+        message = _(
+            "Something was billed or invoiced by someone else during the run; run the month again "
+            "to bill what is still due."
+        )
+    return planning.Failure(
+        reason=FailureReason.CONCURRENT, message=message, payer=invoice.payer, folder=invoice.folder
+    )
+
+
+def _lock_oneoffs(invoices: Sequence[planning.PlannedInvoice]) -> None:
+    ids = {line.pk for invoice in invoices for line in invoice.oneoffs}
+    if not ids:
+        return
+    still_open = set(
+        OneOffLine.objects.select_for_update()
+        .filter(pk__in=ids, invoice_document_id__isnull=True)
+        .values_list("pk", flat=True)
+    )
+    if still_open != ids:
+        raise StaleOneOffs(sorted(ids - still_open))
+
+
+def _store(run: BillingRun, invoices: Sequence[planning.PlannedInvoice]) -> list:
+    """Issue `invoices` and store everything that belongs to them, in the caller's
+    transaction; returns the documents."""
+    if not invoices:
+        return []
+    organization = run.organization
+    user = run.started_by
+    _lock_oneoffs(invoices)
+    built = bulk.invoices_issue_bulk(
+        organization=organization,
+        specs=[invoice.to_spec() for invoice in invoices],
+        user=user,
+        issue_date=run.as_of,
+        billing_run_id=run.pk,
+        render_pdfs=run.render_pdfs,
+    )
+    charges: list[dict] = []
+    items: list[dict] = []
+    through: dict[dt.date, list[int]] = defaultdict(list)
+    for invoice, (document, line_ids) in zip(invoices, built, strict=True):
+        for index, line, charge, version in invoice.charges:
+            charges.append(
+                {
+                    "organization_id": organization.pk,
+                    "recurring_line_id": line.pk,
+                    "period_start": charge.period_start,
+                    "period_end": charge.period_end,
+                    "kind": charge.kind,
+                    "service_start": charge.service_start,
+                    "service_end": charge.service_end,
+                    "quantity": charge.quantity,
+                    "unit_price": charge.unit_price,
+                    "amount": charge.amount,
+                    "reason": charge.description,
+                    "terms_version": version,
+                    "run_id": run.pk,
+                    "document_id": document.pk,
+                    "document_line_id": line_ids[index],
+                }
+            )
+        for billing in invoice.lines:
+            if billing.billed_through is not None and billing.billed_through != billing.line.billed_through:
+                through[billing.billed_through].append(billing.line.pk)
+        if invoice.oneoffs:
+            folder_services.oneoff_lines_mark_invoiced(lines=invoice.oneoffs, document=document, user=user)
+        folder = invoice.folder
+        items.append(
+            {
+                "organization_id": organization.pk,
+                "run_id": run.pk,
+                "document_id": document.pk,
+                "payer_id": invoice.payer.pk,
+                "customer_id": invoice.customer.pk,
+                "folder_id": folder.pk if folder is not None else None,
+                "folders_count": len(invoice.folders),
+                "lines_count": len(line_ids),
+                "total_net": document.total_net,
+                "total_gross": document.total_gross,
+            }
+        )
+    # The database refuses a second charge for a line, period and kind (unique): if
+    # someone billed one of these meanwhile, this raises and the savepoint rolls back.
+    bulk.insert_rows(BillingCharge, charges, ids=False)
+    # billed_through only moves forward, in this same transaction (one UPDATE per date).
+    for day, line_ids in through.items():
+        RecurringLine.objects.filter(pk__in=line_ids).filter(
+            Q(billed_through__isnull=True) | Q(billed_through__lt=day)
+        ).update(billed_through=day)
+    bulk.insert_rows(BillingRunItem, items, ids=False)
+    for invoice in invoices:
+        invoice.stored = True
+    return [document for document, _lines in built]
+
+
+def _record(run: BillingRun, skips: Sequence[planning.Skip], failures: Sequence[planning.Failure]) -> None:
+    bulk.insert_rows(
+        BillingRunSkip,
+        [
+            {
+                "organization_id": run.organization_id,
+                "run_id": run.pk,
+                "folder_id": skip.folder.pk,
+                "customer_id": skip.folder.customer_id,
+                "reason": skip.reason,
+                "message": (skip.message or "")[:300],
+                "until": skip.until,
+            }
+            for skip in skips
+        ],
+        ids=False,
+    )
+    bulk.insert_rows(
+        BillingRunFailure,
+        [
+            {
+                "organization_id": run.organization_id,
+                "run_id": run.pk,
+                "payer_id": failure.payer.pk if failure.payer else None,
+                "folder_id": failure.folder.pk if failure.folder else None,
+                "recurring_line_id": failure.line.pk if failure.line else None,
+                "reason": failure.reason,
+                "message": failure.message,
+            }
+            for failure in failures
+        ],
+        ids=False,
+    )
+
+
+def billing_chunk_fail(*, run_id: int, chunk_id: int, error: str) -> BillingRunChunk:
+    """A chunk that kept failing: recorded, so the run can finish (as failed) and be
+    resumed or run again; nothing of the chunk was stored."""
+    with transaction.atomic():
+        chunk = BillingRunChunk.objects.select_for_update().get(pk=chunk_id, run_id=run_id)
+        if chunk.status == ChunkStatus.DONE:
+            return chunk
+        chunk.status = ChunkStatus.FAILED
+        chunk.attempts += 1
+        chunk.error = error[:2000]
+        chunk.save()
+    return chunk
+
+
+def billing_run_fail(*, run_id: int, error: str) -> BillingRun:
+    with transaction.atomic():
+        run = BillingRun.objects.select_for_update().get(pk=run_id)
+        if run.status in (RunStatus.DONE, RunStatus.PREVIEWED):
+            return run
+        run.status = RunStatus.FAILED
+        run.error = error[:4000]
+        run.finished_at = timezone.now()
+        _log(run, error[:500], level="error")
+        run.save()
+    return run
+
+
+def billing_run_finish(run_id: int) -> BillingRun:
+    """Close the run once no chunk is pending: done, or failed if a chunk failed."""
+    with transaction.atomic():
+        run = BillingRun.objects.select_for_update().get(pk=run_id)
+        if run.status != RunStatus.RUNNING:
+            return run
+        statuses = Counter(run.chunks.values_list("status", flat=True))
+        if statuses[ChunkStatus.PENDING]:
+            return run
+        failed = statuses[ChunkStatus.FAILED]
+        run.status = RunStatus.FAILED if failed else RunStatus.DONE
+        run.finished_at = timezone.now()
+        if failed:
+            run.error = _(
+                "%(count)s of %(total)s chunks could not be billed (nothing of them was stored). "
+                "Run the month again once the cause is fixed."
+            ) % {"count": failed, "total": run.chunks_total}
+            _log(run, run.error, level="error")
+        else:
+            _log(
+                run,
+                _("Finished: %(invoices)s invoices, %(skipped)s folders skipped, %(failed)s failures.")
+                % {"invoices": run.invoices_count, "skipped": run.skipped_count, "failed": run.failed_count},
+            )
+        run.save()
+        audit_log(
+            organization=run.organization,
+            user=run.started_by,
+            action="billing_run.finished" if not failed else "billing_run.failed",
+            obj=run,
+            data={
+                "message": run.log[-1]["message"] if run.log else "",
+                "invoices": run.invoices_count,
+                "gross": str(run.total_gross),
+            },
+        )
+    return run
+
+
+# --- dry run recorded ---------------------------------------------------------------------
+
+
+def billing_preview_record(
+    *, organization, period: dt.date, user, as_of: dt.date | None = None
+) -> BillingRun:
+    """Record a dry run (status "previewed"): counts, totals and skips as a run would
+    make them now - no invoice, no charge. For `bill --dry-run --record`."""
+    preview = billing_preview(organization=organization, period=period, as_of=as_of)
+    totals = preview.totals
+    with transaction.atomic():
+        run = BillingRun.objects.create(
+            organization=organization,
+            period=preview.period,
+            as_of=preview.as_of,
+            status=RunStatus.PREVIEWED,
+            trigger=RunTrigger.COMMAND,
+            started_by=user if getattr(user, "is_authenticated", False) else None,
+            started_at=timezone.now(),
+            finished_at=timezone.now(),
+            payers_total=preview.accounts_total,
+            payers_done=preview.accounts_total,
+            invoices_count=len(preview.invoices),
+            charges_count=sum(len(i.charges) for i in preview.invoices),
+            skipped_count=len(preview.skips),
+            failed_count=len(preview.failures),
+            total_net=totals["net"],
+            total_tax=totals["tax"],
+            total_gross=totals["gross"],
+            render_pdfs=False,
+        )
+        _record(run, preview.skips, preview.failures)
+    return run
+
+
+# --- contract lifecycle ----------------------------------------------------------------------
+
+
+def _assignee(folder: Folder):
+    for user in (folder.owner, folder.customer.owner):
+        if (
+            user is not None
+            and Membership.objects.filter(organization_id=folder.organization_id, user=user).exists()
+        ):
+            return user
+    return None
+
+
+def _events(folder: Folder, today: dt.date) -> list[tuple[str, dt.date]]:
+    days = folder.alert_days_before_end if folder.alert_days_before_end is not None else DEFAULT_ALERT_DAYS
+    horizon = today + dt.timedelta(days=days)
+    events = []
+    end = folder.compute_contract_end(today)
+    if end is not None and today <= end <= horizon:
+        events.append((AlertKind.TERM_END, end))
+    deadline = folder.notice_deadline_on(today)
+    if deadline is not None and today <= deadline <= horizon:
+        events.append((AlertKind.NOTICE_DEADLINE, deadline))
+    return events
+
+
+def _alert_text(folder: Folder, kind: str, day: dt.date, today: dt.date, quote) -> str:
+    label = f"{folder.number} {folder.name}"
+    date = day.strftime("%d.%m.%Y")
+    if kind == AlertKind.NOTICE_DEADLINE:
+        end = folder.term_end_on(today)
+        text = _(
+            "Notice deadline for folder %(folder)s: %(date)s. Without notice the contract continues after "
+            "%(end)s. Talk to the customer about the renewal."
+        ) % {"folder": label, "date": date, "end": end.strftime("%d.%m.%Y") if end else "—"}
+    elif folder.end_date:
+        text = _("Contract of folder %(folder)s ends on %(date)s.") % {"folder": label, "date": date}
+    elif folder.auto_renew:
+        text = _("Contract term of folder %(folder)s ends on %(date)s and renews automatically.") % {
+            "folder": label,
+            "date": date,
+        }
+    else:
+        text = _("Contract term of folder %(folder)s ends on %(date)s. Offer the customer a renewal.") % {
+            "folder": label,
+            "date": date,
+        }
+    if quote is not None:
+        text += " " + _("A renewal quote was drafted.")
+    return text
+
+
+def _renewal_quote(folder: Folder, today: dt.date, term_end: dt.date):
+    """A draft quote (no number) for the end customer: the folder's recurring services
+    for the next term, via the documents services."""
+    lines = [
+        line
+        for line in folder.recurring_lines.select_related("tax_rate", "product").order_by("position", "id")
+        if line.end_date is None or line.end_date > term_end
+    ]
+    if not lines:
+        return None
+    customer = folder.customer
+    language = doc_texts.lang_of(customer.language)
+    specs = [document_services._recurring_spec(line, language, "") for line in lines]
+    renewal_start = term_end + dt.timedelta(days=1)
+    months = folder.renewal_term_months or min(folder.minimum_term_months or 12, 12)
+    terms = (
+        f"Verlängerung um {months} Monate ab {doc_texts.date(language, renewal_start)}."
+        if language == "de"
+        else f"Renewal for {months} months from {doc_texts.date(language, renewal_start)}."
+    )
+    return document_services.document_draft_create(
+        organization=folder.organization,
+        kind=DocumentKind.QUOTE,
+        user=None,
+        customer=customer,
+        payer=customer,
+        lines=specs,
+        folder=folder,
+        valid_until=max(today + dt.timedelta(days=document_services.DEFAULT_QUOTE_VALIDITY_DAYS), today),
+        terms_text=terms,
+    )
+
+
+def contract_alerts_create(*, organization, today: dt.date | None = None) -> list[ContractAlert]:
+    """Raise the contract-end and notice-deadline alerts due today (daily, idempotent).
+
+    For each active folder whose term ends, or whose notice deadline passes, within its
+    alert days (default 90): an action for the folder's account manager (the customer's
+    when the folder has none), listed in the action calendar on the event day; with
+    "renewal quote" on, a draft renewal quote for the end customer at the term end.
+    Each alert is raised once per folder, kind and date (ContractAlert, and the action's
+    `source`); a renewed term has a new date and raises a new alert.
+    """
+    today = today or timezone.localdate()
+    created: list[ContractAlert] = []
+    folders = (
+        Folder.objects.filter(
+            organization=organization, status__in=[FolderStatus.ACTIVE, FolderStatus.SUSPENDED]
+        )
+        .filter(start_date__isnull=False)
+        .filter(Q(minimum_term_months__gt=0) | Q(end_date__isnull=False))
+        .select_related("customer__owner", "owner")
+    )
+    raised = set(
+        ContractAlert.objects.filter(organization=organization, event_date__gte=today).values_list(
+            "folder_id", "kind", "event_date"
+        )
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        for folder in folders.iterator(chunk_size=2000):
+            folder.organization = organization
+            for kind, day in _events(folder, today):
+                if (folder.pk, kind, day) in raised:
+                    continue
+                try:
+                    with transaction.atomic():
+                        quote = None
+                        if kind == AlertKind.TERM_END and folder.auto_renewal_quote and not folder.end_date:
+                            quote = _renewal_quote(folder, today, day)
+                        action = customer_services.action_create(
+                            customer=folder.customer,
+                            user=None,
+                            due_on=day,
+                            description=_alert_text(folder, kind, day, today, quote),
+                            assignee=_assignee(folder),
+                            source=f"billing:{kind}:{folder.pk}:{day.isoformat()}",
+                        )
+                        created.append(
+                            ContractAlert.objects.create(
+                                organization=organization,
+                                folder=folder,
+                                kind=kind,
+                                event_date=day,
+                                action=action,
+                                quote=quote,
+                            )
+                        )
+                except (ValidationError, IntegrityError):
+                    logger.exception("contract alert for folder %s could not be raised", folder.pk)
+    return created

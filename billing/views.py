@@ -1,0 +1,159 @@
+"""Billing runs: list, preview (dry run), start, detail with live progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from catalog.tables import configure_table
+from documents.engine import LineInput, line_net
+from organizations.access import require
+
+from . import planning, selectors, services
+from . import texts as billing_texts
+from .filters import BillingRunFilter
+from .forms import PeriodForm, default_period, month_value
+from .models import BillingRun, SkipReason
+from .tables import BillingRunItemTable, BillingRunSkipTable, BillingRunTable
+
+PREVIEW_ACCOUNTS_PER_PAGE = 25
+
+
+@require("view")
+def run_list(request):
+    flt = BillingRunFilter(request.GET or None, queryset=selectors.run_list())
+    table = configure_table(request, BillingRunTable(flt.qs))
+    return render(
+        request,
+        "billing/run_list.html",
+        {
+            "filter": flt,
+            "table": table,
+            "total": BillingRun.objects.count(),
+            "active": selectors.active_run(request.organization),
+            "period_value": month_value(default_period()),
+        },
+    )
+
+
+@require("billing.run")
+def preview(request):
+    """Pick a month; see per payer the invoice a run would make, line by line, and the
+    folders it would skip, with the reason. Writes nothing."""
+    form = PeriodForm(request.GET or None, initial={"period": month_value(default_period())})
+    context = {"form": form, "active": selectors.active_run(request.organization)}
+    if form.is_valid():
+        period = form.cleaned_data["period"]
+        accounts = planning.account_ids(organization=request.organization, period=period)
+        page = Paginator(accounts, PREVIEW_ACCOUNTS_PER_PAGE).get_page(request.GET.get("page"))
+        result = services.billing_preview(
+            organization=request.organization, period=period, customer_ids=list(page.object_list)
+        )
+        context.update(
+            {
+                "period": period,
+                "period_value": month_value(period),
+                "preview": result,
+                "invoices": [_invoice_rows(invoice) for invoice in result.invoices],
+                "page": page,
+                "totals": result.totals,
+            }
+        )
+    return render(request, "billing/preview.html", context)
+
+
+def _invoice_rows(invoice: planning.PlannedInvoice) -> dict:
+    """A planned invoice as the preview shows it: its lines with their nets, and totals."""
+    rows = []
+    language = invoice.payer.language
+    for spec in invoice.specs:
+        net = line_net(
+            LineInput(
+                quantity=spec.quantity,
+                unit_price=spec.unit_price,
+                discount_percent=spec.discount_percent,
+                tax_rate=0,
+            )
+        )
+        # The period has a column of its own here; the invoice prints it in the text.
+        period = (
+            billing_texts.period(language, spec.service_start, spec.service_end) if spec.service_start else ""
+        )
+        detail = "\n".join(part for part in spec.detail.split("\n") if part != period)
+        rows.append({"spec": spec, "net": net, "detail": detail})
+    return {"invoice": invoice, "rows": rows, "totals": invoice.totals()}
+
+
+@require("billing.run")
+@require_POST
+def start(request):
+    form = PeriodForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("period", [_("Choose the month to bill.")])))
+        return redirect("billing:preview")
+    period = form.cleaned_data["period"]
+    month = date_format(period, "F Y")
+    try:
+        run = services.billing_run_start(organization=request.organization, period=period, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(f"{reverse('billing:preview')}?{urlencode({'period': month_value(period)})}")
+    run.refresh_from_db()
+    if run.status == "done":
+        messages.success(
+            request,
+            _("Billing run for %(month)s finished: %(count)s invoices.")
+            % {"month": month, "count": run.invoices_count},
+        )
+    else:
+        messages.success(request, _("Billing run for %(month)s started.") % {"month": month})
+    return redirect("billing:detail", pk=run.pk)
+
+
+@require("view")
+def detail(request, pk: int):
+    run = get_object_or_404(BillingRun.objects.select_related("started_by"), pk=pk)
+    reason = request.GET.get("reason") or ""
+    if reason not in SkipReason.values:
+        reason = ""
+    items = configure_table(request, BillingRunItemTable(selectors.run_items(run), prefix="i"))
+    if run.is_active:
+        items.empty_text = _("The invoices appear here as the run makes them.")
+    skips = configure_table(request, BillingRunSkipTable(selectors.run_skips(run, reason=reason), prefix="s"))
+    return render(
+        request,
+        "billing/run_detail.html",
+        {
+            "run": run,
+            "items": items,
+            "skips": skips,
+            "skip_counts": selectors.run_skip_counts(run),
+            "reason": reason,
+            "failures": selectors.run_failures(run)[:500],
+            "log": [
+                {**entry, "at": dt.datetime.fromisoformat(entry["at"])}
+                for entry in run.log
+                if entry.get("at")
+            ],
+        },
+    )
+
+
+@require("view")
+def progress(request, pk: int):
+    """The progress bar, polled by htmx while the run is queued or running; once it has
+    finished, the page reloads to show what the run did."""
+    run = get_object_or_404(BillingRun, pk=pk)
+    response = render(request, "billing/_progress.html", {"run": run})
+    if getattr(request, "htmx", False) and not run.is_active:
+        response["HX-Refresh"] = "true"
+    return response

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .models import Product, ProductKind
+
+YES_NO = [("1", _("yes")), ("0", _("no"))]
+
+
+class StyledFilterSet(django_filters.FilterSet):
+    """Bootstrap classes on the filter widgets (the filter bar is a plain GET form)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for f in self.form.fields.values():
+            css = (
+                "form-select form-select-sm"
+                if isinstance(f.widget, forms.Select)
+                else "form-control form-control-sm"
+            )
+            f.widget.attrs["class"] = css
+
+
+def _bool_choice(queryset, name, value):
+    if value in ("1", "0"):
+        return queryset.filter(**{name: value == "1"})
+    return queryset
+
+
+class ProductFilter(StyledFilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=ProductKind.choices, empty_label=_("all"))
+    is_equipment = django_filters.ChoiceFilter(
+        label=_("Equipment"), choices=YES_NO, method=_bool_choice, empty_label=_("all")
+    )
+    is_active = django_filters.ChoiceFilter(
+        label=_("Active"), choices=YES_NO, method=_bool_choice, empty_label=_("all")
+    )
+
+    class Meta:
+        model = Product
+        fields = ["q", "kind", "is_equipment", "is_active"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(sku__icontains=value)
+            | Q(name__icontains=value)
+            | Q(model_number__icontains=value)
+            | Q(description__icontains=value)
+        )

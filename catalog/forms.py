@@ -1,0 +1,211 @@
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django_scopes import scopes_disabled
+
+from organizations.forms import StyledFormMixin
+from organizations.models import TenantModel
+
+from .models import Coverage, Entitlement, Product, ProductKind, ServicePackage, TaxRate
+
+
+def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: at the field when the form has it,
+    otherwise in the summary at the top."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def tenant_formfield(db_field, **kwargs):
+    """Form field for a model field; choices of tenant models start EMPTY.
+
+    Model forms build their fields when the class is created (import time, outside any
+    organization scope, where a scoped manager refuses to query). The class-level choice
+    queryset is therefore empty, and TenantModelForm.__init__ fills it with the active
+    organization's rows - a forgotten override shows no choices instead of leaking.
+    """
+    with scopes_disabled():
+        field = db_field.formfield(**kwargs)
+    queryset = getattr(field, "queryset", None)
+    if queryset is not None and issubclass(queryset.model, TenantModel):
+        field.queryset = queryset.none()
+    return field
+
+
+class TenantModelForm(StyledFormMixin, forms.ModelForm):
+    """A model form that knows the active organization (for uniqueness and choices)."""
+
+    class Meta:
+        formfield_callback = tenant_formfield
+
+    def __init__(self, *args, organization, **kwargs):
+        self.organization = organization
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            queryset = getattr(field, "queryset", None)
+            if queryset is not None and issubclass(queryset.model, TenantModel):
+                field.queryset = queryset.model.objects.filter(organization=organization)
+
+    def _unique(self, field: str, message: str):
+        value = self.cleaned_data.get(field)
+        if value in (None, ""):
+            return value
+        qs = self._meta.model.objects.filter(organization=self.organization, **{f"{field}__iexact": value})
+        if self.instance.pk:
+            qs = qs.exclude(pk=self.instance.pk)
+        if qs.exists():
+            raise ValidationError(message % {"value": value})
+        return value
+
+
+class TaxRateForm(TenantModelForm):
+    class Meta(TenantModelForm.Meta):
+        model = TaxRate
+        fields = ["name", "rate", "is_default", "is_active"]
+        help_texts = {
+            "is_default": _("Pre-selected for new products and folder lines."),
+            "is_active": _("Inactive rates are no longer offered for new products and lines."),
+        }
+
+    def clean_name(self):
+        return self._unique("name", _("A tax rate named “%(value)s” already exists."))
+
+    def clean_rate(self):
+        rate = self.cleaned_data["rate"]
+        if rate is not None and rate > 100:
+            raise ValidationError(_("A tax rate cannot exceed 100 %."))
+        return rate
+
+
+def _tax_rates(organization, current=None):
+    qs = TaxRate.objects.filter(organization=organization, is_active=True)
+    if current is not None:
+        qs = qs | TaxRate.objects.filter(organization=organization, pk=current)
+    return qs.distinct()
+
+
+class ProductForm(TenantModelForm):
+    class Meta(TenantModelForm.Meta):
+        model = Product
+        fields = [
+            "sku",
+            "name",
+            "description",
+            "kind",
+            "unit",
+            "unit_price",
+            "cycle",
+            "setup_fee",
+            "tax_rate",
+            "is_equipment",
+            "model_number",
+            "warranty_months",
+            "service_package",
+            "is_active",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tax_rate"].queryset = _tax_rates(self.organization, self.instance.tax_rate_id)
+        self.fields["tax_rate"].empty_label = None
+        packages = ServicePackage.objects.filter(organization=self.organization, is_active=True)
+        if self.instance.service_package_id:
+            packages = packages | ServicePackage.objects.filter(pk=self.instance.service_package_id)
+        self.fields["service_package"].queryset = packages.distinct()
+        if not self.instance.pk:
+            from .services import tax_rate_default
+
+            default = tax_rate_default(organization=self.organization)
+            if default:
+                self.initial.setdefault("tax_rate", default.pk)
+
+    def clean_sku(self):
+        return self._unique("sku", _("A product with SKU “%(value)s” already exists."))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == ProductKind.RECURRING and not data.get("cycle"):
+            self.add_error("cycle", _("A recurring product needs a billing cycle."))
+        if data.get("kind") == ProductKind.ONE_OFF:
+            data["cycle"] = None
+        return data
+
+
+class ServicePackageForm(TenantModelForm):
+    class Meta(TenantModelForm.Meta):
+        model = ServicePackage
+        fields = ["name", "code", "description", "price", "cycle", "tax_rate", "is_active"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {"price": _("Net price per unit and billing cycle.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tax_rate"].queryset = _tax_rates(self.organization, self.instance.tax_rate_id)
+        self.fields["tax_rate"].empty_label = None
+        if not self.instance.pk:
+            from .services import tax_rate_default
+
+            default = tax_rate_default(organization=self.organization)
+            if default:
+                self.initial.setdefault("tax_rate", default.pk)
+
+    def clean_code(self):
+        return self._unique("code", _("A service package with code “%(value)s” already exists."))
+
+
+class EntitlementForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Entitlement
+        fields = ["kind", "coverage", "discount_percent", "response_hours", "scope", "service_partner"]
+
+    def has_changed(self):
+        # An extra row without a kind is an empty row, whatever its other fields say.
+        if not self.instance.pk and self.is_bound and not self.data.get(self.add_prefix("kind")):
+            return False
+        return super().has_changed()
+
+    def clean(self):
+        data = super().clean()
+        coverage = data.get("coverage")
+        discount = data.get("discount_percent")
+        if coverage == Coverage.DISCOUNTED and not discount:
+            self.add_error("discount_percent", _("A discounted entitlement needs a discount percentage."))
+        if discount is not None and discount > 100:
+            self.add_error("discount_percent", _("A discount cannot exceed 100 %."))
+        return data
+
+
+class _EntitlementFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        kinds = []
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or not form.cleaned_data or form.cleaned_data.get("DELETE"):
+                continue
+            kind = form.cleaned_data.get("kind")
+            if kind in kinds:
+                form.add_error("kind", _("Each kind of entitlement can appear only once per package."))
+            kinds.append(kind)
+
+    def rows(self) -> list[dict]:
+        return [
+            {k: v for k, v in form.cleaned_data.items() if k not in ("DELETE", "id", "package")}
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+
+
+EntitlementFormSet = forms.inlineformset_factory(
+    ServicePackage,
+    Entitlement,
+    form=EntitlementForm,
+    formset=_EntitlementFormSet,
+    extra=2,
+    can_delete=True,
+)

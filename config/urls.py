@@ -1,0 +1,25 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from reports.views import dashboard
+
+urlpatterns = [
+    path("", dashboard, name="dashboard"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("organization/", include("organizations.urls")),
+    path("customers/", include("customers.urls")),
+    path("catalog/", include("catalog.urls")),
+    path("folders/", include("folders.urls")),
+    path("financing/", include("financing.urls")),
+    path("documents/", include("documents.urls")),
+    path("billing/", include("billing.urls")),
+    path("reports/", include("reports.urls")),
+]
+
+handler400 = "reports.views.error_400"
+handler403 = "reports.views.error_403"
+handler404 = "reports.views.error_404"
+handler500 = "reports.views.error_500"

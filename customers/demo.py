@@ -1,0 +1,395 @@
+"""Demo data: about sixty customers and prospects of a German office-equipment dealer.
+
+Called by the `seed_demo` command as ``seed(organization, rng=random.Random(42), users=...)``.
+Idempotent: customers are found by name, contacts by name, notes by text and actions by
+a ``demo:`` source key, so a second run creates nothing new. Every write goes through the
+services (numbering, validation, audit), exactly as a clerk's would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+
+from django.db import transaction
+from django.utils import timezone
+from django_scopes import scope
+from schwifty import IBAN
+from stdnum.eu import vat as eu_vat
+from stdnum.iso7064 import mod_11_10
+
+from organizations.models import Membership
+
+from . import services
+from .models import (
+    Contact,
+    ContactFunction,
+    Customer,
+    CustomerKind,
+    DeliveryMethod,
+    Note,
+    PaymentMethod,
+    Salutation,
+    TaxTreatment,
+)
+
+# Real bank codes (BLZ), so the generated IBANs carry a known BIC.
+BANK_CODES = ["37040044", "10070000", "50010517", "20050550", "60050101", "70020270", "30050110", "86055592"]
+
+# (name, street, postal code, city) — real German cities with their postal codes.
+CUSTOMERS = [
+    ("Brandt Bürotechnik GmbH", "Friedrichstraße 123", "10117", "Berlin"),
+    ("Kanzlei Dr. Hoffmann & Partner", "Jungfernstieg 7", "20354", "Hamburg"),
+    ("Autohaus Schneider GmbH & Co. KG", "Landsberger Straße 290", "80687", "München"),
+    ("Zahnarztpraxis Dr. Weber", "Hohe Straße 52", "50667", "Köln"),
+    ("Steuerberatung Fischer & Kollegen", "Zeil 85", "60313", "Frankfurt am Main"),
+    ("Hausverwaltung Wagner GmbH", "Königstraße 28", "70173", "Stuttgart"),
+    ("Ingenieurbüro Becker", "Königsallee 60", "40212", "Düsseldorf"),
+    ("Schulz Logistik GmbH", "Hafenstraße 12", "44137", "Dortmund"),
+    ("Elektro Koch GmbH", "Rüttenscheider Straße 144", "45130", "Essen"),
+    ("Richter Immobilien GmbH", "Petersstraße 36", "04109", "Leipzig"),
+    ("Klein & Wolf Rechtsanwälte", "Obernstraße 18", "28195", "Bremen"),
+    ("Schröder Maschinenbau GmbH", "Königsbrücker Straße 96", "01099", "Dresden"),
+    ("Neumann Medizintechnik AG", "Georgstraße 44", "30159", "Hannover"),
+    ("Schwarz Architekten PartG mbB", "Karolinenstraße 9", "90402", "Nürnberg"),
+    ("Zimmermann Druck GmbH", "Mülheimer Straße 100", "47057", "Duisburg"),
+    ("Braun Versicherungsmakler GmbH", "Kortumstraße 71", "44787", "Bochum"),
+    ("Krüger Gebäudeservice GmbH", "Friedrich-Ebert-Straße 55", "42103", "Wuppertal"),
+    ("Hofmann Sanitär GmbH", "Niederwall 23", "33602", "Bielefeld"),
+    ("Hartmann Spedition GmbH & Co. KG", "Bornheimer Straße 127", "53119", "Bonn"),
+    ("Lange Personalberatung GmbH", "Salzstraße 21", "48143", "Münster"),
+    ("Schmitt Werbeagentur GmbH", "Kaiserstraße 112", "76133", "Karlsruhe"),
+    ("Werner Metallbau GmbH", "Industriestraße 8", "68169", "Mannheim"),
+    ("Krause Optik GmbH", "Maximilianstraße 33", "86150", "Augsburg"),
+    ("Meier Pflegedienst GmbH", "Wilhelmstraße 16", "65185", "Wiesbaden"),
+    ("Lehmann Catering GmbH", "Hindenburgstraße 41", "41061", "Mönchengladbach"),
+    ("Schmid Tischlerei", "Holstenstraße 88", "24103", "Kiel"),
+    ("Hotel Am Markt Schulze GmbH", "Münsterplatz 4", "79098", "Freiburg im Breisgau"),
+    ("Maier Reisebüro GmbH", "Breite Straße 50", "23552", "Lübeck"),
+    ("Köhler Textil GmbH", "Kröpeliner Straße 25", "18055", "Rostock"),
+    ("Herrmann Laborbedarf GmbH", "Große Bleiche 15", "55116", "Mainz"),
+    ("König Apotheken OHG", "Obere Königsstraße 19", "34117", "Kassel"),
+    ("Walter Bau GmbH", "Dr.-Martin-Luther-Straße 3", "93047", "Regensburg"),
+    ("Mayer Autoteile GmbH", "Semmelstraße 42", "97070", "Würzburg"),
+    ("Huber Brauerei GmbH", "Hauptstraße 120", "69117", "Heidelberg"),
+    ("Kaiser Fitness GmbH", "Platzgasse 20", "89073", "Ulm"),
+    ("Fuchs Event GmbH", "Große Straße 61", "49074", "Osnabrück"),
+    ("Peters Physiotherapie", "Brandenburger Straße 30", "14467", "Potsdam"),
+    ("Lang Gartenbau GmbH", "Anger 66", "99084", "Erfurt"),
+    ("Scholz IT-Service GmbH", "Breiter Weg 200", "39104", "Magdeburg"),
+    ("Möller Energie GmbH", "Bahnhofstraße 90", "66111", "Saarbrücken"),
+    ("Weiß Kunststofftechnik GmbH", "Jülicher Straße 215", "52070", "Aachen"),
+    ("Jung Steuerkanzlei", "Lange Straße 37", "26122", "Oldenburg"),
+    ("Hahn Veranstaltungstechnik GmbH", "Weender Straße 75", "37073", "Göttingen"),
+    ("Schubert Fahrschule", "Westernstraße 12", "33098", "Paderborn"),
+    ("Vogel Landtechnik GmbH", "Ludwigstraße 5", "85049", "Ingolstadt"),
+    ("Friedrich Verlag GmbH", "Almsstraße 14", "31134", "Hildesheim"),
+    ("Keller Kältetechnik GmbH", "Löbdergraben 10", "07743", "Jena"),
+    ("Notariat Günther", "Löhrstraße 78", "56068", "Koblenz"),
+    ("Berger Getränkehandel GmbH", "Simeonstraße 33", "54290", "Trier"),
+    ("Winkler Haustechnik GmbH", "Ludwigsplatz 2", "94032", "Passau"),
+    ("Roth Dental-Labor GmbH", "Theresienstraße 44", "80333", "München"),
+    ("Beck Sicherheitstechnik GmbH", "Alexanderstraße 7", "10178", "Berlin"),
+    ("Lorenz Musikschule", "Eppendorfer Weg 180", "20253", "Hamburg"),
+    ("Baumann Stiftung", "Aachener Straße 1000", "50858", "Köln"),
+]
+# English-speaking customers (documents in English).
+ENGLISH = [
+    ("Northbridge Consulting GmbH", "Taunusanlage 8", "60329", "Frankfurt am Main"),
+    ("Harbour Digital GmbH", "Große Elbstraße 145", "22767", "Hamburg"),
+]
+# EU customers billed with reverse charge (§13b UStG): the VAT ID is printed on the invoice.
+EU_CUSTOMERS = [
+    ("Alpenblick Bürosysteme GmbH", "Mariahilfer Straße 77", "1060", "Wien", "AT", "ATU13585627"),
+    (
+        "Van Dijk Kantoorautomatisering B.V.",
+        "Keizersgracht 220",
+        "1016 DZ",
+        "Amsterdam",
+        "NL",
+        "NL004495445B01",
+    ),
+]
+FINANCIERS = [
+    ("Hanse Leasing AG", "Ballindamm 17", "20095", "Hamburg", 30, "rechnungen@hanse-leasing.example"),
+    (
+        "Rheinland Mobilien-Leasing GmbH",
+        "Hohenzollernring 72",
+        "50672",
+        "Köln",
+        21,
+        "kreditoren@rheinland-leasing.example",
+    ),
+]
+
+FIRST_NAMES = [
+    ("mr", "Thomas"), ("ms", "Sabine"), ("mr", "Michael"), ("ms", "Petra"), ("mr", "Andreas"),
+    ("ms", "Claudia"), ("mr", "Stefan"), ("ms", "Julia"), ("mr", "Jan"), ("ms", "Katrin"),
+    ("mr", "Markus"), ("ms", "Anna"), ("mr", "Tobias"), ("ms", "Laura"), ("mr", "Florian"),
+    ("ms", "Nicole"), ("mr", "Christian"), ("ms", "Sandra"), ("mr", "Daniel"), ("ms", "Miriam"),
+]  # fmt: skip
+LAST_NAMES = [
+    "Albrecht", "Bauer", "Dietrich", "Engel", "Franke", "Graf", "Haas", "Jansen", "Kühn", "Ludwig",
+    "Martin", "Nowak", "Otto", "Pohl", "Quast", "Ritter", "Sauer", "Thiel", "Ulrich", "Voigt",
+    "Wendt", "Yilmaz", "Ziegler", "Arnold", "Böhm", "Conrad", "Dreher", "Ebert", "Fiedler", "Gerlach",
+]  # fmt: skip
+
+NOTES = [
+    "CFO immer bei Rechnungen in Kopie setzen.",
+    "Rechnungen bitte nur als PDF – keine Papierpost.",
+    "Ansprechpartner Technik ist nur vormittags erreichbar.",
+    "Rahmenvertrag über Druckerflotte läuft bis Ende 2027.",
+    "Lieferungen nur über den Hintereingang (Laderampe Hof 2).",
+    "Bestellungen ab 1.000 € brauchen eine Bestellnummer des Einkaufs.",
+    "Zahlt zuverlässig, lehnt aber Teilrechnungen ab.",
+]
+ACTIONS = [
+    "Rückruf wegen Angebot Multifunktionssystem",
+    "Wartungstermin für die Kopierer abstimmen",
+    "Vertragsverlängerung Telefonanlage besprechen",
+    "Unterschriebenes SEPA-Mandat anfordern",
+    "Besuch vor Ort: Netzwerk aufnehmen",
+    "Nachfassen: Angebot Managed-Print-Service",
+    "Zählerstände für die Quartalsabrechnung erfragen",
+    "Schulungstermin für das neue Kundenportal vereinbaren",
+]
+
+
+def _slug(name: str) -> str:
+    base = name.lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
+    words = re.findall(r"[a-z0-9]+", base)
+    stop = {"gmbh", "co", "kg", "ag", "ohg", "dr", "partg", "mbb", "und", "b", "v"}
+    return "-".join(w for w in words if w not in stop)[:30] or "firma"
+
+
+def _german_vat_id(rng: random.Random) -> str:
+    base = str(rng.randint(10_000_000, 99_999_999))
+    vat_id = f"DE{base}{mod_11_10.calc_check_digit(base)}"
+    assert eu_vat.is_valid(vat_id)
+    return vat_id
+
+
+def _iban(rng: random.Random) -> tuple[str, str]:
+    iban = IBAN.generate(
+        "DE", bank_code=rng.choice(BANK_CODES), account_code=str(rng.randint(10**8, 10**10 - 1))
+    )
+    return str(iban.compact), str(iban.bic) if iban.bic else ""
+
+
+def _members(organization, users: dict) -> list:
+    """Users who do the work (read-only members never get actions assigned)."""
+    member_ids = set(
+        Membership.objects.filter(organization=organization)
+        .exclude(role="readonly")
+        .values_list("user_id", flat=True)
+    )
+    return [u for u in users.values() if u is not None and u.pk in member_ids]
+
+
+def seed(organization, *, rng: random.Random, users: dict) -> None:
+    """Create the demo customers, prospects, financiers, contacts, notes and actions."""
+    with scope(organization=organization), transaction.atomic():
+        _seed(organization, rng=rng, users=users)
+
+
+def _seed(organization, *, rng: random.Random, users: dict) -> None:
+    members = _members(organization, users)
+    actor = users.get("admin") or (members[0] if members else None)
+    sales = [u for role, u in users.items() if role in ("sales", "admin") and u in members] or members
+    functions = {f.name: f for f in services.contact_functions_ensure_defaults(organization=organization)}
+    existing = {c.name: c for c in Customer.objects.filter(organization=organization)}
+    today = timezone.localdate()
+
+    def ensure(name: str, kind: str, data: dict) -> Customer:
+        if name in existing:
+            return existing[name]
+        customer = services.customer_create(
+            organization=organization, user=actor, kind=kind, data={"name": name, **data}
+        )
+        existing[name] = customer
+        return customer
+
+    records: list[Customer] = []
+
+    # The two leasing companies that finance equipment for other customers.
+    for name, street, postal_code, city, terms, email in FINANCIERS:
+        financier = ensure(
+            name,
+            CustomerKind.CUSTOMER,
+            {
+                "street": street,
+                "postal_code": postal_code,
+                "city": city,
+                "email": email.replace("rechnungen@", "info@").replace("kreditoren@", "info@"),
+                "phone": f"+49 {rng.randint(30, 89)} {rng.randint(100000, 999999)}",
+                "is_financier": True,
+                "vat_id": _german_vat_id(rng),
+                "tax_number": f"{rng.randint(10, 99)}/{rng.randint(100, 999)}/{rng.randint(10000, 99999)}",
+                "payment_terms_days": terms,
+                "delivery_method": DeliveryMethod.EMAIL_PDF,
+                "invoice_email": email,
+                "owner": sales[0] if sales else None,
+            },
+        )
+        records.append(financier)
+
+    # Customers and prospects in German cities. Every fourth one is a prospect.
+    for index, (name, street, postal_code, city) in enumerate(CUSTOMERS):
+        kind = CustomerKind.PROSPECT if index % 4 == 3 else CustomerKind.CUSTOMER
+        domain = f"{_slug(name)}.de"
+        data = {
+            "street": street,
+            "postal_code": postal_code,
+            "city": city,
+            "email": f"info@{domain}",
+            "phone": f"+49 {rng.randint(30, 991)} {rng.randint(1000000, 9999999)}",
+            "website": f"www.{domain}",
+            "owner": rng.choice(sales) if sales else None,
+        }
+        if kind == CustomerKind.CUSTOMER:
+            data["vat_id"] = _german_vat_id(rng)
+            data["invoice_email"] = f"rechnung@{domain}"
+            data["consolidate_invoices"] = index % 7 == 0
+            if index % 10 == 5:
+                data["payment_terms_days"] = 30
+            if index % 13 == 4:
+                data["delivery_method"] = DeliveryMethod.POST
+            elif index % 9 == 2:
+                data["delivery_method"] = DeliveryMethod.EMAIL_NOTIFICATION
+            if index % 5 == 0:
+                iban, bic = _iban(rng)
+                data.update(
+                    {
+                        "payment_method": PaymentMethod.DIRECT_DEBIT,
+                        "iban": iban,
+                        "bic": bic,
+                        "account_holder": name,
+                        "mandate_reference": f"MNDT-{index + 1:05}",
+                        "mandate_signed_on": today - dt.timedelta(days=rng.randint(60, 900)),
+                    }
+                )
+            elif index % 17 == 8:
+                data.update(
+                    {
+                        "payment_method": PaymentMethod.GOCARDLESS,
+                        "gocardless_mandate_id": f"MD{rng.randint(10**11, 10**12 - 1)}",
+                        "delivery_method": DeliveryMethod.GOCARDLESS_EXPORT,
+                    }
+                )
+        records.append(ensure(name, kind, data))
+
+    for name, street, postal_code, city in ENGLISH:
+        domain = f"{_slug(name)}.com"
+        records.append(
+            ensure(
+                name,
+                CustomerKind.CUSTOMER,
+                {
+                    "street": street,
+                    "postal_code": postal_code,
+                    "city": city,
+                    "email": f"office@{domain}",
+                    "invoice_email": f"accounts@{domain}",
+                    "language": "en",
+                    "vat_id": _german_vat_id(rng),
+                    "owner": sales[0] if sales else None,
+                },
+            )
+        )
+
+    for name, street, postal_code, city, country, vat_id in EU_CUSTOMERS:
+        domain = f"{_slug(name)}.{country.lower()}"
+        records.append(
+            ensure(
+                name,
+                CustomerKind.CUSTOMER,
+                {
+                    "street": street,
+                    "postal_code": postal_code,
+                    "city": city,
+                    "country": country,
+                    "email": f"office@{domain}",
+                    "invoice_email": f"boekhouding@{domain}" if country == "NL" else f"buchhaltung@{domain}",
+                    "language": "en" if country == "NL" else "de",
+                    "tax_treatment": TaxTreatment.EU_REVERSE_CHARGE,
+                    "vat_id": vat_id,
+                    "payment_terms_days": 30,
+                },
+            )
+        )
+
+    _seed_contacts(records, functions, rng)
+    _seed_notes_and_actions(records, members, actor, rng, today)
+
+
+def _seed_contacts(
+    records: list[Customer], functions: dict[str, ContactFunction], rng: random.Random
+) -> None:
+    names = {(c.customer_id, c.first_name, c.last_name) for c in Contact.objects.filter(customer__in=records)}
+    for index, customer in enumerate(records):
+        wanted = (
+            ["Geschäftsführung", "Buchhaltung"]
+            + (["Technik"] if index % 2 == 0 else [])
+            + (["Einkauf"] if index % 3 == 0 else [])
+        )
+        domain = customer.email.split("@")[-1] if customer.email else "example.de"
+        for position, function_name in enumerate(wanted):
+            salutation, first = FIRST_NAMES[(index * 3 + position) % len(FIRST_NAMES)]
+            last = LAST_NAMES[(index * 7 + position * 3) % len(LAST_NAMES)]
+            if (customer.pk, first, last) in names:
+                continue
+            email = f"{first.lower()}.{last.lower()}@{domain}".replace("ü", "ue").replace("ö", "oe")
+            services.contact_create(
+                customer=customer,
+                user=None,
+                data={
+                    "salutation": Salutation.MR if salutation == "mr" else Salutation.MS,
+                    "first_name": first,
+                    "last_name": last,
+                    "function": functions[function_name],
+                    "email": email,
+                    "phone": f"+49 {rng.randint(30, 991)} {rng.randint(100000, 999999)}-{rng.randint(10, 99)}",
+                    "mobile": f"+49 15{rng.randint(1, 9)} {rng.randint(1000000, 9999999)}"
+                    if function_name == "Technik"
+                    else "",
+                    "is_invoice_recipient": function_name == "Buchhaltung" and not customer.is_prospect,
+                    "has_portal_access": function_name == "Technik" and not customer.is_prospect,
+                    # One former employee per few customers shows how inactive contacts look.
+                    "is_active": not (function_name == "Einkauf" and index % 6 == 3),
+                },
+            )
+            names.add((customer.pk, first, last))
+
+
+def _seed_notes_and_actions(records, members, actor, rng: random.Random, today: dt.date) -> None:
+    existing_notes = set(Note.objects.filter(customer__in=records).values_list("customer_id", "text"))
+    monday = today - dt.timedelta(days=today.weekday())
+    next_month = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    for index, customer in enumerate(records):
+        if index % 3 == 0:
+            text = NOTES[index % len(NOTES)]
+            if (customer.pk, text) not in existing_notes:
+                services.note_create(
+                    customer=customer, user=rng.choice(members) if members else actor, text=text
+                )
+        plans = []
+        if index % 8 == 1:
+            plans.append(("overdue", today - dt.timedelta(days=1 + index % 9)))
+        if index % 3 == 1:
+            plans.append(("week", monday + dt.timedelta(days=index % 7)))
+        if index % 4 == 2:
+            plans.append(("next-month", next_month + dt.timedelta(days=index % 27)))
+        if index % 11 == 0:
+            plans.append(("done", today - dt.timedelta(days=3 + index % 5)))
+        for slot, due_on in plans:
+            action = services.action_create(
+                customer=customer,
+                user=actor,
+                due_on=due_on,
+                description=ACTIONS[(index + len(slot)) % len(ACTIONS)],
+                assignee=rng.choice(members) if members else None,
+                source=f"demo:{slot}",
+            )
+            if slot == "done" and not action.is_done:
+                services.action_complete(action=action, user=actor)

@@ -1,0 +1,387 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from organizations.models import TenantModel
+from organizations.validators import validate_bic, validate_iban, validate_vat_id
+
+
+class CustomerKind(models.TextChoices):
+    PROSPECT = "prospect", _("Prospect")
+    CUSTOMER = "customer", _("Customer")
+
+
+class TaxTreatment(models.TextChoices):
+    """How VAT applies to what this customer is billed (decides the note on the invoice)."""
+
+    DOMESTIC = "domestic", _("Domestic (German VAT)")
+    EXEMPT = "exempt", _("VAT exempt")
+    EU_REVERSE_CHARGE = "eu_reverse_charge", _("EU reverse charge")
+    NON_EU = "non_eu", _("Outside the EU")
+
+
+class PaymentMethod(models.TextChoices):
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    DIRECT_DEBIT = "direct_debit", _("SEPA direct debit")
+    GOCARDLESS = "gocardless", _("GoCardless")
+
+
+class DeliveryMethod(models.TextChoices):
+    EMAIL_PDF = "email_pdf", _("E-mail with PDF attached")
+    EMAIL_NOTIFICATION = "email_notification", _("E-mail notification only (portal)")
+    CHORUS_PRO = "chorus_pro", _("Chorus Pro archive")
+    GOCARDLESS_EXPORT = "gocardless_export", _("GoCardless export")
+    POST = "post", _("Post")
+
+
+# Methods that send the invoice (or a notice of it) by e-mail, so they need a recipient.
+EMAIL_DELIVERY_METHODS = frozenset({DeliveryMethod.EMAIL_PDF, DeliveryMethod.EMAIL_NOTIFICATION})
+
+
+# Member states of the EU (ISO 3166-1 alpha-2); decides which tax treatments fit a country.
+EU_COUNTRIES = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "CY",
+        "CZ",
+        "DE",
+        "DK",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "HU",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SE",
+        "SI",
+        "SK",
+    ]
+)
+
+# Countries offered in forms: the EU plus the neighbours our customers trade with.
+COUNTRIES = [
+    ("DE", _("Germany")),
+    ("AT", _("Austria")),
+    ("CH", _("Switzerland")),
+    ("NL", _("Netherlands")),
+    ("BE", _("Belgium")),
+    ("LU", _("Luxembourg")),
+    ("FR", _("France")),
+    ("DK", _("Denmark")),
+    ("PL", _("Poland")),
+    ("CZ", _("Czechia")),
+    ("IT", _("Italy")),
+    ("ES", _("Spain")),
+    ("PT", _("Portugal")),
+    ("SE", _("Sweden")),
+    ("FI", _("Finland")),
+    ("IE", _("Ireland")),
+    ("GR", _("Greece")),
+    ("HU", _("Hungary")),
+    ("SK", _("Slovakia")),
+    ("SI", _("Slovenia")),
+    ("HR", _("Croatia")),
+    ("RO", _("Romania")),
+    ("BG", _("Bulgaria")),
+    ("EE", _("Estonia")),
+    ("LV", _("Latvia")),
+    ("LT", _("Lithuania")),
+    ("MT", _("Malta")),
+    ("CY", _("Cyprus")),
+    ("LI", _("Liechtenstein")),
+    ("NO", _("Norway")),
+    ("GB", _("United Kingdom")),
+    ("US", _("United States")),
+]
+
+
+class Language(models.TextChoices):
+    DE = "de", _("German")
+    EN = "en", _("English")
+
+
+class Customer(TenantModel):
+    """One record per real company: prospects become customers in place, financiers are
+    customers with a flag. Nothing in the product ever copies a customer."""
+
+    number = models.CharField(_("customer number"), max_length=30)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=CustomerKind.choices, default=CustomerKind.CUSTOMER
+    )
+    name = models.CharField(_("company name"), max_length=200)
+    name_addition = models.CharField(_("name addition"), max_length=200, blank=True)
+    street = models.CharField(_("street and number"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, default="DE", help_text=_("ISO code, e.g. DE"))
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    website = models.CharField(_("website"), max_length=200, blank=True)
+    language = models.CharField(_("document language"), max_length=2, choices=Language.choices, default="de")
+
+    # Commercial information
+    consolidate_invoices = models.BooleanField(
+        _("consolidate invoices"),
+        default=False,
+        help_text=_("One invoice per billing period across all folders of this customer."),
+    )
+    vat_liable = models.BooleanField(_("VAT liable"), default=True)
+    tax_treatment = models.CharField(
+        _("tax treatment"), max_length=20, choices=TaxTreatment.choices, default=TaxTreatment.DOMESTIC
+    )
+    vat_id = models.CharField(_("VAT ID"), max_length=20, blank=True, validators=[validate_vat_id])
+    tax_number = models.CharField(_("tax number"), max_length=30, blank=True)
+    is_financier = models.BooleanField(
+        _("financier"),
+        default=False,
+        help_text=_("A leasing company that pays for other customers' equipment."),
+    )
+    payment_terms_days = models.PositiveSmallIntegerField(
+        _("payment terms (days)"), null=True, blank=True, help_text=_("Empty: the organization's default.")
+    )
+
+    # Payment
+    payment_method = models.CharField(
+        _("default payment method"),
+        max_length=20,
+        choices=PaymentMethod.choices,
+        default=PaymentMethod.BANK_TRANSFER,
+    )
+    iban = models.CharField(_("IBAN"), max_length=34, blank=True, validators=[validate_iban])
+    bic = models.CharField(_("BIC"), max_length=11, blank=True, validators=[validate_bic])
+    account_holder = models.CharField(_("account holder"), max_length=200, blank=True)
+    mandate_reference = models.CharField(_("SEPA mandate reference"), max_length=35, blank=True)
+    mandate_signed_on = models.DateField(_("mandate signed on"), null=True, blank=True)
+    gocardless_mandate_id = models.CharField(_("GoCardless mandate ID"), max_length=50, blank=True)
+
+    # Invoice delivery
+    delivery_method = models.CharField(
+        _("invoice delivery"), max_length=20, choices=DeliveryMethod.choices, default=DeliveryMethod.EMAIL_PDF
+    )
+    invoice_email = models.EmailField(_("invoice e-mail"), blank=True)
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    converted_at = models.DateTimeField(_("converted to customer"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "number"], name="customer_unique_number"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "kind", "name"]),
+            models.Index(fields=["organization", "is_financier"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        # "VAT liable" is the switch users know from the seed; the tax treatment says why
+        # no German VAT applies. Keep the two consistent instead of refusing the form.
+        if self.tax_treatment != TaxTreatment.DOMESTIC:
+            self.vat_liable = False
+        elif not self.vat_liable:
+            self.tax_treatment = TaxTreatment.EXEMPT
+        country = (self.country or "DE").upper()
+        errors: dict[str, list] = {}
+        if self.tax_treatment == TaxTreatment.EU_REVERSE_CHARGE:
+            # §13b UStG / Art. 196 VAT directive: the invoice must name the recipient's VAT ID.
+            if not self.vat_id:
+                errors.setdefault("vat_id", []).append(_("EU reverse charge needs the customer's VAT ID."))
+            if country == "DE" or country not in EU_COUNTRIES:
+                errors.setdefault("tax_treatment", []).append(
+                    _("EU reverse charge only applies to customers in another EU country.")
+                )
+        if self.tax_treatment == TaxTreatment.NON_EU and country in EU_COUNTRIES:
+            errors.setdefault("tax_treatment", []).append(
+                _("“Outside the EU” does not fit a customer in an EU country.")
+            )
+        if self.payment_method == PaymentMethod.DIRECT_DEBIT:
+            # A SEPA core direct debit needs the debtor's IBAN and a signed mandate
+            # (reference and date of signature are part of every collection).
+            if not self.iban:
+                errors.setdefault("iban", []).append(_("SEPA direct debit needs the customer's IBAN."))
+            if not self.mandate_reference:
+                errors.setdefault("mandate_reference", []).append(
+                    _("SEPA direct debit needs the mandate reference.")
+                )
+            if not self.mandate_signed_on:
+                errors.setdefault("mandate_signed_on", []).append(
+                    _("SEPA direct debit needs the date the mandate was signed.")
+                )
+        if self.mandate_signed_on and self.mandate_signed_on > timezone.localdate():
+            errors.setdefault("mandate_signed_on", []).append(
+                _("The mandate cannot be signed in the future.")
+            )
+        if self.payment_method == PaymentMethod.GOCARDLESS and not self.gocardless_mandate_id:
+            errors.setdefault("gocardless_mandate_id", []).append(_("GoCardless needs the mandate ID."))
+        if self.is_financier and self.kind == CustomerKind.PROSPECT:
+            # A financier receives invoices, so it has to be a customer.
+            errors.setdefault("is_financier", []).append(_("A financier must be a customer, not a prospect."))
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_prospect(self) -> bool:
+        return self.kind == CustomerKind.PROSPECT
+
+    @property
+    def address_lines(self) -> list[str]:
+        lines = [self.name_addition, self.street, f"{self.postal_code} {self.city}".strip()]
+        if self.country and self.country != "DE":
+            lines.append(self.country)
+        return [line for line in lines if line]
+
+    @property
+    def country_name(self) -> str:
+        return str(dict(COUNTRIES).get(self.country, self.country))
+
+    @property
+    def has_billing_address(self) -> bool:
+        return bool(self.street and self.postal_code and self.city)
+
+    def effective_payment_terms(self) -> int:
+        if self.payment_terms_days is not None:
+            return self.payment_terms_days
+        return self.organization.payment_terms_days
+
+
+class ContactFunction(TenantModel):
+    """Configurable per organization: Technical, Billing, Management..."""
+
+    name = models.CharField(_("name"), max_length=80)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("contact function")
+        verbose_name_plural = _("contact functions")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="contactfunction_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Salutation(models.TextChoices):
+    NONE = "", _("—")
+    MR = "mr", _("Mr")
+    MS = "ms", _("Ms")
+
+
+class Contact(TenantModel):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    salutation = models.CharField(_("salutation"), max_length=5, choices=Salutation.choices, blank=True)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100)
+    function = models.ForeignKey(
+        ContactFunction, verbose_name=_("function"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=50, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    is_invoice_recipient = models.BooleanField(_("invoice recipient"), default=False)
+    has_portal_access = models.BooleanField(_("customer portal access"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def clean(self):
+        if (self.is_invoice_recipient or self.has_portal_access) and not self.email:
+            raise ValidationError({"email": _("Invoice recipients and portal users need an e-mail address.")})
+
+
+class Note(TenantModel):
+    """Permanent notes, always shown at the top of the customer page."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    text = models.TextField(_("note"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+
+    def __str__(self) -> str:
+        return self.text[:50]
+
+
+class Action(TenantModel):
+    """A future-dated task for a colleague (call back, send a document, chase a decision)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="actions")
+    due_on = models.DateField(_("due on"))
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    description = models.TextField(_("description"))
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Set when the action was created by the system (e.g. a contract-end alert), so it is
+    # created once and can be traced back.
+    source = models.CharField(max_length=80, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        verbose_name = _("action")
+        verbose_name_plural = _("actions")
+        indexes = [models.Index(fields=["organization", "due_on"])]
+
+    def __str__(self) -> str:
+        return self.description[:50]
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.done_at is None and self.due_on < timezone.localdate()

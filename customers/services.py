@@ -1,0 +1,416 @@
+"""Every write to customers, contacts, contact functions, notes and actions.
+
+Each service validates (`full_clean()`), writes inside one transaction and records an
+audit entry filed under the customer, so the customer's "Verlauf" shows every change
+with its old and new values. Views, other apps and the demo seed call these; nothing
+else writes these tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from organizations.audit import audit_log, diff, snapshot
+from organizations.models import Membership, Organization
+from organizations.numbering import number_next
+
+from .models import Action, Contact, ContactFunction, Customer, CustomerKind, Note
+
+User = get_user_model()
+
+# Fields a caller may set on a customer. The number comes from the numbering service,
+# the kind only changes through prospect_convert, the organization never changes.
+CUSTOMER_EDITABLE = frozenset(
+    f.name
+    for f in Customer._meta.concrete_fields
+    if f.name not in {"id", "organization", "number", "kind", "converted_at", "created_at", "updated_at"}
+)
+CUSTOMER_AUDITED = [
+    f.name
+    for f in Customer._meta.concrete_fields
+    if f.name not in {"id", "organization", "created_at", "updated_at"}
+]
+CONTACT_EDITABLE = frozenset(
+    {
+        "salutation",
+        "first_name",
+        "last_name",
+        "function",
+        "email",
+        "phone",
+        "mobile",
+        "is_active",
+        "is_invoice_recipient",
+        "has_portal_access",
+    }
+)
+CONTACT_AUDITED = sorted(CONTACT_EDITABLE)
+ACTION_EDITABLE = frozenset({"due_on", "assignee", "description"})
+
+DEFAULT_CONTACT_FUNCTIONS = ["Technik", "Buchhaltung", "Geschäftsführung", "Einkauf"]
+
+
+def _snapshot(obj, fields: list[str]) -> dict[str, Any]:
+    """Audit values; people are recorded by their name, as the history shows them."""
+    values = snapshot(obj, fields)
+    for name in fields:
+        value = getattr(obj, name, None)
+        if isinstance(value, User):
+            values[name] = value.get_full_name() or value.get_username()
+    return values
+
+
+def _assign(obj, data: dict[str, Any], allowed: frozenset[str]) -> None:
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValueError(f"Not editable here: {', '.join(sorted(unknown))}")
+    for key, value in data.items():
+        setattr(obj, key, value)
+
+
+# --- Customers -------------------------------------------------------------------------
+
+
+def customer_create(
+    *, organization: Organization, user, kind: str = CustomerKind.CUSTOMER, data: dict[str, Any]
+) -> Customer:
+    """Create a customer or prospect with the next number of the organization's customer range.
+
+    Prospects take their number from the same range, so converting one keeps its number.
+    The number is taken inside the transaction that stores the record: a failed save
+    gives it back.
+    """
+    customer = Customer(organization=organization, kind=kind)
+    _assign(customer, data, CUSTOMER_EDITABLE)
+    with transaction.atomic():
+        customer.number = number_next(organization=organization, kind="customer")
+        customer.full_clean()
+        customer.save()
+        audit_log(
+            organization=organization,
+            user=user,
+            action="customer.created",
+            obj=customer,
+            data={"changes": diff({}, {k: v for k, v in _snapshot(customer, CUSTOMER_AUDITED).items() if v})},
+        )
+    return customer
+
+
+def customer_update(*, customer: Customer, user, data: dict[str, Any]) -> Customer:
+    """Change a customer's master, commercial or payment data; audits old -> new values.
+
+    The stored row is re-read under a lock, so the "old" values are the ones in the
+    database even when the caller's instance was already modified (ModelForms do that).
+    """
+    with transaction.atomic():
+        current = Customer.objects.select_for_update().get(pk=customer.pk)
+        before = _snapshot(current, CUSTOMER_AUDITED)
+        _assign(current, data, CUSTOMER_EDITABLE)
+        current.full_clean()
+        current.save()
+        changes = diff(before, _snapshot(current, CUSTOMER_AUDITED))
+        if changes:
+            audit_log(
+                organization=current.organization,
+                user=user,
+                action="customer.changed",
+                obj=current,
+                data={"changes": changes},
+            )
+    return current
+
+
+def prospect_convert(*, customer: Customer, user) -> Customer:
+    """Turn a prospect into a customer in place: the same row, so its contacts, notes,
+    actions, folders and quotes stay attached; nothing is copied.
+
+    Idempotent: for a record that already is a customer this is a no-op, so folder
+    activation and quote acceptance can call it without checking first.
+    """
+    with transaction.atomic():
+        current = Customer.objects.select_for_update().get(pk=customer.pk)
+        if current.kind == CustomerKind.CUSTOMER:
+            return current
+        # Only the kind changes; the other fields were validated when they were saved,
+        # and an incomplete prospect must still be convertible (minimal data is allowed).
+        current.kind = CustomerKind.CUSTOMER
+        current.converted_at = timezone.now()
+        current.save(update_fields=["kind", "converted_at", "updated_at"])
+        audit_log(
+            organization=current.organization,
+            user=user,
+            action="customer.converted",
+            obj=current,
+            data={"changes": {"kind": [CustomerKind.PROSPECT.value, CustomerKind.CUSTOMER.value]}},
+        )
+    customer.kind = current.kind
+    customer.converted_at = current.converted_at
+    return current
+
+
+# --- Contacts --------------------------------------------------------------------------
+
+
+def _check_function(contact: Contact) -> None:
+    if contact.function_id and contact.function.organization_id != contact.organization_id:
+        raise ValidationError({"function": _("Choose a function of your organization.")})
+
+
+def contact_create(*, customer: Customer, user, data: dict[str, Any]) -> Contact:
+    contact = Contact(organization_id=customer.organization_id, customer=customer)
+    _assign(contact, data, CONTACT_EDITABLE)
+    _check_function(contact)
+    with transaction.atomic():
+        contact.full_clean()
+        contact.save()
+        audit_log(
+            organization=customer.organization,
+            user=user,
+            action="contact.created",
+            obj=contact,
+            target=customer,
+            data={
+                "model": "customers.contact",
+                "changes": diff({}, {k: v for k, v in _snapshot(contact, CONTACT_AUDITED).items() if v}),
+            },
+        )
+    return contact
+
+
+def _child_update(obj, *, user, data: dict[str, Any], editable, audited, check, action: str):
+    """Change a record filed under its customer's history (contact, action): lock the
+    stored row, so the audit shows the real old values, validate, save, audit."""
+    model = type(obj)
+    with transaction.atomic():
+        current = model.objects.select_for_update().get(pk=obj.pk)
+        before = _snapshot(current, audited)
+        _assign(current, data, editable)
+        check(current)
+        current.full_clean()
+        current.save()
+        changes = diff(before, _snapshot(current, audited))
+        if changes:
+            audit_log(
+                organization=current.organization,
+                user=user,
+                action=action,
+                obj=current,
+                target=current.customer,
+                data={"model": model._meta.label_lower, "changes": changes},
+            )
+    return current
+
+
+def contact_update(*, contact: Contact, user, data: dict[str, Any]) -> Contact:
+    return _child_update(
+        contact,
+        user=user,
+        data=data,
+        editable=CONTACT_EDITABLE,
+        audited=CONTACT_AUDITED,
+        check=_check_function,
+        action="contact.changed",
+    )
+
+
+def contact_set_active(*, contact: Contact, user, active: bool) -> Contact:
+    """Deactivate (or reactivate) a contact. Inactive contacts keep their flags, so a
+    reactivation restores them, but they receive nothing and appear in no choice list."""
+    return contact_update(contact=contact, user=user, data={"is_active": active})
+
+
+# --- Contact functions -----------------------------------------------------------------
+
+
+def contact_function_create(*, organization: Organization, user, name: str) -> ContactFunction:
+    function = ContactFunction(organization=organization, name=name.strip())
+    with transaction.atomic():
+        function.full_clean()
+        function.save()
+        audit_log(
+            organization=organization,
+            user=user,
+            action="contact_function.created",
+            obj=function,
+            data={"changes": {"name": [None, function.name]}},
+        )
+    return function
+
+
+def contact_function_update(*, function: ContactFunction, user, name: str) -> ContactFunction:
+    with transaction.atomic():
+        current = ContactFunction.objects.select_for_update().get(pk=function.pk)
+        old = current.name
+        current.name = name.strip()
+        current.full_clean()
+        current.save()
+        if old != current.name:
+            audit_log(
+                organization=current.organization,
+                user=user,
+                action="contact_function.changed",
+                obj=current,
+                data={"changes": {"name": [old, current.name]}},
+            )
+    return current
+
+
+def contact_function_delete(*, function: ContactFunction, user) -> None:
+    """Delete a function; contacts that had it keep existing without a function."""
+    with transaction.atomic():
+        audit_log(
+            organization=function.organization,
+            user=user,
+            action="contact_function.deleted",
+            obj=function,
+            data={"changes": {"name": [function.name, None]}},
+        )
+        function.delete()
+
+
+def contact_functions_ensure_defaults(*, organization: Organization) -> list[ContactFunction]:
+    """The usual functions (technical, accounting, management, purchasing); idempotent."""
+    with transaction.atomic():
+        return [
+            ContactFunction.objects.get_or_create(organization=organization, name=name)[0]
+            for name in DEFAULT_CONTACT_FUNCTIONS
+        ]
+
+
+# --- Notes -----------------------------------------------------------------------------
+
+
+def note_create(*, customer: Customer, user, text: str) -> Note:
+    note = Note(organization_id=customer.organization_id, customer=customer, text=text.strip(), author=user)
+    with transaction.atomic():
+        note.full_clean()
+        note.save()
+        audit_log(
+            organization=customer.organization,
+            user=user,
+            action="note.created",
+            obj=note,
+            target=customer,
+            data={"message": note.text[:300]},
+        )
+    return note
+
+
+def note_delete(*, note: Note, user) -> None:
+    """Delete a note. Who may delete which note is decided by the caller (author or admin)."""
+    with transaction.atomic():
+        audit_log(
+            organization=note.organization,
+            user=user,
+            action="note.deleted",
+            obj=note,
+            target=note.customer,
+            data={"message": note.text[:300]},
+        )
+        note.delete()
+
+
+# --- Actions ---------------------------------------------------------------------------
+
+
+def _check_assignee(action: Action) -> None:
+    """The assignee must be a member of the action's organization (never another tenant's user)."""
+    if (
+        action.assignee_id
+        and not Membership.objects.filter(
+            organization_id=action.organization_id, user_id=action.assignee_id
+        ).exists()
+    ):
+        raise ValidationError({"assignee": _("Choose a member of your organization.")})
+
+
+def action_create(
+    *,
+    customer: Customer,
+    user,
+    due_on: dt.date,
+    description: str,
+    assignee=None,
+    source: str = "",
+) -> Action:
+    """Create a follow-up action. With a `source` (e.g. ``contract_end:<line id>``) the
+    action is created once: a second call returns the existing one."""
+    if source:
+        existing = Action.objects.filter(customer=customer, source=source).first()
+        if existing is not None:
+            return existing
+    action = Action(
+        organization_id=customer.organization_id,
+        customer=customer,
+        due_on=due_on,
+        description=description.strip(),
+        assignee=assignee,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+        source=source,
+    )
+    _check_assignee(action)
+    with transaction.atomic():
+        action.full_clean()
+        action.save()
+        audit_log(
+            organization=customer.organization,
+            user=user,
+            action="action.created",
+            obj=action,
+            target=customer,
+            data={
+                "model": "customers.action",
+                "changes": diff(
+                    {},
+                    {k: v for k, v in _snapshot(action, ["due_on", "assignee", "description"]).items() if v},
+                ),
+            },
+        )
+    return action
+
+
+def action_update(*, action: Action, user, data: dict[str, Any]) -> Action:
+    return _child_update(
+        action,
+        user=user,
+        data=data,
+        editable=ACTION_EDITABLE,
+        audited=sorted(ACTION_EDITABLE),
+        check=_check_assignee,
+        action="action.changed",
+    )
+
+
+def _set_done(action: Action, user, done: bool) -> Action:
+    with transaction.atomic():
+        current = Action.objects.select_for_update().get(pk=action.pk)
+        if current.is_done == done:
+            return current
+        current.done_at = timezone.now() if done else None
+        current.save(update_fields=["done_at"])
+        audit_log(
+            organization=current.organization,
+            user=user,
+            action="action.done" if done else "action.reopened",
+            obj=current,
+            target=current.customer,
+            data={"message": current.description[:300]},
+        )
+    return current
+
+
+def action_complete(*, action: Action, user) -> Action:
+    """Mark an action as done; idempotent."""
+    return _set_done(action, user, True)
+
+
+def action_reopen(*, action: Action, user) -> Action:
+    """Open a done action again; idempotent."""
+    return _set_done(action, user, False)

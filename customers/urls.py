@@ -1,0 +1,32 @@
+from django.urls import path
+
+from . import views
+from .models import CustomerKind
+
+app_name = "customers"
+
+urlpatterns = [
+    path("", views.customer_list, name="list"),
+    path("prospects/", views.prospect_list, name="prospects"),
+    path("new/", views.customer_create, name="create"),
+    path("prospects/new/", views.customer_create, {"kind": CustomerKind.PROSPECT}, name="prospect_create"),
+    path("<int:pk>/", views.customer_detail, name="detail"),
+    path("<int:pk>/edit/", views.customer_edit, name="edit"),
+    path("<int:pk>/payment/", views.customer_payment_edit, name="payment"),
+    path("<int:pk>/convert/", views.customer_convert, name="convert"),
+    path("<int:pk>/contacts/new/", views.contact_add, name="contact_add"),
+    path("<int:pk>/contacts/<int:contact_pk>/edit/", views.contact_edit, name="contact_edit"),
+    path("<int:pk>/contacts/<int:contact_pk>/toggle/", views.contact_toggle, name="contact_toggle"),
+    path("<int:pk>/notes/new/", views.note_add, name="note_add"),
+    path("<int:pk>/notes/<int:note_pk>/delete/", views.note_delete, name="note_delete"),
+    path("<int:pk>/actions/new/", views.action_add, name="action_add"),
+    path("actions/", views.action_calendar, name="actions"),
+    path("actions/<int:pk>/edit/", views.action_edit, name="action_edit"),
+    path("actions/<int:pk>/done/", views.action_done, name="action_done"),
+    path("actions/<int:pk>/reopen/", views.action_reopen, name="action_reopen"),
+    path("functions/", views.function_list, name="functions"),
+    path("functions/new/", views.function_add, name="function_add"),
+    path("functions/defaults/", views.function_defaults, name="function_defaults"),
+    path("functions/<int:pk>/edit/", views.function_edit, name="function_edit"),
+    path("functions/<int:pk>/delete/", views.function_delete, name="function_delete"),
+]

@@ -1,0 +1,77 @@
+"""The filter bar of the document lists; its state lives in the URL."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from organizations.forms import DateInput
+
+from .models import Document, DocumentKind
+from .selectors import STATUSES_BY_KIND
+
+YES_NO = [("1", _("yes")), ("0", _("no"))]
+
+
+class DocumentFilter(django_filters.FilterSet):
+    number = django_filters.CharFilter(
+        label=_("Number"), lookup_expr="icontains", widget=forms.TextInput(attrs={"type": "search"})
+    )
+    date_from = django_filters.DateFilter(
+        label=_("Date from"), field_name="issue_date", lookup_expr="gte", widget=DateInput()
+    )
+    date_to = django_filters.DateFilter(
+        label=_("Date to"), field_name="issue_date", lookup_expr="lte", widget=DateInput()
+    )
+    customer = django_filters.CharFilter(
+        label=_("Customer"),
+        method="filter_customer",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name or number")}),
+    )
+    payer = django_filters.CharFilter(
+        label=_("Payer"),
+        method="filter_payer",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name or number")}),
+    )
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=[], empty_label=_("all"))
+    third_party = django_filters.ChoiceFilter(
+        label=_("Third-party payer"), choices=YES_NO, method="filter_third_party", empty_label=_("all")
+    )
+
+    class Meta:
+        model = Document
+        fields = ["number", "date_from", "date_to", "customer", "payer", "status", "third_party"]
+
+    def __init__(self, *args, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["status"].extra["choices"] = [(s.value, s.label) for s in STATUSES_BY_KIND[kind]]
+        if kind in (DocumentKind.QUOTE, DocumentKind.DELIVERY_NOTE):
+            # Always addressed to the end customer: there is no other payer to filter by.
+            for name in ("payer", "third_party"):
+                del self.filters[name]
+        for field in self.form.fields.values():
+            css = (
+                "form-select form-select-sm"
+                if isinstance(field.widget, forms.Select)
+                else "form-control form-control-sm"
+            )
+            field.widget.attrs["class"] = css
+
+    def filter_customer(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(customer__name__icontains=value) | Q(customer__number__icontains=value))
+
+    def filter_payer(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(
+            Q(payer__name__icontains=value)
+            | Q(payer__number__icontains=value)
+            | Q(recipient_name__icontains=value)
+        )
+
+    def filter_third_party(self, queryset, name, value):
+        if value in ("1", "0"):
+            return queryset.filter(third_party=value == "1")
+        return queryset

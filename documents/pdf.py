@@ -1,0 +1,216 @@
+"""Map a frozen Document onto the renderer's dataclasses and store the PDF.
+
+Only frozen fields are read (the snapshots, the lines, the totals), never the live
+customer, folder or organization, so rendering the same document twice gives the same
+bytes however the master data changed in between. The one exception is the logo file,
+named in the issuer snapshot: it is read once, when the PDF is first rendered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from decimal import Decimal
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from documents import texts
+from documents.engine import TaxGroup, Totals
+from documents.models import Document, DocumentKind
+from documents.rendering import Issuer, LeasedObject, Party, PdfDocument, PdfLine, render_pdf
+
+
+def _issuer(snapshot: dict) -> Issuer:
+    logo_bytes, logo_mime = None, ""
+    logo = snapshot.get("logo") or ""
+    if logo and default_storage.exists(logo):
+        with default_storage.open(logo, "rb") as handle:
+            logo_bytes = handle.read()
+        logo_mime = mimetypes.guess_type(logo)[0] or "image/png"
+    return Issuer(
+        legal_name=snapshot.get("legal_name", ""),
+        address_lines=tuple(snapshot.get("address_lines") or ()),
+        vat_id=snapshot.get("vat_id", ""),
+        tax_number=snapshot.get("tax_number", ""),
+        register_court=snapshot.get("register_court", ""),
+        register_number=snapshot.get("register_number", ""),
+        managing_directors=tuple(snapshot.get("managing_directors") or ()),
+        iban=snapshot.get("iban", ""),
+        bic=snapshot.get("bic", ""),
+        bank_name=snapshot.get("bank_name", ""),
+        creditor_id=snapshot.get("creditor_id", ""),
+        email=snapshot.get("email", ""),
+        phone=snapshot.get("phone", ""),
+        website=snapshot.get("website", ""),
+        logo_bytes=logo_bytes,
+        logo_mime=logo_mime,
+    )
+
+
+def frozen_totals(document: Document) -> Totals:
+    groups = tuple(
+        TaxGroup(
+            rate=Decimal(g["rate"]),
+            net=Decimal(g["net"]),
+            tax=Decimal(g["tax"]),
+            gross=Decimal(g["gross"]),
+        )
+        for g in document.tax_breakdown
+    )
+    return Totals(net=document.total_net, tax=document.total_tax, gross=document.total_gross, groups=groups)
+
+
+def _info(document: Document) -> tuple:
+    info: list[tuple] = []
+    if document.kind == DocumentKind.INVOICE and document.due_date:
+        info.append(("due_date", document.due_date))
+    if document.kind in (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE):
+        start, end = document.service_start, document.service_end
+        if start and end and start != end:
+            info.append(("service_period", (start, end)))
+        elif start or end:
+            info.append(("service_date", start or end))
+        else:
+            info.append(("service_date", document.issue_date))
+    if document.kind == DocumentKind.CREDIT_NOTE and document.cancels_id:
+        info.append(("invoice_number", document.cancels.number))
+    if document.kind == DocumentKind.QUOTE and document.valid_until:
+        info.append(("valid_until", document.valid_until))
+    if document.kind == DocumentKind.DELIVERY_NOTE and document.delivery_date:
+        info.append(("delivery_date", document.delivery_date))
+    if document.mandate_reference and document.kind == DocumentKind.INVOICE:
+        info.append(("mandate_reference", document.mandate_reference))
+    # The leased-object block names the folder already.
+    if document.folder_label and not document.leased_object:
+        info.append(("folder", document.folder_label))
+    return tuple(info)
+
+
+def _references(document: Document) -> tuple[str, ...]:
+    lang = document.language
+    refs = []
+    if document.cancels_id:
+        invoice = document.cancels
+        key = "ref_cancels" if document.cancellation else "ref_credits"
+        refs.append(texts.text(lang, key, number=invoice.number, date=texts.date(lang, invoice.issue_date)))
+    if document.previous_version_id:
+        previous = document.previous_version
+        refs.append(
+            texts.text(
+                lang, "ref_supersedes", number=previous.number, date=texts.date(lang, previous.issue_date)
+            )
+        )
+    if document.reason:
+        refs.append(texts.text(lang, "ref_reason", reason=document.reason))
+    return tuple(refs)
+
+
+def _recurring_summary(document: Document) -> str:
+    lang = document.language
+    parts = []
+    for entry in document.recurring_totals or ():
+        cycle = texts.cycle_label(lang, entry["cycle"])
+        net, tax, gross = (Decimal(entry[k]) for k in ("net", "tax", "gross"))
+        if tax:
+            parts.append(
+                texts.text(
+                    lang,
+                    "recurring_summary",
+                    cycle=cycle,
+                    net=texts.eur(lang, net),
+                    tax=texts.eur(lang, tax),
+                    gross=texts.eur(lang, gross),
+                )
+            )
+        else:
+            parts.append(texts.text(lang, "recurring_summary_no_tax", cycle=cycle, net=texts.eur(lang, net)))
+    return " ".join(parts)
+
+
+def to_pdf_document(document: Document) -> PdfDocument:
+    """The renderer's view of a frozen document."""
+    lang = texts.lang_of(document.language)
+    lines = tuple(
+        PdfLine(
+            position=line.position,
+            description=line.description,
+            detail=line.detail,
+            quantity=line.quantity,
+            unit=line.unit,
+            unit_price=None if document.kind == DocumentKind.DELIVERY_NOTE else line.unit_price,
+            discount_percent=line.discount_percent or Decimal(0),
+            tax_rate=None if document.kind == DocumentKind.DELIVERY_NOTE else line.tax_rate,
+            net=None if document.kind == DocumentKind.DELIVERY_NOTE else line.net,
+            group_title=line.group_title,
+        )
+        for line in document.lines.all()
+    )
+    leased = None
+    if document.leased_object:
+        lo = document.leased_object
+        leased = LeasedObject(
+            end_customer=lo.get("end_customer", ""),
+            folder=lo.get("folder", ""),
+            delivery_address=tuple(lo.get("delivery_address") or ()),
+            contract_reference=lo.get("contract_reference", ""),
+            serial_numbers=tuple(lo.get("serial_numbers") or ()),
+        )
+    payment_text = document.payment_text
+    if document.kind == DocumentKind.QUOTE:
+        payment_text = " ".join(p for p in (_recurring_summary(document), document.terms_text) if p)
+    title = texts.text(lang, "title_cancellation", number=document.number) if document.cancellation else ""
+    return PdfDocument(
+        kind=document.kind,
+        language=lang,
+        number=document.number,
+        issue_date=document.issue_date,
+        issuer=_issuer(document.issuer),
+        recipient=Party(
+            name=document.recipient_name,
+            address_lines=tuple(document.recipient_address or ()),
+            vat_id=document.recipient_vat_id,
+            tax_number=document.recipient_tax_number,
+            customer_number=document.recipient_customer_number,
+            contact_name=document.recipient_contact_name,
+        ),
+        info=_info(document),
+        intro_text=document.intro_text,
+        lines=lines,
+        totals=None if document.kind == DocumentKind.DELIVERY_NOTE else frozen_totals(document),
+        tax_note=document.tax_note,
+        payment_text=payment_text,
+        closing_text=document.closing_text,
+        references=_references(document),
+        leased_object=leased,
+        delivery_address=tuple(document.delivery_address or ()),
+        title=title,
+    )
+
+
+def pdf_filename(document: Document) -> str:
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in document.number)
+    return f"{safe}.pdf"
+
+
+def render_and_store(document: Document) -> Document:
+    """Render the frozen document and store the bytes and their SHA-256, once.
+
+    Idempotent: a document that already has its PDF is left alone (GoBD: the stored
+    bytes are the record; they are never replaced).
+    """
+    if document.is_draft or document.pdf:
+        return document
+    data = render_pdf(to_pdf_document(document))
+    digest = hashlib.sha256(data).hexdigest()
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().get(pk=document.pk)
+        if locked.pdf:
+            return locked
+        locked.pdf.save(pdf_filename(locked), ContentFile(data), save=False)
+        locked.pdf_sha256 = digest
+        locked.pdf_rendered_at = timezone.now()
+        locked.save(update_fields=["pdf", "pdf_sha256", "pdf_rendered_at", "updated_at"])
+    return locked

@@ -1,0 +1,168 @@
+"""Reads of documents shared by views, template tags and other apps."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from customers.models import Customer
+from folders.models import Equipment, Folder, OneOffLine
+from organizations.models import AuditEntry
+
+from .models import Document, DocumentKind, DocumentLine, DocumentStatus, LineSource
+
+ZERO = Decimal("0.00")
+
+KIND_SLUGS = {
+    "quotes": DocumentKind.QUOTE,
+    "invoices": DocumentKind.INVOICE,
+    "credit-notes": DocumentKind.CREDIT_NOTE,
+    "delivery-notes": DocumentKind.DELIVERY_NOTE,
+}
+LIST_URL_NAMES = {
+    DocumentKind.QUOTE: "documents:quotes",
+    DocumentKind.INVOICE: "documents:invoices",
+    DocumentKind.CREDIT_NOTE: "documents:credit_notes",
+    DocumentKind.DELIVERY_NOTE: "documents:delivery_notes",
+}
+
+# The statuses a document of each kind can have (for filters and badges).
+STATUSES_BY_KIND = {
+    DocumentKind.QUOTE: [
+        DocumentStatus.DRAFT,
+        DocumentStatus.ISSUED,
+        DocumentStatus.SENT,
+        DocumentStatus.ACCEPTED,
+        DocumentStatus.DECLINED,
+        DocumentStatus.SUPERSEDED,
+    ],
+    DocumentKind.INVOICE: [
+        DocumentStatus.DRAFT,
+        DocumentStatus.ISSUED,
+        DocumentStatus.SENT,
+        DocumentStatus.CANCELLED,
+    ],
+    DocumentKind.CREDIT_NOTE: [DocumentStatus.ISSUED, DocumentStatus.SENT],
+    DocumentKind.DELIVERY_NOTE: [DocumentStatus.ISSUED, DocumentStatus.SENT],
+}
+
+
+def document_list(*, kind: str) -> QuerySet[Document]:
+    """One kind's documents with everything a list row shows (constant query count)."""
+    return (
+        Document.objects.filter(kind=kind)
+        .select_related("customer", "payer", "cancels")
+        .order_by("-issue_date", "-id")
+    )
+
+
+def list_totals(qs: QuerySet[Document]) -> dict:
+    """Count and net/gross sums of the (filtered) rows; drafts are not counted in sums."""
+    sums = qs.exclude(status=DocumentStatus.DRAFT).aggregate(
+        net=Sum("total_net"), gross=Sum("total_gross"), issued=Count("id")
+    )
+    return {
+        "net": sums["net"] or ZERO,
+        "gross": sums["gross"] or ZERO,
+        "issued": sums["issued"],
+    }
+
+
+def documents_for_folder(folder: Folder) -> QuerySet[Document]:
+    """Every document made from the folder, oldest first (the folder's paper trail),
+    including consolidated invoices that only list some of its lines."""
+    return (
+        Document.objects.filter(Q(folder=folder) | Q(lines__source_folder_id=folder.pk))
+        .distinct()
+        .select_related("payer", "customer")
+        .order_by("created_at", "id")
+    )
+
+
+def documents_for_customer(customer: Customer) -> QuerySet[Document]:
+    """Documents addressed to the customer, plus those of its folders that a financier
+    pays (the customer is the end customer there, the financier the payer)."""
+    return (
+        Document.objects.filter(Q(payer=customer) | Q(customer=customer))
+        .select_related("payer", "customer", "folder")
+        .order_by("-issue_date", "-id")
+    )
+
+
+def _on_delivery_notes(folder: Folder):
+    return (
+        DocumentLine.objects.filter(
+            source_kind=LineSource.EQUIPMENT,
+            source_folder_id=folder.pk,
+            document__kind=DocumentKind.DELIVERY_NOTE,
+        )
+        .exclude(document__status=DocumentStatus.DRAFT)
+        .values("source_line_id")
+    )
+
+
+def folder_document_state(folder: Folder) -> dict:
+    """What the folder's document buttons need: open one-off lines, pieces that are on
+    no delivery note yet."""
+    open_lines = OneOffLine.objects.filter(folder=folder, invoice_document_id__isnull=True)
+    return {
+        "has_lines": folder.oneoff_lines.exists() or folder.recurring_lines.exists(),
+        # Invoices follow the accepted quote (which turns the prospect into a customer).
+        "customer_is_prospect": folder.customer.is_prospect,
+        "open_oneoff_count": open_lines.count(),
+        "undelivered_count": undelivered_equipment(folder).count(),
+        "open_quote": Document.objects.filter(
+            folder=folder, kind=DocumentKind.QUOTE, status__in=[DocumentStatus.ISSUED, DocumentStatus.SENT]
+        )
+        .order_by("-id")
+        .first(),
+    }
+
+
+def undelivered_equipment(folder: Folder) -> QuerySet[Equipment]:
+    """Pieces of the folder that are on no delivery note yet (choices of a new one)."""
+    return (
+        Equipment.objects.filter(line__folder=folder)
+        .exclude(pk__in=_on_delivery_notes(folder))
+        .select_related("line", "line__product")
+        .order_by("line__position", "line_id", "piece")
+    )
+
+
+def document_detail(pk: int) -> Document:
+    return Document.objects.select_related(
+        "customer", "payer", "folder", "cancels", "previous_version", "created_by"
+    ).get(pk=pk)
+
+
+def document_history(document: Document, limit: int = 50) -> list[dict]:
+    """The audit entries about this document (filed under its folder), newest first,
+    each with its readable title."""
+    from folders.selectors import ACTION_TITLES
+
+    entries = (
+        AuditEntry.objects.filter(data__document_id=document.pk)
+        .select_related("user")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    seen: set[tuple] = set()
+    rows = []
+    for entry in entries:
+        # A consolidated invoice is filed under each of its folders: show it once.
+        key = (entry.action, entry.created_at, entry.data.get("message"))
+        if key in seen:
+            continue
+        seen.add(key)
+        rows.append({"entry": entry, "title": ACTION_TITLES.get(entry.action, entry.action)})
+    return rows
+
+
+def credited_total(invoice: Document) -> Decimal:
+    """Gross amount already credited on an invoice (a positive number)."""
+    total = (
+        Document.objects.filter(cancels=invoice, kind=DocumentKind.CREDIT_NOTE)
+        .exclude(status=DocumentStatus.DRAFT)
+        .aggregate(total=Sum("total_gross"))["total"]
+    )
+    return -(total or ZERO)

@@ -1,0 +1,1375 @@
+"""Every write to documents: drafts, issuing, sending, quote decisions, cancellations.
+
+The one rule: issuing is one transaction that takes the number (organizations.numbering
+locks the sequence row until commit), freezes recipient, issuer, lines and totals, writes
+the audit entry (filed under the folder, so the folder's history lists every document)
+and only *schedules* the PDF. The PDF is rendered after commit from the frozen data, so
+the number lock is never held while WeasyPrint works, and a rolled-back issue gives its
+number back (no gaps, GoBD).
+
+Bad input raises ``ValidationError`` with a German (translated) message and a ``code``
+*before* anything is written; since numbers are taken inside the same transaction,
+a refusal never consumes a number either way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from customers.models import CustomerKind, PaymentMethod, Salutation, TaxTreatment
+from documents import texts
+from documents.engine import LineInput, compute_totals, line_net, money
+from documents.models import (
+    Document,
+    DocumentKind,
+    DocumentLine,
+    DocumentStatus,
+    LineSource,
+)
+from financing.services import payer_for
+from folders import services as folder_services
+from folders import terms as folder_terms
+from folders.models import Equipment, Folder, FolderStatus, OneOffLine, RecurringLine
+from organizations.audit import audit_log
+from organizations.numbering import number_next
+
+logger = logging.getLogger(__name__)
+
+ZERO = Decimal("0.00")
+DEFAULT_QUOTE_VALIDITY_DAYS = 30
+
+# Statuses in which a document still "counts" (not replaced, not cancelled).
+OPEN_QUOTE_STATUSES = (DocumentStatus.ISSUED, DocumentStatus.SENT)
+ACTIVE_INVOICE_STATUSES = (DocumentStatus.ISSUED, DocumentStatus.SENT)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LineSpec:
+    """One line to put on a document (what callers hand to ``document_draft_create``).
+
+    ``unit_price``/``tax_rate`` are None on delivery notes. ``cycle`` (months) marks a
+    recurring charge on a quote; those are summed per cycle, apart from the one-off total.
+    """
+
+    description: str
+    quantity: Decimal
+    unit_price: Decimal | None = None
+    tax_rate: Decimal | None = None
+    discount_percent: Decimal = Decimal(0)
+    unit: str = ""
+    detail: str = ""
+    sku: str = ""
+    source_kind: str = LineSource.MANUAL
+    source_line_id: int | None = None
+    source_folder_id: int | None = None
+    reverses_id: int | None = None
+    cycle: int | None = None
+    service_start: dt.date | None = None
+    service_end: dt.date | None = None
+    group_title: str = ""
+    serial_number: str = ""
+    model_number: str = ""
+    warranty_end: dt.date | None = None
+
+
+# --- snapshots -----------------------------------------------------------------------
+
+
+def issuer_snapshot(organization) -> dict:
+    """The organization's legal data as printed on the document (§ 14 UStG, § 35a GmbHG)."""
+    directors = [d.strip() for d in (organization.managing_directors or "").split(",") if d.strip()]
+    return {
+        "legal_name": organization.display_legal_name,
+        "address_lines": list(organization.address_lines),
+        "country": organization.country,
+        "vat_id": organization.vat_id,
+        "tax_number": organization.tax_number,
+        "register_court": organization.register_court,
+        "register_number": organization.register_number,
+        "managing_directors": directors,
+        "iban": organization.iban,
+        "bic": organization.bic,
+        "bank_name": organization.bank_name,
+        "creditor_id": organization.creditor_id,
+        "email": organization.email,
+        "phone": organization.phone,
+        "website": organization.website,
+        # The logo file is read when the PDF is rendered (right after commit); the PDF
+        # bytes and their hash are what is kept, so a later logo change alters nothing.
+        "logo": organization.logo.name if organization.logo else "",
+    }
+
+
+def _contact_name(contact, language: str) -> str:
+    if contact is None:
+        return ""
+    titles = {
+        "de": {Salutation.MR: "Herr", Salutation.MS: "Frau"},
+        "en": {Salutation.MR: "Mr", Salutation.MS: "Ms"},
+    }[texts.lang_of(language)]
+    parts = [titles.get(contact.salutation, ""), contact.first_name, contact.last_name]
+    return " ".join(p for p in parts if p)
+
+
+def _contact_for(customer, *, invoice: bool):
+    contacts = [c for c in customer.contacts.all() if c.is_active]
+    if invoice:
+        flagged = [c for c in contacts if c.is_invoice_recipient]
+        return flagged[0] if flagged else None
+    flagged = [c for c in contacts if c.is_invoice_recipient]
+    return (flagged or contacts or [None])[0]
+
+
+def recipient_emails(customer) -> list[str]:
+    emails: list[str] = []
+    if customer.invoice_email:
+        emails.append(customer.invoice_email)
+    for contact in customer.contacts.all():
+        if (
+            contact.is_active
+            and contact.is_invoice_recipient
+            and contact.email
+            and contact.email not in emails
+        ):
+            emails.append(contact.email)
+    if not emails and customer.email:
+        emails.append(customer.email)
+    return emails
+
+
+def recipient_snapshot(payer, *, invoice: bool) -> dict:
+    """The payer's name, address and tax data as they are today (copied onto the document)."""
+    language = texts.lang_of(payer.language)
+    contact = _contact_for(payer, invoice=invoice)
+    return {
+        "recipient_name": payer.name,
+        "recipient_address": list(payer.address_lines),
+        "recipient_vat_id": payer.vat_id,
+        "recipient_tax_number": payer.tax_number,
+        "recipient_customer_number": payer.number,
+        "recipient_contact_name": _contact_name(contact, language),
+        "recipient_email": ", ".join(recipient_emails(payer))[:254],
+        "language": language,
+        "tax_treatment": payer.tax_treatment,
+    }
+
+
+def _financing(folder: Folder | None):
+    if folder is None:
+        return None
+    try:
+        return folder.financing
+    except ObjectDoesNotExist:
+        return None
+
+
+def _split_description(text: str) -> tuple[str, str]:
+    """Folder lines keep "name\\ndescription"; the first line is the printed title."""
+    head, _sep, rest = (text or "").strip().partition("\n")
+    return head.strip(), rest.strip()
+
+
+def _join(*parts: str) -> str:
+    return "\n".join(p for p in parts if p)
+
+
+def _folder_label(folder: Folder) -> str:
+    return f"{folder.number} {folder.name}".strip()
+
+
+def leased_object_for(folder: Folder, serials: Iterable[str]) -> dict:
+    """What a financier needs to match the invoice to its lease (DESIGN.md section 4)."""
+    financing = _financing(folder)
+    return {
+        "end_customer": f"{folder.customer.name} ({folder.customer.number})",
+        "folder": _folder_label(folder),
+        "delivery_address": list(folder.delivery_address_lines),
+        "contract_reference": financing.contract_reference if financing else "",
+        "serial_numbers": [s for s in serials if s],
+    }
+
+
+# --- totals ----------------------------------------------------------------------------
+
+
+def _line_inputs(lines: Iterable[DocumentLine | LineSpec]) -> list[LineInput]:
+    return [
+        LineInput(
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            discount_percent=line.discount_percent,
+            tax_rate=line.tax_rate or Decimal(0),
+        )
+        for line in lines
+        if line.unit_price is not None
+    ]
+
+
+def _breakdown(totals) -> list[dict]:
+    return [
+        {"rate": str(g.rate), "net": str(g.net), "tax": str(g.tax), "gross": str(g.gross)}
+        for g in totals.groups
+    ]
+
+
+def _apply_totals(document: Document, lines: Sequence[DocumentLine]) -> None:
+    """Document totals from its lines (German way: VAT per rate on the sum of its nets).
+
+    On a quote the recurring charges are summed per billing cycle and kept apart from the
+    one-off total; a quote with only recurring charges shows those as its total.
+    """
+    exempt = document.tax_treatment != TaxTreatment.DOMESTIC
+    priced = [line for line in lines if line.unit_price is not None]
+    counted = priced
+    recurring: dict[int, list[DocumentLine]] = defaultdict(list)
+    if document.kind == DocumentKind.QUOTE:
+        for line in priced:
+            if line.cycle:
+                recurring[line.cycle].append(line)
+        oneoff = [line for line in priced if not line.cycle]
+        counted = oneoff or priced
+    totals = compute_totals(_line_inputs(counted), reverse_charge_or_exempt=exempt)
+    document.total_net = totals.net
+    document.total_tax = totals.tax
+    document.total_gross = totals.gross
+    document.tax_breakdown = _breakdown(totals)
+    document.recurring_totals = []
+    for cycle in sorted(recurring):
+        sub = compute_totals(_line_inputs(recurring[cycle]), reverse_charge_or_exempt=exempt)
+        document.recurring_totals.append(
+            {"cycle": cycle, "net": str(sub.net), "tax": str(sub.tax), "gross": str(sub.gross)}
+        )
+
+
+# --- payment text -----------------------------------------------------------------------
+
+
+def _payment_method_for(payer, folder: Folder | None) -> str:
+    # The folder's override concerns the end customer's own payments; a financier pays
+    # by its own terms.
+    if folder is not None and folder.payment_method and folder.customer_id == payer.pk:
+        return folder.payment_method
+    return payer.payment_method
+
+
+def _check_payment_setup(*, organization, payer, method: str) -> None:
+    if method != PaymentMethod.DIRECT_DEBIT:
+        return
+    if not (payer.iban and payer.mandate_reference):
+        raise ValidationError(
+            _("%(payer)s pays by SEPA direct debit, but no IBAN and mandate reference are on file.")
+            % {"payer": payer.name},
+            code="no_mandate",
+        )
+    if not organization.creditor_id:
+        raise ValidationError(
+            _("SEPA direct debit needs your organization's creditor identifier (organization settings)."),
+            code="no_creditor_id",
+        )
+
+
+def _payment_text(document: Document, payer) -> str:
+    lang = document.language
+    issuer = document.issuer
+    if document.kind == DocumentKind.CREDIT_NOTE:
+        return texts.text(lang, "payment_credit", amount=texts.eur(lang, abs(document.total_gross)))
+    if document.kind != DocumentKind.INVOICE:
+        return ""
+    amount = texts.eur(lang, document.total_gross)
+    due = texts.date(lang, document.due_date)
+    if document.payment_method == PaymentMethod.DIRECT_DEBIT:
+        return texts.text(
+            lang,
+            "payment_direct_debit",
+            amount=amount,
+            due=due,
+            account=f"IBAN {texts.masked_iban(payer.iban)}",
+            mandate=document.mandate_reference,
+            creditor_id=issuer.get("creditor_id", ""),
+        )
+    if issuer.get("iban"):
+        bic = f", BIC {issuer['bic']}" if issuer.get("bic") else ""
+        bank = f" ({issuer['bank_name']})" if issuer.get("bank_name") else ""
+        return texts.text(
+            lang,
+            "payment_transfer",
+            amount=amount,
+            due=due,
+            iban=texts.format_iban(issuer["iban"]),
+            bic=bic + bank,
+            number=document.number,
+        )
+    return texts.text(lang, "payment_transfer_no_bank", amount=amount, due=due, number=document.number)
+
+
+# --- the core: draft, then issue ---------------------------------------------------------
+
+
+def _require_address(payer, *, financier: bool) -> None:
+    if payer.has_billing_address:
+        return
+    if financier:
+        message = _(
+            "The financier %(name)s has no billing address. Add street, postal code and city to the "
+            "financier's customer record first."
+        )
+    else:
+        message = _(
+            "%(name)s has no billing address. Add street, postal code and city to the customer first."
+        )
+    raise ValidationError(message % {"name": payer.name}, code="no_billing_address")
+
+
+def document_draft_create(
+    *,
+    organization,
+    kind: str,
+    user,
+    customer,
+    payer,
+    lines: Sequence[LineSpec],
+    folder: Folder | None = None,
+    valid_until: dt.date | None = None,
+    delivery_date: dt.date | None = None,
+    service_start: dt.date | None = None,
+    service_end: dt.date | None = None,
+    intro_text: str | None = None,
+    closing_text: str | None = None,
+    terms_text: str = "",
+    reason: str = "",
+    delivery_address: Sequence[str] = (),
+    leased_object: dict | None = None,
+    previous_version: Document | None = None,
+    cancels: Document | None = None,
+    cancellation: bool = False,
+    billing_run_id: int | None = None,
+) -> Document:
+    """A draft document with its lines and totals: no number yet (a draft has none).
+
+    Call ``document_issue`` to number and freeze it. Both may run in the caller's
+    transaction (the billing run issues each payer's invoice in its own savepoint).
+    """
+    if kind not in DocumentKind.values:
+        raise ValueError(f"unknown document kind {kind!r}")
+    if not lines:
+        raise ValidationError(_("A document needs at least one line."), code="no_lines")
+    is_invoice = kind in (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE)
+    recipient = recipient_snapshot(payer, invoice=is_invoice)
+    if cancels is not None:
+        # A credit note reverses the invoice's tax exactly as it was charged.
+        recipient["tax_treatment"] = cancels.tax_treatment
+        recipient["language"] = cancels.language
+    lang = recipient["language"]
+    document = Document(
+        organization=organization,
+        kind=kind,
+        status=DocumentStatus.DRAFT,
+        folder=folder,
+        folder_label=_folder_label(folder) if folder is not None else "",
+        customer=customer,
+        payer=payer,
+        third_party=payer.pk != customer.pk,
+        valid_until=valid_until,
+        delivery_date=delivery_date,
+        service_start=service_start,
+        service_end=service_end,
+        terms_text=terms_text,
+        reason=reason,
+        delivery_address=list(delivery_address),
+        leased_object=leased_object or {},
+        previous_version=previous_version,
+        cancels=cancels,
+        cancellation=cancellation,
+        billing_run_id=billing_run_id,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+        **recipient,
+    )
+    if kind == DocumentKind.INVOICE:
+        document.payment_method = _payment_method_for(payer, folder)
+        if document.payment_method == PaymentMethod.DIRECT_DEBIT:
+            document.mandate_reference = payer.mandate_reference
+        document.payment_terms_days = payer.effective_payment_terms()
+    document.tax_note = (
+        texts.tax_note(lang, document.tax_treatment) if kind != DocumentKind.DELIVERY_NOTE else ""
+    )
+    if intro_text is None:
+        greeting = greeting_for(_contact_for(payer, invoice=is_invoice), lang)
+        intro_text = _default_intro(document, greeting)
+    document.intro_text = intro_text
+    document.closing_text = (
+        closing_text
+        if closing_text is not None
+        else texts.text(lang, "closing", issuer=organization.display_legal_name)
+    )
+    with transaction.atomic():
+        document.full_clean(exclude=["pdf"])
+        document.save()
+        stored = _lines_create(document, lines)
+        _apply_totals(document, stored)
+        document.save(
+            update_fields=["total_net", "total_tax", "total_gross", "tax_breakdown", "recurring_totals"]
+        )
+    return document
+
+
+def greeting_for(contact, language: str) -> str:
+    """The letter's salutation: "Sehr geehrte Frau Weber," with a known contact."""
+    if contact is None:
+        return texts.text(language, "salutation")
+    key = {Salutation.MR: "salutation_mr", Salutation.MS: "salutation_ms"}.get(contact.salutation)
+    if key:
+        return texts.text(language, key, name=contact.last_name)
+    return texts.text(language, "salutation_named", name=f"{contact.first_name} {contact.last_name}".strip())
+
+
+def _default_intro(document: Document, greeting: str | None = None) -> str:
+    lang = document.language
+    if greeting is None:
+        greeting = (
+            texts.text(lang, "salutation_named", name=document.recipient_contact_name)
+            if document.recipient_contact_name
+            else texts.text(lang, "salutation")
+        )
+    if document.kind == DocumentKind.QUOTE:
+        body = texts.text(lang, "intro_quote")
+    elif document.kind == DocumentKind.INVOICE:
+        body = texts.text(lang, "intro_invoice_financier" if document.leased_object else "intro_invoice")
+    elif document.kind == DocumentKind.CREDIT_NOTE and document.cancels is not None:
+        body = texts.text(
+            lang,
+            "intro_cancellation",
+            number=document.cancels.number,
+            date=texts.date(lang, document.cancels.issue_date),
+        )
+    elif document.kind == DocumentKind.DELIVERY_NOTE:
+        body = texts.text(lang, "intro_delivery_note")
+    else:
+        body = ""
+    return _join(greeting, body)
+
+
+def _lines_create(document: Document, specs: Sequence[LineSpec]) -> list[DocumentLine]:
+    exempt = document.tax_treatment != TaxTreatment.DOMESTIC
+    rows = []
+    for position, spec in enumerate(specs, start=1):
+        tax_rate = spec.tax_rate
+        if spec.unit_price is not None:
+            # Reverse charge / exempt / export: no German VAT on any line (the note says why).
+            tax_rate = Decimal("0.00") if exempt else money(spec.tax_rate or 0)
+        net = None
+        if spec.unit_price is not None:
+            net = line_net(
+                LineInput(
+                    quantity=spec.quantity,
+                    unit_price=spec.unit_price,
+                    discount_percent=spec.discount_percent,
+                    tax_rate=tax_rate,
+                )
+            )
+        rows.append(
+            DocumentLine(
+                organization_id=document.organization_id,
+                document=document,
+                position=position,
+                source_kind=spec.source_kind,
+                source_line_id=spec.source_line_id,
+                source_folder_id=spec.source_folder_id,
+                reverses_id=spec.reverses_id,
+                sku=spec.sku,
+                description=spec.description,
+                detail=spec.detail,
+                quantity=spec.quantity,
+                unit=spec.unit,
+                unit_price=spec.unit_price,
+                discount_percent=spec.discount_percent,
+                tax_rate=tax_rate,
+                net=net,
+                cycle=spec.cycle,
+                service_start=spec.service_start,
+                service_end=spec.service_end,
+                group_title=spec.group_title,
+                serial_number=spec.serial_number,
+                model_number=spec.model_number,
+                warranty_end=spec.warranty_end,
+            )
+        )
+    return DocumentLine.objects.bulk_create(rows)
+
+
+NUMBER_KINDS = {
+    DocumentKind.QUOTE: "quote",
+    DocumentKind.INVOICE: "invoice",
+    DocumentKind.CREDIT_NOTE: "credit_note",
+    DocumentKind.DELIVERY_NOTE: "delivery_note",
+}
+
+
+def _audit_targets(document: Document) -> list:
+    if document.folder_id:
+        return [document.folder]
+    folder_ids = sorted(
+        {fid for fid in document.lines.values_list("source_folder_id", flat=True) if fid is not None}
+    )
+    return list(Folder.objects.filter(pk__in=folder_ids)) or [None]
+
+
+def _audit(document: Document, *, user, action: str, message: str, extra: dict | None = None) -> None:
+    data = {
+        "document_id": document.pk,
+        "kind": document.kind,
+        "number": document.number,
+        "message": message,
+        **(extra or {}),
+    }
+    for target in _audit_targets(document):
+        audit_log(
+            organization=document.organization,
+            user=user,
+            action=action,
+            obj=document,
+            target=target,
+            data=data,
+        )
+
+
+def document_issue(*, document: Document, user, issue_date: dt.date | None = None) -> Document:
+    """Number and freeze a draft: issuer snapshot, dates, payment text, totals, audit, PDF.
+
+    The number is taken inside this transaction and the sequence row stays locked until
+    it commits; the PDF task is scheduled on commit, so it never runs under the lock.
+    """
+    issue_date = issue_date or timezone.localdate()
+    organization = document.organization
+    with transaction.atomic():
+        document = Document.objects.select_for_update().get(pk=document.pk)
+        if not document.is_draft:
+            raise ValidationError(
+                _("%(document)s is already issued.") % {"document": document}, code="already_issued"
+            )
+        if document.kind in (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE) and not (
+            organization.vat_id or organization.tax_number
+        ):
+            # § 14 (4) Nr. 2 UStG.
+            raise ValidationError(
+                _("Invoices need your organization's VAT ID or tax number (organization settings)."),
+                code="no_issuer_tax_id",
+            )
+        payer = document.payer
+        if document.kind == DocumentKind.INVOICE:
+            _check_payment_setup(organization=organization, payer=payer, method=document.payment_method)
+        lines = list(document.lines.all())
+        document.number = number_next(
+            organization=organization, kind=NUMBER_KINDS[document.kind], on=issue_date
+        )
+        document.issue_date = issue_date
+        document.issued_at = timezone.now()
+        document.issuer = issuer_snapshot(organization)
+        if document.kind == DocumentKind.INVOICE:
+            document.due_date = issue_date + dt.timedelta(days=document.payment_terms_days or 0)
+        _apply_totals(document, lines)
+        document.payment_text = _payment_text(document, payer)
+        document.status = DocumentStatus.ISSUED
+        document.full_clean(exclude=["pdf"])
+        document.save()
+        _audit(
+            document,
+            user=user,
+            action=f"{document.kind}.issued",
+            message=issued_message(document),
+            extra={"payer": document.recipient_name, "gross": str(document.total_gross)},
+        )
+        transaction.on_commit(lambda: schedule_pdf(document.pk, organization.pk))
+    return document
+
+
+def issued_message(document: Document) -> str:
+    return _("%(kind)s %(number)s to %(recipient)s issued.") % {
+        "kind": document.get_kind_display(),
+        "number": document.number,
+        "recipient": document.recipient_name,
+    }
+
+
+def schedule_pdf(document_id: int, organization_id: int) -> None:
+    """Hand the PDF to the worker. In eager mode (the default) it renders right here; a
+    rendering failure must not turn an issued document into a failed request, so it is
+    logged and the document page offers to render it again."""
+    from documents.tasks import render_document_pdf
+
+    try:
+        render_document_pdf.delay(document_id, organization_id)
+    except Exception:  # noqa: BLE001
+        logger.exception("PDF of document %s could not be rendered", document_id)
+
+
+def document_discard(*, document: Document, user) -> None:
+    """Throw away a draft (it never had a number, so nothing is lost)."""
+    with transaction.atomic():
+        document = Document.objects.select_for_update().get(pk=document.pk)
+        if not document.is_draft:
+            raise ValidationError(
+                _("An issued document is never deleted; cancel an invoice with a credit note."),
+                code="issued",
+            )
+        folder = document.folder
+        label = str(document)
+        document.lines.all().delete()
+        document.delete()
+        if folder is not None:
+            audit_log(
+                organization=folder.organization,
+                user=user,
+                action=f"{document.kind}.draft_discarded",
+                obj=folder,
+                data={"message": _("%(document)s discarded.") % {"document": label}},
+            )
+
+
+# --- lines from folders --------------------------------------------------------------------
+
+
+def _serials_by_line(lines: Sequence[OneOffLine]) -> dict[int, list[Equipment]]:
+    pieces: dict[int, list[Equipment]] = defaultdict(list)
+    for piece in Equipment.objects.filter(line__in=[line.pk for line in lines]).order_by("line_id", "piece"):
+        pieces[piece.line_id].append(piece)
+    return pieces
+
+
+def _oneoff_spec(
+    line: OneOffLine, language: str, pieces: Sequence[Equipment], group_title: str = ""
+) -> LineSpec:
+    """A folder's one-off line as a document line; `pieces` give the serial numbers
+    (an invoice names them, a quote does not: it sells the product, not the piece)."""
+    title, rest = _split_description(line.description)
+    serials = [p.serial_number for p in pieces if p.serial_number]
+    serial_text = ""
+    if len(serials) == 1:
+        serial_text = texts.text(language, "serial", serial=serials[0])
+    elif serials:
+        serial_text = texts.text(language, "serials", serials=", ".join(serials))
+    return LineSpec(
+        description=title,
+        detail=_join(rest, serial_text),
+        quantity=line.quantity,
+        unit=texts.unit_label(language, line.unit),
+        unit_price=line.unit_price,
+        discount_percent=line.discount_percent,
+        tax_rate=line.tax_rate.rate,
+        sku=line.product.sku if line.product_id else "",
+        source_kind=LineSource.ONEOFF,
+        source_line_id=line.pk,
+        source_folder_id=line.folder_id,
+        group_title=group_title,
+    )
+
+
+def _recurring_spec(line: RecurringLine, language: str, group_title: str) -> LineSpec:
+    title, rest = _split_description(line.description)
+    cycle = texts.cycle_label(language, line.cycle)
+    when = f"{cycle}, {texts.text(language, 'since', date=texts.date(language, line.start_date))}"
+    setup = ""
+    if line.setup_fee:
+        setup = (
+            f"zzgl. einmalige Einrichtung {texts.eur(language, line.setup_fee)}"
+            if language == "de"
+            else f"plus one-off setup {texts.eur(language, line.setup_fee)}"
+        )
+    return LineSpec(
+        description=title,
+        detail=_join(rest, when, setup),
+        quantity=line.quantity,
+        unit=texts.unit_label(language, line.unit),
+        unit_price=line.unit_price,
+        tax_rate=line.tax_rate.rate,
+        sku=line.product.sku if line.product_id else "",
+        source_kind=LineSource.RECURRING,
+        source_line_id=line.pk,
+        source_folder_id=line.folder_id,
+        cycle=line.cycle,
+        service_start=line.start_date,
+        service_end=line.end_date,
+        group_title=group_title,
+    )
+
+
+def _quote_lines(folder: Folder, language: str) -> list[LineSpec]:
+    oneoffs = list(folder.oneoff_lines.select_related("tax_rate", "product").order_by("position", "id"))
+    today = timezone.localdate()
+    recurring = [
+        line
+        for line in folder.recurring_lines.select_related("tax_rate", "product").order_by("position", "id")
+        if line.end_date is None or line.end_date >= today
+    ]
+    mixed = bool(oneoffs) and bool(recurring)
+    oneoff_title = texts.text(language, "group_oneoff") if mixed else ""
+    specs = [_oneoff_spec(line, language, (), oneoff_title) for line in oneoffs]
+    for line in recurring:
+        title = (
+            texts.text(language, "group_recurring", cycle=texts.cycle_label(language, line.cycle))
+            if mixed
+            else ""
+        )
+        specs.append(_recurring_spec(line, language, title))
+    return specs
+
+
+# --- quotes ----------------------------------------------------------------------------------
+
+
+def _quote_terms(folder: Folder, language: str, valid_until: dt.date, extra: str) -> str:
+    parts = [texts.text(language, "quote_terms", valid_until=texts.date(language, valid_until))]
+    if folder.minimum_term_months and folder.recurring_lines.exists():
+        parts.append(texts.text(language, "quote_terms_min_term", months=folder.minimum_term_months))
+    financing = _financing(folder)
+    if financing is not None:
+        parts.append(texts.text(language, "quote_financed", financier=financing.financier.name))
+    if extra:
+        parts.append(extra)
+    return " ".join(parts)
+
+
+def quote_create(
+    *,
+    folder: Folder,
+    user,
+    valid_until: dt.date | None = None,
+    intro_text: str | None = None,
+    terms: str = "",
+    previous_version: Document | None = None,
+) -> Document:
+    """A draft quote for the END CUSTOMER listing the folder's one-off and recurring lines."""
+    customer = folder.customer
+    language = texts.lang_of(customer.language)
+    lines = _quote_lines(folder, language)
+    if not lines:
+        raise ValidationError(
+            _("Folder %(folder)s has no lines yet. Add one-off or recurring lines before making a quote.")
+            % {"folder": _folder_label(folder)},
+            code="nothing_to_quote",
+        )
+    valid_until = valid_until or timezone.localdate() + dt.timedelta(days=DEFAULT_QUOTE_VALIDITY_DAYS)
+    if valid_until < timezone.localdate():
+        raise ValidationError(_("The validity date cannot be in the past."), code="valid_until_past")
+    draft = document_draft_create(
+        organization=folder.organization,
+        kind=DocumentKind.QUOTE,
+        user=user,
+        customer=customer,
+        payer=customer,
+        lines=lines,
+        folder=folder,
+        valid_until=valid_until,
+        intro_text=intro_text or None,
+        terms_text=_quote_terms(folder, language, valid_until, terms),
+        previous_version=previous_version,
+    )
+    _audit(
+        draft,
+        user=user,
+        action="quote.draft_created",
+        message=_("Draft quote for %(name)s saved.") % {"name": customer.name},
+    )
+    return draft
+
+
+def _refresh_quote_lines(quote: Document) -> None:
+    folder = quote.folder
+    lines = _quote_lines(folder, quote.language)
+    if not lines:
+        raise ValidationError(
+            _("Folder %(folder)s has no lines yet. Add one-off or recurring lines before making a quote.")
+            % {"folder": _folder_label(folder)},
+            code="nothing_to_quote",
+        )
+    quote.lines.all().delete()
+    _lines_create(quote, lines)
+
+
+def quote_issue(*, quote: Document, user, issue_date: dt.date | None = None) -> Document:
+    """Number and freeze a draft quote, with the folder's lines as they are now."""
+    if quote.kind != DocumentKind.QUOTE:
+        raise ValidationError(_("This is not a quote."), code="not_a_quote")
+    with transaction.atomic():
+        if quote.folder_id and quote.is_draft:
+            # A draft may be days old: issue it with the customer and folder as they are now.
+            quote = Document.objects.select_for_update().get(pk=quote.pk)
+            fields = recipient_snapshot(quote.payer, invoice=False)
+            for name, value in fields.items():
+                setattr(quote, name, value)
+            quote.save(update_fields=[*fields, "updated_at"])
+            _refresh_quote_lines(quote)
+        return document_issue(document=quote, user=user, issue_date=issue_date)
+
+
+def _check_quote_open(quote: Document, *, allowed=OPEN_QUOTE_STATUSES) -> None:
+    if quote.kind != DocumentKind.QUOTE:
+        raise ValidationError(_("This is not a quote."), code="not_a_quote")
+    if quote.status not in allowed:
+        raise ValidationError(
+            _("Quote %(number)s is %(status)s; this is no longer possible.")
+            % {"number": quote.display_number, "status": quote.get_status_display()},
+            code="quote_closed",
+        )
+
+
+def quote_accept(*, quote: Document, user) -> Document:
+    """The customer said yes: the quote is accepted and its folder activated (which turns
+    a prospect into a customer)."""
+    with transaction.atomic():
+        quote = Document.objects.select_for_update().get(pk=quote.pk)
+        _check_quote_open(quote)
+        quote.status = DocumentStatus.ACCEPTED
+        quote.decided_at = timezone.now()
+        quote.save(update_fields=["status", "decided_at", "updated_at"])
+        _audit(
+            quote,
+            user=user,
+            action="quote.accepted",
+            message=_("Quote %(number)s accepted.") % {"number": quote.number},
+        )
+        folder = quote.folder
+        if folder is not None and folder.status == FolderStatus.DRAFT:
+            folder_services.folder_activate(folder=folder, user=user)
+    return quote
+
+
+def quote_decline(*, quote: Document, user, reason: str = "") -> Document:
+    with transaction.atomic():
+        quote = Document.objects.select_for_update().get(pk=quote.pk)
+        _check_quote_open(quote)
+        quote.status = DocumentStatus.DECLINED
+        quote.decided_at = timezone.now()
+        quote.save(update_fields=["status", "decided_at", "updated_at"])
+        _audit(
+            quote,
+            user=user,
+            action="quote.declined",
+            message=_("Quote %(number)s declined.") % {"number": quote.number},
+            extra={"reason": reason} if reason else None,
+        )
+    return quote
+
+
+def quote_revise(*, quote: Document, user, valid_until: dt.date | None = None) -> Document:
+    """Issue a new version of a quote from the folder as it is now. The new quote has its
+    own number and names the one it replaces; the old one becomes "superseded"."""
+    with transaction.atomic():
+        quote = Document.objects.select_for_update().get(pk=quote.pk)
+        _check_quote_open(quote, allowed=(*OPEN_QUOTE_STATUSES, DocumentStatus.DECLINED))
+        if quote.folder is None:
+            raise ValidationError(_("Only quotes made from a folder can be revised."), code="no_folder")
+        if valid_until is None and quote.valid_until and quote.issue_date:
+            valid_until = timezone.localdate() + (quote.valid_until - quote.issue_date)
+        draft = quote_create(folder=quote.folder, user=user, valid_until=valid_until, previous_version=quote)
+        new = document_issue(document=draft, user=user)
+        quote.status = DocumentStatus.SUPERSEDED
+        quote.save(update_fields=["status", "updated_at"])
+        _audit(
+            quote,
+            user=user,
+            action="quote.superseded",
+            message=_("Quote %(old)s superseded by %(new)s.") % {"old": quote.number, "new": new.number},
+        )
+    return new
+
+
+# --- invoices ----------------------------------------------------------------------------------
+
+
+def invoice_oneoff_now(*, folder: Folder, user, issue_date: dt.date | None = None) -> Document:
+    """ "Einmalig sofort in Rechnung stellen": invoice the folder's not yet invoiced one-off
+    lines at once, to whoever ``payer_for`` names (the financier for a financed folder).
+
+    The lines are locked, so a second click (or a second clerk) finds nothing left to
+    invoice instead of billing them twice.
+    """
+    with transaction.atomic():
+        folder = Folder.objects.select_for_update().select_related("customer").get(pk=folder.pk)
+        lines = list(
+            OneOffLine.objects.select_for_update()
+            .filter(organization=folder.organization, folder=folder, invoice_document_id__isnull=True)
+            .order_by("position", "id")
+        )
+        if not lines:
+            raise ValidationError(
+                _("Folder %(folder)s has no one-off lines left to invoice.")
+                % {"folder": _folder_label(folder)},
+                code="nothing_to_invoice",
+            )
+        lines = list(
+            OneOffLine.objects.filter(pk__in=[line.pk for line in lines])
+            .select_related("tax_rate", "product")
+            .order_by("position", "id")
+        )
+        for line in lines:
+            line.folder = folder
+        payers = {payer_for(line) for line in lines}
+        if len(payers) != 1:
+            raise ValidationError(
+                _("The one-off lines of this folder have different payers; invoice them separately."),
+                code="mixed_payers",
+            )
+        payer = payers.pop()
+        customer = folder.customer
+        financing = _financing(folder)
+        financed = payer.pk != customer.pk
+        # Invoices follow an accepted quote: accepting it activates the folder and turns
+        # the prospect into a customer. A financier is not invoiced for a prospect either.
+        if customer.kind == CustomerKind.PROSPECT:
+            raise ValidationError(
+                _(
+                    "%(name)s is still a prospect. Accept the quote (or convert the prospect) before invoicing."
+                )
+                % {"name": customer.name},
+                code="prospect",
+            )
+        _require_address(payer, financier=financed)
+        if financed and financing is not None and financing.approval_status == "rejected":
+            raise ValidationError(
+                _(
+                    "The financier %(name)s rejected this financing. Remove the financing or choose another "
+                    "financier before invoicing."
+                )
+                % {"name": payer.name},
+                code="financing_rejected",
+            )
+        language = texts.lang_of(payer.language)
+        pieces = _serials_by_line(lines)
+        specs = [_oneoff_spec(line, language, pieces.get(line.pk, ())) for line in lines]
+        delivered = [p.delivered_on for ps in pieces.values() for p in ps if p.delivered_on]
+        delivered += [line.delivered_on for line in lines if line.delivered_on]
+        service_date = max(delivered) if delivered else (issue_date or timezone.localdate())
+        serials = [p.serial_number for ps in pieces.values() for p in ps]
+        draft = document_draft_create(
+            organization=folder.organization,
+            kind=DocumentKind.INVOICE,
+            user=user,
+            customer=customer,
+            payer=payer,
+            lines=specs,
+            folder=folder,
+            service_start=service_date,
+            service_end=service_date,
+            leased_object=leased_object_for(folder, serials) if financed else None,
+        )
+        invoice = document_issue(document=draft, user=user, issue_date=issue_date)
+        folder_services.oneoff_lines_mark_invoiced(lines=lines, document=invoice, user=user)
+    return invoice
+
+
+# --- credit notes ---------------------------------------------------------------------------
+
+
+def _check_invoice_open(invoice: Document) -> None:
+    if invoice.kind != DocumentKind.INVOICE:
+        raise ValidationError(_("Only invoices can be cancelled or credited."), code="not_an_invoice")
+    if invoice.is_draft:
+        raise ValidationError(
+            _("A draft has no number and is simply discarded, not cancelled."), code="draft"
+        )
+    if invoice.status == DocumentStatus.CANCELLED:
+        raise ValidationError(
+            _("Invoice %(number)s is already cancelled.") % {"number": invoice.number},
+            code="already_cancelled",
+        )
+
+
+def _credited_net_by_rate(invoice: Document) -> dict[Decimal, Decimal]:
+    credited: dict[Decimal, Decimal] = defaultdict(lambda: ZERO)
+    for line in DocumentLine.objects.filter(
+        document__cancels=invoice, document__kind=DocumentKind.CREDIT_NOTE
+    ).exclude(document__status=DocumentStatus.DRAFT):
+        credited[money(line.tax_rate or 0)] += -(line.net or ZERO)
+    return credited
+
+
+def _invoice_net_by_rate(invoice: Document) -> dict[Decimal, Decimal]:
+    return {money(Decimal(g["rate"])): Decimal(g["net"]) for g in invoice.tax_breakdown}
+
+
+def _credit_note_specs(invoice_lines: Sequence[DocumentLine]) -> list[LineSpec]:
+    return [
+        LineSpec(
+            description=line.description,
+            detail=line.detail,
+            quantity=-line.quantity,
+            unit=line.unit,
+            unit_price=line.unit_price,
+            discount_percent=line.discount_percent,
+            tax_rate=line.tax_rate,
+            sku=line.sku,
+            source_kind=line.source_kind,
+            source_line_id=line.source_line_id,
+            source_folder_id=line.source_folder_id,
+            reverses_id=line.pk,
+            cycle=line.cycle,
+            service_start=line.service_start,
+            service_end=line.service_end,
+            group_title=line.group_title,
+        )
+        for line in invoice_lines
+        if line.unit_price is not None
+    ]
+
+
+def invoice_cancel(*, invoice: Document, user, reason: str) -> Document:
+    """Cancel an issued invoice by a credit note that reverses it in full (GoBD: the
+    invoice itself is never edited). Its folder lines become invoiceable again."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Give a reason for the cancellation."), code="no_reason")
+    with transaction.atomic():
+        invoice = Document.objects.select_for_update().get(pk=invoice.pk)
+        _check_invoice_open(invoice)
+        if invoice.credit_notes.exclude(status=DocumentStatus.DRAFT).exists():
+            raise ValidationError(
+                _(
+                    "Invoice %(number)s already has partial credit notes. Credit the remaining lines or "
+                    "amount with another partial credit note instead."
+                )
+                % {"number": invoice.number},
+                code="partially_credited",
+            )
+        specs = _credit_note_specs(list(invoice.lines.all()))
+        credit = _credit_note_issue(invoice=invoice, user=user, specs=specs, reason=reason, full=True)
+        invoice.status = DocumentStatus.CANCELLED
+        invoice.save(update_fields=["status", "updated_at"])
+        _audit(
+            invoice,
+            user=user,
+            action="invoice.cancelled",
+            message=_("Invoice %(number)s cancelled by %(credit)s.")
+            % {"number": invoice.number, "credit": credit.number},
+            extra={"reason": reason},
+        )
+        # The folder lines billed by the cancelled invoice can be invoiced again.
+        folder_services.oneoff_lines_unmark_invoiced(document_id=invoice.pk, user=user)
+    return credit
+
+
+def _credit_note_issue(*, invoice: Document, user, specs, reason: str, full: bool) -> Document:
+    language = invoice.language
+    draft = document_draft_create(
+        organization=invoice.organization,
+        kind=DocumentKind.CREDIT_NOTE,
+        user=user,
+        customer=invoice.customer,
+        payer=invoice.payer,
+        lines=specs,
+        folder=invoice.folder,
+        service_start=invoice.service_start,
+        service_end=invoice.service_end,
+        reason=reason,
+        leased_object=invoice.leased_object or None,
+        cancels=invoice,
+        cancellation=full,
+        intro_text=_join(
+            greeting_for(_contact_for(invoice.payer, invoice=True), language),
+            texts.text(
+                language,
+                "intro_cancellation" if full else "intro_credit_note",
+                number=invoice.number,
+                date=texts.date(language, invoice.issue_date),
+            ),
+        ),
+    )
+    return document_issue(document=draft, user=user)
+
+
+def credit_note_partial(
+    *,
+    invoice: Document,
+    user,
+    reason: str,
+    line_ids: Sequence[int] | None = None,
+    amount: Decimal | None = None,
+    tax_rate: Decimal | None = None,
+) -> Document:
+    """A credit note for chosen invoice lines (reversed in full) or for a net amount at
+    one of the invoice's tax rates. Never more than what is left to credit per rate."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Give a reason for the credit note."), code="no_reason")
+    if bool(line_ids) == (amount is not None):
+        raise ValidationError(_("Choose either lines or an amount to credit."), code="lines_or_amount")
+    with transaction.atomic():
+        invoice = Document.objects.select_for_update().get(pk=invoice.pk)
+        _check_invoice_open(invoice)
+        language = invoice.language
+        invoice_net = _invoice_net_by_rate(invoice)
+        credited = _credited_net_by_rate(invoice)
+        if line_ids:
+            wanted = {int(pk) for pk in line_ids}
+            chosen = list(invoice.lines.filter(pk__in=wanted).exclude(unit_price__isnull=True))
+            if len(chosen) != len(wanted):
+                raise ValidationError(_("Choose lines of this invoice."), code="unknown_lines")
+            already = [line for line in chosen if line.reversals.exclude(document__status="draft").exists()]
+            if already:
+                raise ValidationError(
+                    _("Already credited: %(lines)s.")
+                    % {"lines": ", ".join(f"{ln.position}." for ln in already)},
+                    code="already_credited",
+                )
+            specs = _credit_note_specs(chosen)
+            adding: dict[Decimal, Decimal] = defaultdict(lambda: ZERO)
+            for line in chosen:
+                adding[money(line.tax_rate or 0)] += line.net or ZERO
+        else:
+            amount = money(amount)
+            if amount <= 0:
+                raise ValidationError(_("The amount must be greater than zero."), code="amount")
+            rates = sorted(invoice_net, reverse=True)
+            rate = money(tax_rate) if tax_rate is not None else (rates[0] if rates else ZERO)
+            if rate not in invoice_net:
+                raise ValidationError(_("Choose one of the invoice's tax rates."), code="tax_rate")
+            specs = [
+                LineSpec(
+                    description=texts.text(language, "credit_amount_line", number=invoice.number),
+                    detail=reason,
+                    quantity=Decimal(-1),
+                    unit=texts.unit_label(language, "flat"),
+                    unit_price=amount,
+                    tax_rate=rate,
+                    source_folder_id=invoice.folder_id,
+                )
+            ]
+            adding = {rate: amount}
+        for rate, net in adding.items():
+            remaining = invoice_net.get(rate, ZERO) - credited.get(rate, ZERO)
+            if net > remaining:
+                lang = texts.lang_of((get_language() or "de")[:2])
+                raise ValidationError(
+                    _("At most %(remaining)s net at %(rate)s VAT is left to credit on this invoice.")
+                    % {"remaining": texts.eur(lang, remaining), "rate": texts.percent(lang, rate)},
+                    code="too_much",
+                )
+        credit = _credit_note_issue(invoice=invoice, user=user, specs=specs, reason=reason, full=False)
+        _audit(
+            invoice,
+            user=user,
+            action="invoice.credited",
+            message=_("Credit note %(credit)s for invoice %(number)s issued.")
+            % {"credit": credit.number, "number": invoice.number},
+            extra={"reason": reason, "gross": str(credit.total_gross)},
+        )
+    return credit
+
+
+# --- delivery notes ------------------------------------------------------------------------------
+
+
+def _warranty_end(piece: Equipment, delivery_date: dt.date) -> dt.date | None:
+    """The piece's warranty end, or (like the folders app does on delivery) the delivery
+    date plus the product's warranty months."""
+    if piece.warranty_end:
+        return piece.warranty_end
+    product = piece.line.product if piece.line.product_id else None
+    if product is not None and product.warranty_months:
+        return folder_terms.term_end(delivery_date, product.warranty_months)
+    return None
+
+
+def _delivery_spec(piece: Equipment, folder: Folder, language: str, delivery_date: dt.date) -> LineSpec:
+    line = piece.line
+    title, _rest = _split_description(line.description)
+    model = piece.model_number or (line.product.model_number if line.product_id else "")
+    warranty = _warranty_end(piece, delivery_date)
+    serial = (
+        texts.text(language, "serial", serial=piece.serial_number)
+        if piece.serial_number
+        else texts.text(language, "no_serial")
+    )
+    detail = " · ".join(
+        p
+        for p in (
+            texts.text(language, "model", model=model) if model else "",
+            serial,
+            texts.text(language, "warranty", date=texts.date(language, warranty)) if warranty else "",
+        )
+        if p
+    )
+    return LineSpec(
+        description=title,
+        detail=detail,
+        quantity=Decimal(1),
+        unit=texts.unit_label(language, "piece"),
+        sku=line.product.sku if line.product_id else "",
+        source_kind=LineSource.EQUIPMENT,
+        source_line_id=piece.pk,
+        source_folder_id=folder.pk,
+        serial_number=piece.serial_number,
+        model_number=model,
+        warranty_end=warranty,
+        service_start=delivery_date,
+        service_end=delivery_date,
+    )
+
+
+def delivered_piece_ids(organization, piece_ids=None) -> set[int]:
+    """Pieces that are on an issued delivery note already (the record of a delivery; a
+    delivery date typed into the folder alone is not one)."""
+    qs = DocumentLine.objects.filter(
+        organization=organization,
+        source_kind=LineSource.EQUIPMENT,
+        document__kind=DocumentKind.DELIVERY_NOTE,
+    ).exclude(document__status=DocumentStatus.DRAFT)
+    if piece_ids is not None:
+        qs = qs.filter(source_line_id__in=list(piece_ids))
+    return set(qs.values_list("source_line_id", flat=True))
+
+
+def _mark_delivered(pieces: Sequence[Equipment], *, note: Document, delivery_date: dt.date, user) -> None:
+    """Through the folders services: a line whose pieces are now all on delivery notes is
+    marked with this one; pieces of a partly delivered line get their delivery date."""
+    chosen: dict[int, list[Equipment]] = defaultdict(list)
+    for piece in pieces:
+        chosen[piece.line_id].append(piece)
+    for line_id, line_pieces in chosen.items():
+        line = line_pieces[0].line
+        all_pieces = set(Equipment.objects.filter(line_id=line_id).values_list("pk", flat=True))
+        if all_pieces <= delivered_piece_ids(note.organization, all_pieces):
+            folder_services.oneoff_lines_mark_delivered(
+                lines=[line], document=note, user=user, delivered_on=delivery_date
+            )
+        else:
+            rows = [{"id": p.pk, "delivered_on": delivery_date} for p in line_pieces if not p.delivered_on]
+            if rows:
+                folder_services.equipment_update(line=line, user=user, rows=rows, confirm_duplicates=True)
+
+
+def delivery_note_issue(
+    *,
+    folder: Folder,
+    user,
+    equipment_ids: Sequence[int],
+    delivery_date: dt.date | None = None,
+    issue_date: dt.date | None = None,
+) -> Document:
+    """A numbered delivery note for the chosen pieces (partial deliveries allowed), to the
+    end customer's site, with product, model, serial number and warranty of each piece.
+    The pieces are marked delivered in the same transaction."""
+    wanted = []
+    for pk in equipment_ids or ():
+        try:
+            wanted.append(int(pk))
+        except (TypeError, ValueError):
+            raise ValidationError(_("Unknown equipment."), code="unknown_equipment")
+    if not wanted:
+        raise ValidationError(_("Choose at least one piece of equipment to deliver."), code="no_equipment")
+    delivery_date = delivery_date or timezone.localdate()
+    with transaction.atomic():
+        folder = Folder.objects.select_for_update().select_related("customer").get(pk=folder.pk)
+        pieces = list(
+            Equipment.objects.select_for_update()
+            .filter(organization=folder.organization, line__folder=folder, pk__in=wanted)
+            .order_by("line__position", "line_id", "piece")
+        )
+        if len(pieces) != len(set(wanted)):
+            raise ValidationError(
+                _("Some of the chosen equipment does not belong to folder %(folder)s.")
+                % {"folder": _folder_label(folder)},
+                code="unknown_equipment",
+            )
+        pieces = list(
+            Equipment.objects.filter(pk__in=[p.pk for p in pieces])
+            .select_related("line", "line__product")
+            .order_by("line__position", "line_id", "piece")
+        )
+        on_notes = delivered_piece_ids(folder.organization, [p.pk for p in pieces])
+        delivered = [p for p in pieces if p.pk in on_notes]
+        if delivered:
+            raise ValidationError(
+                _("Already delivered: %(pieces)s.")
+                % {"pieces": ", ".join(p.serial_number or str(p.line) for p in delivered)},
+                code="already_delivered",
+            )
+        customer = folder.customer
+        language = texts.lang_of(customer.language)
+        specs = [_delivery_spec(piece, folder, language, delivery_date) for piece in pieces]
+        financed = _financing(folder) is not None
+        draft = document_draft_create(
+            organization=folder.organization,
+            kind=DocumentKind.DELIVERY_NOTE,
+            user=user,
+            customer=customer,
+            payer=customer,
+            lines=specs,
+            folder=folder,
+            delivery_date=delivery_date,
+            service_start=delivery_date,
+            service_end=delivery_date,
+            delivery_address=folder.delivery_address_lines,
+            leased_object=leased_object_for(folder, [p.serial_number for p in pieces]) if financed else None,
+        )
+        note = document_issue(document=draft, user=user, issue_date=issue_date)
+        _mark_delivered(pieces, note=note, delivery_date=delivery_date, user=user)
+    return note
+
+
+# --- sending ---------------------------------------------------------------------------------------
+
+
+def document_send(*, document: Document, user, recipients: Sequence[str] | None = None) -> Document:
+    """E-mail the PDF to the payer (invoice e-mail and invoice-recipient contacts)."""
+    with transaction.atomic():
+        document = Document.objects.select_for_update().get(pk=document.pk)
+        if document.is_draft:
+            raise ValidationError(_("Issue the document before sending it."), code="draft")
+        if document.status in (DocumentStatus.CANCELLED, DocumentStatus.SUPERSEDED):
+            raise ValidationError(
+                _("%(document)s is %(status)s and is not sent any more.")
+                % {"document": document, "status": document.get_status_display()},
+                code="closed",
+            )
+        to = [r for r in (recipients or recipient_emails(document.payer)) if r]
+        if not to:
+            raise ValidationError(
+                _("%(payer)s has no invoice e-mail address or invoice-recipient contact.")
+                % {"payer": document.payer.name},
+                code="no_recipient",
+            )
+        document.sent_at = timezone.now()
+        if document.status == DocumentStatus.ISSUED:
+            document.status = DocumentStatus.SENT
+        document.save(update_fields=["status", "sent_at", "updated_at"])
+        _audit(
+            document,
+            user=user,
+            action=f"{document.kind}.sent",
+            message=_("%(document)s sent to %(to)s.") % {"document": document, "to": ", ".join(to)},
+        )
+        organization_id = document.organization_id
+        pk = document.pk
+        transaction.on_commit(lambda: _schedule_mail(pk, organization_id, list(to)))
+    return document
+
+
+def _schedule_mail(document_id: int, organization_id: int, to: list[str]) -> None:
+    from documents.tasks import send_document_email
+
+    send_document_email.delay(document_id, organization_id, to)
+
+
+def document_render_again(*, document: Document, user) -> None:
+    """Render a missing PDF (after a failed render). An existing PDF is never replaced."""
+    if document.is_draft:
+        raise ValidationError(_("Drafts have no PDF."), code="draft")
+    if document.pdf:
+        raise ValidationError(_("The PDF already exists and is never rendered again."), code="has_pdf")
+    transaction.on_commit(lambda: schedule_pdf(document.pk, document.organization_id))
+
+
+# documents.bulk (the billing run's batch issuing) imports these under their old names.
+_issued_message = issued_message
+_recipient_emails = recipient_emails

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
+from django_tables2.config import RequestConfig
+
+from organizations.templatetags.ui import money
+
+from .models import Document, DocumentKind
+
+DEFAULT_PER_PAGE = 25
+MAX_PER_PAGE = 100
+NUM = {"td": {"class": "num"}, "th": {"class": "num"}}
+DATE = {"td": {"class": "text-nowrap"}}
+
+
+def configure_table(request, table: tables.Table, *, per_page: int = DEFAULT_PER_PAGE) -> tables.Table:
+    """Sort and paginate from the URL with a bounded page size (?per_page=0 or 10**6 are
+    clamped instead of dividing by zero or loading everything)."""
+    try:
+        wanted = int(request.GET.get("per_page", per_page))
+    except (TypeError, ValueError):
+        wanted = per_page
+    table.per_page_field = "_per_page_handled_by_configure_table"
+    RequestConfig(request, paginate={"per_page": max(5, min(wanted, MAX_PER_PAGE))}).configure(table)
+    return table
+
+
+class MoneyColumn(tables.Column):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", NUM)
+        super().__init__(*args, **kwargs)
+
+    def render(self, value):
+        return money(value)
+
+
+class DocumentTable(tables.Table):
+    number = tables.TemplateColumn(
+        template_name="documents/_cell_number.html", verbose_name=_("Number"), order_by=("number",)
+    )
+    issue_date = tables.DateColumn(format="SHORT_DATE_FORMAT", verbose_name=_("Date"), attrs=DATE)
+    customer = tables.TemplateColumn(
+        template_name="documents/_cell_customer.html",
+        verbose_name=_("Customer"),
+        order_by=("customer__name",),
+    )
+    payer = tables.TemplateColumn(
+        template_name="documents/_cell_payer.html", verbose_name=_("Payer"), order_by=("recipient_name",)
+    )
+    folder_label = tables.Column(verbose_name=_("Folder"), orderable=False, attrs={"td": {"class": "small"}})
+    status = tables.TemplateColumn(
+        template_name="documents/_cell_status.html", verbose_name=_("Status"), order_by=("status",)
+    )
+    due_date = tables.DateColumn(format="SHORT_DATE_FORMAT", verbose_name=_("Due"), attrs=DATE)
+    valid_until = tables.DateColumn(format="SHORT_DATE_FORMAT", verbose_name=_("Valid until"), attrs=DATE)
+    delivery_date = tables.DateColumn(format="SHORT_DATE_FORMAT", verbose_name=_("Delivered"), attrs=DATE)
+    reference = tables.TemplateColumn(
+        template_code="{% if record.cancels %}<a href=\"{% url 'documents:detail' record.cancels_id %}\">"
+        "{{ record.cancels.number }}</a>{% endif %}",
+        verbose_name=_("Invoice"),
+        orderable=False,
+    )
+    total_net = MoneyColumn(verbose_name=_("Net"))
+    total_gross = MoneyColumn(verbose_name=_("Gross"))
+    pdf = tables.TemplateColumn(
+        template_name="documents/_cell_pdf.html",
+        verbose_name="",
+        orderable=False,
+        attrs={"td": {"class": "text-end"}},
+    )
+
+    class Meta:
+        model = Document
+        fields = []
+        sequence = (
+            "number",
+            "issue_date",
+            "customer",
+            "payer",
+            "folder_label",
+            "status",
+            "due_date",
+            "valid_until",
+            "delivery_date",
+            "reference",
+            "total_net",
+            "total_gross",
+            "pdf",
+        )
+        attrs = {"class": "table table-hover align-middle"}
+        order_by = ("-issue_date",)
+        empty_text = ""
+        per_page = DEFAULT_PER_PAGE
+
+
+# Columns that do not apply to a kind.
+EXCLUDE_BY_KIND = {
+    DocumentKind.QUOTE: ("due_date", "delivery_date", "reference", "payer"),
+    DocumentKind.INVOICE: ("valid_until", "delivery_date", "reference"),
+    DocumentKind.CREDIT_NOTE: ("valid_until", "delivery_date", "due_date"),
+    DocumentKind.DELIVERY_NOTE: ("due_date", "valid_until", "reference", "payer", "total_net", "total_gross"),
+}
+
+
+def document_table(kind: str, data) -> DocumentTable:
+    return DocumentTable(data, exclude=EXCLUDE_BY_KIND[kind])

@@ -1,0 +1,205 @@
+"""The sentences printed on documents, in the recipient's language.
+
+Like the renderer's labels (documents.rendering.LABELS) these are plain dicts keyed by
+language instead of gettext: a document is frozen in the *customer's* language at
+issuing time, whatever the UI language of the clerk who issued it, and one worker
+renders German and English documents one after the other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from documents.engine import format_eur, format_percent
+from documents.rendering import format_date, format_iban
+
+TEXTS: dict[str, dict[str, str]] = {
+    "de": {
+        "salutation": "Sehr geehrte Damen und Herren,",
+        "salutation_named": "Guten Tag {name},",
+        "salutation_mr": "Sehr geehrter Herr {name},",
+        "salutation_ms": "Sehr geehrte Frau {name},",
+        "intro_quote": "vielen Dank für Ihr Interesse. Gerne bieten wir Ihnen an:",
+        "intro_invoice": "für unsere Lieferungen und Leistungen berechnen wir Ihnen:",
+        "intro_invoice_financier": (
+            "für das unten genannte Leasingobjekt berechnen wir Ihnen vereinbarungsgemäß:"
+        ),
+        "intro_cancellation": "hiermit stornieren wir die Rechnung {number} vom {date} in voller Höhe:",
+        "intro_credit_note": "zu unserer Rechnung {number} vom {date} schreiben wir Ihnen gut:",
+        "intro_delivery_note": "wir liefern Ihnen heute die folgenden Geräte:",
+        "closing": "Mit freundlichen Grüßen\n{issuer}",
+        "group_oneoff": "Einmalige Kosten",
+        "group_recurring": "Laufende Kosten ({cycle})",
+        "recurring_summary": "Laufende Kosten {cycle}: {net} netto zzgl. {tax} USt = {gross}.",
+        "recurring_summary_no_tax": "Laufende Kosten {cycle}: {net} netto.",
+        "quote_terms": "Dieses Angebot ist gültig bis zum {valid_until}.",
+        "quote_terms_min_term": "Mindestvertragslaufzeit der laufenden Leistungen: {months} Monate.",
+        "quote_financed": "Die Hardware wird über {financier} finanziert und von uns direkt mit {financier} abgerechnet.",
+        "payment_transfer": (
+            "Bitte überweisen Sie den Betrag von {amount} bis zum {due} ohne Abzug auf unser Konto "
+            "IBAN {iban}{bic} unter Angabe der Rechnungsnummer {number}."
+        ),
+        "payment_transfer_no_bank": (
+            "Bitte zahlen Sie den Betrag von {amount} bis zum {due} ohne Abzug unter Angabe der "
+            "Rechnungsnummer {number}."
+        ),
+        "payment_direct_debit": (
+            "Den Betrag von {amount} ziehen wir am {due} per SEPA-Lastschrift von Ihrem Konto {account} ein. "
+            "Mandatsreferenz: {mandate}, Gläubiger-Identifikationsnummer: {creditor_id}. "
+            "Bitte sorgen Sie für ausreichende Deckung."
+        ),
+        "payment_credit": (
+            "Den Betrag von {amount} erstatten wir Ihnen auf Ihr Konto oder verrechnen ihn mit offenen Rechnungen."
+        ),
+        "tax_eu_reverse_charge": (
+            "Steuerschuldnerschaft des Leistungsempfängers (Reverse Charge): Die Umsatzsteuer schuldet der "
+            "Leistungsempfänger (§ 13b UStG, Art. 196 MwStSystRL)."
+        ),
+        "tax_exempt": "Steuerfreie Leistung: Es wird keine Umsatzsteuer berechnet.",
+        "tax_non_eu": (
+            "Nicht im Inland steuerbare Leistung bzw. steuerfreie Ausfuhrlieferung (§ 3a Abs. 2, § 4 Nr. 1a UStG)."
+        ),
+        "serial": "Seriennummer: {serial}",
+        "serials": "Seriennummern: {serials}",
+        "model": "Modell: {model}",
+        "warranty": "Garantie bis: {date}",
+        "no_serial": "ohne Seriennummer",
+        "since": "ab {date}",
+        "period": "Leistungszeitraum {start} – {end}",
+        "ref_cancels": "Stornorechnung zu Rechnung {number} vom {date}",
+        "ref_credits": "Gutschrift zu Rechnung {number} vom {date}",
+        "ref_reason": "Grund: {reason}",
+        "ref_supersedes": "Ersetzt Angebot {number} vom {date}",
+        "title_cancellation": "Stornorechnung Nr. {number}",
+        "credit_amount_line": "Gutschrift zu Rechnung {number}",
+        "folder": "{number} {name}",
+    },
+    "en": {
+        "salutation": "Dear Sir or Madam,",
+        "salutation_named": "Dear {name},",
+        "salutation_mr": "Dear Mr {name},",
+        "salutation_ms": "Dear Ms {name},",
+        "intro_quote": "thank you for your interest. We are pleased to offer:",
+        "intro_invoice": "for our deliveries and services we charge:",
+        "intro_invoice_financier": "as agreed, we charge for the leased object named below:",
+        "intro_cancellation": "we hereby cancel invoice {number} of {date} in full:",
+        "intro_credit_note": "regarding our invoice {number} of {date} we credit you:",
+        "intro_delivery_note": "today we deliver the following equipment:",
+        "closing": "Kind regards\n{issuer}",
+        "group_oneoff": "One-off charges",
+        "group_recurring": "Recurring charges ({cycle})",
+        "recurring_summary": "Recurring charges {cycle}: {net} net plus {tax} VAT = {gross}.",
+        "recurring_summary_no_tax": "Recurring charges {cycle}: {net} net.",
+        "quote_terms": "This quote is valid until {valid_until}.",
+        "quote_terms_min_term": "Minimum term of the recurring services: {months} months.",
+        "quote_financed": "The hardware is financed by {financier} and invoiced directly to {financier}.",
+        "payment_transfer": (
+            "Please transfer {amount} by {due} without deduction to our account IBAN {iban}{bic}, "
+            "quoting invoice number {number}."
+        ),
+        "payment_transfer_no_bank": "Please pay {amount} by {due} without deduction, quoting invoice number {number}.",
+        "payment_direct_debit": (
+            "We will collect {amount} on {due} by SEPA direct debit from your account {account}. "
+            "Mandate reference: {mandate}, creditor identifier: {creditor_id}. "
+            "Please ensure sufficient funds."
+        ),
+        "payment_credit": "We will refund {amount} to your account or set it off against open invoices.",
+        "tax_eu_reverse_charge": (
+            "Reverse charge: VAT is payable by the recipient of the supply (Art. 196 VAT Directive, "
+            "§ 13b UStG)."
+        ),
+        "tax_exempt": "VAT-exempt supply: no VAT is charged.",
+        "tax_non_eu": "Supply not taxable in Germany / tax-free export (§ 3a (2), § 4 No. 1a UStG).",
+        "serial": "Serial number: {serial}",
+        "serials": "Serial numbers: {serials}",
+        "model": "Model: {model}",
+        "warranty": "Warranty until: {date}",
+        "no_serial": "no serial number",
+        "since": "from {date}",
+        "period": "Service period {start} – {end}",
+        "ref_cancels": "Cancellation of invoice {number} of {date}",
+        "ref_credits": "Credit note for invoice {number} of {date}",
+        "ref_reason": "Reason: {reason}",
+        "ref_supersedes": "Supersedes quote {number} of {date}",
+        "title_cancellation": "Cancellation invoice No. {number}",
+        "credit_amount_line": "Credit for invoice {number}",
+        "folder": "{number} {name}",
+    },
+}
+
+UNITS: dict[str, dict[str, str]] = {
+    "de": {
+        "piece": "Stk.",
+        "hour": "Std.",
+        "month": "Monat",
+        "licence": "Lizenz",
+        "line": "Anschluss",
+        "flat": "pauschal",
+    },
+    "en": {
+        "piece": "pc.",
+        "hour": "h",
+        "month": "month",
+        "licence": "licence",
+        "line": "line",
+        "flat": "flat",
+    },
+}
+
+CYCLES: dict[str, dict[int, str]] = {
+    "de": {1: "monatlich", 3: "vierteljährlich", 6: "halbjährlich", 12: "jährlich"},
+    "en": {1: "monthly", 3: "quarterly", 6: "half-yearly", 12: "yearly"},
+}
+
+TAX_NOTE_KEYS = {
+    "eu_reverse_charge": "tax_eu_reverse_charge",
+    "exempt": "tax_exempt",
+    "non_eu": "tax_non_eu",
+}
+
+
+def lang_of(language: str) -> str:
+    return language if language in TEXTS else "de"
+
+
+def text(language: str, key: str, **values) -> str:
+    return TEXTS[lang_of(language)][key].format(**values)
+
+
+def unit_label(language: str, unit: str) -> str:
+    return UNITS[lang_of(language)].get(unit, unit)
+
+
+def cycle_label(language: str, months: int | None) -> str:
+    if not months:
+        return ""
+    labels = CYCLES[lang_of(language)]
+    if months in labels:
+        return labels[months]
+    return f"alle {months} Monate" if lang_of(language) == "de" else f"every {months} months"
+
+
+def tax_note(language: str, treatment: str) -> str:
+    key = TAX_NOTE_KEYS.get(treatment)
+    return text(language, key) if key else ""
+
+
+def date(language: str, value: dt.date | None) -> str:
+    return format_date(value, lang_of(language)) if value else ""
+
+
+def eur(language: str, amount: Decimal) -> str:
+    return format_eur(amount, lang_of(language))
+
+
+def percent(language: str, value: Decimal) -> str:
+    return format_percent(value, lang_of(language))
+
+
+def masked_iban(iban: str) -> str:
+    """The debtor's IBAN on a pre-notification: country, check digits and last four only."""
+    compact = "".join((iban or "").split()).upper()
+    if len(compact) < 8:
+        return format_iban(compact)
+    return f"{compact[:4]} **** **** {compact[-4:]}"

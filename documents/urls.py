@@ -1,0 +1,27 @@
+from django.urls import path
+
+from . import views
+
+app_name = "documents"
+
+urlpatterns = [
+    path("quotes/", views.quote_list, name="quotes"),
+    path("invoices/", views.invoice_list, name="invoices"),
+    path("credit-notes/", views.credit_note_list, name="credit_notes"),
+    path("delivery-notes/", views.delivery_note_list, name="delivery_notes"),
+    path("<int:pk>/", views.document_detail, name="detail"),
+    path("<int:pk>/pdf/", views.document_pdf, name="pdf"),
+    path("<int:pk>/pdf/status/", views.document_pdf_status, name="pdf_status"),
+    path("<int:pk>/pdf/render/", views.document_render, name="render"),
+    path("<int:pk>/issue/", views.document_issue, name="issue"),
+    path("<int:pk>/discard/", views.document_discard, name="discard"),
+    path("<int:pk>/send/", views.document_send, name="send"),
+    path("<int:pk>/accept/", views.quote_accept, name="accept"),
+    path("<int:pk>/decline/", views.quote_decline, name="decline"),
+    path("<int:pk>/revise/", views.quote_revise, name="revise"),
+    path("<int:pk>/cancel/", views.invoice_cancel, name="cancel"),
+    path("<int:pk>/credit/", views.credit_note_create, name="credit_note_create"),
+    path("folder/<int:folder_pk>/quote/", views.quote_create, name="quote_create"),
+    path("folder/<int:folder_pk>/invoice-oneoff/", views.invoice_oneoff, name="invoice_oneoff"),
+    path("folder/<int:folder_pk>/delivery-note/", views.delivery_note_create, name="delivery_note_create"),
+]

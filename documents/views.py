@@ -1,0 +1,573 @@
+"""Document lists, the document page with its actions, the PDF, and the folder actions.
+
+Thin: resolve the document (scoped: another organization's document is a 404), check
+the role for the document's kind, call one service, say what happened, redirect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from folders.models import Folder
+from organizations.access import can, require
+
+from . import selectors, services
+from .filters import DocumentFilter
+from .forms import CreditNoteForm, DeclineForm, DeliveryNoteForm, QuoteCreateForm, ReasonForm
+from .models import Document, DocumentKind, DocumentStatus
+from .pdf import pdf_filename, render_and_store
+from .tables import configure_table, document_table
+
+logger = logging.getLogger(__name__)
+
+# Who may write documents of a kind (organizations/roles.py).
+PERMISSION_BY_KIND = {
+    DocumentKind.QUOTE: "quotes.issue",
+    DocumentKind.INVOICE: "invoices.issue",
+    DocumentKind.CREDIT_NOTE: "invoices.issue",
+    DocumentKind.DELIVERY_NOTE: "delivery_notes.issue",
+}
+
+RENDER_AGAIN_AFTER_SECONDS = 60
+# The preview renders a still missing PDF itself once the worker had this long.
+RENDER_ON_DEMAND_AFTER_SECONDS = 10
+
+LIST_TITLES = {
+    DocumentKind.QUOTE: ("Quotes", "bi-file-earmark-text"),
+    DocumentKind.INVOICE: ("Invoices", "bi-receipt"),
+    DocumentKind.CREDIT_NOTE: ("Credit notes", "bi-receipt-cutoff"),
+    DocumentKind.DELIVERY_NOTE: ("Delivery notes", "bi-truck"),
+}
+
+
+def _member_or_response(request):
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if request.organization is None:
+        return render(request, "organizations/no_organization.html", status=403)
+    return None
+
+
+def document_write(view):
+    """POST-only write on one document: 404 outside the organization, 403 when the role
+    may not issue documents of this kind."""
+
+    @wraps(view)
+    @require_POST
+    def wrapped(request, pk: int, *args, **kwargs):
+        denied = _member_or_response(request)
+        if denied is not None:
+            return denied
+        document = get_object_or_404(Document, pk=pk)
+        if not can(request, PERMISSION_BY_KIND[document.kind]):
+            raise PermissionDenied
+        return view(request, document, *args, **kwargs)
+
+    return wrapped
+
+
+def document_form_view(permission_for_kind: dict[str, str] | None = None):
+    """GET form + POST on one document (cancel, partial credit)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, pk: int, *args, **kwargs):
+            denied = _member_or_response(request)
+            if denied is not None:
+                return denied
+            document = get_object_or_404(Document, pk=pk)
+            permission = (permission_for_kind or PERMISSION_BY_KIND)[document.kind]
+            if not can(request, permission):
+                raise PermissionDenied
+            return view(request, document, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _error(request, exc: ValidationError) -> None:
+    messages.error(request, " ".join(exc.messages))
+
+
+def _back(document: Document):
+    return redirect("documents:detail", pk=document.pk)
+
+
+# --- lists -----------------------------------------------------------------------------
+
+
+def _document_list(request, kind: str):
+    qs = selectors.document_list(kind=kind)
+    flt = DocumentFilter(request.GET or None, queryset=qs, kind=kind)
+    rows = flt.qs
+    table = configure_table(request, document_table(kind, rows))
+    title, icon = LIST_TITLES[kind]
+    return render(
+        request,
+        "documents/list.html",
+        {
+            "kind": kind,
+            "title": _(title),
+            "icon": icon,
+            "filter": flt,
+            "table": table,
+            "totals": selectors.list_totals(rows),
+            "any_documents": Document.objects.filter(kind=kind).exists(),
+        },
+    )
+
+
+@require("view")
+def quote_list(request):
+    return _document_list(request, DocumentKind.QUOTE)
+
+
+@require("view")
+def invoice_list(request):
+    return _document_list(request, DocumentKind.INVOICE)
+
+
+@require("view")
+def credit_note_list(request):
+    return _document_list(request, DocumentKind.CREDIT_NOTE)
+
+
+@require("view")
+def delivery_note_list(request):
+    return _document_list(request, DocumentKind.DELIVERY_NOTE)
+
+
+# --- the document page -------------------------------------------------------------------
+
+
+def _action(key, label, icon, *, enabled: bool, reason: str = "", style="btn-outline-secondary", **extra):
+    return {
+        "key": key,
+        "label": label,
+        "icon": icon,
+        "enabled": enabled,
+        "reason": reason,
+        "style": style,
+        **extra,
+    }
+
+
+def document_actions(request, document: Document) -> list[dict]:
+    """The buttons of the document page, disabled with the reason when not possible."""
+    allowed = can(request, PERMISSION_BY_KIND[document.kind])
+    no_role = _("Your role does not allow this.")
+    actions = []
+    status = document.status
+    if document.is_draft:
+        actions.append(
+            _action(
+                "issue", _("Issue"), "bi-check2-circle", enabled=allowed, reason=no_role, style="btn-primary"
+            )
+        )
+        actions.append(_action("discard", _("Discard draft"), "bi-trash", enabled=allowed, reason=no_role))
+        return actions
+    actions.append(
+        _action(
+            "download",
+            _("Download PDF"),
+            "bi-download",
+            enabled=document.has_pdf,
+            reason=_("The PDF is being prepared."),
+        )
+    )
+    closed = status in (DocumentStatus.CANCELLED, DocumentStatus.SUPERSEDED)
+    actions.append(
+        _action(
+            "send",
+            _("Send"),
+            "bi-envelope",
+            enabled=allowed and not closed,
+            reason=no_role if not allowed else _("Cancelled or superseded documents are not sent."),
+            recipients=", ".join(services.recipient_emails(document.payer)),
+        )
+    )
+    if document.kind == DocumentKind.QUOTE:
+        open_quote = status in services.OPEN_QUOTE_STATUSES
+        closed_reason = _("The quote is %(status)s.") % {"status": document.get_status_display()}
+        actions.append(
+            _action(
+                "accept",
+                _("Accept"),
+                "bi-hand-thumbs-up",
+                enabled=allowed and open_quote,
+                reason=no_role if not allowed else closed_reason,
+                style="btn-success",
+            )
+        )
+        actions.append(
+            _action(
+                "decline",
+                _("Decline"),
+                "bi-hand-thumbs-down",
+                enabled=allowed and open_quote,
+                reason=no_role if not allowed else closed_reason,
+            )
+        )
+        revisable = status in (*services.OPEN_QUOTE_STATUSES, DocumentStatus.DECLINED) and document.folder_id
+        actions.append(
+            _action(
+                "revise",
+                _("Revise"),
+                "bi-pencil-square",
+                enabled=allowed and bool(revisable),
+                reason=no_role if not allowed else closed_reason,
+            )
+        )
+    if document.kind == DocumentKind.INVOICE:
+        active = status in services.ACTIVE_INVOICE_STATUSES
+        has_credits = document.credit_notes.exclude(status=DocumentStatus.DRAFT).exists()
+        if not allowed:
+            reason = no_role
+        elif not active:
+            reason = _("The invoice is %(status)s.") % {"status": document.get_status_display()}
+        else:
+            reason = _("The invoice already has partial credit notes.")
+        actions.append(
+            _action(
+                "cancel",
+                _("Cancel invoice"),
+                "bi-x-octagon",
+                enabled=allowed and active and not has_credits,
+                reason=reason,
+                style="btn-outline-danger",
+            )
+        )
+        actions.append(
+            _action(
+                "credit",
+                _("Partial credit note"),
+                "bi-receipt-cutoff",
+                enabled=allowed and active,
+                reason=no_role if not allowed else reason,
+            )
+        )
+    return actions
+
+
+@require("view")
+def document_detail(request, pk: int):
+    try:
+        document = selectors.document_detail(pk)
+    except Document.DoesNotExist:
+        raise Http404
+    lines = list(document.lines.all())
+    return render(
+        request,
+        "documents/detail.html",
+        {
+            "document": document,
+            "lines": lines,
+            "actions": document_actions(request, document),
+            "history": selectors.document_history(document),
+            "credit_notes": list(document.credit_notes.order_by("id")),
+            "revisions": list(document.revisions.order_by("id")),
+            "credited": selectors.credited_total(document) if document.kind == DocumentKind.INVOICE else None,
+            "decline_form": DeclineForm(),
+            "can_render": _can_render(request, document),
+            "show_prices": document.kind != DocumentKind.DELIVERY_NOTE,
+        },
+    )
+
+
+@require("view")
+def document_pdf(request, pk: int):
+    """The stored PDF, inline (preview) or as a download (?download=1). Tenant staff only:
+    the lookup is scoped, so another organization's document is a 404."""
+    document = _ensure_pdf(get_object_or_404(Document, pk=pk))
+    if not document.pdf:
+        raise Http404(_("The PDF is being prepared."))
+    try:
+        handle = document.pdf.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("The PDF file is missing."))
+    response = FileResponse(
+        handle,
+        content_type="application/pdf",
+        as_attachment=request.GET.get("download") == "1",
+        filename=pdf_filename(document),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    # The preview is embedded in our own document page.
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+def _ensure_pdf(document: Document, *, older_than: int = 0) -> Document:
+    """Render a missing PDF now (idempotent), e.g. for invoices a billing run issued in
+    bulk without rendering, or when the worker's task was lost. Never replaces one."""
+    if document.is_draft or document.pdf:
+        return document
+    if (
+        older_than
+        and document.issued_at
+        and timezone.now() - document.issued_at < dt.timedelta(seconds=older_than)
+    ):
+        return document  # the worker is probably on it
+    try:
+        return render_and_store(document)
+    except Exception:  # noqa: BLE001 - the page keeps offering "render again"
+        logger.exception("PDF of document %s could not be rendered on demand", document.pk)
+        return document
+
+
+def _can_render(request, document: Document) -> bool:
+    """Offer "render again" only when the PDF should long exist (a failed render)."""
+    if document.is_draft or document.pdf or document.issued_at is None:
+        return False
+    late = timezone.now() - document.issued_at > dt.timedelta(seconds=RENDER_AGAIN_AFTER_SECONDS)
+    return late and can(request, PERMISSION_BY_KIND[document.kind])
+
+
+@require("view")
+def document_pdf_status(request, pk: int):
+    """htmx: the preview while the PDF is rendered; polls until it exists."""
+    document = _ensure_pdf(get_object_or_404(Document, pk=pk), older_than=RENDER_ON_DEMAND_AFTER_SECONDS)
+    return render(
+        request,
+        "documents/_pdf_preview.html",
+        {"document": document, "can_render": _can_render(request, document)},
+    )
+
+
+# --- document actions --------------------------------------------------------------------
+
+
+@document_write
+def document_issue(request, document: Document):
+    try:
+        if document.kind == DocumentKind.QUOTE:
+            document = services.quote_issue(quote=document, user=request.user)
+        else:
+            document = services.document_issue(document=document, user=request.user)
+    except ValidationError as exc:
+        _error(request, exc)
+        return _back(document)
+    messages.success(request, services.issued_message(document))
+    return _back(document)
+
+
+@document_write
+def document_discard(request, document: Document):
+    folder_id = document.folder_id
+    try:
+        services.document_discard(document=document, user=request.user)
+    except ValidationError as exc:
+        _error(request, exc)
+        return _back(document)
+    messages.success(request, _("Draft discarded."))
+    if folder_id:
+        return redirect("folders:detail", pk=folder_id)
+    return redirect(selectors.LIST_URL_NAMES[document.kind])
+
+
+@document_write
+def document_send(request, document: Document):
+    try:
+        document = services.document_send(document=document, user=request.user)
+    except ValidationError as exc:
+        _error(request, exc)
+        return _back(document)
+    messages.success(
+        request,
+        _("%(document)s sent to %(payer)s.") % {"document": document, "payer": document.recipient_name},
+    )
+    return _back(document)
+
+
+@document_write
+def quote_accept(request, document: Document):
+    try:
+        services.quote_accept(quote=document, user=request.user)
+    except ValidationError as exc:
+        _error(request, exc)
+        return _back(document)
+    messages.success(
+        request,
+        _("Quote %(number)s accepted; folder %(folder)s is active.")
+        % {"number": document.number, "folder": document.folder_label},
+    )
+    return _back(document)
+
+
+@document_write
+def quote_decline(request, document: Document):
+    form = DeclineForm(request.POST)
+    reason = form.cleaned_data.get("reason", "") if form.is_valid() else ""
+    try:
+        services.quote_decline(quote=document, user=request.user, reason=reason)
+    except ValidationError as exc:
+        _error(request, exc)
+        return _back(document)
+    messages.success(request, _("Quote %(number)s declined.") % {"number": document.number})
+    return _back(document)
+
+
+@document_write
+def quote_revise(request, document: Document):
+    try:
+        new = services.quote_revise(quote=document, user=request.user)
+    except ValidationError as exc:
+        _error(request, exc)
+        return _back(document)
+    messages.success(
+        request, _("Quote %(new)s replaces %(old)s.") % {"new": new.number, "old": document.number}
+    )
+    return _back(new)
+
+
+@document_write
+def document_render(request, document: Document):
+    try:
+        services.document_render_again(document=document, user=request.user)
+    except ValidationError as exc:
+        _error(request, exc)
+    return _back(document)
+
+
+@document_form_view()
+def invoice_cancel(request, document: Document):
+    if document.kind != DocumentKind.INVOICE:
+        raise Http404
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            credit = services.invoice_cancel(
+                invoice=document, user=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("Invoice %(number)s cancelled by credit note %(credit)s.")
+                % {"number": document.number, "credit": credit.number},
+            )
+            return _back(credit)
+    return render(request, "documents/cancel_form.html", {"document": document, "form": form})
+
+
+@document_form_view()
+def credit_note_create(request, document: Document):
+    if document.kind != DocumentKind.INVOICE:
+        raise Http404
+    form = CreditNoteForm(request.POST or None, invoice=document)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        by_lines = data["mode"] == CreditNoteForm.MODE_LINES
+        try:
+            credit = services.credit_note_partial(
+                invoice=document,
+                user=request.user,
+                reason=data["reason"],
+                line_ids=data["lines"] if by_lines else None,
+                amount=None if by_lines else data["amount"],
+                tax_rate=None if by_lines else data["tax_rate"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("Credit note %(credit)s for invoice %(number)s issued.")
+                % {"credit": credit.number, "number": document.number},
+            )
+            return _back(credit)
+    return render(request, "documents/credit_note_form.html", {"document": document, "form": form})
+
+
+# --- folder actions ----------------------------------------------------------------------
+
+
+@require("quotes.issue")
+def quote_create(request, folder_pk: int):
+    folder = get_object_or_404(Folder.objects.select_related("customer"), pk=folder_pk)
+    form = QuoteCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            quote = services.quote_create(
+                folder=folder,
+                user=request.user,
+                valid_until=data["valid_until"],
+                intro_text=data["intro_text"] or None,
+                terms=data["terms"],
+            )
+            if request.POST.get("action") != "draft":
+                quote = services.quote_issue(quote=quote, user=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if quote.is_draft:
+                messages.success(
+                    request, _("Draft quote for %(name)s saved.") % {"name": quote.recipient_name}
+                )
+            else:
+                messages.success(request, services.issued_message(quote))
+            return _back(quote)
+    return render(
+        request,
+        "documents/quote_form.html",
+        {"folder": folder, "form": form, "state": selectors.folder_document_state(folder)},
+    )
+
+
+@require("invoices.issue")
+@require_POST
+def invoice_oneoff(request, folder_pk: int):
+    folder = get_object_or_404(Folder, pk=folder_pk)
+    try:
+        invoice = services.invoice_oneoff_now(folder=folder, user=request.user)
+    except ValidationError as exc:
+        _error(request, exc)
+        return redirect("folders:detail", pk=folder.pk)
+    messages.success(request, services.issued_message(invoice))
+    return _back(invoice)
+
+
+@require("delivery_notes.issue")
+def delivery_note_create(request, folder_pk: int):
+    folder = get_object_or_404(Folder.objects.select_related("customer"), pk=folder_pk)
+    equipment_qs = selectors.undelivered_equipment(folder)
+    form = DeliveryNoteForm(request.POST or None, equipment_qs=equipment_qs)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            note = services.delivery_note_issue(
+                folder=folder,
+                user=request.user,
+                equipment_ids=[piece.pk for piece in data["equipment"]],
+                delivery_date=data["delivery_date"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, services.issued_message(note))
+            return _back(note)
+    return render(
+        request,
+        "documents/delivery_note_form.html",
+        {
+            "folder": folder,
+            "form": form,
+            "pieces": list(equipment_qs),
+            "chosen": request.POST.getlist("equipment") if request.method == "POST" else [],
+        },
+    )

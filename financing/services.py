@@ -1,0 +1,91 @@
+"""Writes of financings, and the one place that decides who pays a line.
+
+`payer_for` lives in financing/payer.py and is re-exported here; billing and documents
+ask it, nothing else decides (DESIGN.md section 2).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from folders.models import Folder, FolderStatus
+from organizations.audit import audit_log, diff, snapshot
+
+from .models import Financing
+from .payer import payer_for, payer_for_folder_oneoffs
+
+__all__ = ["financing_remove", "financing_set", "payer_for", "payer_for_folder_oneoffs"]
+
+FINANCING_FIELDS = [
+    "financier",
+    "lease_term_months",
+    "contract_reference",
+    "approval_status",
+    "approval_status_on",
+    "monthly_rate",
+    "insurance",
+    "insurance_details",
+    "residual_value",
+    "notes",
+]
+
+
+def _log(folder: Folder, financing: Financing, *, user, action: str, data: dict[str, Any]) -> None:
+    audit_log(
+        organization=folder.organization, user=user, action=action, obj=financing, target=folder, data=data
+    )
+
+
+def financing_set(*, folder: Folder, user, data: dict[str, Any]) -> Financing:
+    """Attach a financing to the folder, or change the attached one.
+
+    Refused (nothing saved): a financier of another organization, a customer not flagged
+    as financier, the folder's own customer as financier, a terminated folder.
+    """
+    if folder.status == FolderStatus.TERMINATED:
+        raise ValidationError(
+            _("Folder %(number)s is terminated; its financing cannot be changed.") % {"number": folder.number}
+        )
+    financing = Financing.objects.filter(folder=folder).first()
+    created = financing is None
+    if created:
+        financing = Financing(organization=folder.organization, folder=folder)
+    before = snapshot(financing, FINANCING_FIELDS) if not created else {}
+    for key in FINANCING_FIELDS:
+        if key in data:
+            setattr(financing, key, data[key])
+    financing.insurance_details = financing.insurance_details if financing.insurance else ""
+    financing.full_clean()
+    with transaction.atomic():
+        financing.save()
+        after = snapshot(financing, FINANCING_FIELDS)
+        if created:
+            _log(folder, financing, user=user, action="financing.added", data={"values": after})
+        else:
+            changes = diff(before, after)
+            if changes:
+                _log(folder, financing, user=user, action="financing.changed", data={"changes": changes})
+    folder.financing = financing
+    return financing
+
+
+def financing_remove(*, folder: Folder, user) -> None:
+    """Detach the financing: from now on the end customer pays the one-off lines too.
+    Lines already invoiced to the financier stay as they are (documents are records)."""
+    financing = Financing.objects.filter(folder=folder).first()
+    if financing is None:
+        raise ValidationError(_("Folder %(number)s has no financing.") % {"number": folder.number})
+    with transaction.atomic():
+        _log(
+            folder,
+            financing,
+            user=user,
+            action="financing.removed",
+            data={"values": snapshot(financing, FINANCING_FIELDS)},
+        )
+        financing.delete()
+    folder._state.fields_cache.pop("financing", None)

@@ -1,0 +1,694 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from catalog.models import Product, Scope, ServicePackage
+from catalog.tables import configure_table
+from customers.models import Customer
+from organizations.access import can, require
+
+from . import selectors, services
+from .filters import FolderFilter
+from .forms import (
+    EquipmentFormSet,
+    FolderCancelForm,
+    FolderForm,
+    FolderFromTemplateForm,
+    FolderSuspendForm,
+    FolderTemplateForm,
+    FolderTemplateItemFormSet,
+    FolderTerminateForm,
+    OneOffLineForm,
+    RecurringChangeForm,
+    RecurringLineForm,
+    SerialPasteForm,
+    add_service_errors,
+)
+from .models import Equipment, Folder, FolderTemplate, OneOffLine, RecurringLine
+from .prefill import merge_prefill, oneoff_line_prefill, package_line_prefill, recurring_line_prefill
+from .tables import FolderTable
+
+
+def _get_folder(pk: int) -> Folder:
+    """The folder of the active organization (scoped manager): others are a 404."""
+    return get_object_or_404(Folder.objects.select_related("customer", "financing__financier"), pk=pk)
+
+
+def _fresh(obj):
+    """A new instance for the service: a bound model form has already written the posted
+    values onto its instance, and the service must see the stored ones to diff them."""
+    return type(obj).objects.select_related().get(pk=obj.pk)
+
+
+def _detail(folder: Folder, anchor: str = "") -> str:
+    url = reverse("folders:detail", kwargs={"pk": folder.pk})
+    return f"{url}#{anchor}" if anchor else url
+
+
+# --- list, detail --------------------------------------------------------------------
+
+
+@require("view")
+def folder_list(request):
+    folders = selectors.folder_list()
+    flt = FolderFilter(request.GET or None, queryset=folders, request=request)
+    table = configure_table(request, FolderTable(flt.qs, rows=folders))
+    customer = None
+    customer_id = flt.form.cleaned_data.get("customer") if flt.is_bound and flt.form.is_valid() else None
+    if customer_id:
+        customer = Customer.objects.filter(pk=customer_id).first()
+    return render(
+        request,
+        "folders/list.html",
+        {"filter": flt, "table": table, "filter_customer": customer, "filtered": bool(request.GET)},
+    )
+
+
+@require("view")
+def folder_detail(request, pk: int):
+    try:
+        folder = selectors.folder_detail(pk)
+    except Folder.DoesNotExist:
+        raise Http404
+    today = timezone.localdate()
+    oneoff_lines = list(folder.oneoff_lines.all())
+    recurring_lines = list(folder.recurring_lines.all())
+    # The payer of each line is shown through financing's template tag (payer_for):
+    # folders must not import financing, which builds on folders.
+    for line in oneoff_lines:
+        line.folder = folder
+    for line in recurring_lines:
+        line.folder = folder
+        line.versions = list(line.changes.all())
+        line.has_future_version = any(v.effective_from > today for v in line.versions)
+    context = {
+        "folder": folder,
+        "customer": folder.customer,
+        "financing": getattr(folder, "financing", None) if folder.is_third_party_paid else None,
+        "oneoff_lines": oneoff_lines,
+        "recurring_lines": recurring_lines,
+        "totals": selectors.folder_totals(folder),
+        "term_end": folder.term_end_on(today),
+        "notice_deadline": folder.notice_deadline_on(today),
+        "history": selectors.folder_history(folder),
+        "today": today,
+        "can_edit": can(request, "folders.change"),
+        "can_equipment": can(request, "equipment.change"),
+        "can_financing": can(request, "financing.change"),
+    }
+    return render(request, "folders/detail.html", context)
+
+
+# --- create / edit -------------------------------------------------------------------
+
+
+@require("folders.change")
+def folder_create(request, customer_pk: int):
+    customer = get_object_or_404(Customer, pk=customer_pk)
+    form = FolderForm(
+        request.POST or None,
+        organization=request.organization,
+        customer=customer,
+        initial={"start_date": timezone.localdate()},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            folder = services.folder_create(
+                organization=request.organization,
+                customer=customer,
+                user=request.user,
+                data=form.cleaned_data,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Folder %(number)s “%(name)s” created for %(customer)s.")
+                % {"number": folder.number, "name": folder.name, "customer": customer.name},
+            )
+            return redirect(_detail(folder))
+    return render(
+        request,
+        "folders/form.html",
+        {
+            "form": form,
+            "customer": customer,
+            "folder": None,
+            "templates_form": FolderFromTemplateForm(organization=request.organization),
+        },
+    )
+
+
+@require("folders.change")
+def folder_create_from_template(request, customer_pk: int):
+    customer = get_object_or_404(Customer, pk=customer_pk)
+    form = FolderFromTemplateForm(
+        request.POST or None, organization=request.organization, initial={"start_date": timezone.localdate()}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = {"start_date": form.cleaned_data.get("start_date")}
+        if form.cleaned_data.get("name"):
+            data["name"] = form.cleaned_data["name"]
+        try:
+            folder = services.folder_create_from_template(
+                organization=request.organization,
+                customer=customer,
+                template=form.cleaned_data["template"],
+                user=request.user,
+                data=data,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Folder %(number)s created for %(customer)s from “%(template)s”.")
+                % {
+                    "number": folder.number,
+                    "customer": customer.name,
+                    "template": form.cleaned_data["template"].name,
+                },
+            )
+            return redirect(_detail(folder))
+    return render(request, "folders/from_template.html", {"form": form, "customer": customer})
+
+
+@require("folders.change")
+def folder_edit(request, pk: int):
+    folder = _get_folder(pk)
+    form = FolderForm(request.POST or None, instance=folder, organization=request.organization)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.folder_update(folder=_fresh(folder), user=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Folder %(number)s saved.") % {"number": folder.number})
+            return redirect(_detail(folder))
+        folder = _get_folder(pk)
+    elif request.method == "POST":
+        folder = _get_folder(pk)
+    return render(request, "folders/form.html", {"form": form, "customer": folder.customer, "folder": folder})
+
+
+# --- status --------------------------------------------------------------------------
+
+
+def _status_action(request, folder: Folder, call, success: str):
+    try:
+        call()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, success)
+    return redirect(_detail(folder))
+
+
+@require("folders.change")
+@require_POST
+def folder_activate(request, pk: int):
+    folder = _get_folder(pk)
+    was_prospect = folder.customer.is_prospect
+    message = _("Folder %(number)s activated.") % {"number": folder.number}
+    if was_prospect:
+        message = _("Folder %(number)s activated; %(customer)s is now a customer.") % {
+            "number": folder.number,
+            "customer": folder.customer.name,
+        }
+    return _status_action(
+        request, folder, lambda: services.folder_activate(folder=folder, user=request.user), message
+    )
+
+
+def _form_action(request, pk: int, form_class, template: str, call, success):
+    folder = _get_folder(pk)
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            call(folder, form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, success(folder))
+            return redirect(_detail(folder))
+    return render(request, template, {"form": form, "folder": folder, "customer": folder.customer})
+
+
+@require("folders.change")
+def folder_suspend(request, pk: int):
+    return _form_action(
+        request,
+        pk,
+        FolderSuspendForm,
+        "folders/status_form.html",
+        lambda folder, data: services.folder_suspend(folder=folder, user=request.user, reason=data["reason"]),
+        lambda folder: _("Folder %(number)s suspended.") % {"number": folder.number},
+    )
+
+
+@require("folders.change")
+def folder_terminate(request, pk: int):
+    return _form_action(
+        request,
+        pk,
+        FolderTerminateForm,
+        "folders/status_form.html",
+        lambda folder, data: services.folder_terminate(
+            folder=folder, user=request.user, end_date=data["end_date"]
+        ),
+        lambda folder: _("Folder %(number)s terminated.") % {"number": folder.number},
+    )
+
+
+@require("folders.change")
+def folder_cancel(request, pk: int):
+    def success(folder):
+        folder.refresh_from_db()
+        return _("Cancellation of folder %(number)s recorded; it ends on %(date)s.") % {
+            "number": folder.number,
+            "date": folder.end_date.strftime("%d.%m.%Y"),
+        }
+
+    return _form_action(
+        request,
+        pk,
+        FolderCancelForm,
+        "folders/status_form.html",
+        lambda folder, data: services.folder_cancel(
+            folder=folder, user=request.user, notice_received_on=data["notice_received_on"]
+        ),
+        success,
+    )
+
+
+@require("folders.change")
+@require_POST
+def folder_cancellation_withdraw(request, pk: int):
+    folder = _get_folder(pk)
+    return _status_action(
+        request,
+        folder,
+        lambda: services.folder_cancellation_withdraw(folder=folder, user=request.user),
+        _("Cancellation of folder %(number)s withdrawn.") % {"number": folder.number},
+    )
+
+
+# --- one-off lines -------------------------------------------------------------------
+
+
+def _prefilled_initial(request, base: dict, prefill) -> dict:
+    """Initial values for a line form re-rendered after choosing a product (GET with
+    ?product=): the product's values, keeping a quantity the user already typed."""
+    current = {k: v for k, v in request.GET.items() if k not in ("csrfmiddlewaretoken",)}
+    try:
+        product = Product.objects.select_related("service_package").get(
+            pk=int(request.GET.get("product", ""))
+        )
+    except (Product.DoesNotExist, ValueError, TypeError):
+        return {**base, **current}
+    return merge_prefill({**base, **current}, prefill(product))
+
+
+def _htmx_prefill(form, url: str) -> None:
+    """Choosing a product (or package) re-renders the form pre-filled, without a reload."""
+    for name in ("product", "service_package"):
+        if name in form.fields:
+            form.fields[name].widget.attrs.update(
+                {"hx-get": url, "hx-include": "#line-form", "hx-target": "#line-form", "hx-swap": "outerHTML"}
+            )
+
+
+def _render_line_form(request, template: str, context: dict):
+    if context["line"] is None:
+        _htmx_prefill(context["form"], request.path)
+    if request.htmx and request.method == "GET":
+        return render(request, "folders/_line_form.html", context)
+    return render(request, template, context)
+
+
+@require("folders.change")
+def oneoff_add(request, pk: int):
+    folder = _get_folder(pk)
+    if request.method == "POST":
+        form = OneOffLineForm(request.POST, organization=request.organization)
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k != "add_service_package"}
+            try:
+                line = services.oneoff_line_add(
+                    folder=folder,
+                    user=request.user,
+                    data=data,
+                    add_service_package=bool(form.cleaned_data.get("add_service_package")),
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                text = _("Line “%(line)s” added to folder %(number)s.") % {
+                    "line": line,
+                    "number": folder.number,
+                }
+                if form.cleaned_data.get("add_service_package") and form.offered_package:
+                    text += " " + _("Maintenance package “%(name)s” added as a recurring line.") % {
+                        "name": form.offered_package.name
+                    }
+                messages.success(request, text)
+                return redirect(_detail(folder, f"oneoff-{line.pk}"))
+    else:
+        initial = _prefilled_initial(request, {"quantity": 1}, oneoff_line_prefill)
+        form = OneOffLineForm(initial=initial, organization=request.organization)
+    context = {"form": form, "folder": folder, "customer": folder.customer, "kind": "oneoff", "line": None}
+    return _render_line_form(request, "folders/line_form.html", context)
+
+
+def _get_oneoff(pk: int, line_pk: int) -> OneOffLine:
+    return get_object_or_404(
+        OneOffLine.objects.select_related("folder__customer", "product"), pk=line_pk, folder_id=pk
+    )
+
+
+@require("folders.change")
+def oneoff_edit(request, pk: int, line_pk: int):
+    line = _get_oneoff(pk, line_pk)
+    folder = line.folder
+    form = OneOffLineForm(request.POST or None, instance=line, organization=request.organization)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.oneoff_line_update(line=_fresh(line), user=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Line “%(line)s” saved.") % {"line": form.cleaned_data["description"].splitlines()[0]},
+            )
+            return redirect(_detail(folder, f"oneoff-{line.pk}"))
+    context = {
+        "form": form,
+        "folder": folder,
+        "customer": folder.customer,
+        "kind": "oneoff",
+        "line": _fresh(line),
+    }
+    return render(request, "folders/line_form.html", context)
+
+
+@require("folders.change")
+@require_POST
+def oneoff_delete(request, pk: int, line_pk: int):
+    line = _get_oneoff(pk, line_pk)
+    label = str(line)
+    try:
+        services.oneoff_line_delete(line=line, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Line “%(line)s” deleted.") % {"line": label})
+    return redirect(_detail(line.folder, "oneoff"))
+
+
+# --- recurring lines -----------------------------------------------------------------
+
+
+def _recurring_prefill(request, folder: Folder) -> dict:
+    base = {"quantity": 1, "start_date": folder.start_date or timezone.localdate()}
+    try:
+        package = ServicePackage.objects.get(pk=int(request.GET.get("service_package", "")))
+    except (ServicePackage.DoesNotExist, ValueError, TypeError):
+        package = None
+    trigger = request.headers.get("HX-Trigger-Name")
+    if package is not None and (trigger == "service_package" or not request.GET.get("product")):
+        per_device = package.entitlements.filter(scope=Scope.PER_DEVICE).exists()
+        pieces = sum(line.pieces for line in folder.oneoff_lines.all()) or 1
+        current = {k: v for k, v in request.GET.items() if k not in ("csrfmiddlewaretoken", "product")}
+        return merge_prefill(
+            {**base, **current}, package_line_prefill(package, pieces=pieces, per_device=per_device)
+        )
+    return _prefilled_initial(request, base, recurring_line_prefill)
+
+
+@require("folders.change")
+def recurring_add(request, pk: int):
+    folder = _get_folder(pk)
+    if request.method == "POST":
+        form = RecurringLineForm(request.POST, organization=request.organization)
+        if form.is_valid():
+            try:
+                line = services.recurring_line_add(folder=folder, user=request.user, data=form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Recurring line “%(line)s” added to folder %(number)s.")
+                    % {"line": line, "number": folder.number},
+                )
+                return redirect(_detail(folder, f"recurring-{line.pk}"))
+    else:
+        form = RecurringLineForm(
+            initial=_recurring_prefill(request, folder), organization=request.organization
+        )
+    context = {"form": form, "folder": folder, "customer": folder.customer, "kind": "recurring", "line": None}
+    return _render_line_form(request, "folders/line_form.html", context)
+
+
+def _get_recurring(pk: int, line_pk: int) -> RecurringLine:
+    return get_object_or_404(
+        RecurringLine.objects.select_related("folder__customer", "product", "service_package"),
+        pk=line_pk,
+        folder_id=pk,
+    )
+
+
+@require("folders.change")
+def recurring_edit(request, pk: int, line_pk: int):
+    line = _get_recurring(pk, line_pk)
+    folder = line.folder
+    form = RecurringLineForm(
+        request.POST or None,
+        instance=line,
+        organization=request.organization,
+        initial={"effective_from": timezone.localdate()},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "effective_from"}
+        try:
+            services.recurring_line_update(
+                line=_fresh(line),
+                user=request.user,
+                data=data,
+                effective_from=form.cleaned_data.get("effective_from"),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, _("Recurring line “%(line)s” saved.") % {"line": data["description"].splitlines()[0]}
+            )
+            return redirect(_detail(folder, f"recurring-{line.pk}"))
+    fresh = _fresh(line)
+    context = {
+        "form": form,
+        "folder": folder,
+        "customer": folder.customer,
+        "kind": "recurring",
+        "line": fresh,
+        "versions": list(fresh.changes.select_related("created_by")),
+        "segments": selectors.recurring_line_segments(fresh),
+    }
+    return render(request, "folders/line_form.html", context)
+
+
+@require("folders.change")
+@require_POST
+def recurring_delete(request, pk: int, line_pk: int):
+    line = _get_recurring(pk, line_pk)
+    label = str(line)
+    try:
+        services.recurring_line_delete(line=line, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Recurring line “%(line)s” deleted.") % {"line": label})
+    return redirect(_detail(line.folder, "recurring"))
+
+
+@require("folders.change")
+def recurring_change(request, pk: int, line_pk: int):
+    """A new quantity/price version from a date (e.g. two more SIP trunks from the 15th)."""
+    line = _get_recurring(pk, line_pk)
+    folder = line.folder
+    form = RecurringChangeForm(
+        request.POST or None,
+        initial={
+            "effective_from": timezone.localdate(),
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.recurring_line_change(line=line, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("New quantity/price for “%(line)s” from %(date)s recorded.")
+                % {"line": line, "date": form.cleaned_data["effective_from"].strftime("%d.%m.%Y")},
+            )
+            return redirect(_detail(folder, f"recurring-{line.pk}"))
+    return render(
+        request,
+        "folders/recurring_change.html",
+        {
+            "form": form,
+            "folder": folder,
+            "customer": folder.customer,
+            "line": line,
+            "segments": selectors.recurring_line_segments(line),
+        },
+    )
+
+
+# --- equipment -----------------------------------------------------------------------
+
+
+@require("equipment.change")
+def equipment_edit(request, pk: int, line_pk: int):
+    line = _get_oneoff(pk, line_pk)
+    folder = line.folder
+    if not line.is_equipment:
+        messages.info(request, _("This line is not marked as equipment."))
+        return redirect(_detail(folder, f"oneoff-{line.pk}"))
+    queryset = Equipment.objects.filter(line=line).order_by("piece")
+    formset = EquipmentFormSet(request.POST or None, queryset=queryset, prefix="eq")
+    paste = SerialPasteForm(request.POST or None, prefix="paste")
+    warning = None
+    if request.method == "POST" and formset.is_valid() and paste.is_valid():
+        confirm = paste.cleaned_data.get("confirm_duplicates", False)
+        rows = [{**f.cleaned_data, "id": f.instance.pk} for f in formset.forms]
+        try:
+            services.equipment_update(
+                line=line,
+                user=request.user,
+                rows=rows,
+                serials=paste.serial_list(),
+                confirm_duplicates=confirm,
+            )
+        except services.DuplicateSerialWarning as exc:
+            warning = exc
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict") and "serials" in exc.error_dict:
+                paste.add_error("serials", exc.error_dict["serials"])
+            else:
+                paste.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("Equipment of “%(line)s” in folder %(number)s saved.")
+                % {"line": line, "number": folder.number},
+            )
+            return redirect(_detail(folder, f"oneoff-{line.pk}"))
+    return render(
+        request,
+        "folders/equipment_form.html",
+        {
+            "formset": formset,
+            "paste": paste,
+            "warning": warning,
+            "line": line,
+            "folder": folder,
+            "customer": folder.customer,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@require("view")
+def equipment_search(request):
+    term = (request.GET.get("q") or "").strip()[:100]
+    results = list(selectors.equipment_search(term)) if term else []
+    today = timezone.localdate()
+    for piece in results:
+        piece.status = piece.warranty_status(today)
+    return render(request, "folders/equipment_search.html", {"q": term, "results": results, "today": today})
+
+
+# --- templates (standard installations) -------------------------------------------------
+
+
+@require("view")
+def template_list(request):
+    templates = FolderTemplate.objects.prefetch_related("items__product").order_by("name")
+    return render(request, "folders/template_list.html", {"templates": templates})
+
+
+def _template_form(request, template: FolderTemplate | None):
+    form = FolderTemplateForm(request.POST or None, instance=template, organization=request.organization)
+    formset = FolderTemplateItemFormSet(
+        request.POST or None,
+        instance=template or FolderTemplate(),
+        prefix="items",
+        form_kwargs={"organization": request.organization},
+    )
+    if request.method == "POST":
+        form_ok, formset_ok = form.is_valid(), formset.is_valid()
+        if form_ok and formset_ok:
+            try:
+                if template is None:
+                    template = services.folder_template_create(
+                        organization=request.organization,
+                        user=request.user,
+                        data=form.cleaned_data,
+                        items=formset.rows(),
+                    )
+                    messages.success(
+                        request, _("Standard installation “%(name)s” created.") % {"name": template.name}
+                    )
+                else:
+                    services.folder_template_update(
+                        template=_fresh(template),
+                        user=request.user,
+                        data=form.cleaned_data,
+                        items=formset.rows(),
+                    )
+                    messages.success(
+                        request,
+                        _("Standard installation “%(name)s” saved.") % {"name": form.cleaned_data["name"]},
+                    )
+                return redirect("folders:templates")
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+        if template is not None:
+            template = _fresh(template)
+    return render(
+        request, "folders/template_form.html", {"form": form, "formset": formset, "template": template}
+    )
+
+
+@require("catalog.change")
+def template_create(request):
+    return _template_form(request, None)
+
+
+@require("catalog.change")
+def template_edit(request, pk: int):
+    return _template_form(request, get_object_or_404(FolderTemplate, pk=pk))
+
+
+@require("catalog.change")
+@require_POST
+def template_delete(request, pk: int):
+    template = get_object_or_404(FolderTemplate, pk=pk)
+    name = template.name
+    services.folder_template_delete(template=template, user=request.user)
+    messages.success(request, _("Standard installation “%(name)s” deleted.") % {"name": name})
+    return redirect("folders:templates")

@@ -1,0 +1,206 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from .models import Membership, NumberFormat, Organization
+from .numbering import pattern_is_valid
+from .roles import Role
+from .validators import normalize_creditor_id, normalize_iban, normalize_vat_id, validate_postal_code
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def _grouped_to_python(to_python):
+    """Accept German digit grouping ("6.490,00"): with the decimal comma present, dots
+    can only be thousands separators. Django drops them only with USE_THOUSAND_SEPARATOR."""
+
+    def wrapped(value):
+        if isinstance(value, str):
+            text = value.strip().replace("\u00a0", "").replace(" ", "").replace("€", "")
+            if "," in text and "." in text and text.rfind(".") < text.rfind(","):
+                text = text.replace(".", "")
+            value = text
+        return to_python(value)
+
+    return wrapped
+
+
+class StyledFormMixin:
+    """Bootstrap classes on every widget, German number input for decimals, HTML5 dates."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            # Django's "---------" placeholder reads like a glitch to users.
+            if isinstance(field, forms.ModelChoiceField) and field.empty_label == "---------":
+                field.empty_label = _("– please choose –")
+            elif isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
+                field.choices = [
+                    (value, _("– please choose –") if label == "---------" else label)
+                    for value, label in field.choices
+                ]
+            if isinstance(field, forms.DecimalField):
+                if not getattr(field.to_python, "accepts_grouping", False):
+                    field.to_python = _grouped_to_python(field.to_python)
+                    field.to_python.accepts_grouping = True
+                field.localize = True
+                widget.is_localized = True
+                widget.input_type = "text"
+                widget.attrs.setdefault("inputmode", "decimal")
+            if isinstance(field, forms.DateField) and not isinstance(widget, DateInput):
+                field.widget = widget = DateInput(attrs=widget.attrs)
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select | forms.SelectMultiple):
+                css = "form-select"
+            else:
+                css = "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+
+class OrganizationForm(StyledFormMixin, forms.ModelForm):
+    # (title, help text, fields, column class) for the settings page
+    SECTIONS = [
+        (
+            _("Legal data"),
+            _("Printed on every quote, invoice and delivery note (§ 14 UStG)."),
+            ["name", "legal_name", "street", "postal_code", "city", "country", "email", "phone", "website"],
+            "col-md-4",
+        ),
+        (
+            _("Tax and register"),
+            "",
+            ["vat_id", "tax_number", "register_court", "register_number", "managing_directors"],
+            "col-md-4",
+        ),
+        (
+            _("Bank and SEPA"),
+            _("Needed before customers can pay by direct debit and before SEPA files can be created."),
+            ["bank_name", "iban", "bic", "creditor_id"],
+            "col-md-3",
+        ),
+        (_("Billing defaults and logo"), "", ["payment_terms_days", "billing_day", "logo"], "col-md-4"),
+    ]
+
+    def sections(self):
+        return [
+            (title, help, [self[name] for name in names], col) for title, help, names, col in self.SECTIONS
+        ]
+
+    class Meta:
+        model = Organization
+        fields = [
+            "name",
+            "legal_name",
+            "street",
+            "postal_code",
+            "city",
+            "country",
+            "email",
+            "phone",
+            "website",
+            "vat_id",
+            "tax_number",
+            "register_court",
+            "register_number",
+            "managing_directors",
+            "bank_name",
+            "iban",
+            "bic",
+            "creditor_id",
+            "payment_terms_days",
+            "billing_day",
+            "logo",
+        ]
+
+    def clean_iban(self):
+        return normalize_iban(self.cleaned_data["iban"])
+
+    def clean_bic(self):
+        return self.cleaned_data["bic"].replace(" ", "").upper()
+
+    def clean_vat_id(self):
+        return normalize_vat_id(self.cleaned_data["vat_id"])
+
+    def clean_creditor_id(self):
+        return normalize_creditor_id(self.cleaned_data["creditor_id"])
+
+    def clean_billing_day(self):
+        day = self.cleaned_data["billing_day"]
+        if not 1 <= day <= 28:
+            raise forms.ValidationError(_("Choose a day between 1 and 28."))
+        return day
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        if logo and hasattr(logo, "content_type"):
+            if logo.size > 1024 * 1024:
+                raise forms.ValidationError(_("The logo may be at most 1 MB."))
+            if logo.content_type not in ("image/png", "image/jpeg", "image/svg+xml"):
+                raise forms.ValidationError(_("Upload the logo as PNG, JPEG or SVG."))
+        return logo
+
+    def clean(self):
+        data = super().clean()
+        if data.get("postal_code"):
+            try:
+                validate_postal_code(data["postal_code"], data.get("country") or "DE")
+            except forms.ValidationError as exc:
+                self.add_error("postal_code", exc)
+        return data
+
+
+class MemberAddForm(StyledFormMixin, forms.Form):
+    username = forms.CharField(label=_("user name"), max_length=150)
+    email = forms.EmailField(label=_("e-mail"), required=False)
+    first_name = forms.CharField(label=_("first name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("last name"), max_length=150, required=False)
+    password = forms.CharField(
+        label=_("initial password"),
+        widget=forms.PasswordInput,
+        required=False,
+        help_text=_("Only needed for a new user."),
+    )
+    role = forms.ChoiceField(label=_("role"), choices=Role.choices)
+
+    def __init__(self, *args, organization: Organization, **kwargs):
+        self.organization = organization
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        user = get_user_model().objects.filter(username=data.get("username")).first()
+        if user is None and not data.get("password"):
+            self.add_error("password", _("A new user needs an initial password."))
+        if user is not None and Membership.objects.filter(user=user, organization=self.organization).exists():
+            self.add_error("username", _("This user is already a member of the organization."))
+        data["existing_user"] = user
+        return data
+
+
+class MembershipRoleForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["role"]
+
+
+class NumberFormatForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = NumberFormat
+        fields = ["pattern"]
+
+    def clean_pattern(self):
+        pattern = self.cleaned_data["pattern"].strip()
+        if not pattern_is_valid(pattern):
+            raise forms.ValidationError(
+                _("The pattern needs exactly one {counter} placeholder, e.g. RE-{year}-{counter:06}.")
+            )
+        return pattern

@@ -1,0 +1,75 @@
+"""One numbering service for every number range of an organization.
+
+Call `number_next` inside the transaction that stores the numbered record: the sequence
+row stays locked until that transaction ends, which serialises concurrent issuers and
+makes a rollback return the number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import NumberFormat, NumberSequence, Organization
+
+# Defaults when an organization has not configured a pattern for a kind.
+DEFAULT_PATTERNS: dict[str, str] = {
+    "customer": "K{counter:05}",
+    "folder": "O{counter:06}",
+    "quote": "AN-{year}-{counter:04}",
+    "invoice": "RE-{year}-{counter:06}",
+    "credit_note": "GS-{year}-{counter:06}",
+    "delivery_note": "LS-{year}-{counter:04}",
+    "dunning_letter": "MA-{year}-{counter:05}",
+}
+
+KIND_LABELS = {
+    "customer": _("Customers"),
+    "folder": _("Folders"),
+    "quote": _("Quotes"),
+    "invoice": _("Invoices"),
+    "credit_note": _("Credit notes"),
+    "delivery_note": _("Delivery notes"),
+    "dunning_letter": _("Dunning letters"),
+}
+
+_PLACEHOLDER = re.compile(r"\{(year|counter)(?::0?(\d+))?\}")
+
+
+def pattern_is_valid(pattern: str) -> bool:
+    names = [m.group(1) for m in _PLACEHOLDER.finditer(pattern)]
+    rest = _PLACEHOLDER.sub("", pattern)
+    return names.count("counter") == 1 and "{" not in rest and "}" not in rest
+
+
+def format_number(pattern: str, *, year: int, counter: int) -> str:
+    def repl(match: re.Match) -> str:
+        if match.group(1) == "year":
+            return str(year)
+        width = int(match.group(2) or 0)
+        return str(counter).zfill(width)
+
+    return _PLACEHOLDER.sub(repl, pattern)
+
+
+def pattern_for(*, organization: Organization, kind: str) -> str:
+    fmt = NumberFormat.objects.filter(organization=organization, kind=kind).first()
+    return fmt.pattern if fmt else DEFAULT_PATTERNS[kind]
+
+
+def number_next(*, organization: Organization, kind: str, on: dt.date | None = None) -> str:
+    """Take the next number of `kind`. Must run inside transaction.atomic()."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("number_next must be called inside the transaction that stores the number")
+    pattern = pattern_for(organization=organization, kind=kind)
+    year = (on or timezone.localdate()).year
+    seq_year = year if "{year}" in pattern else 0
+    NumberSequence.objects.get_or_create(organization=organization, kind=kind, year=seq_year)
+    seq = NumberSequence.objects.select_for_update().get(organization=organization, kind=kind, year=seq_year)
+    seq.last_number += 1
+    seq.save(update_fields=["last_number"])
+    return format_number(pattern, year=year, counter=seq.last_number)

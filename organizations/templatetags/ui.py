@@ -1,0 +1,54 @@
+"""Template helpers shared by every app: form widgets, money, IBAN and badges."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django import template
+from django.utils.formats import number_format
+from django.utils.translation import get_language
+
+register = template.Library()
+
+
+@register.filter
+def with_errors(field):
+    """Render a bound field's widget, marked invalid when it has errors."""
+    css = field.field.widget.attrs.get("class", "")
+    if field.errors:
+        css = f"{css} is-invalid"
+    return field.as_widget(attrs={"class": css, "aria-invalid": "true"} if field.errors else {"class": css})
+
+
+@register.filter
+def money(value, currency: str = "€"):
+    """1.234,56 € in German, €1,234.56 in English; empty for None."""
+    if value in (None, ""):
+        return ""
+    try:
+        amount = Decimal(value).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    except (InvalidOperation, TypeError, ValueError):
+        return value
+    text = number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)
+    if (get_language() or "de").startswith("de"):
+        return f"{text}\u00a0{currency}"
+    return f"{currency}{text}"
+
+
+@register.filter
+def iban(value: str) -> str:
+    """IBAN in groups of four, as printed on bank documents."""
+    raw = (value or "").replace(" ", "")
+    return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+@register.simple_tag(takes_context=True)
+def query_replace(context, **kwargs) -> str:
+    """The current query string with some parameters replaced (for pagination, calendars)."""
+    params = context["request"].GET.copy()
+    for key, value in kwargs.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return params.urlencode()

@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import services
+from .access import require
+from .audit import history_for
+from .forms import MemberAddForm, MembershipRoleForm, NumberFormatForm, OrganizationForm
+from .middleware import SESSION_KEY
+from .models import Membership, Organization
+from .numbering import DEFAULT_PATTERNS, KIND_LABELS, format_number, pattern_for
+
+
+@login_required
+@require_POST
+def organization_switch(request):
+    try:
+        wanted = int(request.POST.get("organization", ""))
+    except ValueError:
+        return HttpResponseBadRequest(_("Unknown organization."))
+    if not any(m.organization_id == wanted for m in request.memberships):
+        raise Http404
+    request.session[SESSION_KEY] = wanted
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    membership = next(m for m in request.memberships if m.organization_id == wanted)
+    messages.success(request, _("Switched to %(org)s.") % {"org": membership.organization.name})
+    return redirect(target)
+
+
+@require("organization.manage")
+def organization_settings(request):
+    organization = request.organization
+    if request.method == "POST":
+        # Validate on a copy: a ModelForm writes into its instance while validating, and
+        # the service must see the old values to record what changed.
+        form = OrganizationForm(
+            request.POST, request.FILES, instance=Organization.objects.get(pk=organization.pk)
+        )
+        if form.is_valid():
+            services.organization_update(organization=organization, user=request.user, data=form.cleaned_data)
+            messages.success(request, _("Organization settings saved."))
+            return redirect("organizations:settings")
+    else:
+        form = OrganizationForm(instance=organization)
+    return render(
+        request,
+        "organizations/settings.html",
+        {"form": form, "history": history_for(organization)[:20]},
+    )
+
+
+@require("users.manage")
+def member_list(request):
+    members = Membership.objects.filter(organization=request.organization).select_related("user")
+    return render(request, "organizations/members.html", {"members": members})
+
+
+@require("users.manage")
+def member_add(request):
+    form = MemberAddForm(request.POST or None, organization=request.organization)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.member_add(
+            organization=request.organization,
+            actor=request.user,
+            username=data["username"],
+            role=data["role"],
+            email=data["email"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            password=data["password"],
+        )
+        messages.success(request, _("%(user)s added to the organization.") % {"user": data["username"]})
+        return redirect("organizations:members")
+    return render(request, "organizations/member_form.html", {"form": form})
+
+
+@require("users.manage")
+def member_edit(request, pk: int):
+    membership = get_object_or_404(Membership, pk=pk, organization=request.organization)
+    form = MembershipRoleForm(request.POST or None, instance=membership)
+    if request.method == "POST" and form.is_valid():
+        if membership.user_id == request.user.id and form.cleaned_data["role"] != "admin":
+            form.add_error("role", _("You cannot take the administrator role from yourself."))
+        else:
+            services.member_set_role(
+                membership=membership, actor=request.user, role=form.cleaned_data["role"]
+            )
+            messages.success(request, _("Role of %(user)s changed.") % {"user": membership.user.username})
+            return redirect("organizations:members")
+    membership.refresh_from_db()
+    return render(request, "organizations/member_form.html", {"form": form, "membership": membership})
+
+
+@require("config.manage")
+def number_formats(request):
+    year = timezone.localdate().year
+    rows = []
+    for kind in DEFAULT_PATTERNS:
+        pattern = pattern_for(organization=request.organization, kind=kind)
+        rows.append(
+            {
+                "kind": kind,
+                "label": KIND_LABELS[kind],
+                "pattern": pattern,
+                "example": format_number(pattern, year=year, counter=42),
+            }
+        )
+    return render(request, "organizations/number_formats.html", {"rows": rows})
+
+
+@require("config.manage")
+def number_format_edit(request, kind: str):
+    if kind not in DEFAULT_PATTERNS:
+        raise Http404
+    initial = {"pattern": pattern_for(organization=request.organization, kind=kind)}
+    form = NumberFormatForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.number_format_set(
+            organization=request.organization,
+            actor=request.user,
+            kind=kind,
+            pattern=form.cleaned_data["pattern"],
+        )
+        messages.success(request, _("Number format for %(kind)s saved.") % {"kind": KIND_LABELS[kind]})
+        return redirect("organizations:number_formats")
+    return render(
+        request, "organizations/number_format_form.html", {"form": form, "kind_label": KIND_LABELS[kind]}
+    )
+
+
+@require("view")
+def organization_logo(request):
+    """The active organization's logo. Media files are never served publicly (PDFs live
+    there too), so even the logo goes through a view that knows the organization."""
+    logo = request.organization.logo
+    if not logo:
+        raise Http404
+    try:
+        handle = logo.open("rb")
+    except FileNotFoundError:
+        raise Http404
+    content_type = "image/svg+xml" if logo.name.endswith(".svg") else None
+    return FileResponse(handle, content_type=content_type)

@@ -1,0 +1,136 @@
+"""One search box for the whole back office: customers, folders, document and serial numbers.
+
+Each source contributes a small function; the search view shows every group that found
+something. Sources whose app is not installed yet are simply absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Hit:
+    title: str
+    subtitle: str
+    url: str
+    badges: tuple[str, ...] = ()
+
+
+def _customers(q: str) -> list[Hit]:
+    from customers.models import Customer
+
+    rows = Customer.objects.filter(
+        Q(name__icontains=q) | Q(number__iexact=q) | Q(city__icontains=q) | Q(email__icontains=q)
+    ).order_by("name")[:LIMIT]
+    hits = []
+    for c in rows:
+        badges = []
+        if c.is_prospect:
+            badges.append(str(_("Prospect")))
+        if c.is_financier:
+            badges.append(str(_("Financier")))
+        hits.append(
+            Hit(c.name, f"{c.number} · {c.city}", reverse("customers:detail", args=[c.pk]), tuple(badges))
+        )
+    return hits
+
+
+def _folders(q: str) -> list[Hit]:
+    from folders.models import Folder
+
+    rows = (
+        Folder.objects.filter(Q(number__iexact=q) | Q(name__icontains=q) | Q(customer__name__icontains=q))
+        .select_related("customer", "financing__financier")
+        .order_by("-id")[:LIMIT]
+    )
+    hits = []
+    for f in rows:
+        financing = getattr(f, "financing", None)
+        badges = [str(f.get_status_display())]
+        subtitle = f"{f.number} · {f.customer.name}"
+        if financing is not None:
+            badges.append(str(_("Third-party payer")))
+            # Not inside the f-string: makemessages cannot see msgids there.
+            financed_by = _("financed by")
+            subtitle += f" · {financed_by} {financing.financier.name}"
+        hits.append(Hit(f.name, subtitle, reverse("folders:detail", args=[f.pk]), tuple(badges)))
+    return hits
+
+
+def _documents(q: str) -> list[Hit]:
+    from documents.models import Document
+
+    rows = (
+        Document.objects.exclude(number="")
+        .filter(number__icontains=q)
+        .select_related("payer")
+        .order_by("-issue_date", "-id")[:LIMIT]
+    )
+    return [
+        Hit(
+            f"{d.get_kind_display()} {d.number}",
+            f"{d.recipient_name} · {d.issue_date:%d.%m.%Y}" if d.issue_date else d.recipient_name,
+            reverse("documents:detail", args=[d.pk]),
+            (str(d.get_status_display()),),
+        )
+        for d in rows
+    ]
+
+
+def _serials(q: str) -> list[Hit]:
+    from folders.models import Equipment
+
+    rows = (
+        Equipment.objects.filter(serial_number__icontains=q)
+        .select_related("line__folder__customer")
+        .order_by("serial_number")[:LIMIT]
+    )
+    hits = []
+    for e in rows:
+        folder = e.line.folder
+        warranty = (
+            _("warranty until %(date)s") % {"date": f"{e.warranty_end:%d.%m.%Y}"} if e.warranty_end else ""
+        )
+        subtitle = " · ".join(
+            str(x) for x in (folder.customer.name, f"{folder.number} {folder.name}", warranty) if x
+        )
+        hits.append(
+            Hit(
+                f"{e.serial_number} – {e.line.description[:60]}",
+                subtitle,
+                reverse("folders:detail", args=[folder.pk]),
+            )
+        )
+    return hits
+
+
+SOURCES: list[tuple[str, Callable[[str], list[Hit]]]] = [
+    (_("Customers and prospects"), _customers),
+    (_("Folders"), _folders),
+    (_("Documents"), _documents),
+    (_("Devices by serial number"), _serials),
+]
+
+
+def register(label, func: Callable[[str], list[Hit]]) -> None:
+    SOURCES.append((label, func))
+
+
+def search(q: str) -> list[tuple[str, list[Hit]]]:
+    q = q.strip()
+    if len(q) < 2:
+        return []
+    groups = []
+    for label, func in SOURCES:
+        hits = func(q)
+        if hits:
+            groups.append((label, hits))
+    return groups

@@ -1,0 +1,112 @@
+"""Row locks under real concurrency (PostgreSQL only; skipped on SQLite).
+
+Two workers bill chunks of the same run at the same time: the invoice numbers stay
+unique and gap-free (the number range row is locked per chunk), and a chunk delivered
+twice at once is billed once (the chunk row is locked, the second finds it done).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from billing import services
+from billing.models import BillingRunChunk, ChunkStatus, RunStatus
+from tests.billing import factories as f
+from tests.billing.helpers import invoices
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks and concurrent workers need PostgreSQL (set DATABASE_URL)")
+
+
+def _in_threads(*jobs) -> list:
+    results: list = [None] * len(jobs)
+    errors: list = []
+
+    def work(index, job):
+        try:
+            with scopes_disabled():
+                results[index] = job()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    return results
+
+
+def _book(org, customers: int = 8):
+    month = timezone.localdate().replace(day=1)
+    for n in range(customers):
+        folder = f.folder(org, f.customer(org, name=f"Kunde {n}"))
+        f.recurring(folder, price="10.00", start=month)
+    return month
+
+
+def test_two_workers_billing_chunks_at_once_keep_the_numbers_gap_free(org, settings):
+    settings.BILLING_CHUNK_SIZE = 2
+    month = _book(org)
+    run = services.billing_run_start(
+        organization=org, period=month, user=None, dispatch=False, render_pdfs=False
+    )
+    chunk_ids = services.billing_run_plan(run.pk)
+    assert len(chunk_ids) == 4
+    _in_threads(
+        *(lambda cid=cid: services.billing_chunk_execute(run_id=run.pk, chunk_id=cid) for cid in chunk_ids)
+    )
+    run = services.billing_run_finish(run.pk)
+    assert (run.status, run.invoices_count) == (RunStatus.DONE, 8)
+    counters = sorted(int(re.search(r"(\d+)$", d.number).group(1)) for d in invoices(org))
+    assert counters == list(range(1, 9))
+
+
+def test_a_chunk_delivered_twice_at_once_is_billed_once(org, settings):
+    settings.BILLING_CHUNK_SIZE = 10
+    month = _book(org, customers=4)
+    run = services.billing_run_start(
+        organization=org, period=month, user=None, dispatch=False, render_pdfs=False
+    )
+    [chunk_id] = services.billing_run_plan(run.pk)
+    _in_threads(
+        lambda: services.billing_chunk_execute(run_id=run.pk, chunk_id=chunk_id),
+        lambda: services.billing_chunk_execute(run_id=run.pk, chunk_id=chunk_id),
+    )
+    assert BillingRunChunk.objects.get(pk=chunk_id).status == ChunkStatus.DONE
+    assert len(invoices(org)) == 4
+    run.refresh_from_db()
+    assert run.payers_done == 4 and run.invoices_count == 4
+
+
+def test_two_starts_at_the_same_moment_make_one_run(org):
+    month = _book(org, customers=1)
+    outcomes = _in_threads(*(lambda: _start_or_refusal(org, month) for _ in range(2)))
+    assert sorted(outcomes) == ["refused", "started"]
+
+
+def _start_or_refusal(org, month) -> str:
+    from django.core.exceptions import ValidationError
+
+    try:
+        services.billing_run_start(organization=org, period=month, user=None, dispatch=False)
+    except ValidationError:
+        return "refused"
+    return "started"

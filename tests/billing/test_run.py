@@ -1,0 +1,214 @@
+"""The billing run against the database: what is due, stored once, on the right invoice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from billing.models import BillingCharge, RunStatus
+from folders.models import RecurringLine
+from tests.billing import factories as f
+from tests.billing.helpers import bill, charges, invoices, lines_of
+
+D = Decimal
+NOV = dt.date(2026, 11, 1)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_bills_an_in_advance_line_for_the_month_that_starts(org):
+    folder = f.folder(org)
+    line = f.recurring(folder, price="100.00", start=dt.date(2026, 11, 1))
+    run = bill(org, NOV)
+    assert run.status == RunStatus.DONE
+    [invoice] = invoices(org, run)
+    assert invoice.payer == folder.customer
+    assert invoice.number.startswith("RE-2026-")
+    assert lines_of(invoice) == [
+        ("SIP-Trunk Business", dt.date(2026, 11, 1), dt.date(2026, 11, 30), D("1.000"), D("100.00"))
+    ]
+    assert (invoice.total_net, invoice.total_tax, invoice.total_gross) == (
+        D("100.00"),
+        D("19.00"),
+        D("119.00"),
+    )
+    line.refresh_from_db()
+    assert line.billed_through == dt.date(2026, 11, 30)
+    assert charges(line) == [(NOV, "period", NOV, dt.date(2026, 11, 30), D("100.00"))]
+    assert run.invoices_count == 1 and run.total_gross == D("119.00")
+
+
+def test_running_the_same_month_twice_makes_no_new_invoice(org):
+    folder = f.folder(org)
+    f.recurring(folder, start=dt.date(2026, 11, 1))
+    bill(org, NOV)
+    second = bill(org, NOV)
+    assert second.status == RunStatus.DONE
+    assert second.invoices_count == 0
+    assert len(invoices(org)) == 1
+    assert BillingCharge.objects.count() == 1
+
+
+def test_the_database_refuses_a_second_charge_for_the_same_period(org):
+    folder = f.folder(org)
+    line = f.recurring(folder, start=dt.date(2026, 11, 1))
+    bill(org, NOV)
+    charge = BillingCharge.objects.get()
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BillingCharge.objects.create(
+            organization=org,
+            recurring_line=line,
+            period_start=charge.period_start,
+            period_end=charge.period_end,
+            kind="period",
+            service_start=charge.service_start,
+            service_end=charge.service_end,
+            quantity=1,
+            unit_price=1,
+            amount=1,
+        )
+
+
+def test_it_bills_an_in_arrears_line_for_the_period_that_ended(org):
+    folder = f.folder(org)
+    f.recurring(folder, price="60.00", timing="arrears", start=dt.date(2026, 10, 1))
+    assert bill(org, dt.date(2026, 10, 1)).invoices_count == 0  # October has not ended yet
+    [invoice] = invoices(org, bill(org, NOV))
+    assert lines_of(invoice) == [
+        ("SIP-Trunk Business", dt.date(2026, 10, 1), dt.date(2026, 10, 31), D("1.000"), D("60.00"))
+    ]
+
+
+def test_it_prorates_a_line_starting_mid_month_by_days(org):
+    folder = f.folder(org)
+    f.recurring(folder, price="30.00", quantity="2", start=dt.date(2026, 11, 16))
+    [invoice] = invoices(org, bill(org, NOV))
+    [line] = invoice.lines.all()
+    assert (line.service_start, line.service_end) == (dt.date(2026, 11, 16), dt.date(2026, 11, 30))
+    assert line.net == D("30.00")  # 2 x 30.00 x 15/30
+    assert line.quantity * line.unit_price == D("30.00")
+    assert "anteilig 15 von 30 Tagen" in line.detail
+
+
+def test_a_trial_is_free_and_billing_starts_the_day_after(org):
+    folder = f.folder(org)
+    line = f.recurring(folder, price="31.00", start=dt.date(2026, 10, 1), trial_end=dt.date(2026, 12, 10))
+    run = bill(org, NOV)
+    assert run.invoices_count == 0
+    assert [(s.reason, s.until) for s in run.skips.all()] == [("trial", dt.date(2026, 12, 10))]
+    [invoice] = invoices(org, bill(org, dt.date(2026, 12, 1)))
+    assert lines_of(invoice) == [
+        ("SIP-Trunk Business", dt.date(2026, 12, 11), dt.date(2026, 12, 31), D("1.000"), D("21.00"))
+    ]
+    assert charges(line)[0][1] == "period"
+
+
+def test_the_setup_fee_is_charged_once_with_the_first_period(org):
+    folder = f.folder(org)
+    f.recurring(folder, price="50.00", start=dt.date(2026, 11, 1), setup_fee="149.00")
+    [first] = invoices(org, bill(org, NOV))
+    assert [(ln.description, ln.net) for ln in first.lines.all()] == [
+        ("SIP-Trunk Business", D("50.00")),
+        ("Einrichtung: SIP-Trunk Business", D("149.00")),
+    ]
+    [second] = invoices(org, bill(org, dt.date(2026, 12, 1)))
+    assert [ln.net for ln in second.lines.all()] == [D("50.00")]
+
+
+def test_a_mid_period_change_credits_the_old_and_charges_the_new_version(org):
+    folder = f.folder(org)
+    line = f.recurring(folder, price="10.00", quantity="3", start=dt.date(2026, 11, 1))
+    bill(org, NOV)
+    f.change(line, effective_from=dt.date(2026, 11, 16), quantity="5")
+    [invoice] = invoices(org, bill(org, dt.date(2026, 12, 1)))
+    rows = [(ln.service_start, ln.service_end, ln.quantity, ln.net) for ln in invoice.lines.all()]
+    assert rows == [
+        (dt.date(2026, 11, 16), dt.date(2026, 11, 30), D("-3.000"), D("-15.00")),
+        (dt.date(2026, 11, 16), dt.date(2026, 11, 30), D("5.000"), D("25.00")),
+        (dt.date(2026, 12, 1), dt.date(2026, 12, 31), D("5.000"), D("50.00")),
+    ]
+    kinds = [c[1] for c in charges(line)]
+    change_id = line.changes.get().pk
+    assert kinds == ["period", f"change-credit:{change_id}", f"change-charge:{change_id}", "period"]
+
+
+def test_a_cancelled_folder_is_billed_up_to_its_end_date(org):
+    folder = f.folder(org, end_date=dt.date(2026, 12, 15))
+    f.recurring(folder, price="31.00", start=dt.date(2026, 11, 1))
+    bill(org, NOV)
+    [december] = invoices(org, bill(org, dt.date(2026, 12, 1)))
+    assert lines_of(december) == [
+        ("SIP-Trunk Business", dt.date(2026, 12, 1), dt.date(2026, 12, 15), D("1.000"), D("15.00"))
+    ]
+    assert bill(org, dt.date(2027, 1, 1)).invoices_count == 0
+
+
+def test_a_notice_received_after_billing_credits_the_unused_days(org):
+    folder = f.folder(org)
+    f.recurring(folder, price="30.00", start=dt.date(2026, 11, 1))
+    bill(org, NOV)
+    folder.end_date = dt.date(2026, 11, 20)
+    folder.save()
+    [invoice] = invoices(org, bill(org, dt.date(2026, 12, 1)))
+    assert lines_of(invoice) == [
+        ("SIP-Trunk Business", dt.date(2026, 11, 21), dt.date(2026, 11, 30), D("-1.000"), D("-10.00"))
+    ]
+
+
+def test_an_automatically_renewed_contract_goes_on_being_billed(org):
+    folder = f.folder(org, start_date=dt.date(2025, 12, 1), minimum_term_months=12, auto_renew=True)
+    f.recurring(folder, price="20.00", start=dt.date(2025, 12, 1))
+    bill(org, dt.date(2026, 11, 1))
+    [invoice] = invoices(org, bill(org, dt.date(2026, 12, 1)))  # the renewed term
+    assert lines_of(invoice)[-1][1:3] == (dt.date(2026, 12, 1), dt.date(2026, 12, 31))
+
+
+def test_billed_through_only_moves_forward(org):
+    folder = f.folder(org)
+    line = f.recurring(folder, price="30.00", start=dt.date(2026, 11, 1))
+    bill(org, dt.date(2026, 12, 1))
+    line.refresh_from_db()
+    assert line.billed_through == dt.date(2026, 12, 31)
+    folder.end_date = dt.date(2026, 11, 20)
+    folder.save()
+    bill(org, dt.date(2027, 1, 1))  # credits the unused days ...
+    assert RecurringLine.objects.get(pk=line.pk).billed_through == dt.date(
+        2026, 12, 31
+    )  # ... but never moves back
+
+
+def test_a_line_taken_over_with_billed_through_but_no_history_is_not_billed_twice(org):
+    folder = f.folder(org)
+    line = f.recurring(folder, price="40.00", start=dt.date(2025, 1, 1), setup_fee="99.00")
+    RecurringLine.objects.filter(pk=line.pk).update(billed_through=dt.date(2026, 10, 31))
+    [invoice] = invoices(org, bill(org, NOV))
+    assert lines_of(invoice) == [
+        ("SIP-Trunk Business", dt.date(2026, 11, 1), dt.date(2026, 11, 30), D("1.000"), D("40.00"))
+    ]
+
+
+def test_it_catches_up_months_that_were_not_run(org):
+    folder = f.folder(org)
+    f.recurring(folder, price="10.00", start=dt.date(2026, 9, 1))
+    [invoice] = invoices(org, bill(org, NOV))
+    assert [(ln.service_start, ln.net) for ln in invoice.lines.all()] == [
+        (dt.date(2026, 9, 1), D("10.00")),
+        (dt.date(2026, 10, 1), D("10.00")),
+        (dt.date(2026, 11, 1), D("10.00")),
+    ]
+
+
+def test_quarterly_and_yearly_lines_are_billed_for_their_whole_period(org):
+    folder = f.folder(org)
+    f.recurring(folder, price="300.00", cycle=3, start=dt.date(2026, 10, 1), description="Wartung Quartal")
+    f.recurring(folder, price="1200.00", cycle=12, start=dt.date(2026, 1, 1), description="Lizenz Jahr")
+    [invoice] = invoices(org, bill(org, dt.date(2026, 10, 1)))
+    assert [(ln.description, ln.service_start, ln.service_end, ln.net) for ln in invoice.lines.all()] == [
+        ("Wartung Quartal", dt.date(2026, 10, 1), dt.date(2026, 12, 31), D("300.00")),
+        ("Lizenz Jahr", dt.date(2026, 1, 1), dt.date(2026, 12, 31), D("1200.00")),
+    ]
+    assert bill(org, NOV).invoices_count == 0

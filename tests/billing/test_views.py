@@ -1,0 +1,224 @@
+"""Billing pages: list, preview, start, detail, progress - permissions, tenancy, bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import TestCase
+from django.urls import reverse
+from django.utils import timezone
+
+from billing.models import BillingRun, RunStatus
+from documents.models import Document
+from tests.billing import factories as f
+from tests.billing.helpers import bill
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def month():
+    return timezone.localdate().replace(day=1)
+
+
+@pytest.fixture
+def book(org, month):
+    folder = f.folder(org, f.customer(org, name="Bäckerei Schulz KG"))
+    f.recurring(folder, price="89.00", start=month, description="Managed Print Service\nWartung")
+    held = f.folder(
+        org, f.customer(org, name="Reklamation GmbH"), billing_hold=True, billing_hold_reason="Streitfall"
+    )
+    f.recurring(held, start=month)
+    return folder
+
+
+@pytest.fixture
+def run(org, book, month):
+    return bill(org, month, as_of=timezone.localdate())
+
+
+def test_the_list_shows_the_runs_with_their_figures(client_for, readonly_user, run):
+    response = client_for(readonly_user).get(reverse("billing:runs"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert reverse("billing:detail", args=[run.pk]) in body
+    assert "105,91" in body  # gross of 89.00 + 19 %
+
+
+def test_the_list_filters_by_status(client_for, readonly_user, run):
+    response = client_for(readonly_user).get(reverse("billing:runs"), {"status": "failed"})
+    assert reverse("billing:detail", args=[run.pk]) not in response.content.decode()
+
+
+def test_the_preview_shows_each_invoice_line_by_line_and_the_skipped_folders(
+    client_for, billing_user, book, month
+):
+    response = client_for(billing_user).get(reverse("billing:preview"), {"period": f"{month:%Y-%m}"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Bäckerei Schulz KG" in body
+    assert "Managed Print Service" in body
+    assert "89,00" in body
+    assert "Reklamation GmbH" in body and "Streitfall" in body
+    assert not Document.objects.exists()  # a dry run writes nothing
+    assert not BillingRun.objects.exists()
+
+
+def test_the_preview_rejects_a_bad_month_with_a_message(client_for, billing_user):
+    response = client_for(billing_user).get(reverse("billing:preview"), {"period": "13/2026"})
+    assert response.status_code == 200
+    assert "JJJJ-MM" in response.content.decode() or "YYYY-MM" in response.content.decode()
+
+
+def test_the_preview_needs_the_billing_permission(client_for, sales_user, readonly_user):
+    for user in (sales_user, readonly_user):
+        assert client_for(user).get(reverse("billing:preview")).status_code == 403
+
+
+def test_starting_a_run_bills_and_redirects_to_it(client_for, billing_user, book, month):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client_for(billing_user).post(reverse("billing:start"), {"period": f"{month:%Y-%m}"})
+    run = BillingRun.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("billing:detail", args=[run.pk])
+    assert run.started_by == billing_user
+    assert run.status == RunStatus.DONE
+    assert Document.objects.filter(billing_run_id=run.pk).count() == 1
+
+
+def test_starting_needs_the_billing_permission_and_a_post(
+    client_for, sales_user, readonly_user, billing_user, month
+):
+    for user in (sales_user, readonly_user):
+        assert (
+            client_for(user).post(reverse("billing:start"), {"period": f"{month:%Y-%m}"}).status_code == 403
+        )
+    assert client_for(billing_user).get(reverse("billing:start")).status_code == 405
+    assert not BillingRun.objects.exists()
+
+
+def test_starting_without_or_with_a_bad_month_writes_nothing_and_says_why(client_for, billing_user):
+    client = client_for(billing_user)
+    for data in ({}, {"period": "next month"}, {"period": "2026-00"}):
+        response = client.post(reverse("billing:start"), data, follow=True)
+        assert response.status_code == 200
+        assert list(response.context["messages"])
+    assert not BillingRun.objects.exists()
+
+
+def test_starting_while_a_run_is_active_is_refused_with_a_message(client_for, billing_user, org, month):
+    BillingRun.objects.create(organization=org, period=month, as_of=month, status=RunStatus.RUNNING)
+    response = client_for(billing_user).post(
+        reverse("billing:start"), {"period": f"{month:%Y-%m}"}, follow=True
+    )
+    assert BillingRun.objects.count() == 1
+    assert any("läuft" in str(m) or "running" in str(m) for m in response.context["messages"])
+
+
+def test_the_detail_page_explains_the_run(client_for, readonly_user, run):
+    response = client_for(readonly_user).get(reverse("billing:detail", args=[run.pk]))
+    assert response.status_code == 200
+    body = response.content.decode()
+    invoice = Document.objects.get(billing_run_id=run.pk)
+    assert invoice.number in body
+    assert "Reklamation GmbH" in body and "Streitfall" in body
+    assert 'hx-get="' not in body  # finished: no polling
+
+
+def test_the_detail_page_filters_skips_by_reason(client_for, readonly_user, run):
+    response = client_for(readonly_user).get(reverse("billing:detail", args=[run.pk]), {"reason": "trial"})
+    assert "Reklamation GmbH" not in response.content.decode()
+    response = client_for(readonly_user).get(reverse("billing:detail", args=[run.pk]), {"reason": "nonsense"})
+    assert response.status_code == 200
+
+
+def test_the_progress_bar_polls_while_the_run_is_active_and_reloads_the_page_at_the_end(
+    client_for, readonly_user, org, month
+):
+    active = BillingRun.objects.create(
+        organization=org, period=month, as_of=month, status=RunStatus.RUNNING, payers_total=10, payers_done=4
+    )
+    client = client_for(readonly_user)
+    detail = client.get(reverse("billing:detail", args=[active.pk])).content.decode()
+    assert f'hx-get="{reverse("billing:progress", args=[active.pk])}"' in detail
+    partial = client.get(reverse("billing:progress", args=[active.pk]), HTTP_HX_REQUEST="true")
+    assert "40 %" in partial.content.decode()
+    assert "HX-Refresh" not in partial
+    active.status = RunStatus.DONE
+    active.save()
+    done = client.get(reverse("billing:progress", args=[active.pk]), HTTP_HX_REQUEST="true")
+    assert done["HX-Refresh"] == "true"
+
+
+def test_another_organizations_run_is_not_found(client_for, outsider, run):
+    client = client_for(outsider)
+    assert client.get(reverse("billing:detail", args=[run.pk])).status_code == 404
+    assert client.get(reverse("billing:progress", args=[run.pk])).status_code == 404
+    assert (
+        reverse("billing:detail", args=[run.pk]) not in client.get(reverse("billing:runs")).content.decode()
+    )
+
+
+def test_the_outsiders_preview_shows_nothing_of_the_organization(client_for, outsider, book, month):
+    response = client_for(outsider).get(reverse("billing:preview"), {"period": f"{month:%Y-%m}"})
+    assert response.status_code == 200
+    assert "Bäckerei Schulz KG" not in response.content.decode()
+
+
+def test_an_unknown_run_is_a_404(client_for, readonly_user):
+    assert client_for(readonly_user).get(reverse("billing:detail", args=[987654])).status_code == 404
+
+
+def test_read_views_refuse_posts(client_for, billing_user, run):
+    client = client_for(billing_user)
+    assert client.post(reverse("billing:runs")).status_code == 405
+    assert client.post(reverse("billing:detail", args=[run.pk])).status_code == 405
+
+
+def test_english_is_available(client_for, readonly_user, run):
+    client = client_for(readonly_user)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    response = client.get(reverse("billing:detail", args=[run.pk]))
+    assert "Billing run" in response.content.decode()
+
+
+def test_a_past_month_can_be_previewed(client_for, billing_user, book):
+    response = client_for(billing_user).get(reverse("billing:preview"), {"period": "2020-01"})
+    assert response.status_code == 200
+    assert dt.date(2020, 1, 1) == response.context["period"]
+
+
+def _queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_list_and_detail_cost_the_same_queries_for_few_or_many_invoices(
+    client_for, readonly_user, org, month
+):
+    client = client_for(readonly_user)
+    client.get(reverse("billing:runs"))  # the session's first request loads more
+    f.recurring(f.folder(org), start=month)
+    f.recurring(f.folder(org, billing_hold=True, billing_hold_reason="x"), start=month)
+    small = bill(org, month, as_of=timezone.localdate())
+    few = (
+        _queries(client, reverse("billing:runs")),
+        _queries(client, reverse("billing:detail", args=[small.pk])),
+    )
+    for n in range(12):
+        folder = f.folder(
+            org, f.customer(org, name=f"Viele {n}"), billing_hold=n % 3 == 0, billing_hold_reason="x"
+        )
+        f.recurring(folder, start=month)
+    large = bill(org, month, as_of=timezone.localdate())
+    many = (
+        _queries(client, reverse("billing:runs")),
+        _queries(client, reverse("billing:detail", args=[large.pk])),
+    )
+    assert (small.invoices_count, large.invoices_count) == (1, 8)
+    assert many == few

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+
+from customers.models import Action, Contact, ContactFunction, Customer, CustomerKind, Note
+from tests.organizations.factories import OrganizationFactory
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    organization = factory.SubFactory(OrganizationFactory)
+    number = factory.Sequence(lambda n: f"K{n + 10000:05}")
+    kind = CustomerKind.CUSTOMER
+    name = factory.Sequence(lambda n: f"Musterfirma {n} GmbH")
+    street = "Königsallee 12"
+    postal_code = "40212"
+    city = "Düsseldorf"
+    email = factory.Sequence(lambda n: f"info{n}@musterfirma.de")
+
+
+class ProspectFactory(CustomerFactory):
+    kind = CustomerKind.PROSPECT
+
+
+class ContactFunctionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactFunction
+        django_get_or_create = ("organization", "name")
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Funktion {n}")
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    customer = factory.SubFactory(CustomerFactory)
+    organization = factory.LazyAttribute(lambda o: o.customer.organization)
+    first_name = "Erika"
+    last_name = factory.Sequence(lambda n: f"Kontakt{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.last_name.lower()}@example.de")
+
+
+class NoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Note
+
+    customer = factory.SubFactory(CustomerFactory)
+    organization = factory.LazyAttribute(lambda o: o.customer.organization)
+    text = "CFO immer bei Rechnungen in Kopie setzen."
+
+
+class ActionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Action
+
+    customer = factory.SubFactory(CustomerFactory)
+    organization = factory.LazyAttribute(lambda o: o.customer.organization)
+    due_on = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=3))
+    description = "Nachfassen wegen Angebot"

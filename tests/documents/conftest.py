@@ -1,0 +1,78 @@
+"""Folders ready for documents: a financed one (the seed's leasing workflow) and a
+direct one, in `org`; plus a helper that runs on-commit callbacks (the PDF task)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from organizations.models import NumberSequence
+from tests.documents.factories import FolderFactory, contact, finance, financier, oneoff, recurring
+
+
+@pytest.fixture
+def grenke(org):
+    return financier(org)
+
+
+@pytest.fixture
+def financed_folder(org, grenke):
+    """Two copiers with serials and an installation, financed by GRENKE, plus a service."""
+    folder = FolderFactory(organization=org, name="Kopierer Zentrale")
+    contact(folder.customer)
+    oneoff(folder, quantity="2", serials=("A7PU021012345", "A7PU021012346"))
+    oneoff(
+        folder, description="Installation und Einweisung", quantity="2.5", unit_price="95.00", equipment=False
+    )
+    recurring(folder)
+    finance(folder, grenke)
+    return folder
+
+
+@pytest.fixture
+def direct_folder(org):
+    folder = FolderFactory(organization=org, name="Telefonanlage")
+    contact(
+        folder.customer, first_name="Jonas", last_name="Keller", salutation="mr", email="keller@example.de"
+    )
+    oneoff(
+        folder,
+        description="Yealink T54W\nIP-Telefon",
+        quantity="3",
+        unit_price="189.90",
+        serials=("Y1", "Y2", "Y3"),
+    )
+    oneoff(folder, description="Handbuch", quantity="2", unit_price="24.80", rate="7.00", equipment=False)
+    return folder
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    """run_on_commit(fn, ...) calls a service and runs its on-commit callbacks (PDF)."""
+
+    def call(fn, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            result = fn(*args, **kwargs)
+        if hasattr(result, "refresh_from_db"):
+            result.refresh_from_db()
+        return result
+
+    return call
+
+
+def sequence_value(org, kind: str) -> int:
+    return sum(
+        NumberSequence.objects.filter(organization=org, kind=kind).values_list("last_number", flat=True)
+    )
+
+
+def pdf_text(document) -> str:
+    document.pdf.open("rb")
+    try:
+        data = document.pdf.read()
+    finally:
+        document.pdf.close()
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)

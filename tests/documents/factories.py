@@ -1,0 +1,161 @@
+"""Folders with lines, equipment and financing, as the documents tests need them.
+
+Rows are created directly (not through the folders services) so these tests do not
+depend on how folders are edited; only what documents read must be realistic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+
+from catalog.models import Product, TaxRate
+from customers.models import Contact, Customer, CustomerKind
+from financing.models import Financing
+from folders.models import Equipment, Folder, OneOffLine, RecurringLine
+from tests.customers.factories import CustomerFactory
+from tests.organizations.factories import OrganizationFactory
+
+
+def tax_rate(org, rate: str = "19.00") -> TaxRate:
+    obj, _ = TaxRate.objects.get_or_create(
+        organization=org,
+        name=f"USt {Decimal(rate).normalize():f} %",
+        defaults={"rate": Decimal(rate), "is_default": rate == "19.00"},
+    )
+    return obj
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    organization = factory.SubFactory(OrganizationFactory)
+    sku = factory.Sequence(lambda n: f"SKU-{n:04}")
+    name = factory.Sequence(lambda n: f"Multifunktionsgerät Modell {n}")
+    unit_price = Decimal("1000.00")
+    tax_rate = factory.LazyAttribute(lambda o: tax_rate(o.organization))
+    is_equipment = True
+    model_number = factory.Sequence(lambda n: f"MX-{n:03}")
+    warranty_months = 24
+
+
+class FolderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Folder
+
+    organization = factory.SubFactory(OrganizationFactory)
+    customer = factory.SubFactory(CustomerFactory, organization=factory.SelfAttribute("..organization"))
+    number = factory.Sequence(lambda n: f"O{n + 1:06}")
+    name = factory.Sequence(lambda n: f"Standort Nord {n}")
+    status = "active"
+    delivery_street = "Lagerweg 5"
+    delivery_postal_code = "20457"
+    delivery_city = "Hamburg"
+
+
+def financier(org, **kwargs) -> Customer:
+    defaults = {
+        "name": "GRENKE Leasing AG",
+        "is_financier": True,
+        "street": "Neuer Markt 2",
+        "postal_code": "76532",
+        "city": "Baden-Baden",
+        "vat_id": "DE143582014",
+        "invoice_email": "rechnungen@grenke.example",
+        "payment_terms_days": 30,
+    }
+    defaults.update(kwargs)
+    return CustomerFactory(organization=org, **defaults)
+
+
+def oneoff(
+    folder,
+    *,
+    description="Konica Minolta bizhub C300i\nMultifunktionssystem A3 Farbe",
+    quantity="1",
+    unit_price="4290.00",
+    rate="19.00",
+    discount="0",
+    equipment=True,
+    serials=(),
+    product=None,
+    position=None,
+) -> OneOffLine:
+    line = OneOffLine.objects.create(
+        organization=folder.organization,
+        folder=folder,
+        position=position if position is not None else folder.oneoff_lines.count() + 1,
+        product=product,
+        description=description,
+        quantity=Decimal(quantity),
+        unit="piece",
+        unit_price=Decimal(unit_price),
+        discount_percent=Decimal(discount),
+        tax_rate=tax_rate(folder.organization, rate),
+        is_equipment=equipment,
+    )
+    if equipment:
+        for piece in range(1, int(Decimal(quantity)) + 1):
+            Equipment.objects.create(
+                organization=folder.organization,
+                line=line,
+                piece=piece,
+                serial_number=serials[piece - 1] if piece <= len(serials) else "",
+                model_number=f"MODEL-{line.pk}",
+                warranty_end=dt.date(2028, 12, 31) if piece == 1 else None,
+            )
+    return line
+
+
+def recurring(
+    folder,
+    *,
+    description="Managed Print Service\nWartung und Verbrauchsmaterial",
+    quantity="1",
+    unit_price="89.00",
+    cycle=1,
+    rate="19.00",
+    start=dt.date(2026, 12, 1),
+) -> RecurringLine:
+    return RecurringLine.objects.create(
+        organization=folder.organization,
+        folder=folder,
+        position=folder.recurring_lines.count() + 1,
+        description=description,
+        quantity=Decimal(quantity),
+        unit="month",
+        unit_price=Decimal(unit_price),
+        cycle=cycle,
+        start_date=start,
+        tax_rate=tax_rate(folder.organization, rate),
+    )
+
+
+def finance(folder, financier_customer=None, *, reference="GR-2026-4711", status="approved") -> Financing:
+    return Financing.objects.create(
+        organization=folder.organization,
+        folder=folder,
+        financier=financier_customer or financier(folder.organization),
+        lease_term_months=60,
+        contract_reference=reference,
+        approval_status=status,
+    )
+
+
+def contact(customer, **kwargs) -> Contact:
+    defaults = {
+        "first_name": "Anna",
+        "last_name": "Weber",
+        "salutation": "ms",
+        "email": "anna.weber@example.de",
+        "is_invoice_recipient": True,
+    }
+    defaults.update(kwargs)
+    return Contact.objects.create(organization=customer.organization, customer=customer, **defaults)
+
+
+def prospect(org, **kwargs) -> Customer:
+    return CustomerFactory(organization=org, kind=CustomerKind.PROSPECT, **kwargs)

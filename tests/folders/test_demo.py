@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from catalog import demo as catalog_demo
+from customers import demo as customers_demo
+from customers.models import Customer
+from financing import demo as financing_demo
+from financing.models import Financing
+from financing.payer import payer_for
+from folders import demo as folders_demo
+from folders.models import Equipment, Folder, FolderStatus, RecurringLineChange
+
+pytestmark = pytest.mark.django_db
+
+
+def _seed(org, users):
+    for module in (customers_demo, catalog_demo, folders_demo, financing_demo):
+        module.seed(org, rng=random.Random(42), users=users)
+
+
+def test_the_demo_seeds_the_financed_scenarios_and_is_idempotent(org, admin_user, sales_user, billing_user):
+    users = {"admin": admin_user, "sales": sales_user, "billing": billing_user}
+    _seed(org, users)
+    counts = (
+        Customer.objects.count(),
+        Folder.objects.count(),
+        Equipment.objects.count(),
+        Financing.objects.count(),
+    )
+    _seed(org, users)
+    assert (
+        Customer.objects.count(),
+        Folder.objects.count(),
+        Equipment.objects.count(),
+        Financing.objects.count(),
+    ) == counts
+
+    assert Financing.objects.count() == 3
+    copiers = Folder.objects.get(name=folders_demo.SCENARIO_COPIERS)
+    assert Equipment.objects.filter(line__folder=copiers).exclude(serial_number="").count() == 3
+    for line in copiers.oneoff_lines.all():
+        assert payer_for(line) == copiers.financing.financier
+    pbx = Folder.objects.get(name=folders_demo.SCENARIO_PBX)
+    sip = Folder.objects.get(name=folders_demo.SCENARIO_SIP)
+    assert pbx.customer == sip.customer
+    assert not sip.is_third_party_paid
+    assert all(payer_for(line) == sip.customer for line in sip.recurring_lines.all())
+    rack = Folder.objects.get(name=folders_demo.SCENARIO_RACK)
+    assert Equipment.objects.filter(line__folder=rack).exclude(serial_number="").count() >= 10
+    assert not Folder.objects.filter(customer__is_financier=True).exists()
+    statuses = set(Folder.objects.values_list("status", flat=True))
+    assert {
+        FolderStatus.ACTIVE,
+        FolderStatus.DRAFT,
+        FolderStatus.SUSPENDED,
+        FolderStatus.TERMINATED,
+    } <= statuses
+    assert Folder.objects.filter(billing_hold=True).exists()
+    assert RecurringLineChange.objects.exists()
+    cycles = set(Folder.objects.values_list("recurring_lines__cycle", flat=True))
+    assert {1, 3, 12} <= cycles
