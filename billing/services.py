@@ -50,6 +50,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -669,13 +670,13 @@ def _events(folder: Folder, today: dt.date) -> list[tuple[str, dt.date]]:
 
 def _alert_text(folder: Folder, kind: str, day: dt.date, today: dt.date, quote) -> str:
     label = f"{folder.number} {folder.name}"
-    date = day.strftime("%d.%m.%Y")
+    date = date_format(day, "SHORT_DATE_FORMAT")
     if kind == AlertKind.NOTICE_DEADLINE:
         end = folder.term_end_on(today)
         text = _(
             "Notice deadline for folder %(folder)s: %(date)s. Without notice the contract continues after "
             "%(end)s. Talk to the customer about the renewal."
-        ) % {"folder": label, "date": date, "end": end.strftime("%d.%m.%Y") if end else "—"}
+        ) % {"folder": label, "date": date, "end": date_format(end, "SHORT_DATE_FORMAT") if end else "—"}
     elif folder.end_date:
         text = _("Contract of folder %(folder)s ends on %(date)s.") % {"folder": label, "date": date}
     elif folder.auto_renew:

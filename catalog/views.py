@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from organizations.access import require
-from organizations.audit import history_for
+from organizations.history import readable_history
 
 from . import services
 from .filters import ProductFilter
@@ -55,7 +55,7 @@ def _product_form(request, product: Product | None):
     return render(
         request,
         "catalog/product_form.html",
-        {"form": form, "product": product, "history": history_for(product)[:20] if product else []},
+        {"form": form, "product": product, "history": readable_history(product) if product else []},
     )
 
 
@@ -150,7 +150,7 @@ def _package_form(request, package: ServicePackage | None):
             "form": form,
             "formset": formset,
             "package": package,
-            "history": history_for(package)[:20] if package else [],
+            "history": readable_history(package) if package else [],
         },
     )
 

@@ -16,12 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
+from organizations.countries import country_choices
 from organizations.forms import StyledFormMixin
 from organizations.models import Organization
 from organizations.validators import normalize_iban, normalize_vat_id, validate_postal_code
 
 from .models import (
-    COUNTRIES,
     Action,
     Contact,
     ContactFunction,
@@ -142,7 +142,7 @@ class CustomerForm(_ModelErrorsAtFieldsMixin, StyledFormMixin, forms.ModelForm):
         if "country" in self.fields:
             self.fields["country"] = forms.ChoiceField(
                 label=Customer._meta.get_field("country").verbose_name,
-                choices=self._country_choices(),
+                choices=country_choices(self.instance.country if self.instance.pk else None),
                 required=False,
                 initial="DE",
                 widget=forms.Select(attrs={"class": "form-select"}),
@@ -173,13 +173,6 @@ class CustomerForm(_ModelErrorsAtFieldsMixin, StyledFormMixin, forms.ModelForm):
         if "iban" in self.fields:
             self.fields["bic"].help_text = _("Filled in from a German IBAN when left empty.")
             self.fields["mandate_signed_on"].widget.attrs["max"] = timezone.localdate().isoformat()
-
-    def _country_choices(self) -> list[tuple[str, str]]:
-        choices = list(COUNTRIES)
-        current = self.instance.country if self.instance.pk else None
-        if current and current not in dict(choices):
-            choices.append((current, current))
-        return choices
 
     def sections(self):
         """Fields grouped as on the detail page (Stammdaten, Kaufmännisch, Zahlung)."""

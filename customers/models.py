@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from organizations.countries import COUNTRIES, EU_COUNTRIES
 from organizations.models import TenantModel
 from organizations.validators import validate_bic, validate_iban, validate_vat_id
 
@@ -40,76 +41,6 @@ class DeliveryMethod(models.TextChoices):
 
 # Methods that send the invoice (or a notice of it) by e-mail, so they need a recipient.
 EMAIL_DELIVERY_METHODS = frozenset({DeliveryMethod.EMAIL_PDF, DeliveryMethod.EMAIL_NOTIFICATION})
-
-
-# Member states of the EU (ISO 3166-1 alpha-2); decides which tax treatments fit a country.
-EU_COUNTRIES = frozenset(
-    [
-        "AT",
-        "BE",
-        "BG",
-        "CY",
-        "CZ",
-        "DE",
-        "DK",
-        "EE",
-        "ES",
-        "FI",
-        "FR",
-        "GR",
-        "HR",
-        "HU",
-        "IE",
-        "IT",
-        "LT",
-        "LU",
-        "LV",
-        "MT",
-        "NL",
-        "PL",
-        "PT",
-        "RO",
-        "SE",
-        "SI",
-        "SK",
-    ]
-)
-
-# Countries offered in forms: the EU plus the neighbours our customers trade with.
-COUNTRIES = [
-    ("DE", _("Germany")),
-    ("AT", _("Austria")),
-    ("CH", _("Switzerland")),
-    ("NL", _("Netherlands")),
-    ("BE", _("Belgium")),
-    ("LU", _("Luxembourg")),
-    ("FR", _("France")),
-    ("DK", _("Denmark")),
-    ("PL", _("Poland")),
-    ("CZ", _("Czechia")),
-    ("IT", _("Italy")),
-    ("ES", _("Spain")),
-    ("PT", _("Portugal")),
-    ("SE", _("Sweden")),
-    ("FI", _("Finland")),
-    ("IE", _("Ireland")),
-    ("GR", _("Greece")),
-    ("HU", _("Hungary")),
-    ("SK", _("Slovakia")),
-    ("SI", _("Slovenia")),
-    ("HR", _("Croatia")),
-    ("RO", _("Romania")),
-    ("BG", _("Bulgaria")),
-    ("EE", _("Estonia")),
-    ("LV", _("Latvia")),
-    ("LT", _("Lithuania")),
-    ("MT", _("Malta")),
-    ("CY", _("Cyprus")),
-    ("LI", _("Liechtenstein")),
-    ("NO", _("Norway")),
-    ("GB", _("United Kingdom")),
-    ("US", _("United States")),
-]
 
 
 class Language(models.TextChoices):

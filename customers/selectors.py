@@ -11,17 +11,15 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from organizations.audit import history_for
+from organizations.history import display_value, field_label
 from organizations.models import Organization
 
 from .models import (
-    COUNTRIES,
     EMAIL_DELIVERY_METHODS,
     Action,
     Contact,
@@ -206,36 +204,6 @@ class Change:
 _MODELS = {"customers.customer": Customer, "customers.contact": Contact, "customers.action": Action}
 
 
-def _display(model, name: str, value: Any) -> str:
-    if value in (None, ""):
-        return ""
-    try:
-        field = model._meta.get_field(name)
-    except Exception:
-        return str(value)
-    if field.choices:
-        return str(dict(field.flatchoices).get(value, value))
-    if name == "country":
-        return str(dict(COUNTRIES).get(value, value))
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    internal = field.get_internal_type()
-    if internal == "DateField" and isinstance(value, str):
-        parsed = parse_date(value)
-        return date_format(parsed, "SHORT_DATE_FORMAT") if parsed else value
-    if internal == "DateTimeField" and isinstance(value, str):
-        parsed = parse_datetime(value)
-        return date_format(timezone.localtime(parsed), "SHORT_DATETIME_FORMAT") if parsed else value
-    return str(value)
-
-
-def _label(model, name: str) -> str:
-    try:
-        return str(model._meta.get_field(name).verbose_name)
-    except Exception:
-        return name
-
-
 def _record_label(data: dict[str, Any]) -> str:
     """Which contact or action an entry is about, in the reader's language (the stored
     label was written in the writer's language)."""
@@ -258,9 +226,9 @@ def customer_history(*, customer: Customer, limit: int = 200) -> list[dict[str, 
         raw = sorted((data.get("changes") or {}).items(), key=lambda item: order.get(item[0], 999))
         changes = [
             Change(
-                label=_label(model, name)[:1].upper() + _label(model, name)[1:],
-                old=_display(model, name, values[0]),
-                new=_display(model, name, values[1]),
+                label=field_label(model, name),
+                old=display_value(model, name, values[0]),
+                new=display_value(model, name, values[1]),
             )
             for name, values in raw
             if isinstance(values, list | tuple) and len(values) == 2

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.validators import MinValueValidator
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from catalog.forms import TenantModelForm, add_service_errors  # noqa: F401 - re-exported
@@ -296,7 +297,7 @@ class RecurringLineForm(_LineForm):
             ):
                 self.fields[name].disabled = True
                 self.fields[name].help_text = _("Fixed: the line is billed through %(date)s.") % {
-                    "date": self.instance.billed_through.strftime("%d.%m.%Y")
+                    "date": date_format(self.instance.billed_through, "SHORT_DATE_FORMAT")
                 }
 
     def clean(self):

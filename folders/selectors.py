@@ -8,13 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from customers.models import Customer
 from customers.selectors import ids_or_subquery
 from organizations.audit import history_for
+from organizations.history import display_value
 from organizations.models import AuditEntry
 
 from .models import Equipment, Folder, FolderStatus, OneOffLine, RecurringLine, RecurringLineChange
@@ -241,43 +242,6 @@ def _field_labels(action: str) -> dict[str, str]:
     return labels
 
 
-def _display(model: type | None, name: str, value: Any) -> Any:
-    """An audited value as the user reads it: choice labels, German dates and numbers."""
-    if value is None or value == "":
-        return value
-    if value is True:
-        return _("yes")
-    if value is False:
-        return _("no")
-    model_field = None
-    if model is not None:
-        try:
-            model_field = model._meta.get_field(name)
-        except Exception:  # noqa: BLE001 - unknown key (e.g. "serial_numbers"): show as stored
-            model_field = None
-    if model_field is not None and model_field.choices:
-        return dict(model_field.flatchoices).get(
-            value, dict((str(k), v) for k, v in model_field.flatchoices).get(str(value), value)
-        )
-    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
-        try:
-            return formats.date_format(dt.date.fromisoformat(value), "SHORT_DATE_FORMAT")
-        except ValueError:
-            return value
-    if model_field is not None and model_field.get_internal_type() == "DecimalField":
-        try:
-            number = Decimal(str(value))
-        except ArithmeticError:
-            return value
-        places = (
-            model_field.decimal_places
-            if model_field.decimal_places == 2
-            else max(0, -number.normalize().as_tuple().exponent)
-        )
-        return formats.number_format(number, decimal_pos=places, use_l10n=True)
-    return value
-
-
 def folder_history(folder: Folder, *, limit: int = 200) -> list[HistoryRow]:
     """The folder's audit trail (its own changes and those of its lines, equipment and
     financing), with field names turned into the labels the user knows."""
@@ -293,11 +257,11 @@ def folder_history(folder: Folder, *, limit: int = 200) -> list[HistoryRow]:
             if piece:
                 label = _("%(field)s (piece %(piece)s)") % {"field": label, "piece": piece}
             old, new = (values + [None, None])[:2] if isinstance(values, list) else (None, values)
-            changes.append((label, _display(model, name, old), _display(model, name, new)))
+            changes.append((label, display_value(model, name, old), display_value(model, name, new)))
         if not changes and data.get("values") and entry.action.endswith((".added", ".deleted", ".created")):
             for key, value in data["values"].items():
                 if value not in (None, "", "0", "0.00", False):
-                    changes.append((labels.get(key, key), None, _display(model, key, value)))
+                    changes.append((labels.get(key, key), None, display_value(model, key, value)))
         title = ACTION_TITLES.get(entry.action)
         rows.append(
             HistoryRow(

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from catalog.models import Product, ProductKind, Scope, ServicePackage
@@ -833,7 +834,7 @@ def recurring_line_update(
             raise ValidationError(
                 {
                     fixed[0]: _("The line is billed through %(date)s; this can no longer be changed.")
-                    % {"date": line.billed_through.strftime("%d.%m.%Y")}
+                    % {"date": date_format(line.billed_through, "SHORT_DATE_FORMAT")}
                 }
             )
         if line.end_date and line.end_date < line.start_date:
@@ -879,11 +880,11 @@ def recurring_line_change(
         errors["unit_price"] = _("The price cannot be negative.")
     if effective_from <= line.start_date:
         errors["effective_from"] = _("A change must apply after the line's start date (%(date)s).") % {
-            "date": line.start_date.strftime("%d.%m.%Y")
+            "date": date_format(line.start_date, "SHORT_DATE_FORMAT")
         }
     elif line.end_date and effective_from > line.end_date:
         errors["effective_from"] = _("The line ends on %(date)s; a change after that has no effect.") % {
-            "date": line.end_date.strftime("%d.%m.%Y")
+            "date": date_format(line.end_date, "SHORT_DATE_FORMAT")
         }
     if errors:
         raise ValidationError(errors)
@@ -913,7 +914,7 @@ def recurring_line_change(
             action="recurring_line.version_added",
             obj=line,
             data={
-                "message": _("From %(date)s") % {"date": effective_from.strftime("%d.%m.%Y")},
+                "message": _("From %(date)s") % {"date": date_format(effective_from, "SHORT_DATE_FORMAT")},
                 "changes": {
                     "quantity": [str(current["quantity"]), str(quantity)],
                     "unit_price": [str(current["unit_price"]), str(unit_price)],
@@ -929,7 +930,7 @@ def recurring_line_delete(*, line: RecurringLine, user) -> None:
     if line.billed_through is not None:
         raise ValidationError(
             _("This line is billed through %(date)s and cannot be deleted; set an end date instead.")
-            % {"date": line.billed_through.strftime("%d.%m.%Y")}
+            % {"date": date_format(line.billed_through, "SHORT_DATE_FORMAT")}
         )
     with transaction.atomic():
         _log(

@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -274,7 +275,7 @@ def folder_cancel(request, pk: int):
         folder.refresh_from_db()
         return _("Cancellation of folder %(number)s recorded; it ends on %(date)s.") % {
             "number": folder.number,
-            "date": folder.end_date.strftime("%d.%m.%Y"),
+            "date": date_format(folder.end_date, "SHORT_DATE_FORMAT"),
         }
 
     return _form_action(
@@ -542,7 +543,10 @@ def recurring_change(request, pk: int, line_pk: int):
             messages.success(
                 request,
                 _("New quantity/price for “%(line)s” from %(date)s recorded.")
-                % {"line": line, "date": form.cleaned_data["effective_from"].strftime("%d.%m.%Y")},
+                % {
+                    "line": line,
+                    "date": date_format(form.cleaned_data["effective_from"], "SHORT_DATE_FORMAT"),
+                },
             )
             return redirect(_detail(folder, f"recurring-{line.pk}"))
     return render(

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from .countries import country_choices
 from .models import Membership, NumberFormat, Organization
 from .numbering import pattern_is_valid
 from .roles import Role
@@ -89,6 +90,15 @@ class OrganizationForm(StyledFormMixin, forms.ModelForm):
         ),
         (_("Billing defaults and logo"), "", ["payment_terms_days", "billing_day", "logo"], "col-md-4"),
     ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"] = forms.ChoiceField(
+            label=Organization._meta.get_field("country").verbose_name,
+            choices=country_choices(self.instance.country),
+            initial="DE",
+            widget=forms.Select(attrs={"class": "form-select"}),
+        )
 
     def sections(self):
         return [

@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 
 from . import services
 from .access import require
-from .audit import history_for
 from .forms import MemberAddForm, MembershipRoleForm, NumberFormatForm, OrganizationForm
+from .history import readable_history
 from .middleware import SESSION_KEY
 from .models import Membership, Organization
 from .numbering import DEFAULT_PATTERNS, KIND_LABELS, format_number, pattern_for
@@ -54,7 +54,10 @@ def organization_settings(request):
     return render(
         request,
         "organizations/settings.html",
-        {"form": form, "history": history_for(organization)[:20]},
+        {
+            "form": form,
+            "history": readable_history(organization, models_by_action={"membership": Membership}),
+        },
     )
 
 

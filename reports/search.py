@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 LIMIT = 20
@@ -77,7 +78,9 @@ def _documents(q: str) -> list[Hit]:
     return [
         Hit(
             f"{d.get_kind_display()} {d.number}",
-            f"{d.recipient_name} · {d.issue_date:%d.%m.%Y}" if d.issue_date else d.recipient_name,
+            f"{d.recipient_name} · {date_format(d.issue_date, 'SHORT_DATE_FORMAT')}"
+            if d.issue_date
+            else d.recipient_name,
             reverse("documents:detail", args=[d.pk]),
             (str(d.get_status_display()),),
         )
@@ -97,7 +100,9 @@ def _serials(q: str) -> list[Hit]:
     for e in rows:
         folder = e.line.folder
         warranty = (
-            _("warranty until %(date)s") % {"date": f"{e.warranty_end:%d.%m.%Y}"} if e.warranty_end else ""
+            _("warranty until %(date)s") % {"date": date_format(e.warranty_end, "SHORT_DATE_FORMAT")}
+            if e.warranty_end
+            else ""
         )
         subtitle = " · ".join(
             str(x) for x in (folder.customer.name, f"{folder.number} {folder.name}", warranty) if x

@@ -133,6 +133,9 @@ def test_it_creates_and_edits_a_product(org, admin_client):
         "Kyocera TASKalfa 3554ci",
         "Neu",
     ]
+    page = admin_client.get(reverse("catalog:product_edit", args=[product.pk])).content.decode()
+    assert "Name:</span> Kyocera TASKalfa 3554ci → Neu" in page
+    assert "name:</span>" not in page
 
 
 def test_product_form_errors_are_german_and_nothing_is_saved(org, admin_client):

@@ -218,3 +218,34 @@ def test_pattern_helpers():
     assert not pattern_is_valid("LS-{counter}-{counter}")
     assert not pattern_is_valid("LS-{foo}-{counter}")
     assert format_number("LS-{year}-{counter:04}", year=2026, counter=42) == "LS-2026-0042"
+
+
+def test_settings_history_shows_labels_and_readable_values(org, admin_client):
+    admin_client.post(
+        "/organization/settings/", _settings_data(org, billing_day="5", country="AT", postal_code="1010")
+    )
+    page = admin_client.get("/organization/settings/").content.decode()
+    assert "Abrechnungstag:</span> 1 → 5" in page
+    assert "Land:</span> Deutschland → Österreich" in page
+    assert "billing_day:" not in page and "country:" not in page
+
+
+def test_the_country_is_chosen_from_a_list(org, admin_client):
+    response = admin_client.post("/organization/settings/", _settings_data(org, country="Germany"))
+    assert response.status_code == 200
+    assert "country" in response.context["form"].errors
+    org.refresh_from_db()
+    assert org.country == "DE"
+    page = admin_client.get("/organization/settings/").content.decode()
+    assert '<option value="AT">Österreich</option>' in page
+
+
+def test_english_dates_put_the_day_first():
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    with translation.override("en"):
+        assert date_format(dt.date(2026, 11, 24), "SHORT_DATE_FORMAT") == "24/11/2026"
+        assert date_format(dt.date(2026, 11, 24)) == "24 November 2026"
+    with translation.override("de"):
+        assert date_format(dt.date(2026, 11, 24), "SHORT_DATE_FORMAT") == "24.11.2026"
