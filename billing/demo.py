@@ -54,7 +54,7 @@ def _take_over_history(organization, first_month: dt.date) -> None:
         if ends:
             through[max(ends)].append(line.pk)
     for day, ids in through.items():
-        RecurringLine.objects.filter(pk__in=ids).update(billed_through=day)
+        RecurringLine.objects.filter(pk__in=ids).update(billed_through=day, billed_elsewhere_through=day)
 
 
 def seed(organization, *, rng: random.Random, users: dict) -> None:

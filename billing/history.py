@@ -40,6 +40,7 @@ def settled_day(
     end: date | None,
     setup_pending: bool,
     has_history: bool = True,
+    elsewhere_through: date | None = None,
 ) -> date | None:
     """Last day of the periods a run may treat as settled, or None (reconcile all).
 
@@ -50,7 +51,35 @@ def settled_day(
     (taken over from an earlier system): everything through the end of the period that
     contains `billed_through` counts as billed there - never bill a day twice, and a
     period billed up to a day inside it is one that ended there.
+    `elsewhere_through`: the line was taken over from an earlier system that billed it
+    through this day (and its setup fee); those periods stay settled for good, however
+    far this system's own billing has moved on since.
     """
+    floor = period_bounds(cycle, billing_day, elsewhere_through)[1] if elsewhere_through else None
+    settled = _settled_own(
+        cycle=cycle,
+        billing_day=billing_day,
+        billed_through=billed_through,
+        unseen_change_starts=unseen_change_starts,
+        end=end,
+        setup_pending=setup_pending and floor is None,
+        has_history=has_history,
+    )
+    if floor is None:
+        return settled
+    return floor if settled is None else max(settled, floor)
+
+
+def _settled_own(
+    *,
+    cycle: Cycle,
+    billing_day: int,
+    billed_through: date | None,
+    unseen_change_starts: Iterable[date],
+    end: date | None,
+    setup_pending: bool,
+    has_history: bool,
+) -> date | None:
     if billed_through is None:
         return None
     if not has_history:

@@ -90,6 +90,9 @@ class LineBilling:
     charges: list[engine.Charge]
     terms_version: int
     billed_through: dt.date | None  # the new value (never earlier than the stored one)
+    # Set on a line's first run after it was taken over from an earlier system (billed
+    # through a day, no charges of ours): the run records that day as billed elsewhere.
+    taken_over_through: dt.date | None = None
 
 
 @dataclass
@@ -492,6 +495,7 @@ def _settled(line: RecurringLine, rows: list[dict], changes: Sequence[ChangeRow]
         end=recurring_line_end(line),
         setup_pending=bool(line.setup_fee) and not any(r["kind"] == engine.SETUP for r in rows),
         has_history=any(_is_billing(r["kind"]) for r in rows),
+        elsewhere_through=line.billed_elsewhere_through,
     )
 
 
@@ -541,9 +545,13 @@ def bill_line(
 ) -> LineBilling:
     """What `line` owes in the run for `period` (raises engine.BillingConflict)."""
     terms = line_terms(line, changes)
-    if line.billed_through is not None and not any(_is_billing(r["kind"]) for r in rows):
-        # Billed through a day by an earlier system (no charges of ours): its setup fee
-        # was billed there too.
+    taken_over = (
+        line.billed_elsewhere_through is None
+        and line.billed_through is not None
+        and not any(_is_billing(r["kind"]) for r in rows)
+    )
+    if taken_over or line.billed_elsewhere_through is not None:
+        # Taken over from an earlier system, which billed the setup fee.
         terms = replace(terms, setup_fee=Decimal("0"))
     narrowed, history = settle_through(terms, [_billed(r) for r in rows], settled)
     charges = engine.due_charges(narrowed, run_month=period, billed=history)
@@ -552,7 +560,13 @@ def bill_line(
         if _is_billing(charge.kind) and (through is None or charge.service_end > through):
             through = charge.service_end
     version = max((c.id for c in changes), default=0)
-    return LineBilling(line=line, charges=charges, terms_version=version, billed_through=through)
+    return LineBilling(
+        line=line,
+        charges=charges,
+        terms_version=version,
+        billed_through=through,
+        taken_over_through=line.billed_through if taken_over else None,
+    )
 
 
 # --- invoice lines -------------------------------------------------------------------------

@@ -451,6 +451,7 @@ def _store(run: BillingRun, invoices: Sequence[planning.PlannedInvoice]) -> list
     charges: list[dict] = []
     items: list[dict] = []
     through: dict[dt.date, list[int]] = defaultdict(list)
+    elsewhere: dict[dt.date, list[int]] = defaultdict(list)
     for invoice, (document, line_ids) in zip(invoices, built, strict=True):
         for index, line, charge, version in invoice.charges:
             charges.append(
@@ -475,6 +476,8 @@ def _store(run: BillingRun, invoices: Sequence[planning.PlannedInvoice]) -> list
         for billing in invoice.lines:
             if billing.billed_through is not None and billing.billed_through != billing.line.billed_through:
                 through[billing.billed_through].append(billing.line.pk)
+            if billing.taken_over_through is not None:
+                elsewhere[billing.taken_over_through].append(billing.line.pk)
         if invoice.oneoffs:
             folder_services.oneoff_lines_mark_invoiced(lines=invoice.oneoffs, document=document, user=user)
         folder = invoice.folder
@@ -500,6 +503,12 @@ def _store(run: BillingRun, invoices: Sequence[planning.PlannedInvoice]) -> list
         RecurringLine.objects.filter(pk__in=line_ids).filter(
             Q(billed_through__isnull=True) | Q(billed_through__lt=day)
         ).update(billed_through=day)
+    # A line taken over from an earlier system keeps what was billed there settled for
+    # good, however far this system's own billing moves on.
+    for day, line_ids in elsewhere.items():
+        RecurringLine.objects.filter(pk__in=line_ids, billed_elsewhere_through__isnull=True).update(
+            billed_elsewhere_through=day
+        )
     bulk.insert_rows(BillingRunItem, items, ids=False)
     for invoice in invoices:
         invoice.stored = True

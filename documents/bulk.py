@@ -10,8 +10,8 @@ by field - in a handful of queries:
 * Numbers: the organization's invoice `NumberSequence` row is locked (select_for_update)
   once for the batch, inside the caller's transaction, and a contiguous block is taken,
   ascending in batch order. The lock is held until the caller commits, and a rollback
-  gives the whole block back, so the range stays gap-free (GoBD) exactly as with
-  `organizations.numbering.number_next`. The caller does the slow work (computing what
+  gives the whole block back, so the range stays gap-free (GoBD): one call of
+  `organizations.numbering.numbers_next`. The caller does the slow work (computing what
   is due) BEFORE calling this, so the lock is held only for the inserts.
 * Documents are inserted already issued, complete with snapshot, lines and totals -
   with COPY on PostgreSQL (keys taken from the sequences first, so lines can point at
@@ -42,26 +42,26 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.models import CustomerKind, PaymentMethod, TaxTreatment
+from customers.models import CustomerKind, PaymentMethod
 from documents import texts
-from documents.engine import LineInput, line_net, money
 from documents.models import Document, DocumentKind, DocumentLine, DocumentStatus
 from documents.services import (
     LineSpec,
-    _apply_totals,
-    _check_payment_setup,
-    _default_intro,
-    _folder_label,
-    _payment_method_for,
-    _payment_text,
-    _require_address,
+    apply_totals,
+    check_payment_setup,
+    default_intro,
+    folder_label_of,
     issued_message,
     issuer_snapshot,
+    line_values,
+    payment_method_for,
+    payment_text_for,
     recipient_snapshot,
+    require_address,
     schedule_pdf,
 )
-from organizations.models import AuditEntry, NumberSequence
-from organizations.numbering import format_number, pattern_for
+from organizations.models import AuditEntry
+from organizations.numbering import numbers_next
 
 NUMBER_KIND = "invoice"
 
@@ -94,10 +94,8 @@ def invoice_problem(*, organization, customer, payer, folder) -> ValidationError
                 % {"name": customer.name},
                 code="prospect",
             )
-        _require_address(payer, financier=financed)
-        _check_payment_setup(
-            organization=organization, payer=payer, method=_payment_method_for(payer, folder)
-        )
+        require_address(payer, financier=financed)
+        check_payment_setup(organization=organization, payer=payer, method=payment_method_for(payer, folder))
     except ValidationError as exc:
         return exc
     return None
@@ -113,27 +111,9 @@ def issuer_problem(organization) -> ValidationError | None:
     )
 
 
-def numbers_take(*, organization, count: int, on: dt.date) -> list[str]:
-    """A contiguous block of `count` invoice numbers; must run inside the transaction that
-    stores them (the sequence row stays locked until it ends). Same rules as
-    organizations.numbering.number_next, one lock and one update for the block."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("numbers_take must be called inside the transaction that stores the numbers")
-    pattern = pattern_for(organization=organization, kind=NUMBER_KIND)
-    seq_year = on.year if "{year}" in pattern else 0
-    NumberSequence.objects.get_or_create(organization=organization, kind=NUMBER_KIND, year=seq_year)
-    seq = NumberSequence.objects.select_for_update().get(
-        organization=organization, kind=NUMBER_KIND, year=seq_year
-    )
-    first = seq.last_number + 1
-    seq.last_number += count
-    seq.save(update_fields=["last_number"])
-    return [format_number(pattern, year=on.year, counter=n) for n in range(first, first + count)]
-
-
 @dataclass(slots=True)
 class _Priced:
-    """What documents.services._apply_totals reads of a line."""
+    """What documents.services.apply_totals reads of a line."""
 
     quantity: Decimal
     unit_price: Decimal | None
@@ -143,50 +123,12 @@ class _Priced:
 
 
 def _line_values(document: Document, specs: Sequence[LineSpec]) -> tuple[list[dict], list[_Priced]]:
-    """The lines' column values, as documents.services._lines_create builds them."""
-    exempt = document.tax_treatment != TaxTreatment.DOMESTIC
-    rows, priced = [], []
-    for position, spec in enumerate(specs, start=1):
-        tax_rate = spec.tax_rate
-        net = None
-        if spec.unit_price is not None:
-            # Reverse charge / exempt / export: no German VAT on any line (the note says why).
-            tax_rate = Decimal("0.00") if exempt else money(spec.tax_rate or 0)
-            net = line_net(
-                LineInput(
-                    quantity=spec.quantity,
-                    unit_price=spec.unit_price,
-                    discount_percent=spec.discount_percent,
-                    tax_rate=tax_rate,
-                )
-            )
-        rows.append(
-            {
-                "organization_id": document.organization_id,
-                "position": position,
-                "source_kind": spec.source_kind,
-                "source_line_id": spec.source_line_id,
-                "source_folder_id": spec.source_folder_id,
-                "reverses_id": spec.reverses_id,
-                "sku": spec.sku,
-                "description": spec.description,
-                "detail": spec.detail,
-                "quantity": spec.quantity,
-                "unit": spec.unit,
-                "unit_price": spec.unit_price,
-                "discount_percent": spec.discount_percent,
-                "tax_rate": tax_rate,
-                "net": net,
-                "cycle": spec.cycle,
-                "service_start": spec.service_start,
-                "service_end": spec.service_end,
-                "group_title": spec.group_title,
-                "serial_number": spec.serial_number,
-                "model_number": spec.model_number,
-                "warranty_end": spec.warranty_end,
-            }
-        )
-        priced.append(_Priced(spec.quantity, spec.unit_price, spec.discount_percent, tax_rate, spec.cycle))
+    """The lines' column values (documents.services.line_values) and what totals read of them."""
+    rows = line_values(document, specs)
+    priced = [
+        _Priced(row["quantity"], row["unit_price"], row["discount_percent"], row["tax_rate"], row["cycle"])
+        for row in rows
+    ]
     return rows, priced
 
 
@@ -238,7 +180,7 @@ def _document(
         created_at=now,
         updated_at=now,
         folder_id=folder.pk if folder is not None else None,
-        folder_label=_folder_label(folder) if folder is not None else "",
+        folder_label=folder_label_of(folder) if folder is not None else "",
         customer_id=spec.customer.pk,
         payer_id=payer.pk,
         third_party=payer.pk != spec.customer.pk,
@@ -256,17 +198,17 @@ def _document(
     # Django's get_FOO_display() hashes the field's choices on every call; the audit
     # messages ask for it per invoice. Every document here is an invoice.
     document.get_kind_display = _invoice_label
-    document.payment_method = _payment_method_for(payer, folder)
+    document.payment_method = payment_method_for(payer, folder)
     if document.payment_method == PaymentMethod.DIRECT_DEBIT:
         document.mandate_reference = payer.mandate_reference
     document.payment_terms_days = payer.effective_payment_terms()
     document.tax_note = texts.tax_note(lang, document.tax_treatment)
-    document.intro_text = _default_intro(document)
+    document.intro_text = default_intro(document)
     document.closing_text = texts.text(lang, "closing", issuer=organization.display_legal_name)
     document.due_date = issue_date + dt.timedelta(days=document.payment_terms_days or 0)
     lines, priced = _line_values(document, spec.lines)
-    _apply_totals(document, priced)
-    document.payment_text = _payment_text(document, payer)
+    apply_totals(document, priced)
+    document.payment_text = payment_text_for(document, payer)
     return document, lines
 
 
@@ -319,7 +261,7 @@ def invoices_issue_bulk(
         raise problem
     issuer = issuer_snapshot(organization)
     now = timezone.now()
-    numbers = numbers_take(organization=organization, count=len(specs), on=issue_date)
+    numbers = numbers_next(organization=organization, kind=NUMBER_KIND, count=len(specs), on=issue_date)
     recipients: dict[int, dict] = {}
     built = [
         _document(

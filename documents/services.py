@@ -184,7 +184,7 @@ def _join(*parts: str) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def _folder_label(folder: Folder) -> str:
+def folder_label_of(folder: Folder) -> str:
     return f"{folder.number} {folder.name}".strip()
 
 
@@ -193,7 +193,7 @@ def leased_object_for(folder: Folder, serials: Iterable[str]) -> dict:
     financing = _financing(folder)
     return {
         "end_customer": f"{folder.customer.name} ({folder.customer.number})",
-        "folder": _folder_label(folder),
+        "folder": folder_label_of(folder),
         "delivery_address": list(folder.delivery_address_lines),
         "contract_reference": financing.contract_reference if financing else "",
         "serial_numbers": [s for s in serials if s],
@@ -223,7 +223,7 @@ def _breakdown(totals) -> list[dict]:
     ]
 
 
-def _apply_totals(document: Document, lines: Sequence[DocumentLine]) -> None:
+def apply_totals(document: Document, lines: Sequence[DocumentLine]) -> None:
     """Document totals from its lines (German way: VAT per rate on the sum of its nets).
 
     On a quote the recurring charges are summed per billing cycle and kept apart from the
@@ -255,7 +255,7 @@ def _apply_totals(document: Document, lines: Sequence[DocumentLine]) -> None:
 # --- payment text -----------------------------------------------------------------------
 
 
-def _payment_method_for(payer, folder: Folder | None) -> str:
+def payment_method_for(payer, folder: Folder | None) -> str:
     # The folder's override concerns the end customer's own payments; a financier pays
     # by its own terms.
     if folder is not None and folder.payment_method and folder.customer_id == payer.pk:
@@ -263,7 +263,7 @@ def _payment_method_for(payer, folder: Folder | None) -> str:
     return payer.payment_method
 
 
-def _check_payment_setup(*, organization, payer, method: str) -> None:
+def check_payment_setup(*, organization, payer, method: str) -> None:
     if method != PaymentMethod.DIRECT_DEBIT:
         return
     if not (payer.iban and payer.mandate_reference):
@@ -279,7 +279,7 @@ def _check_payment_setup(*, organization, payer, method: str) -> None:
         )
 
 
-def _payment_text(document: Document, payer) -> str:
+def payment_text_for(document: Document, payer) -> str:
     lang = document.language
     issuer = document.issuer
     if document.kind == DocumentKind.CREDIT_NOTE:
@@ -316,7 +316,7 @@ def _payment_text(document: Document, payer) -> str:
 # --- the core: draft, then issue ---------------------------------------------------------
 
 
-def _require_address(payer, *, financier: bool) -> None:
+def require_address(payer, *, financier: bool) -> None:
     if payer.has_billing_address:
         return
     if financier:
@@ -376,7 +376,7 @@ def document_draft_create(
         kind=kind,
         status=DocumentStatus.DRAFT,
         folder=folder,
-        folder_label=_folder_label(folder) if folder is not None else "",
+        folder_label=folder_label_of(folder) if folder is not None else "",
         customer=customer,
         payer=payer,
         third_party=payer.pk != customer.pk,
@@ -396,7 +396,7 @@ def document_draft_create(
         **recipient,
     )
     if kind == DocumentKind.INVOICE:
-        document.payment_method = _payment_method_for(payer, folder)
+        document.payment_method = payment_method_for(payer, folder)
         if document.payment_method == PaymentMethod.DIRECT_DEBIT:
             document.mandate_reference = payer.mandate_reference
         document.payment_terms_days = payer.effective_payment_terms()
@@ -405,7 +405,7 @@ def document_draft_create(
     )
     if intro_text is None:
         greeting = greeting_for(_contact_for(payer, invoice=is_invoice), lang)
-        intro_text = _default_intro(document, greeting)
+        intro_text = default_intro(document, greeting)
     document.intro_text = intro_text
     document.closing_text = (
         closing_text
@@ -416,7 +416,7 @@ def document_draft_create(
         document.full_clean(exclude=["pdf"])
         document.save()
         stored = _lines_create(document, lines)
-        _apply_totals(document, stored)
+        apply_totals(document, stored)
         document.save(
             update_fields=["total_net", "total_tax", "total_gross", "tax_breakdown", "recurring_totals"]
         )
@@ -433,7 +433,7 @@ def greeting_for(contact, language: str) -> str:
     return texts.text(language, "salutation_named", name=f"{contact.first_name} {contact.last_name}".strip())
 
 
-def _default_intro(document: Document, greeting: str | None = None) -> str:
+def default_intro(document: Document, greeting: str | None = None) -> str:
     lang = document.language
     if greeting is None:
         greeting = (
@@ -459,16 +459,17 @@ def _default_intro(document: Document, greeting: str | None = None) -> str:
     return _join(greeting, body)
 
 
-def _lines_create(document: Document, specs: Sequence[LineSpec]) -> list[DocumentLine]:
+def line_values(document: Document, specs: Sequence[LineSpec]) -> list[dict]:
+    """The column values of the document's lines (without the document itself): positions
+    in order, and on a reverse-charge, exempt or export document no German VAT on any
+    priced line (the tax note says why). Single and bulk issuing both build lines here."""
     exempt = document.tax_treatment != TaxTreatment.DOMESTIC
     rows = []
     for position, spec in enumerate(specs, start=1):
         tax_rate = spec.tax_rate
-        if spec.unit_price is not None:
-            # Reverse charge / exempt / export: no German VAT on any line (the note says why).
-            tax_rate = Decimal("0.00") if exempt else money(spec.tax_rate or 0)
         net = None
         if spec.unit_price is not None:
+            tax_rate = Decimal("0.00") if exempt else money(spec.tax_rate or 0)
             net = line_net(
                 LineInput(
                     quantity=spec.quantity,
@@ -478,32 +479,36 @@ def _lines_create(document: Document, specs: Sequence[LineSpec]) -> list[Documen
                 )
             )
         rows.append(
-            DocumentLine(
-                organization_id=document.organization_id,
-                document=document,
-                position=position,
-                source_kind=spec.source_kind,
-                source_line_id=spec.source_line_id,
-                source_folder_id=spec.source_folder_id,
-                reverses_id=spec.reverses_id,
-                sku=spec.sku,
-                description=spec.description,
-                detail=spec.detail,
-                quantity=spec.quantity,
-                unit=spec.unit,
-                unit_price=spec.unit_price,
-                discount_percent=spec.discount_percent,
-                tax_rate=tax_rate,
-                net=net,
-                cycle=spec.cycle,
-                service_start=spec.service_start,
-                service_end=spec.service_end,
-                group_title=spec.group_title,
-                serial_number=spec.serial_number,
-                model_number=spec.model_number,
-                warranty_end=spec.warranty_end,
-            )
+            {
+                "organization_id": document.organization_id,
+                "position": position,
+                "source_kind": spec.source_kind,
+                "source_line_id": spec.source_line_id,
+                "source_folder_id": spec.source_folder_id,
+                "reverses_id": spec.reverses_id,
+                "sku": spec.sku,
+                "description": spec.description,
+                "detail": spec.detail,
+                "quantity": spec.quantity,
+                "unit": spec.unit,
+                "unit_price": spec.unit_price,
+                "discount_percent": spec.discount_percent,
+                "tax_rate": tax_rate,
+                "net": net,
+                "cycle": spec.cycle,
+                "service_start": spec.service_start,
+                "service_end": spec.service_end,
+                "group_title": spec.group_title,
+                "serial_number": spec.serial_number,
+                "model_number": spec.model_number,
+                "warranty_end": spec.warranty_end,
+            }
         )
+    return rows
+
+
+def _lines_create(document: Document, specs: Sequence[LineSpec]) -> list[DocumentLine]:
+    rows = [DocumentLine(document=document, **values) for values in line_values(document, specs)]
     return DocumentLine.objects.bulk_create(rows)
 
 
@@ -567,7 +572,7 @@ def document_issue(*, document: Document, user, issue_date: dt.date | None = Non
             )
         payer = document.payer
         if document.kind == DocumentKind.INVOICE:
-            _check_payment_setup(organization=organization, payer=payer, method=document.payment_method)
+            check_payment_setup(organization=organization, payer=payer, method=document.payment_method)
         lines = list(document.lines.all())
         document.number = number_next(
             organization=organization, kind=NUMBER_KINDS[document.kind], on=issue_date
@@ -577,8 +582,8 @@ def document_issue(*, document: Document, user, issue_date: dt.date | None = Non
         document.issuer = issuer_snapshot(organization)
         if document.kind == DocumentKind.INVOICE:
             document.due_date = issue_date + dt.timedelta(days=document.payment_terms_days or 0)
-        _apply_totals(document, lines)
-        document.payment_text = _payment_text(document, payer)
+        apply_totals(document, lines)
+        document.payment_text = payment_text_for(document, payer)
         document.status = DocumentStatus.ISSUED
         document.full_clean(exclude=["pdf"])
         document.save()
@@ -755,7 +760,7 @@ def quote_create(
     if not lines:
         raise ValidationError(
             _("Folder %(folder)s has no lines yet. Add one-off or recurring lines before making a quote.")
-            % {"folder": _folder_label(folder)},
+            % {"folder": folder_label_of(folder)},
             code="nothing_to_quote",
         )
     valid_until = valid_until or timezone.localdate() + dt.timedelta(days=DEFAULT_QUOTE_VALIDITY_DAYS)
@@ -789,7 +794,7 @@ def _refresh_quote_lines(quote: Document) -> None:
     if not lines:
         raise ValidationError(
             _("Folder %(folder)s has no lines yet. Add one-off or recurring lines before making a quote.")
-            % {"folder": _folder_label(folder)},
+            % {"folder": folder_label_of(folder)},
             code="nothing_to_quote",
         )
     quote.lines.all().delete()
@@ -904,7 +909,7 @@ def invoice_oneoff_now(*, folder: Folder, user, issue_date: dt.date | None = Non
         if not lines:
             raise ValidationError(
                 _("Folder %(folder)s has no one-off lines left to invoice.")
-                % {"folder": _folder_label(folder)},
+                % {"folder": folder_label_of(folder)},
                 code="nothing_to_invoice",
             )
         lines = list(
@@ -934,7 +939,7 @@ def invoice_oneoff_now(*, folder: Folder, user, issue_date: dt.date | None = Non
                 % {"name": customer.name},
                 code="prospect",
             )
-        _require_address(payer, financier=financed)
+        require_address(payer, financier=financed)
         if financed and financing is not None and financing.approval_status == "rejected":
             raise ValidationError(
                 _(
@@ -1278,7 +1283,7 @@ def delivery_note_issue(
         if len(pieces) != len(set(wanted)):
             raise ValidationError(
                 _("Some of the chosen equipment does not belong to folder %(folder)s.")
-                % {"folder": _folder_label(folder)},
+                % {"folder": folder_label_of(folder)},
                 code="unknown_equipment",
             )
         pieces = list(

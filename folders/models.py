@@ -519,6 +519,15 @@ class RecurringLine(TenantModel):
         blank=True,
         help_text=_("Last day already invoiced; set by the billing run only."),
     )
+    billed_elsewhere_through = models.DateField(
+        _("billed by an earlier system through"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Set when the line is taken over from an earlier billing system: the days up to the end "
+            "of this date's period, and the setup fee, were invoiced there and are never billed here."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -886,6 +886,10 @@ def recurring_line_change(
         errors["effective_from"] = _("The line ends on %(date)s; a change after that has no effect.") % {
             "date": date_format(line.end_date, "SHORT_DATE_FORMAT")
         }
+    elif line.billed_elsewhere_through and effective_from <= line.billed_elsewhere_through:
+        errors["effective_from"] = _(
+            "Up to %(date)s this line was billed by the earlier system; a change can apply from the day after."
+        ) % {"date": date_format(line.billed_elsewhere_through, "SHORT_DATE_FORMAT")}
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

@@ -61,15 +61,26 @@ def pattern_for(*, organization: Organization, kind: str) -> str:
     return fmt.pattern if fmt else DEFAULT_PATTERNS[kind]
 
 
-def number_next(*, organization: Organization, kind: str, on: dt.date | None = None) -> str:
-    """Take the next number of `kind`. Must run inside transaction.atomic()."""
+def numbers_next(
+    *, organization: Organization, kind: str, count: int, on: dt.date | None = None
+) -> list[str]:
+    """Take a contiguous block of `count` numbers of `kind` with one lock and one update.
+    Must run inside the transaction that stores the numbered records."""
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("number_next must be called inside the transaction that stores the number")
+        raise RuntimeError("numbers must be taken inside the transaction that stores them")
+    if count < 1:
+        return []
     pattern = pattern_for(organization=organization, kind=kind)
     year = (on or timezone.localdate()).year
     seq_year = year if "{year}" in pattern else 0
     NumberSequence.objects.get_or_create(organization=organization, kind=kind, year=seq_year)
     seq = NumberSequence.objects.select_for_update().get(organization=organization, kind=kind, year=seq_year)
-    seq.last_number += 1
+    first = seq.last_number + 1
+    seq.last_number += count
     seq.save(update_fields=["last_number"])
-    return format_number(pattern, year=year, counter=seq.last_number)
+    return [format_number(pattern, year=year, counter=n) for n in range(first, first + count)]
+
+
+def number_next(*, organization: Organization, kind: str, on: dt.date | None = None) -> str:
+    """Take the next number of `kind`. Must run inside transaction.atomic()."""
+    return numbers_next(organization=organization, kind=kind, count=1, on=on)[0]

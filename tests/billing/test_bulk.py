@@ -13,10 +13,11 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from documents.bulk import InvoiceSpec, invoices_issue_bulk, numbers_take
+from documents.bulk import InvoiceSpec, invoices_issue_bulk
 from documents.models import DocumentLine
 from documents.services import LineSpec, document_draft_create, document_issue, leased_object_for
 from organizations.models import AuditEntry
+from organizations.numbering import numbers_next
 from tests.billing import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -123,8 +124,8 @@ def test_a_bulk_issued_invoice_equals_one_issued_by_the_documents_services(org, 
 
 def test_numbers_are_taken_as_one_contiguous_block_after_the_last_one(org):
     with transaction.atomic():
-        first = numbers_take(organization=org, count=3, on=dt.date(2026, 11, 1))
-        second = numbers_take(organization=org, count=2, on=dt.date(2026, 11, 1))
+        first = numbers_next(organization=org, kind="invoice", count=3, on=dt.date(2026, 11, 1))
+        second = numbers_next(organization=org, kind="invoice", count=2, on=dt.date(2026, 11, 1))
     counters = [int(re.search(r"(\d+)$", n).group(1)) for n in first + second]
     assert counters == [1, 2, 3, 4, 5]
     assert first[0] == "RE-2026-000001"
@@ -132,7 +133,9 @@ def test_numbers_are_taken_as_one_contiguous_block_after_the_last_one(org):
 
 def test_a_rolled_back_block_gives_its_numbers_back(org):
     with pytest.raises(RuntimeError), transaction.atomic():
-        numbers_take(organization=org, count=5, on=dt.date(2026, 11, 1))
+        numbers_next(organization=org, kind="invoice", count=5, on=dt.date(2026, 11, 1))
         raise RuntimeError("rollback")
     with transaction.atomic():
-        assert numbers_take(organization=org, count=1, on=dt.date(2026, 11, 1)) == ["RE-2026-000001"]
+        assert numbers_next(organization=org, kind="invoice", count=1, on=dt.date(2026, 11, 1)) == [
+            "RE-2026-000001"
+        ]

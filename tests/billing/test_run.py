@@ -191,6 +191,54 @@ def test_a_line_taken_over_with_billed_through_but_no_history_is_not_billed_twic
     ]
 
 
+def test_a_taken_over_line_stays_settled_after_its_first_runs_here(org):
+    """Billed by an earlier system through December (setup fee included there): months of
+    runs here bill only new quarters, however far billed_through moves on."""
+    folder = f.folder(org)
+    line = f.recurring(folder, price="300.00", cycle=3, start=dt.date(2025, 2, 4), setup_fee="99.00")
+    RecurringLine.objects.filter(pk=line.pk).update(billed_through=dt.date(2026, 12, 31))
+    for month in (1, 2, 3, 4, 4, 5):
+        bill(org, dt.date(2027, month, 1))
+    assert charges(line) == [
+        (dt.date(2027, 1, 1), "period", dt.date(2027, 1, 1), dt.date(2027, 3, 31), D("300.00")),
+        (dt.date(2027, 4, 1), "period", dt.date(2027, 4, 1), dt.date(2027, 6, 30), D("300.00")),
+    ]
+    line.refresh_from_db()
+    assert line.billed_elsewhere_through == dt.date(2026, 12, 31)
+    assert line.billed_through == dt.date(2027, 6, 30)
+
+
+def test_a_change_inside_the_taken_over_months_is_refused(org, admin_user):
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    from folders.services import recurring_line_change
+
+    folder = f.folder(org)
+    line = f.recurring(folder, price="50.00", start=dt.date(2026, 1, 1))
+    RecurringLine.objects.filter(pk=line.pk).update(billed_through=dt.date(2026, 10, 31))
+    bill(org, NOV)
+    line.refresh_from_db()
+    assert line.billed_elsewhere_through == dt.date(2026, 10, 31)
+    with translation.override("de"), pytest.raises(ValidationError) as exc:
+        recurring_line_change(
+            line=line,
+            user=admin_user,
+            effective_from=dt.date(2026, 6, 1),
+            quantity=D("2"),
+            unit_price=D("50"),
+        )
+    assert "vom früheren System abgerechnet" in exc.value.message_dict["effective_from"][0]
+    assert not line.changes.exists()
+    # From November on the change is this system's to bill: a credit and a new charge.
+    recurring_line_change(
+        line=line, user=admin_user, effective_from=dt.date(2026, 11, 16), quantity=D("2"), unit_price=D("50")
+    )
+    bill(org, dt.date(2026, 12, 1))
+    kinds = [c[1] for c in charges(line)]
+    assert kinds.count("period") == 2 and len(kinds) == 4
+
+
 def test_it_catches_up_months_that_were_not_run(org):
     folder = f.folder(org)
     f.recurring(folder, price="10.00", start=dt.date(2026, 9, 1))

@@ -313,7 +313,9 @@ class Command(BaseCommand):
                 through[max(ends)].append(line.pk)
         for day, ids in through.items():
             for start in range(0, len(ids), BATCH):
-                RecurringLine.objects.filter(pk__in=ids[start : start + BATCH]).update(billed_through=day)
+                RecurringLine.objects.filter(pk__in=ids[start : start + BATCH]).update(
+                    billed_through=day, billed_elsewhere_through=day
+                )
 
     # --- running ---------------------------------------------------------------------------
 
