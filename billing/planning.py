@@ -42,7 +42,7 @@ from documents.models import LineSource
 from documents.services import LineSpec, _oneoff_spec, leased_object_for
 from financing.services import payer_for
 from folders.models import Equipment, Folder, FolderStatus, OneOffLine, RecurringLine, RecurringLineChange
-from folders.selectors import recurring_line_end
+from folders.selectors import recurring_line_end, segments_from
 
 from . import engine
 from . import texts as billing_texts
@@ -260,45 +260,8 @@ def change_rows(*, organization, line_ids) -> dict[int, list[ChangeRow]]:
 
 
 def segments_of(line: RecurringLine, changes: Sequence[ChangeRow]) -> list[dict]:
-    """The versions of quantity and price, from rows read in bulk.
-
-    The same rules as folders.selectors.recurring_line_segments (which reads one line's
-    changes with a query of its own - too many for a run; tests/billing/test_planning.py
-    compares both): sorted by start, the later change of a day wins, a change on or
-    before the line's start replaces the first version.
-    """
-    if not changes:
-        return [
-            {
-                "start": line.start_date,
-                "quantity": line.quantity,
-                "unit_price": line.unit_price,
-                "change_id": "",
-            }
-        ]
-    segments = [
-        {
-            "start": line.start_date,
-            "quantity": changes[0].previous_quantity,
-            "unit_price": changes[0].previous_unit_price,
-            "change_id": "",
-        }
-    ]
-    for change in changes:
-        if change.effective_from <= line.start_date:
-            segments[0].update(quantity=change.quantity, unit_price=change.unit_price)
-            continue
-        segment = {
-            "start": change.effective_from,
-            "quantity": change.quantity,
-            "unit_price": change.unit_price,
-            "change_id": str(change.id),
-        }
-        if segments[-1]["start"] == change.effective_from:
-            segments[-1] = segment
-        else:
-            segments.append(segment)
-    return segments
+    """The versions of quantity and price, from change rows read in bulk for the run."""
+    return segments_from(line, changes)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -101,15 +102,23 @@ def financier_folders(customer: Customer) -> QuerySet[Folder]:
 
 
 def recurring_line_segments(line: RecurringLine) -> list[dict[str, Any]]:
+    """Versions of quantity and price in force from their start (see `segments_from`),
+    reading the line's changes with a query of its own."""
+    return segments_from(
+        line, list(RecurringLineChange.objects.filter(line_id=line.pk).order_by("effective_from", "id"))
+    )
+
+
+def segments_from(line: RecurringLine, changes: Sequence[Any]) -> list[dict[str, Any]]:
     """Versions of quantity and price in force from their start, for the billing engine:
     a list of {"start", "quantity", "unit_price", "change_id"} sorted by start, one per
     day, the first one (change_id "") in force on the line's start. The billing engine
     builds `billing.engine.Segment(**segment)` from each.
 
-    Several changes for the same day: the later one wins (its id is used). A change on
-    or before the line's start replaces the first version.
+    `changes`: the line's changes (models, or rows read in bulk with the same attributes)
+    sorted by effective_from and id. Several changes for the same day: the later one wins
+    (its id is used). A change on or before the line's start replaces the first version.
     """
-    changes = list(RecurringLineChange.objects.filter(line_id=line.pk).order_by("effective_from", "id"))
     if not changes:
         return [
             {
@@ -135,7 +144,7 @@ def recurring_line_segments(line: RecurringLine) -> list[dict[str, Any]]:
             "start": change.effective_from,
             "quantity": change.quantity,
             "unit_price": change.unit_price,
-            "change_id": str(change.pk),
+            "change_id": str(change.id),
         }
         if segments[-1]["start"] == change.effective_from:
             segments[-1] = segment
