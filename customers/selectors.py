@@ -11,12 +11,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from organizations.audit import history_for
-from organizations.history import display_value, field_label
+from organizations.history import display_value, field_label, record_label
 from organizations.models import Organization
 
 from .models import (
@@ -210,10 +209,7 @@ def _record_label(data: dict[str, Any]) -> str:
     record = data.get("record", "")
     if not record or data.get("message"):
         return ""  # notes and done actions carry their text as message already
-    model = _MODELS.get(data.get("model", ""))
-    if model is None:
-        return record
-    return f"{capfirst(model._meta.verbose_name)}: {record.partition(': ')[2] or record}"
+    return record_label(_MODELS.get(data.get("model", "")), record)
 
 
 def customer_history(*, customer: Customer, limit: int = 200) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from customers.models import Customer
 from customers.selectors import ids_or_subquery
 from organizations.audit import history_for
-from organizations.history import display_value
+from organizations.history import display_value, record_label
 from organizations.models import AuditEntry
 
 from .models import Equipment, Folder, FolderStatus, OneOffLine, RecurringLine, RecurringLineChange
@@ -276,7 +276,7 @@ def folder_history(folder: Folder, *, limit: int = 200) -> list[HistoryRow]:
             HistoryRow(
                 entry=entry,
                 title=str(title) if title else entry.action,
-                record=data.get("record", ""),
+                record=record_label(model, data.get("record", "")),
                 message=data.get("message", ""),
                 changes=changes,
             )

@@ -79,6 +79,14 @@ def _looks_like_date(value: str) -> bool:
     return True
 
 
+def record_label(model: type[models.Model] | None, record: str) -> str:
+    """An entry's "<kind>: <record>" label (written in the writer's language) with the kind
+    in the reader's language."""
+    if model is None or not record:
+        return record
+    return f"{capfirst(model._meta.verbose_name)}: {record.partition(': ')[2] or record}"
+
+
 def readable_changes(model: type[models.Model] | None, changes: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     """`{field: [old, new]}` as (label, old, new) rows in the model's field order."""
     order = {f.name: i for i, f in enumerate(model._meta.fields)} if model is not None else {}
