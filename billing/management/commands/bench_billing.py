@@ -37,13 +37,14 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries, transaction
+from django.db.models import F
 from django.test.utils import override_settings
 from django.utils import timezone
 from django_scopes import scope
 from tqdm import tqdm
 
 from billing import engine, planning, services
-from billing.models import BillingRun, RunTrigger
+from billing.models import BillingCharge, BillingRun, RunTrigger
 from catalog.models import TaxRate
 from customers.models import Customer
 from documents.models import Document, DocumentLine
@@ -119,6 +120,11 @@ class Command(BaseCommand):
             again = self._run(org, month, "same month again", trace=False, profile=None)
             if again.invoices_count:
                 raise CommandError("A second run of the same month invoiced something.")
+            with scope(organization=org):
+                if BillingCharge.objects.filter(
+                    recurring_line__billed_elsewhere_through__gte=F("service_start")
+                ).exists():
+                    raise CommandError("A run billed days the earlier system had billed already.")
         finally:
             self._stop_workers()
 
