@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Product, ProductKind, Scope, ServicePackage
 from customers.models import Customer
-from organizations.audit import audit_log, diff, snapshot
-from organizations.models import Organization
+from organizations.audit import audit_entry, audit_log, diff, snapshot
+from organizations.models import AuditEntry, Organization
 from organizations.numbering import number_next
 
 from . import terms
@@ -550,29 +550,58 @@ def _sync_equipment(line: OneOffLine) -> None:
 def oneoff_lines_mark_invoiced(*, lines: Iterable[OneOffLine], document, user=None) -> int:
     """Called by the documents app when it issues an invoice for these lines: stores the
     document's id, number and date on each line (plain fields; folders cannot import
-    documents). `document` needs `pk`, `number` and `issue_date` (or `issued_on`)."""
+    documents). `document` needs `pk`, `number` and `issue_date` (or `issued_on`).
+
+    One conditional UPDATE marks them all: a line that another invoice took meanwhile
+    (another user, another run) is not overwritten, and the whole call is refused."""
+    lines = list(lines)
+    if not lines:
+        return 0
     issued = getattr(document, "issue_date", None) or getattr(document, "issued_on", None) or _today()
-    count = 0
+    number = document.number or ""
+
+    def _refuse(line: OneOffLine):
+        return ValidationError(
+            _("Line “%(line)s” was already invoiced on %(number)s.")
+            % {"line": line, "number": line.invoice_number}
+        )
+
+    for line in lines:
+        if line.invoice_document_id not in (None, document.pk):
+            raise _refuse(line)
+    ids = [line.pk for line in lines]
     with transaction.atomic():
-        for line in lines:
-            if line.invoice_document_id not in (None, document.pk):
-                raise ValidationError(
-                    _("Line “%(line)s” was already invoiced on %(number)s.")
-                    % {"line": line, "number": line.invoice_number}
-                )
-            line.invoice_document_id = document.pk
-            line.invoice_number = document.number or ""
-            line.invoiced_on = issued
-            line.save(update_fields=["invoice_document_id", "invoice_number", "invoiced_on", "updated_at"])
-            _log(
-                folder=line.folder,
+        updated = (
+            OneOffLine.objects.filter(pk__in=ids)
+            .filter(Q(invoice_document_id__isnull=True) | Q(invoice_document_id=document.pk))
+            .update(
+                invoice_document_id=document.pk,
+                invoice_number=number,
+                invoiced_on=issued,
+                updated_at=timezone.now(),
+            )
+        )
+        if updated != len(ids):
+            raise _refuse(
+                OneOffLine.objects.exclude(invoice_document_id=document.pk).filter(pk__in=ids).first()
+            )
+        entries = [
+            audit_entry(
+                organization=None,
                 user=user,
                 action="oneoff_line.invoiced",
                 obj=line,
+                target=line.folder,
                 data={"message": str(document.number or document.pk)},
             )
-            count += 1
-    return count
+            for line in lines
+        ]
+        for entry, line in zip(entries, lines, strict=True):
+            entry.organization_id = line.organization_id
+        AuditEntry.objects.bulk_create(entries)
+    for line in lines:
+        line.invoice_document_id, line.invoice_number, line.invoiced_on = document.pk, number, issued
+    return len(lines)
 
 
 def oneoff_lines_unmark_invoiced(*, document_id: int, user=None) -> int:

@@ -48,11 +48,29 @@ def audit_log(
 ) -> AuditEntry:
     """Write one entry. `target` files the entry under another record's history
     (e.g. a changed folder line is shown on its folder)."""
+    entry = audit_entry(
+        organization=organization, user=user, action=action, obj=obj, data=data, target=target
+    )
+    entry.save()
+    return entry
+
+
+def audit_entry(
+    *,
+    organization,
+    user,
+    action: str,
+    obj: models.Model,
+    data: dict[str, Any] | None = None,
+    target: models.Model | None = None,
+) -> AuditEntry:
+    """The entry `audit_log` writes, unsaved (for bulk_create by services that change many
+    records at once)."""
     anchor = target or obj
     payload = dict(data or {})
     if target is not None:
         payload.setdefault("record", f"{obj._meta.verbose_name}: {obj}")
-    return AuditEntry.objects.create(
+    return AuditEntry(
         organization=organization,
         user=user if getattr(user, "is_authenticated", False) else None,
         action=action,

@@ -260,6 +260,34 @@ def test_an_invoiced_line_is_frozen(org, admin_user):
     assert line.invoice_document_id is None
 
 
+def test_a_line_another_invoice_took_meanwhile_is_not_overwritten(org, admin_user):
+    folder = FolderFactory(organization=org)
+    first = add_oneoff(folder, user=admin_user, is_equipment=False)
+    second = add_oneoff(folder, user=admin_user, is_equipment=False)
+    stale = OneOffLine.objects.get(pk=first.pk)  # read before the other invoice took it
+
+    class Taken:
+        pk, number, issue_date = 41, "RE-2026-000041", dt.date(2026, 11, 2)
+
+    class Late:
+        pk, number, issue_date = 42, "RE-2026-000042", dt.date(2026, 11, 3)
+
+    services.oneoff_lines_mark_invoiced(lines=[first], document=Taken, user=admin_user)
+    audits = AuditEntry.objects.filter(action="oneoff_line.invoiced").count()
+    with pytest.raises(ValidationError, match="RE-2026-000041"):
+        services.oneoff_lines_mark_invoiced(lines=[second, stale], document=Late, user=admin_user)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.invoice_document_id, second.invoice_document_id) == (41, None)
+    assert AuditEntry.objects.filter(action="oneoff_line.invoiced").count() == audits == 1
+    entry = AuditEntry.objects.get(action="oneoff_line.invoiced")
+    assert (entry.object_type, entry.object_id, entry.organization_id) == (
+        "folders.folder",
+        folder.pk,
+        org.pk,
+    )
+
+
 def test_a_delivery_note_marks_the_line_and_dates_its_pieces(org, admin_user):
     folder = FolderFactory(organization=org)
     line = add_oneoff(folder, user=admin_user, quantity="2")
