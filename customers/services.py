@@ -112,8 +112,11 @@ def customer_update(*, customer: Customer, user, data: dict[str, Any]) -> Custom
     with transaction.atomic():
         current = Customer.objects.select_for_update().get(pk=customer.pk)
         before = _snapshot(current, CUSTOMER_AUDITED)
+        was_financier = current.is_financier
         _assign(current, data, CUSTOMER_EDITABLE)
         current.full_clean()
+        if was_financier and not current.is_financier:
+            _check_finances_nothing(current)
         current.save()
         changes = diff(before, _snapshot(current, CUSTOMER_AUDITED))
         if changes:
@@ -125,6 +128,24 @@ def customer_update(*, customer: Customer, user, data: dict[str, Any]) -> Custom
                 data={"changes": changes},
             )
     return current
+
+
+def _check_finances_nothing(customer: Customer) -> None:
+    """A financier stays flagged while it finances folders (the financing app's rows
+    reach it through the reverse relation `financings`)."""
+    numbers = list(
+        customer.financings.order_by("folder__number").values_list("folder__number", flat=True)[:6]
+    )
+    if numbers:
+        shown = ", ".join(numbers[:5]) + (" …" if len(numbers) > 5 else "")
+        raise ValidationError(
+            {
+                "is_financier": _(
+                    "%(name)s still finances folders %(folders)s; remove or change those financings first."
+                )
+                % {"name": customer.name, "folders": shown}
+            }
+        )
 
 
 def prospect_convert(*, customer: Customer, user) -> Customer:

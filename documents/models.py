@@ -247,7 +247,8 @@ class Document(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.number or _('(draft)')}"
+        number = self.number or _("(draft)")
+        return f"{self.get_kind_display()} {number}"
 
     # --- integrity -------------------------------------------------------------------
 

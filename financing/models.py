@@ -10,12 +10,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
-from folders.models import Folder
+from folders.models import MAX_TERM_MONTHS, Folder
 from organizations.models import TenantModel
 
 ZERO = Decimal("0")
@@ -40,7 +40,7 @@ class Financing(TenantModel):
         help_text=_("A customer flagged as financier (leasing company) of this organization."),
     )
     lease_term_months = models.PositiveSmallIntegerField(
-        _("lease term (months)"), validators=[MinValueValidator(1)]
+        _("lease term (months)"), validators=[MinValueValidator(1), MaxValueValidator(MAX_TERM_MONTHS)]
     )
     contract_reference = models.CharField(
         _("financier's contract reference"),

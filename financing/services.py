@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from folders.models import Folder, FolderStatus
+from folders.models import Folder, FolderStatus, OneOffLine
 from organizations.audit import audit_log, diff, snapshot
 
 from .models import Financing
@@ -40,6 +40,26 @@ def _log(folder: Folder, financing: Financing, *, user, action: str, data: dict[
     )
 
 
+def _check_payer_fixed(folder: Folder) -> None:
+    """Who pays one-off lines that are already invoiced is fixed by their invoice: the
+    financing cannot be added, removed or given another financier until it is cancelled."""
+    numbers = sorted(
+        set(
+            OneOffLine.objects.filter(folder=folder, invoice_document_id__isnull=False).values_list(
+                "invoice_number", flat=True
+            )
+        )
+    )
+    if numbers:
+        raise ValidationError(
+            _(
+                "One-off lines of folder %(number)s are already invoiced (%(invoices)s); cancel that invoice "
+                "before changing who pays them."
+            )
+            % {"number": folder.number, "invoices": ", ".join(numbers)}
+        )
+
+
 def financing_set(*, folder: Folder, user, data: dict[str, Any]) -> Financing:
     """Attach a financing to the folder, or change the attached one.
 
@@ -55,6 +75,8 @@ def financing_set(*, folder: Folder, user, data: dict[str, Any]) -> Financing:
     if created:
         financing = Financing(organization=folder.organization, folder=folder)
     before = snapshot(financing, FINANCING_FIELDS) if not created else {}
+    if created or ("financier" in data and data["financier"] != financing.financier):
+        _check_payer_fixed(folder)
     for key in FINANCING_FIELDS:
         if key in data:
             setattr(financing, key, data[key])
@@ -79,6 +101,7 @@ def financing_remove(*, folder: Folder, user) -> None:
     financing = Financing.objects.filter(folder=folder).first()
     if financing is None:
         raise ValidationError(_("Folder %(number)s has no financing.") % {"number": folder.number})
+    _check_payer_fixed(folder)
     with transaction.atomic():
         _log(
             folder,

@@ -35,6 +35,8 @@ HUNDRED = Decimal("100")
 # An equipment line makes one Equipment row per piece; this keeps a typo (3000 instead of
 # 3) from creating thousands of rows.
 MAX_EQUIPMENT_PIECES = 500
+# Terms, notice and lease periods are capped at 20 years: longer ones are typing errors.
+MAX_TERM_MONTHS = 240
 
 
 class FolderStatus(models.TextChoices):
@@ -87,9 +89,14 @@ class Folder(TenantModel):
         help_text=_("First day of the contract; set on activation if empty."),
     )
     minimum_term_months = models.PositiveSmallIntegerField(
-        _("minimum term (months)"), default=0, help_text=_("0 = no minimum term.")
+        _("minimum term (months)"),
+        default=0,
+        validators=[MaxValueValidator(MAX_TERM_MONTHS)],
+        help_text=_("0 = no minimum term."),
     )
-    notice_period_months = models.PositiveSmallIntegerField(_("notice period (months)"), default=0)
+    notice_period_months = models.PositiveSmallIntegerField(
+        _("notice period (months)"), default=0, validators=[MaxValueValidator(MAX_TERM_MONTHS)]
+    )
     auto_renew = models.BooleanField(
         _("automatic renewal"),
         default=False,
@@ -99,6 +106,7 @@ class Folder(TenantModel):
         _("renewal term (months)"),
         null=True,
         blank=True,
+        validators=[MaxValueValidator(MAX_TERM_MONTHS)],
         help_text=_("Empty: the minimum term, at most 12 months."),
     )
     end_date = models.DateField(
@@ -176,6 +184,7 @@ class Folder(TenantModel):
         _("alert days before term end"),
         null=True,
         blank=True,
+        validators=[MaxValueValidator(730)],
         help_text=_("Create an action for the account manager this many days before the term ends."),
     )
 

@@ -33,6 +33,18 @@ def _grouped_to_python(to_python):
     return wrapped
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
+
+def validate_business_date(value) -> None:
+    """Dates outside 1900-2199 are typing errors (and break term arithmetic near year 9999)."""
+    if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise forms.ValidationError(
+            _("Please enter a date between %(first)s and %(last)s.")
+            % {"first": FIRST_YEAR, "last": LAST_YEAR}
+        )
+
+
 class StyledFormMixin:
     """Bootstrap classes on every widget, German number input for decimals, HTML5 dates."""
 
@@ -56,8 +68,11 @@ class StyledFormMixin:
                 widget.is_localized = True
                 widget.input_type = "text"
                 widget.attrs.setdefault("inputmode", "decimal")
-            if isinstance(field, forms.DateField) and not isinstance(widget, DateInput):
-                field.widget = widget = DateInput(attrs=widget.attrs)
+            if isinstance(field, forms.DateField):
+                if not isinstance(widget, DateInput):
+                    field.widget = widget = DateInput(attrs=widget.attrs)
+                if validate_business_date not in field.validators:
+                    field.validators.append(validate_business_date)
             if isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"
             elif isinstance(widget, forms.Select | forms.SelectMultiple):
@@ -211,6 +226,9 @@ class NumberFormatForm(StyledFormMixin, forms.ModelForm):
         pattern = self.cleaned_data["pattern"].strip()
         if not pattern_is_valid(pattern):
             raise forms.ValidationError(
-                _("The pattern needs exactly one {counter} placeholder, e.g. RE-{year}-{counter:06}.")
+                _(
+                    "The pattern needs exactly one {counter} placeholder and may contain {year} once "
+                    "(without a width), e.g. RE-{year}-{counter:06}."
+                )
             )
         return pattern

@@ -41,9 +41,22 @@ _PLACEHOLDER = re.compile(r"\{(year|counter)(?::0?(\d+))?\}")
 
 
 def pattern_is_valid(pattern: str) -> bool:
-    names = [m.group(1) for m in _PLACEHOLDER.finditer(pattern)]
+    """One {counter} (optionally zero-padded, {counter:06}), at most one {year}, no other braces."""
+    found = list(_PLACEHOLDER.finditer(pattern))
+    names = [m.group(1) for m in found]
     rest = _PLACEHOLDER.sub("", pattern)
-    return names.count("counter") == 1 and "{" not in rest and "}" not in rest
+    year_widths = [m.group(2) for m in found if m.group(1) == "year"]
+    return (
+        names.count("counter") == 1
+        and names.count("year") <= 1
+        and all(width is None for width in year_widths)
+        and "{" not in rest
+        and "}" not in rest
+    )
+
+
+def _has_year(pattern: str) -> bool:
+    return any(m.group(1) == "year" for m in _PLACEHOLDER.finditer(pattern))
 
 
 def format_number(pattern: str, *, year: int, counter: int) -> str:
@@ -72,7 +85,7 @@ def numbers_next(
         return []
     pattern = pattern_for(organization=organization, kind=kind)
     year = (on or timezone.localdate()).year
-    seq_year = year if "{year}" in pattern else 0
+    seq_year = year if _has_year(pattern) else 0
     NumberSequence.objects.get_or_create(organization=organization, kind=kind, year=seq_year)
     seq = NumberSequence.objects.select_for_update().get(organization=organization, kind=kind, year=seq_year)
     first = seq.last_number + 1

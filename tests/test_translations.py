@@ -30,7 +30,17 @@ from django.utils.translation.template import templatize
 
 BASE_DIR = Path(settings.BASE_DIR)
 MO_FILE = BASE_DIR / "locale" / "de" / "LC_MESSAGES" / "django.mo"
-APPS = ("organizations", "customers", "catalog", "folders", "financing", "reports")
+APPS = (
+    "organizations",
+    "customers",
+    "catalog",
+    "folders",
+    "financing",
+    "documents",
+    "billing",
+    "reports",
+    "demo",
+)
 TEMPLATE_DIRS = (*APPS, "partials")
 GETTEXT_FUNCTIONS = {
     "_",
@@ -237,7 +247,9 @@ def _msgid(text: Promise) -> str:
 
 
 def _model_texts(model) -> list[tuple[str, str]]:
-    """Marked-for-translation verbose names, help texts and choice labels of a model."""
+    """Marked-for-translation verbose names, help texts and choice labels of a model.
+    Labels with a context (pgettext_lazy) come back already translated when German,
+    so they are checked by comparing both languages."""
     texts = []
     for option in ("verbose_name", "verbose_name_plural"):
         # Only names the model declares; Django's generated "<name>s" plural is no msgid.
@@ -252,7 +264,10 @@ def _model_texts(model) -> list[tuple[str, str]]:
                 texts.append((f"{field.name}.{attr}", _msgid(value)))
         for _value, label in getattr(field, "flatchoices", None) or []:
             if isinstance(label, Promise):
-                texts.append((f"{field.name} choice", _msgid(label)))
+                with translation.override("de"):
+                    german = str(label)
+                if german == _msgid(label):
+                    texts.append((f"{field.name} choice", _msgid(label)))
     return texts
 
 

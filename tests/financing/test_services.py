@@ -119,3 +119,54 @@ def test_payer_for_folder_oneoffs_delegates_to_payer_for(org):
     financing = FinancingFactory(folder=FolderFactory(organization=org))
     lines = [add_oneoff(financing.folder), add_oneoff(financing.folder, is_equipment=False)]
     assert payer_for_folder_oneoffs(financing.folder) == {line.pk: financing.financier for line in lines}
+
+
+def _invoice(line, pk=77, number="RE-2026-000077"):
+    from folders.services import oneoff_lines_mark_invoiced
+
+    class Invoice:
+        pass
+
+    Invoice.pk, Invoice.number, Invoice.issue_date = pk, number, None
+    oneoff_lines_mark_invoiced(lines=[line], document=Invoice)
+
+
+def test_who_pays_invoiced_hardware_cannot_be_changed_afterwards(org, admin_user):
+    financing = FinancingFactory(folder=FolderFactory(organization=org), approval_status="approved")
+    folder, financier_id = financing.folder, financing.financier_id
+    line = add_oneoff(folder, user=admin_user, is_equipment=False)
+    _invoice(line)
+    other = FinancierFactory(organization=org, name="Andere Leasing AG")
+    with pytest.raises(ValidationError, match="RE-2026-000077"):
+        services.financing_set(folder=folder, user=admin_user, data={"financier": other})
+    with pytest.raises(ValidationError, match="bereits abgerechnet"):
+        services.financing_remove(folder=folder, user=admin_user)
+    # Other terms of the financing may still change.
+    services.financing_set(folder=folder, user=admin_user, data={"contract_reference": "L-2026-1"})
+    financing.refresh_from_db()
+    assert (financing.financier_id, financing.contract_reference) == (financier_id, "L-2026-1")
+    assert Financing.objects.filter(folder=folder).exists()
+
+
+def test_no_financing_is_added_once_the_customer_was_invoiced_the_hardware(org, admin_user):
+    folder = FolderFactory(organization=org)
+    _invoice(add_oneoff(folder, user=admin_user, is_equipment=False), pk=78, number="RE-2026-000078")
+    with pytest.raises(ValidationError, match="RE-2026-000078"):
+        services.financing_set(folder=folder, user=admin_user, data=_data(FinancierFactory(organization=org)))
+    assert not Financing.objects.exists()
+
+
+def test_a_financier_with_financings_keeps_its_flag(org, admin_user):
+    from customers.services import customer_update
+
+    financing = FinancingFactory(folder=FolderFactory(organization=org))
+    financier = financing.financier
+    with pytest.raises(ValidationError) as exc:
+        customer_update(customer=financier, user=admin_user, data={"is_financier": False})
+    assert financing.folder.number in exc.value.message_dict["is_financier"][0]
+    financier.refresh_from_db()
+    assert financier.is_financier
+    financing.delete()
+    customer_update(customer=financier, user=admin_user, data={"is_financier": False})
+    financier.refresh_from_db()
+    assert not financier.is_financier

@@ -488,3 +488,41 @@ def test_recurring_add_form_prefills_a_recurring_product(org, admin_client, fold
     form = response.context["form"]
     assert form.initial["setup_fee"] == Decimal("49.00")
     assert form.initial["cycle"] == 1
+
+
+def _form_data(form) -> dict:
+    """What the browser would post for `form` as rendered (initial values, unchanged)."""
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+            continue
+        data[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    return data
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("start_date", "9999-12-01"),
+        ("start_date", "0001-01-01"),
+        ("minimum_term_months", "99999"),
+        ("minimum_term_months", "241"),
+        ("notice_period_months", "32767"),
+    ],
+)
+def test_absurd_dates_and_terms_are_refused_at_the_field(org, admin_client, world, field, value):
+    f = world["folder"]
+    url = reverse("folders:edit", args=[f.pk])
+    data = _form_data(admin_client.get(url).context["form"])
+    assert admin_client.post(url, data).status_code == 302  # the form as rendered saves
+    data.update({"minimum_term_months": data.get("minimum_term_months") or "1"} | {field: value})
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    before = Folder.objects.get(pk=f.pk)
+    assert (before.start_date, before.minimum_term_months) == (f.start_date, f.minimum_term_months)

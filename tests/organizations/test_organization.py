@@ -217,6 +217,8 @@ def test_pattern_helpers():
     assert pattern_is_valid("LS-{year}-{counter:04}")
     assert not pattern_is_valid("LS-{counter}-{counter}")
     assert not pattern_is_valid("LS-{foo}-{counter}")
+    assert not pattern_is_valid("RE-{year:2}-{counter:06}")  # a width on the year is not supported
+    assert not pattern_is_valid("RE-{year}-{year}-{counter}")
     assert format_number("LS-{year}-{counter:04}", year=2026, counter=42) == "LS-2026-0042"
 
 
