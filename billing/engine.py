@@ -264,17 +264,23 @@ def billable_window(terms: LineTerms, period_start: date, period_end: date) -> t
     return (first, last) if first <= last else None
 
 
-def _is_due(timing: Timing, window: tuple[date, date], run_month: date) -> bool:
+def _is_due(timing: Timing, window: tuple[date, date], run_month: date, arrears_cutoff: date) -> bool:
     if timing is Timing.ADVANCE:
         return window[0] <= month_end(run_month)
-    return window[1] < run_month
+    return window[1] < arrears_cutoff
 
 
 # --- the run --------------------------------------------------------------------------
 
 
-def due_charges(terms: LineTerms, *, run_month: date, billed: Iterable[BilledCharge]) -> list[Charge]:
+def due_charges(
+    terms: LineTerms, *, run_month: date, billed: Iterable[BilledCharge], arrears_cutoff: date | None = None
+) -> list[Charge]:
     """New charges for a run in `run_month` (its first day), given what was billed.
+
+    In-arrears periods are due once they ended before `arrears_cutoff`, the day the run
+    bills (default: the first of `run_month`); a run on the 15th bills a period that
+    ended on the 14th.
 
     `billed` must be the line's complete charge history: a period without charges in it
     counts as never billed and is caught up. Idempotent: feeding the result back as
@@ -311,7 +317,7 @@ def due_charges(terms: LineTerms, *, run_month: date, billed: Iterable[BilledCha
                 first_charged = first_charged or period_start
             continue
         window = billable_window(terms, period_start, period_end)
-        if window is not None and _is_due(terms.timing, window, run_month):
+        if window is not None and _is_due(terms.timing, window, run_month, arrears_cutoff or run_month):
             charges += _first_charges(terms, period_start, period_end, window)
             first_charged = first_charged or period_start
 

@@ -505,8 +505,10 @@ def bill_line(
     rows: list[dict],
     changes: Sequence[ChangeRow],
     settled: dt.date | None,
+    arrears_cutoff: dt.date | None = None,
 ) -> LineBilling:
-    """What `line` owes in the run for `period` (raises engine.BillingConflict)."""
+    """What `line` owes in the run for `period` (raises engine.BillingConflict);
+    `arrears_cutoff`: see `arrears_cutoff`."""
     terms = line_terms(line, changes)
     taken_over = (
         line.billed_elsewhere_through is None
@@ -517,7 +519,7 @@ def bill_line(
         # Taken over from an earlier system, which billed the setup fee.
         terms = replace(terms, setup_fee=Decimal("0"))
     narrowed, history = settle_through(terms, [_billed(r) for r in rows], settled)
-    charges = engine.due_charges(narrowed, run_month=period, billed=history)
+    charges = engine.due_charges(narrowed, run_month=period, billed=history, arrears_cutoff=arrears_cutoff)
     through = line.billed_through
     for charge in charges:
         if _is_billing(charge.kind) and (through is None or charge.service_end > through):
@@ -652,10 +654,18 @@ def _nothing_due(folder: Folder, lines: list[RecurringLine], period: dt.date) ->
     return Skip(folder=folder, reason=SkipReason.NOTHING_DUE)
 
 
+def arrears_cutoff(*, organization, period: dt.date, as_of: dt.date) -> dt.date:
+    """In-arrears periods that ended before this day are due: the organization's billing
+    day in the run's month, or the day the run is made if that is earlier (a period is
+    never billed in arrears before it ended)."""
+    return min(period.replace(day=min(max(organization.billing_day or 1, 1), 28)), as_of)
+
+
 def _plan_account(
     customer: Customer, loaded: _Loaded, *, organization, period: dt.date, as_of: dt.date
 ) -> AccountPlan:
     plan = AccountPlan(customer=customer)
+    cutoff = arrears_cutoff(organization=organization, period=period, as_of=as_of)
     invoices: dict[tuple[int, int | None], PlannedInvoice] = {}
     for folder in loaded.folders.get(customer.pk, []):
         skip = _skip(folder, as_of=as_of)
@@ -675,6 +685,7 @@ def _plan_account(
                     rows=loaded.history.get(line.pk, []),
                     changes=changes,
                     settled=loaded.settled.get(line.pk),
+                    arrears_cutoff=cutoff,
                 )
             except (engine.BillingConflict, ValueError) as exc:
                 plan.failures.append(

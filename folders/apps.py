@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class FoldersConfig(AppConfig):
     name = "folders"
+
+    def ready(self) -> None:
+        from organizations.signals import billing_day_changed
+
+        from .services import billing_day_pin
+
+        billing_day_changed.connect(billing_day_pin, dispatch_uid="folders.billing_day_pin")

@@ -199,7 +199,33 @@ def _check_owner(folder: Folder) -> None:
         raise ValidationError({"owner": _("The account manager must be a member of this organization.")})
 
 
+def _check_billing_day_kept(folder: Folder, new_day: int | None) -> None:
+    """Periods of billed lines are aligned to the folder's billing day: another day would
+    lay out periods that overlap the billed ones, so it is refused once a line is billed."""
+    stored = Folder.objects.filter(pk=folder.pk).values_list("billing_day", flat=True).first()
+    org_day = folder.organization.billing_day or 1
+    if (new_day or org_day) == (stored or org_day):
+        return
+    billed = folder.recurring_lines.filter(billed_through__isnull=False).order_by("-billed_through").first()
+    if billed is not None:
+        raise ValidationError(
+            {
+                "billing_day": _(
+                    "The recurring lines of this folder are billed through %(date)s on their current "
+                    "billing day; another day would bill days twice. To move a single billing, use "
+                    "“%(field)s”."
+                )
+                % {
+                    "date": date_format(billed.billed_through, "SHORT_DATE_FORMAT"),
+                    "field": Folder._meta.get_field("next_billing_not_before").verbose_name,
+                }
+            }
+        )
+
+
 def folder_update(*, folder: Folder, user, data: dict[str, Any]) -> Folder:
+    if "billing_day" in data:
+        _check_billing_day_kept(folder, data["billing_day"])
     before = snapshot(folder, FOLDER_AUDIT)
     _apply(folder, data, FOLDER_FIELDS)
     if not folder.billing_hold:
@@ -1116,3 +1142,31 @@ def _resolve(values: dict[str, Any], product: Product) -> dict[str, Any]:
     values["tax_rate"] = product.tax_rate
     values.pop("service_package", None)
     return values
+
+
+def billing_day_pin(*, organization: Organization, old_day: int, user=None, **kwargs) -> int:
+    """The organization's billing day changed: folders that follow it and have billed lines
+    keep the old day (their periods are laid out on it; another day would bill days twice).
+    New folders, and folders not billed yet, follow the new day."""
+    folders = list(
+        Folder.objects.filter(organization=organization, billing_day__isnull=True)
+        .filter(recurring_lines__billed_through__isnull=False)
+        .distinct()
+    )
+    if not folders:
+        return 0
+    Folder.objects.filter(pk__in=[f.pk for f in folders]).update(
+        billing_day=old_day, updated_at=timezone.now()
+    )
+    for folder in folders:
+        _log(
+            folder=folder,
+            user=user,
+            action="folder.changed",
+            data={
+                "changes": {"billing_day": [None, old_day]},
+                "message": _("The organization's billing day changed; this folder keeps day %(day)s.")
+                % {"day": old_day},
+            },
+        )
+    return len(folders)

@@ -5,10 +5,12 @@ from django.db import transaction
 
 from .audit import audit_log, diff, snapshot
 from .models import Membership, NumberFormat, Organization
+from .signals import billing_day_changed
 
 
 def organization_update(*, organization: Organization, user, data: dict) -> Organization:
     before = snapshot(organization)
+    old_day = organization.billing_day
     with transaction.atomic():
         for key, value in data.items():
             if key == "logo" and value is False:  # "clear" ticked
@@ -18,6 +20,14 @@ def organization_update(*, organization: Organization, user, data: dict) -> Orga
             setattr(organization, key, value)
         organization.full_clean()
         organization.save()
+        if organization.billing_day != old_day:
+            billing_day_changed.send(
+                sender=Organization,
+                organization=organization,
+                old_day=old_day,
+                new_day=organization.billing_day,
+                user=user,
+            )
         changes = diff(before, snapshot(organization))
         if changes:
             audit_log(
