@@ -7,7 +7,9 @@ the engine; such lines have no charges here, and the run treats them accordingly
 the runs show a normal month each instead of years of catch-up. Then the last three
 months are billed through the real services (eager, PDFs left for first download), so
 the billing-run pages and the invoice list have history, and the current month is left
-for the preview. Idempotent: a month with a finished run is not run again.
+for the preview. Idempotent: this happens once per organization, when it is seeded; a
+later run (also in a later month) bills nothing - billing what people added to the demo
+is theirs to start.
 """
 
 from __future__ import annotations
@@ -20,17 +22,19 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_scopes import scope
 
-from folders.models import RecurringLine
+from demo.records import DemoRecords
+from folders.models import Folder, RecurringLine
 
 from . import engine, planning, services
-from .models import BillingCharge, BillingRun, RunStatus, RunTrigger
+from .models import BillingCharge, BillingRun, RunTrigger
 
 MONTHS = 3
 
 
-def _take_over_history(organization, first_month: dt.date) -> None:
-    """Mark lines that started before `first_month` as billed elsewhere up to the month
-    before it (exactly what monthly runs up to then would have billed)."""
+def _take_over_history(organization, first_month: dt.date, folders: list[Folder]) -> None:
+    """Mark lines of the demo `folders` that started before `first_month` as billed
+    elsewhere up to the month before it (exactly what monthly runs up to then would have
+    billed)."""
     previous = services.add_months(first_month, -1)
     charged = set(
         BillingCharge.objects.filter(organization=organization)
@@ -39,7 +43,10 @@ def _take_over_history(organization, first_month: dt.date) -> None:
     )
     lines = (
         RecurringLine.objects.filter(
-            organization=organization, billed_through__isnull=True, start_date__lt=first_month
+            organization=organization,
+            folder__in=folders,
+            billed_through__isnull=True,
+            start_date__lt=first_month,
         )
         .exclude(pk__in=charged)
         .select_related("folder")
@@ -59,21 +66,21 @@ def _take_over_history(organization, first_month: dt.date) -> None:
 
 def seed(organization, *, rng: random.Random, users: dict) -> None:
     with scope(organization=organization):
+        records = DemoRecords(organization, "billing")
+        folders = list(records.get_many(records.keys("folders:folder:"), Folder).values())
+        # An organization that has billed before (an earlier seed or its people) gets no
+        # demo history: its runs are its own.
+        if not folders or not records.once(
+            "billing:history",
+            done_before=BillingRun.objects.filter(organization=organization),
+        ):
+            return
         today = timezone.localdate()
         this_month = today.replace(day=1)
         months = [services.add_months(this_month, -n) for n in range(MONTHS, 0, -1)]
-        if not BillingRun.objects.filter(organization=organization).exists():
-            _take_over_history(organization, months[0])
+        _take_over_history(organization, months[0], folders)
         user = users.get("billing") or users.get("admin")
         for month in months:
-            if BillingRun.objects.filter(
-                organization=organization, period=month, status=RunStatus.DONE
-            ).exists():
-                continue
-            if BillingRun.objects.filter(
-                organization=organization, status__in=["pending", "running"]
-            ).exists():
-                return
             try:
                 run = services.billing_run_start(
                     organization=organization,

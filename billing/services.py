@@ -55,10 +55,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from customers import services as customer_services
+from customers.models import DeliveryMethod
 from documents import bulk
 from documents import services as document_services
 from documents import texts as doc_texts
-from documents.models import DocumentKind
+from documents.models import Document, DocumentKind, DocumentStatus
 from folders import services as folder_services
 from folders.models import Folder, FolderStatus, OneOffLine, RecurringLine
 from organizations.audit import audit_log
@@ -219,6 +220,7 @@ def billing_run_start(
     problem = bulk.issuer_problem(organization)
     if problem is not None:
         raise problem
+    _check_issue_date(organization, as_of)
     run = BillingRun(
         organization=organization,
         period=period,
@@ -246,6 +248,61 @@ def billing_run_start(
         )
         if dispatch:
             transaction.on_commit(lambda: _dispatch(run))
+    return run
+
+
+def _check_issue_date(organization, as_of: dt.date) -> None:
+    """A run issues its invoices dated `as_of`: never earlier than the newest invoice, so
+    invoice numbers and dates ascend together."""
+    latest = (
+        Document.objects.filter(
+            organization=organization, kind=DocumentKind.INVOICE, issue_date__isnull=False
+        )
+        .order_by("-issue_date")
+        .values_list("issue_date", flat=True)
+        .first()
+    )
+    if latest is not None and as_of < latest:
+        raise ValidationError(
+            {
+                "as_of": _(
+                    "An invoice was already issued on %(date)s; a billing run cannot issue invoices dated "
+                    "earlier (numbers and dates must ascend together)."
+                )
+                % {"date": date_format(latest, "SHORT_DATE_FORMAT")}
+            }
+        )
+
+
+def billing_run_refused(*, organization, period: dt.date, error: str) -> BillingRun:
+    """Record that a scheduled run of `period` could not start: one failed run per month
+    and reason, its time updated on each further attempt."""
+    now = timezone.now()
+    run = (
+        BillingRun.objects.filter(
+            organization=organization,
+            period=period,
+            status=RunStatus.FAILED,
+            trigger=RunTrigger.SCHEDULE,
+            error=error,
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if run is None:
+        run = BillingRun.objects.create(
+            organization=organization,
+            period=period,
+            as_of=timezone.localdate(),
+            status=RunStatus.FAILED,
+            trigger=RunTrigger.SCHEDULE,
+            started_at=now,
+            finished_at=now,
+            error=error,
+            log=[],
+        )
+    else:
+        BillingRun.objects.filter(pk=run.pk).update(finished_at=now)
     return run
 
 
@@ -602,6 +659,8 @@ def billing_run_finish(run_id: int) -> BillingRun:
                 % {"invoices": run.invoices_count, "skipped": run.skipped_count, "failed": run.failed_count},
             )
         run.save()
+        if not failed and run.render_pdfs and run.invoices_count:
+            transaction.on_commit(lambda: _dispatch_invoices(run))
         audit_log(
             organization=run.organization,
             user=run.started_by,
@@ -614,6 +673,61 @@ def billing_run_finish(run_id: int) -> BillingRun:
             },
         )
     return run
+
+
+def _dispatch_invoices(run: BillingRun) -> None:
+    from .tasks import billing_run_dispatch_task
+
+    billing_run_dispatch_task.delay(run.pk, run.organization_id)
+
+
+def billing_run_dispatch(run_id: int) -> dict[str, int]:
+    """Deliver a finished run's invoices, after commit and apart from the run: e-mailed
+    with their PDF where the payer's delivery method says so (documents.services.document_send:
+    status "sent", audited, the mail in its own task); the others - post, portal notice,
+    Chorus Pro, GoCardless export, or no address - are counted in the run log for the
+    back office. Invoices already sent are skipped, so running it again sends nothing twice."""
+    run = BillingRun.objects.get(pk=run_id)
+    counts: Counter[str] = Counter()
+    invoices = (
+        Document.objects.filter(
+            organization=run.organization_id,
+            billing_run_id=run.pk,
+            kind=DocumentKind.INVOICE,
+            status=DocumentStatus.ISSUED,
+            sent_at__isnull=True,
+        )
+        .select_related("payer")
+        .order_by("number")
+    )
+    for document in invoices.iterator(chunk_size=500):
+        method = document.payer.delivery_method if document.payer_id else ""
+        if method != DeliveryMethod.EMAIL_PDF:
+            counts[method or "none"] += 1
+            continue
+        try:
+            document_services.document_send(document=document, user=None)
+        except ValidationError:
+            counts["no_recipient"] += 1
+        else:
+            counts["sent"] += 1
+    labels = dict(DeliveryMethod.choices)
+    others = ", ".join(
+        f"{labels.get(method, method)}: {count}"
+        for method, count in sorted(counts.items())
+        if method not in ("sent", "no_recipient")
+    )
+    message = _("Delivery: %(sent)s invoices e-mailed, %(missing)s without an e-mail address.") % {
+        "sent": counts["sent"],
+        "missing": counts["no_recipient"],
+    }
+    if others:
+        message += " " + _("To deliver otherwise: %(methods)s.") % {"methods": others}
+    with transaction.atomic():
+        run = BillingRun.objects.select_for_update().get(pk=run_id)
+        _log(run, message, level="warning" if counts["no_recipient"] else "info")
+        run.save(update_fields=["log"])
+    return dict(counts)
 
 
 # --- dry run recorded ---------------------------------------------------------------------

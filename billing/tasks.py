@@ -7,6 +7,9 @@
   killed mid-chunk) and duplicate dispatch are harmless. Errors are retried with
   exponential backoff; a chunk that keeps failing is recorded as failed and the run
   finishes as failed (nothing of that chunk was stored; run the month again).
+* `billing_run_dispatch_task(run_id, organization_id)` delivers the finished run's
+  invoices: e-mail with PDF where the payer gets them so; the rest is counted per
+  delivery method in the run log. Idempotent: a sent invoice is not sent again.
 * `billing_beat_task()` runs daily early in the morning (CELERY_BEAT_SCHEDULE): the
   contract alerts of every organization, and the billing run of every organization
   whose billing day is today.
@@ -102,12 +105,24 @@ def billing_chunk_task(self, run_id: int, chunk_id: int, organization_id: int) -
         return chunk.status
 
 
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)
+def billing_run_dispatch_task(self, run_id: int, organization_id: int) -> dict[str, int]:
+    from . import services
+
+    organization = Organization.objects.get(pk=organization_id)
+    with scope(organization=organization):
+        return _with_retries(self, lambda: services.billing_run_dispatch(run_id))
+
+
 @shared_task(acks_late=True)
 def billing_beat_task() -> dict[str, int]:
-    """Daily: contract alerts everywhere; billing runs where today is the billing day.
+    """Daily: contract alerts everywhere; billing runs from the billing day on.
 
-    The run is started only once per organization and month (a done, queued or running
-    run of the month counts; a failed one does not, so the next day tries again).
+    The run of the month is started on the organization's billing day, or on a later day
+    of the month if that day was missed or its run failed: a done, queued or running run
+    of the month counts, a failed one does not, so the next day tries again. A start that
+    is refused (e.g. the organization's tax data is missing) is recorded as a failed run,
+    so the billing-run list shows why nothing was billed.
     """
     from . import services
     from .models import BillingRun, RunStatus, RunTrigger
@@ -121,7 +136,7 @@ def billing_beat_task() -> dict[str, int]:
             except Exception:  # noqa: BLE001 - one organization never stops the others
                 logger.exception("contract alerts of %s failed", organization.slug)
             run_day = min(max(organization.billing_day or 1, 1), 28)
-            if today.day != run_day:
+            if today.day < run_day:
                 continue
             period = today.replace(day=1)
             if (
@@ -137,4 +152,7 @@ def billing_beat_task() -> dict[str, int]:
                 started += 1
             except ValidationError as exc:
                 logger.warning("billing run of %s not started: %s", organization.slug, " ".join(exc.messages))
+                services.billing_run_refused(
+                    organization=organization, period=period, error=" ".join(exc.messages)
+                )
     return {"runs": started, "alerts": alerts}

@@ -105,6 +105,40 @@ def test_the_daily_beat_starts_the_run_on_the_billing_day_only(org, monkeypatch)
     assert len(invoices(org)) == 1
 
 
+def _beat_on(monkeypatch, day: dt.date) -> None:
+    monkeypatch.setattr("billing.tasks.timezone.localdate", lambda *a: day)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        billing_beat_task()
+
+
+def test_a_missed_billing_day_is_caught_up_later_in_the_month(org, monkeypatch):
+    f.recurring(f.folder(org), start=dt.date(2026, 11, 1))
+    org.billing_day = 3
+    org.save()
+    _beat_on(monkeypatch, dt.date(2026, 11, 5))  # the beat did not run on the 3rd and 4th
+    run = BillingRun.objects.get()
+    assert (run.period, run.status) == (dt.date(2026, 11, 1), RunStatus.DONE)
+    _beat_on(monkeypatch, dt.date(2026, 11, 6))
+    assert BillingRun.objects.count() == 1
+
+
+def test_a_refused_scheduled_start_is_recorded_and_retried_the_next_day(org, monkeypatch):
+    f.recurring(f.folder(org), start=dt.date(2026, 11, 1))
+    vat_id, tax_number = org.vat_id, org.tax_number
+    org.vat_id = org.tax_number = ""
+    org.save()
+    _beat_on(monkeypatch, dt.date(2026, 11, 1))
+    _beat_on(monkeypatch, dt.date(2026, 11, 2))
+    [refused] = BillingRun.objects.all()
+    assert (refused.status, refused.trigger) == (RunStatus.FAILED, "schedule")
+    assert "Steuernummer" in refused.error or "tax number" in refused.error
+    org.vat_id, org.tax_number = vat_id or "DE136695976", tax_number
+    org.save()
+    _beat_on(monkeypatch, dt.date(2026, 11, 3))
+    done = BillingRun.objects.exclude(pk=refused.pk).get()
+    assert done.status == RunStatus.DONE and len(invoices(org)) == 1
+
+
 def test_the_beat_schedule_runs_daily_early_in_the_morning():
     from django.conf import settings
 

@@ -260,3 +260,60 @@ def test_quarterly_and_yearly_lines_are_billed_for_their_whole_period(org):
         ("Lizenz Jahr", dt.date(2026, 1, 1), dt.date(2026, 12, 31), D("1200.00")),
     ]
     assert bill(org, NOV).invoices_count == 0
+
+
+def test_a_run_never_issues_invoices_dated_before_the_newest_invoice(org):
+    from django.core.exceptions import ValidationError
+
+    from billing.models import BillingRun
+
+    f.recurring(f.folder(org), start=dt.date(2026, 11, 1))
+    bill(org, NOV, as_of=dt.date(2026, 11, 20))
+    f.recurring(f.folder(org), start=dt.date(2026, 12, 1))
+    with pytest.raises(ValidationError) as exc:
+        bill(org, dt.date(2026, 12, 1), as_of=dt.date(2026, 11, 10))
+    assert "20.11.2026" in exc.value.message_dict["as_of"][0]
+    assert BillingRun.objects.count() == 1
+    later = invoices(org, bill(org, dt.date(2026, 12, 1), as_of=dt.date(2026, 11, 20)))
+    assert len(later) == 2 and {i.issue_date for i in later} == {dt.date(2026, 11, 20)}
+
+
+def test_the_bill_command_explains_a_malformed_date(org):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="2026-11-01"):
+        call_command("bill", "--period", "2026-11", "--as-of", "2026-13-01")
+
+
+def test_after_the_run_invoices_go_out_by_the_payers_delivery_method(org, mailoutbox):
+    from django.test import TestCase
+
+    from billing.services import billing_run_start
+    from documents.models import DocumentStatus
+
+    by_mail = f.customer(org, delivery_method="email_pdf", invoice_email="rechnung@kunde.example")
+    by_post = f.customer(org, delivery_method="post", invoice_email="")
+    no_address = f.customer(org, delivery_method="email_pdf", invoice_email="", email="")
+    for payer in (by_mail, by_post, no_address):
+        f.recurring(f.folder(org, payer), start=NOV)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        run = billing_run_start(organization=org, period=NOV, user=None, as_of=NOV, render_pdfs=True)
+    run.refresh_from_db()
+    assert run.invoices_count == 3
+    [mail] = mailoutbox
+    assert mail.to == ["rechnung@kunde.example"]
+    [(name, content, mimetype)] = mail.attachments
+    assert mimetype == "application/pdf" and content.startswith(b"%PDF")
+    sent = {i.payer_id: i.status for i in invoices(org, run)}
+    assert sent == {
+        by_mail.pk: DocumentStatus.SENT,
+        by_post.pk: DocumentStatus.ISSUED,
+        no_address.pk: DocumentStatus.ISSUED,
+    }
+    last = run.log[-1]["message"]
+    assert "1" in last and "Post: 1" in last
+    # Dispatching again sends nothing twice.
+    from billing.services import billing_run_dispatch
+
+    assert billing_run_dispatch(run.pk) == {"post": 1, "no_recipient": 1}
+    assert len(mailoutbox) == 1

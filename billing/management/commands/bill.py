@@ -57,7 +57,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         period = _period(options["period"])
-        as_of = dt.date.fromisoformat(options["as_of"]) if options["as_of"] else None
+        try:
+            as_of = dt.date.fromisoformat(options["as_of"]) if options["as_of"] else None
+        except ValueError:
+            raise CommandError(f"--as-of must be a date like 2026-11-01, not {options['as_of']!r}") from None
         organizations = Organization.objects.order_by("slug")
         if options["org"]:
             organizations = organizations.filter(slug=options["org"])
