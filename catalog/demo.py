@@ -1,7 +1,9 @@
 """Demo catalog of a German office-equipment dealer, telecom operator and MSP.
 
 Called by `seed_demo` as ``seed(organization, rng=random.Random(42), users=...)``.
-Idempotent: tax rates are found by name, packages by code, products by SKU.
+Idempotent: every tax rate, package and product is kept under a demo key (by the name,
+code or SKU the seed gave it), so a second run creates nothing, also after people
+renamed, changed or deleted them.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from decimal import Decimal
 
 from django.db import transaction
 from django_scopes import scope
+
+from demo.records import DemoRecords
 
 from . import services
 from .models import (
@@ -171,20 +175,28 @@ def seed(organization, *, rng: random.Random, users: dict) -> None:
 
 def _seed(organization, *, users: dict) -> None:
     actor = users.get("admin")
-    rates: dict[str, TaxRate] = {r.name: r for r in TaxRate.objects.filter(organization=organization)}
+    records = DemoRecords(organization, "catalog")
     for name, rate, default in TAX_RATES:
-        if name not in rates:
-            rates[name] = services.tax_rate_create(
+        key = f"catalog:tax_rate:{name}"
+        if records.to_make(key, adopt=TaxRate.objects.filter(organization=organization, name=name)):
+            tax_rate = services.tax_rate_create(
                 organization=organization,
                 user=actor,
                 data={"name": name, "rate": rate, "is_default": default, "is_active": True},
             )
+            records.remember(key, tax_rate)
+    rates = {
+        key.rsplit(":", 1)[1]: rate
+        for key, rate in records.get_many(records.keys("catalog:tax_rate:"), TaxRate).items()
+    }
 
-    packages = {p.code: p for p in ServicePackage.objects.filter(organization=organization)}
     for code, name, description, price, cycle, entitlements in PACKAGES:
-        if code in packages:
+        key = f"catalog:package:{code}"
+        if "19 % USt" not in rates or not records.to_make(
+            key, adopt=ServicePackage.objects.filter(organization=organization, code=code)
+        ):
             continue
-        packages[code] = services.service_package_create(
+        package = services.service_package_create(
             organization=organization,
             user=actor,
             data={
@@ -208,8 +220,12 @@ def _seed(organization, *, users: dict) -> None:
                 for kind, coverage, discount, hours, scope_, partner in entitlements
             ],
         )
+        records.remember(key, package)
+    packages = {
+        key.rsplit(":", 1)[1]: package
+        for key, package in records.get_many(records.keys("catalog:package:"), ServicePackage).items()
+    }
 
-    existing = set(Product.objects.filter(organization=organization).values_list("sku", flat=True))
     for (
         sku,
         name,
@@ -225,9 +241,13 @@ def _seed(organization, *, users: dict) -> None:
         warranty,
         package,
     ) in PRODUCTS:
-        if sku in existing:
+        key = f"catalog:product:{sku}"
+        # Nothing new is priced with a demo tax rate someone deleted.
+        if rate not in rates or not records.to_make(
+            key, adopt=Product.objects.filter(organization=organization, sku=sku)
+        ):
             continue
-        services.product_create(
+        product = services.product_create(
             organization=organization,
             user=actor,
             data={
@@ -247,3 +267,4 @@ def _seed(organization, *, users: dict) -> None:
                 "is_active": True,
             },
         )
+        records.remember(key, product)

@@ -8,7 +8,7 @@ from django_scopes import scopes_disabled
 from organizations.forms import StyledFormMixin
 from organizations.models import TenantModel
 
-from .models import Coverage, Entitlement, Product, ProductKind, ServicePackage, TaxRate
+from .models import Entitlement, Product, ProductKind, ServicePackage, TaxRate
 
 
 def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -129,9 +129,10 @@ class ProductForm(TenantModelForm):
         return self._unique("sku", _("A product with SKU “%(value)s” already exists."))
 
     def clean(self):
+        # The kind's rules (a cycle for recurring products, no setup fee for one-off ones)
+        # are Product.clean()'s, which the form runs after this: adding them here as well
+        # would show each message twice.
         data = super().clean()
-        if data.get("kind") == ProductKind.RECURRING and not data.get("cycle"):
-            self.add_error("cycle", _("A recurring product needs a billing cycle."))
         if data.get("kind") == ProductKind.ONE_OFF:
             data["cycle"] = None
         return data
@@ -169,16 +170,6 @@ class EntitlementForm(StyledFormMixin, forms.ModelForm):
         if not self.instance.pk and self.is_bound and not self.data.get(self.add_prefix("kind")):
             return False
         return super().has_changed()
-
-    def clean(self):
-        data = super().clean()
-        coverage = data.get("coverage")
-        discount = data.get("discount_percent")
-        if coverage == Coverage.DISCOUNTED and not discount:
-            self.add_error("discount_percent", _("A discounted entitlement needs a discount percentage."))
-        if discount is not None and discount > 100:
-            self.add_error("discount_percent", _("A discount cannot exceed 100 %."))
-        return data
 
 
 class _EntitlementFormSet(forms.BaseInlineFormSet):

@@ -126,10 +126,20 @@ class Product(TenantModel):
         return f"{self.name} ({self.sku})"
 
     def clean(self):
+        errors = {}
         if self.kind == ProductKind.RECURRING and not self.cycle:
-            raise ValidationError({"cycle": _("A recurring product needs a billing cycle.")})
+            errors["cycle"] = _("A recurring product needs a billing cycle.")
         if self.kind == ProductKind.ONE_OFF:
             self.cycle = None
+            # Folder lines bill a setup fee only with a recurring line's first period; on
+            # a one-off product it would be kept but never invoiced.
+            if self.setup_fee:
+                errors["setup_fee"] = _(
+                    "A one-off product has no setup fee: include the amount in its price, "
+                    "or make the product recurring."
+                )
+        if errors:
+            raise ValidationError(errors)
 
 
 class ServicePackage(TenantModel):
@@ -210,6 +220,17 @@ class Entitlement(TenantModel):
         if self.coverage == Coverage.DISCOUNTED and not self.discount_percent:
             raise ValidationError(
                 {"discount_percent": _("A discounted entitlement needs a discount percentage.")}
+            )
+        if self.coverage != Coverage.DISCOUNTED and self.discount_percent:
+            # Included costs nothing and billable costs the list price: a percentage
+            # would be shown on the package but change no price.
+            raise ValidationError(
+                {
+                    "discount_percent": _(
+                        "Only a discounted entitlement takes a discount; clear the percentage "
+                        "or set the coverage to “discounted”."
+                    )
+                }
             )
         if self.discount_percent is not None and self.discount_percent > 100:
             raise ValidationError({"discount_percent": _("A discount cannot exceed 100 %.")})

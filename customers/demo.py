@@ -1,9 +1,10 @@
 """Demo data: about sixty customers and prospects of a German office-equipment dealer.
 
 Called by the `seed_demo` command as ``seed(organization, rng=random.Random(42), users=...)``.
-Idempotent: customers are found by name, contacts by name, notes by text and actions by
-a ``demo:`` source key, so a second run creates nothing new. Every write goes through the
-services (numbering, validation, audit), exactly as a clerk's would.
+Idempotent: every customer, contact, note and action is kept under a fixed demo key
+(`demo.records`), so a second run creates nothing new - also after people renamed,
+converted or deleted demo records, and without touching the customers they added. Every
+write goes through the services (numbering, validation, audit), exactly as a clerk's would.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from schwifty import IBAN
 from stdnum.eu import vat as eu_vat
 from stdnum.iso7064 import mod_11_10
 
+from demo.records import DemoRecords
 from organizations.models import Membership
 
 from . import services
 from .models import (
+    Action,
     Contact,
     ContactFunction,
     Customer,
@@ -156,6 +159,35 @@ ACTIONS = [
 ]
 
 
+def _is_prospect(index: int) -> bool:
+    """Every fourth of the German customers is a prospect."""
+    return index % 4 == 3
+
+
+# Every demo customer in the order the seed makes it (and numbers it):
+# (name in the seed, kind in the seed, financier).
+ROSTER: list[tuple[str, str, bool]] = [
+    *((f[0], CustomerKind.CUSTOMER, True) for f in FINANCIERS),
+    *(
+        (c[0], CustomerKind.PROSPECT if _is_prospect(i) else CustomerKind.CUSTOMER, False)
+        for i, c in enumerate(CUSTOMERS)
+    ),
+    *((c[0], CustomerKind.CUSTOMER, False) for c in ENGLISH),
+    *((c[0], CustomerKind.CUSTOMER, False) for c in EU_CUSTOMERS),
+]
+
+
+def customer_key(name: str) -> str:
+    """The demo key of the customer the seed made as `name` (whatever it is called now)."""
+    return f"customers:customer:{name}"
+
+
+def demo_customers(records: DemoRecords) -> list[tuple[str, str, bool, Customer | None]]:
+    """The roster with each demo customer's current row (None once someone deleted it)."""
+    rows = records.get_many([customer_key(name) for name, _, _ in ROSTER], Customer)
+    return [(name, kind, financier, rows.get(customer_key(name))) for name, kind, financier in ROSTER]
+
+
 def _slug(name: str) -> str:
     base = name.lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
     words = re.findall(r"[a-z0-9]+", base)
@@ -197,24 +229,20 @@ def _seed(organization, *, rng: random.Random, users: dict) -> None:
     members = _members(organization, users)
     actor = users.get("admin") or (members[0] if members else None)
     sales = [u for role, u in users.items() if role in ("sales", "admin") and u in members] or members
-    functions = {f.name: f for f in services.contact_functions_ensure_defaults(organization=organization)}
-    existing = {c.name: c for c in Customer.objects.filter(organization=organization)}
+    demo = DemoRecords(organization, "customers")
     today = timezone.localdate()
 
-    def ensure(name: str, kind: str, data: dict) -> Customer:
-        if name in existing:
-            return existing[name]
-        customer = services.customer_create(
-            organization=organization, user=actor, kind=kind, data={"name": name, **data}
-        )
-        existing[name] = customer
-        return customer
-
-    records: list[Customer] = []
+    def ensure(name: str, kind: str, data: dict) -> None:
+        key = customer_key(name)
+        if demo.to_make(key, adopt=Customer.objects.filter(organization=organization, name=name)):
+            customer = services.customer_create(
+                organization=organization, user=actor, kind=kind, data={"name": name, **data}
+            )
+            demo.remember(key, customer)
 
     # The two leasing companies that finance equipment for other customers.
     for name, street, postal_code, city, terms, email in FINANCIERS:
-        financier = ensure(
+        ensure(
             name,
             CustomerKind.CUSTOMER,
             {
@@ -232,11 +260,10 @@ def _seed(organization, *, rng: random.Random, users: dict) -> None:
                 "owner": sales[0] if sales else None,
             },
         )
-        records.append(financier)
 
     # Customers and prospects in German cities. Every fourth one is a prospect.
     for index, (name, street, postal_code, city) in enumerate(CUSTOMERS):
-        kind = CustomerKind.PROSPECT if index % 4 == 3 else CustomerKind.CUSTOMER
+        kind = CustomerKind.PROSPECT if _is_prospect(index) else CustomerKind.CUSTOMER
         domain = f"{_slug(name)}.de"
         data = {
             "street": street,
@@ -277,57 +304,56 @@ def _seed(organization, *, rng: random.Random, users: dict) -> None:
                         "delivery_method": DeliveryMethod.GOCARDLESS_EXPORT,
                     }
                 )
-        records.append(ensure(name, kind, data))
+        ensure(name, kind, data)
 
     for name, street, postal_code, city in ENGLISH:
         domain = f"{_slug(name)}.com"
-        records.append(
-            ensure(
-                name,
-                CustomerKind.CUSTOMER,
-                {
-                    "street": street,
-                    "postal_code": postal_code,
-                    "city": city,
-                    "email": f"office@{domain}",
-                    "invoice_email": f"accounts@{domain}",
-                    "language": "en",
-                    "vat_id": _german_vat_id(rng),
-                    "owner": sales[0] if sales else None,
-                },
-            )
+        ensure(
+            name,
+            CustomerKind.CUSTOMER,
+            {
+                "street": street,
+                "postal_code": postal_code,
+                "city": city,
+                "email": f"office@{domain}",
+                "invoice_email": f"accounts@{domain}",
+                "language": "en",
+                "vat_id": _german_vat_id(rng),
+                "owner": sales[0] if sales else None,
+            },
         )
 
     for name, street, postal_code, city, country, vat_id in EU_CUSTOMERS:
         domain = f"{_slug(name)}.{country.lower()}"
-        records.append(
-            ensure(
-                name,
-                CustomerKind.CUSTOMER,
-                {
-                    "street": street,
-                    "postal_code": postal_code,
-                    "city": city,
-                    "country": country,
-                    "email": f"office@{domain}",
-                    "invoice_email": f"boekhouding@{domain}" if country == "NL" else f"buchhaltung@{domain}",
-                    "language": "en" if country == "NL" else "de",
-                    "tax_treatment": TaxTreatment.EU_REVERSE_CHARGE,
-                    "vat_id": vat_id,
-                    "payment_terms_days": 30,
-                },
-            )
+        ensure(
+            name,
+            CustomerKind.CUSTOMER,
+            {
+                "street": street,
+                "postal_code": postal_code,
+                "city": city,
+                "country": country,
+                "email": f"office@{domain}",
+                "invoice_email": f"boekhouding@{domain}" if country == "NL" else f"buchhaltung@{domain}",
+                "language": "en" if country == "NL" else "de",
+                "tax_treatment": TaxTreatment.EU_REVERSE_CHARGE,
+                "vat_id": vat_id,
+                "payment_terms_days": 30,
+            },
         )
 
-    _seed_contacts(records, functions, rng)
-    _seed_notes_and_actions(records, members, actor, rng, today)
+    # (name in the seed, row) in roster order; positions pick each one's contacts,
+    # notes and actions, so they stay put when someone deletes a demo customer.
+    records = [(name, customer) for name, _kind, _financier, customer in demo_customers(demo)]
+    _seed_contacts(demo, records, rng)
+    _seed_notes_and_actions(demo, records, members, actor, rng, today)
 
 
-def _seed_contacts(
-    records: list[Customer], functions: dict[str, ContactFunction], rng: random.Random
-) -> None:
-    names = {(c.customer_id, c.first_name, c.last_name) for c in Contact.objects.filter(customer__in=records)}
-    for index, customer in enumerate(records):
+def _seed_contacts(demo: DemoRecords, records: list[tuple[str, Customer | None]], rng: random.Random) -> None:
+    functions: dict[str, ContactFunction] = {}
+    for index, (name, customer) in enumerate(records):
+        if customer is None:
+            continue
         wanted = (
             ["Geschäftsführung", "Buchhaltung"]
             + (["Technik"] if index % 2 == 0 else [])
@@ -337,10 +363,20 @@ def _seed_contacts(
         for position, function_name in enumerate(wanted):
             salutation, first = FIRST_NAMES[(index * 3 + position) % len(FIRST_NAMES)]
             last = LAST_NAMES[(index * 7 + position * 3) % len(LAST_NAMES)]
-            if (customer.pk, first, last) in names:
+            key = f"customers:contact:{name}:{function_name}"
+            if not demo.to_make(
+                key, adopt=Contact.objects.filter(customer=customer, first_name=first, last_name=last)
+            ):
                 continue
+            if not functions:
+                # Only when a contact is made: a later run must not bring back a default
+                # function someone renamed or deleted.
+                functions = {
+                    f.name: f
+                    for f in services.contact_functions_ensure_defaults(organization=customer.organization)
+                }
             email = f"{first.lower()}.{last.lower()}@{domain}".replace("ü", "ue").replace("ö", "oe")
-            services.contact_create(
+            contact = services.contact_create(
                 customer=customer,
                 user=None,
                 data={
@@ -359,20 +395,30 @@ def _seed_contacts(
                     "is_active": not (function_name == "Einkauf" and index % 6 == 3),
                 },
             )
-            names.add((customer.pk, first, last))
+            demo.remember(key, contact)
 
 
-def _seed_notes_and_actions(records, members, actor, rng: random.Random, today: dt.date) -> None:
-    existing_notes = set(Note.objects.filter(customer__in=records).values_list("customer_id", "text"))
+def _seed_notes_and_actions(
+    demo: DemoRecords,
+    records: list[tuple[str, Customer | None]],
+    members,
+    actor,
+    rng: random.Random,
+    today: dt.date,
+) -> None:
     monday = today - dt.timedelta(days=today.weekday())
     next_month = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-    for index, customer in enumerate(records):
+    for index, (name, customer) in enumerate(records):
+        if customer is None:
+            continue
         if index % 3 == 0:
             text = NOTES[index % len(NOTES)]
-            if (customer.pk, text) not in existing_notes:
-                services.note_create(
+            key = f"customers:note:{name}"
+            if demo.to_make(key, adopt=Note.objects.filter(customer=customer, text=text)):
+                note = services.note_create(
                     customer=customer, user=rng.choice(members) if members else actor, text=text
                 )
+                demo.remember(key, note)
         plans = []
         if index % 8 == 1:
             plans.append(("overdue", today - dt.timedelta(days=1 + index % 9)))
@@ -383,6 +429,9 @@ def _seed_notes_and_actions(records, members, actor, rng: random.Random, today: 
         if index % 11 == 0:
             plans.append(("done", today - dt.timedelta(days=3 + index % 5)))
         for slot, due_on in plans:
+            key = f"customers:action:{name}:{slot}"
+            if not demo.to_make(key, adopt=Action.objects.filter(customer=customer, source=f"demo:{slot}")):
+                continue
             action = services.action_create(
                 customer=customer,
                 user=actor,
@@ -391,5 +440,6 @@ def _seed_notes_and_actions(records, members, actor, rng: random.Random, today: 
                 assignee=rng.choice(members) if members else None,
                 source=f"demo:{slot}",
             )
-            if slot == "done" and not action.is_done:
+            demo.remember(key, action)
+            if slot == "done":
                 services.action_complete(action=action, user=actor)

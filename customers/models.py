@@ -2,13 +2,19 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from organizations.countries import COUNTRIES, EU_COUNTRIES
 from organizations.models import TenantModel
-from organizations.validators import validate_bic, validate_iban, validate_vat_id
+from organizations.validators import (
+    validate_bic,
+    validate_iban,
+    validate_reverse_charge_vat_id,
+    validate_vat_id_for_country,
+)
 
 
 class CustomerKind(models.TextChoices):
@@ -77,7 +83,8 @@ class Customer(TenantModel):
     tax_treatment = models.CharField(
         _("tax treatment"), max_length=20, choices=TaxTreatment.choices, default=TaxTreatment.DOMESTIC
     )
-    vat_id = models.CharField(_("VAT ID"), max_length=20, blank=True, validators=[validate_vat_id])
+    # Checked in clean(): which numbers are valid depends on the customer's country.
+    vat_id = models.CharField(_("VAT ID"), max_length=20, blank=True)
     tax_number = models.CharField(_("tax number"), max_length=30, blank=True)
     is_financier = models.BooleanField(
         _("financier"),
@@ -85,7 +92,11 @@ class Customer(TenantModel):
         help_text=_("A leasing company that pays for other customers' equipment."),
     )
     payment_terms_days = models.PositiveSmallIntegerField(
-        _("payment terms (days)"), null=True, blank=True, help_text=_("Empty: the organization's default.")
+        _("payment terms (days)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(365)],
+        help_text=_("Empty: the organization's default."),
     )
 
     # Payment
@@ -144,6 +155,13 @@ class Customer(TenantModel):
             self.tax_treatment = TaxTreatment.EXEMPT
         country = (self.country or "DE").upper()
         errors: dict[str, list] = {}
+        vat_id_valid = False
+        if self.vat_id:
+            try:
+                validate_vat_id_for_country(self.vat_id, country)
+                vat_id_valid = True
+            except ValidationError as exc:
+                errors.setdefault("vat_id", []).append(exc)
         if self.tax_treatment == TaxTreatment.EU_REVERSE_CHARGE:
             # §13b UStG / Art. 196 VAT directive: the invoice must name the recipient's VAT ID.
             if not self.vat_id:
@@ -152,6 +170,11 @@ class Customer(TenantModel):
                 errors.setdefault("tax_treatment", []).append(
                     _("EU reverse charge only applies to customers in another EU country.")
                 )
+            elif vat_id_valid:
+                try:
+                    validate_reverse_charge_vat_id(self.vat_id, country)
+                except ValidationError as exc:
+                    errors.setdefault("vat_id", []).append(exc)
         if self.tax_treatment == TaxTreatment.NON_EU and country in EU_COUNTRIES:
             errors.setdefault("tax_treatment", []).append(
                 _("“Outside the EU” does not fit a customer in an EU country.")

@@ -3,9 +3,10 @@
 For every financed demo folder: the quote to the end customer (accepted), the invoice to
 the financier and the delivery note with the serial numbers. For a few direct folders a
 quote and a one-off invoice, and one invoice cancelled by a credit note, so every
-document screen has real records and PDFs. Folders that already have documents are
-skipped (idempotent). Documents go through the real services, so numbers, snapshots,
-audit entries and PDFs are exactly what a clerk would produce.
+document screen has real records and PDFs. Only folders the folder seed made are used
+(never one someone added), and the whole step runs once per organization (idempotent).
+Documents go through the real services, so numbers, snapshots, audit entries and PDFs
+are exactly what a clerk would produce.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from demo.records import DemoRecords
 from folders.models import Folder
 
 from . import services
@@ -101,13 +103,18 @@ def _deliver(folder: Folder, user, day: dt.date, *, partial: bool) -> Document |
 def seed(organization, *, rng: random.Random, users: dict) -> None:
     # The demo documents are made once per organization: a second run must not pick the
     # next batch of folders (seed_demo is idempotent).
-    if Document.objects.filter(organization=organization, kind=DocumentKind.QUOTE).exists():
+    records = DemoRecords(organization, "documents")
+    demo_folders = records.get_many(records.keys("folders:folder:"), Folder)
+    if not demo_folders or not records.once(
+        "documents:made",
+        done_before=Document.objects.filter(organization=organization, kind=DocumentKind.QUOTE),
+    ):
         return
     sales = users.get("sales") or users.get("admin")
     billing = users.get("billing") or users.get("admin")
     support = users.get("support") or sales
     folders = list(
-        Folder.objects.filter(organization=organization)
+        Folder.objects.filter(organization=organization, pk__in=[f.pk for f in demo_folders.values()])
         .select_related("customer")
         .prefetch_related("oneoff_lines", "recurring_lines")
         .order_by("id")

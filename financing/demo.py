@@ -1,7 +1,9 @@
 """Demo financings: the seed's financed scenarios get their leasing company.
 
-Runs after `folders.demo` (seed_demo calls apps in order). Idempotent: a folder that
-already has a financing is left alone.
+Runs after `folders.demo` (seed_demo calls apps in order). The scenario folders and the
+two leasing companies are the ones the seed made (found by their demo keys, whatever
+they are called now), and each financing is kept under a demo key: a second run sets
+nothing, also when someone removed or changed a demo financing meanwhile.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 from django_scopes import scope
 
+from customers.demo import FINANCIERS, customer_key
 from customers.models import Customer
-from folders.demo import FINANCED
-from folders.models import Folder
+from demo.records import DemoRecords
+from folders.demo import FINANCED, scenario_folders
 
 from . import services
 from .models import Financing
@@ -29,26 +32,32 @@ def seed(organization, *, rng: random.Random, users: dict) -> None:
 
 def _seed(organization, *, users: dict) -> None:
     actor = users.get("admin")
-    financiers = list(Customer.objects.filter(organization=organization, is_financier=True).order_by("name"))
-    if not financiers:
-        return
+    records = DemoRecords(organization, "financing")
+    keys = [customer_key(f[0]) for f in FINANCIERS]
+    found = records.get_many(keys, Customer)
+    financiers = [found.get(key) for key in keys]
+    folders = scenario_folders(records)
     today = timezone.localdate()
     for name, (index, months, reference, status) in FINANCED.items():
-        folder = (
-            Folder.objects.filter(organization=organization, name=name).select_related("customer").first()
-        )
-        if folder is None or Financing.objects.filter(folder=folder).exists():
+        key = f"financing:{name}"
+        folder = folders.get(name)
+        financier = financiers[index % len(financiers)]
+        if folder is None or financier is None or not financier.is_financier:
             continue
+        if not records.to_make(key, adopt=Financing.objects.filter(folder=folder)):
+            continue
+        if Financing.objects.filter(folder=folder).exists():
+            continue  # someone financed the folder meanwhile: theirs, left alone
         total = sum((line.net_amount for line in folder.oneoff_lines.all()), Decimal("0"))
         # A typical lease factor: about 1.9 % of the financed amount per month over 60 months.
         factor = {36: Decimal("0.0305"), 48: Decimal("0.0238"), 60: Decimal("0.0195")}.get(
             months, Decimal("0.03")
         )
-        services.financing_set(
+        financing = services.financing_set(
             folder=folder,
             user=actor,
             data={
-                "financier": financiers[index % len(financiers)],
+                "financier": financier,
                 "lease_term_months": months,
                 "contract_reference": reference,
                 "approval_status": status,
@@ -64,3 +73,4 @@ def _seed(organization, *, users: dict) -> None:
                 "notes": "",
             },
         )
+        records.remember(key, financing)

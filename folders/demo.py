@@ -4,9 +4,12 @@ trials and setup fees), plus a billing hold, a suspended, a cancelled and a term
 folder, and standard installations.
 
 Called by `seed_demo` after customers and catalog, as
-``seed(organization, rng=random.Random(42), users=...)``. Idempotent: a folder is found
-by customer and name, a standard installation by name. `financing.demo` then attaches
-the financiers to the three financed scenarios below (SCENARIOS).
+``seed(organization, rng=random.Random(42), users=...)``. Each demo customer of the
+roster (`customers.demo.ROSTER`) gets the recipes of its fixed place in it, and every
+folder and standard installation is kept under a demo key: a second run creates nothing,
+also after people converted prospects, edited demo customers or added their own (which
+never get demo folders). `financing.demo` then attaches the financiers to the three
+financed scenarios below (SCENARIOS).
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from django.utils import timezone
 from django_scopes import scope
 
 from catalog.models import Product, ServicePackage
+from customers.demo import demo_customers
 from customers.models import Customer, CustomerKind
+from demo.records import DemoRecords
 
 from . import services
 from .models import Folder, FolderTemplate, Timing
@@ -45,6 +50,18 @@ FINANCED = {
     SCENARIO_PBX: (1, 48, "RML-88231", "approved"),
     SCENARIO_RACK: (0, 36, "HL-2026-005120", "submitted"),
 }
+
+
+def folder_key(customer_name: str, folder_name: str) -> str:
+    """The demo key of a folder, by the seed's names of its customer and of itself."""
+    return f"folders:folder:{customer_name}/{folder_name}"
+
+
+def scenario_folders(records: DemoRecords) -> dict[str, Folder]:
+    """The financed scenarios' folders that still exist, by folder name."""
+    keys = {folder_key(SCENARIO_CUSTOMERS[name], name): name for name in FINANCED}
+    return {keys[key]: folder for key, folder in records.get_many(keys, Folder).items()}
+
 
 SERIAL_PREFIX = {
     "MFP-3554CI": "W8K",
@@ -114,11 +131,22 @@ class _Seeder:
             u for key, u in users.items() if key in ("sales", "admin", "billing") and u is not None
         ]
         self.today = timezone.localdate()
+        self.records = DemoRecords(organization, "folders")
+        # The catalog the seed made, by the SKU and code it gave them (people may have
+        # renamed them since, or made their own products with those SKUs).
         self.products = {
-            p.sku: p for p in Product.objects.filter(organization=organization).select_related("tax_rate")
+            key.rsplit(":", 1)[1]: product
+            for key, product in self.records.get_many(self.records.keys("catalog:product:"), Product).items()
         }
-        self.packages = {p.code: p for p in ServicePackage.objects.filter(organization=organization)}
+        self.packages = {
+            key.rsplit(":", 1)[1]: package
+            for key, package in self.records.get_many(
+                self.records.keys("catalog:package:"), ServicePackage
+            ).items()
+        }
         self.serial_counter = 0
+        # Customer pk -> the customer's name in the seed (the part of its folders' keys).
+        self.seed_names: dict[int, str] = {}
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -130,14 +158,22 @@ class _Seeder:
         prefix = SERIAL_PREFIX.get(sku, "SN")
         return f"{prefix}{self.rng.randint(1000, 9999)}{self.serial_counter:04d}"
 
-    def folder(self, customer: Customer, name: str, **data) -> Folder | None:
-        """The folder to fill, or None if it exists already (idempotency)."""
-        if Folder.objects.filter(organization=self.org, customer=customer, name=name).exists():
+    def folder(self, customer: Customer | None, name: str, **data) -> Folder | None:
+        """The folder to fill; None if the seed made it before (idempotency) or the demo
+        customer has been deleted."""
+        if customer is None:
+            return None
+        key = folder_key(self.seed_names[customer.pk], name)
+        if not self.records.to_make(
+            key, adopt=Folder.objects.filter(organization=self.org, customer=customer, name=name)
+        ):
             return None
         data.setdefault("owner", customer.owner or (self.rng.choice(self.owners) if self.owners else None))
-        return services.folder_create(
+        folder = services.folder_create(
             organization=self.org, customer=customer, user=self.actor, data={"name": name, **data}
         )
+        self.records.remember(key, folder)
+        return folder
 
     def oneoff(
         self,
@@ -202,51 +238,52 @@ class _Seeder:
         if not self.products or not self.packages:
             return  # the catalog demo did not run
         self.templates()
-        customers = list(
-            Customer.objects.filter(
-                organization=self.org, kind=CustomerKind.CUSTOMER, is_financier=False
-            ).order_by("number", "id")
-        )
-        if not customers:
-            return
-        by_name = {c.name: c for c in customers}
-        scenario = {}
-        for index, (name, preferred) in enumerate(SCENARIO_CUSTOMERS.items()):
-            scenario[name] = by_name.get(preferred) or customers[index % len(customers)]
-        self.scenario_copiers(scenario[SCENARIO_COPIERS])
-        self.scenario_pbx(scenario[SCENARIO_PBX])
-        self.scenario_rack(scenario[SCENARIO_RACK])
-        used = {c.pk for c in scenario.values()}
-        others = [c for c in customers if c.pk not in used]
+        # The demo customers by their place in the seed's roster - never the current
+        # customer list, which grows and changes (converted prospects, new customers).
+        roster = demo_customers(self.records)
+        self.seed_names = {c.pk: name for name, _kind, _financier, c in roster if c is not None}
+        customers = [
+            (name, c)
+            for name, kind, financier, c in roster
+            if kind == CustomerKind.CUSTOMER and not financier
+        ]
+        by_name = dict(customers)
+        self.scenario_copiers(by_name[SCENARIO_CUSTOMERS[SCENARIO_COPIERS]])
+        self.scenario_pbx(by_name[SCENARIO_CUSTOMERS[SCENARIO_PBX]])
+        self.scenario_rack(by_name[SCENARIO_CUSTOMERS[SCENARIO_RACK]])
+        used = set(SCENARIO_CUSTOMERS.values())
+        others = [c for name, c in customers if name not in used]
         recipes = [self.print_fleet, self.hosting, self.it_support, self.telephony, self.maintenance_only]
         for index, customer in enumerate(others):
             recipes[index % len(recipes)](customer, index)
             if index % 4 == 1:
                 recipes[(index + 2) % len(recipes)](customer, index + 7)
         self.special_states(others)
-        prospects = list(
-            Customer.objects.filter(organization=self.org, kind=CustomerKind.PROSPECT).order_by("number")[:6]
-        )
+        prospects = [c for _name, kind, _financier, c in roster if kind == CustomerKind.PROSPECT][:6]
         for index, prospect in enumerate(prospects):
             self.prospect_draft(prospect, index)
 
     def templates(self) -> None:
         for name, description, items in TEMPLATES:
-            if FolderTemplate.objects.filter(organization=self.org, name=name).exists():
+            key = f"folders:template:{name}"
+            if not self.records.to_make(
+                key, adopt=FolderTemplate.objects.filter(organization=self.org, name=name)
+            ):
                 continue
             rows = [
                 {"product": self.products[sku], "quantity": D(qty), "include_service_package": with_package}
                 for sku, qty, with_package in items
                 if sku in self.products
             ]
-            services.folder_template_create(
+            template = services.folder_template_create(
                 organization=self.org,
                 user=self.actor,
                 data={"name": name, "description": description, "is_active": True},
                 items=rows,
             )
+            self.records.remember(key, template)
 
-    def scenario_copiers(self, customer: Customer) -> None:
+    def scenario_copiers(self, customer: Customer | None) -> None:
         """(a) Office equipment lease: three copiers with serial numbers, financed."""
         start = self.months_ago(4)
         folder = self.folder(
@@ -264,7 +301,7 @@ class _Seeder:
         self.oneoff(folder, "INST-H", 3)
         self.activate(folder)
 
-    def scenario_pbx(self, customer: Customer) -> None:
+    def scenario_pbx(self, customer: Customer | None) -> None:
         """(b) Telecom: financed PBX hardware, and a second folder with SIP lines billed
         directly to the same customer."""
         start = self.months_ago(7)
@@ -302,7 +339,7 @@ class _Seeder:
                 unit_price=trunk.unit_price,
             )
 
-    def scenario_rack(self, customer: Customer) -> None:
+    def scenario_rack(self, customer: Customer | None) -> None:
         """(c) MSP rack deployment: many serial-numbered pieces, financed; managed
         services billed to the customer in the same folder."""
         start = self.months_ago(2)
@@ -336,7 +373,7 @@ class _Seeder:
     def _start(self) -> dt.date:
         return self.months_ago(self.rng.randint(2, 30))
 
-    def print_fleet(self, customer: Customer, index: int) -> None:
+    def print_fleet(self, customer: Customer | None, index: int) -> None:
         folder = self.folder(
             customer,
             "Druckerflotte",
@@ -352,7 +389,7 @@ class _Seeder:
         self.recurring(folder, "MPS-Q", 1)
         self.activate(folder)
 
-    def hosting(self, customer: Customer, index: int) -> None:
+    def hosting(self, customer: Customer | None, index: int) -> None:
         start = self._start()
         folder = self.folder(
             customer,
@@ -378,7 +415,7 @@ class _Seeder:
                 unit_price=licences.unit_price,
             )
 
-    def it_support(self, customer: Customer, index: int) -> None:
+    def it_support(self, customer: Customer | None, index: int) -> None:
         start = self._start()
         folder = self.folder(
             customer,
@@ -395,7 +432,7 @@ class _Seeder:
         self.recurring(folder, "MON-SRV", self.rng.randint(1, 4), trial_end=trial_end)
         self.activate(folder)
 
-    def telephony(self, customer: Customer, index: int) -> None:
+    def telephony(self, customer: Customer | None, index: int) -> None:
         folder = self.folder(
             customer,
             "Telefonie",
@@ -411,7 +448,7 @@ class _Seeder:
         self.recurring(folder, "SIP-NR10", 1)
         self.activate(folder)
 
-    def maintenance_only(self, customer: Customer, index: int) -> None:
+    def maintenance_only(self, customer: Customer | None, index: int) -> None:
         """A service package sold on its own (the devices were bought earlier)."""
         folder = self.folder(
             customer,
@@ -427,7 +464,7 @@ class _Seeder:
         self.recurring(folder, "INS-GERAET", 1)
         self.activate(folder)
 
-    def special_states(self, customers: list[Customer]) -> None:
+    def special_states(self, customers: list[Customer | None]) -> None:
         if len(customers) < 4:
             return
         hold = self.folder(
@@ -481,7 +518,7 @@ class _Seeder:
             self.oneoff(later, "SW-C1000", 1)
             self.oneoff(later, "NET-PORT", 12)
 
-    def prospect_draft(self, prospect: Customer, index: int) -> None:
+    def prospect_draft(self, prospect: Customer | None, index: int) -> None:
         name = ["Angebot Multifunktionssystem", "Angebot Telefonanlage", "Angebot Serverraum"][index % 3]
         folder = self.folder(prospect, name, start_date=self.today + dt.timedelta(days=30))
         if folder is None:

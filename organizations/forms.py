@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth import get_user_model
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from PIL import Image
 
 from .countries import country_choices
 from .models import Membership, NumberFormat, Organization
 from .numbering import pattern_is_valid
 from .roles import Role
+from .services import member_user_resolve
 from .validators import normalize_creditor_id, normalize_iban, normalize_vat_id, validate_postal_code
 
 
@@ -82,6 +86,26 @@ class StyledFormMixin:
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
 
+# Image formats (as Pillow names them) accepted for the logo, and the extension they get.
+LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg"}
+# A small file can still decode to gigabytes of pixels when a PDF is rendered.
+LOGO_MAX_SIDE = 6000
+
+
+def _image_format(upload) -> tuple[str | None, tuple[int, int]]:
+    """Pillow's name for the upload's image format and its size; None if it is no sound image."""
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            image_format, size = image.format, image.size
+            image.verify()
+    except Exception:  # Pillow signals broken files with many exception types
+        return None, (0, 0)
+    finally:
+        upload.seek(0)
+    return image_format, size
+
+
 class OrganizationForm(StyledFormMixin, forms.ModelForm):
     # (title, help text, fields, column class) for the settings page
     SECTIONS = [
@@ -114,6 +138,7 @@ class OrganizationForm(StyledFormMixin, forms.ModelForm):
             initial="DE",
             widget=forms.Select(attrs={"class": "form-select"}),
         )
+        self.fields["payment_terms_days"].widget.attrs.update({"min": 0, "max": 365})
 
     def sections(self):
         return [
@@ -166,11 +191,22 @@ class OrganizationForm(StyledFormMixin, forms.ModelForm):
 
     def clean_logo(self):
         logo = self.cleaned_data.get("logo")
-        if logo and hasattr(logo, "content_type"):
+        if logo and hasattr(logo, "content_type"):  # a new upload, not the stored file
             if logo.size > 1024 * 1024:
                 raise forms.ValidationError(_("The logo may be at most 1 MB."))
-            if logo.content_type not in ("image/png", "image/jpeg", "image/svg+xml"):
-                raise forms.ValidationError(_("Upload the logo as PNG, JPEG or SVG."))
+            # The browser's content type and the file name are whatever the uploader says;
+            # only the bytes tell. SVG is refused: it can carry scripts.
+            image_format, size = _image_format(logo)
+            extension = LOGO_FORMATS.get(image_format)
+            if extension is None:
+                raise forms.ValidationError(_("Upload the logo as a PNG or JPEG image."))
+            if max(size) > LOGO_MAX_SIDE:
+                raise forms.ValidationError(
+                    _("The logo may be at most %(pixels)s pixels wide and high.") % {"pixels": LOGO_MAX_SIDE}
+                )
+            # Stored under an extension that matches the content, which is what the logo
+            # view and the PDF renderer derive the content type from.
+            logo.name = f"{slugify(self.instance.slug) or 'logo'}.{extension}"
         return logo
 
     def clean(self):
@@ -184,14 +220,25 @@ class OrganizationForm(StyledFormMixin, forms.ModelForm):
 
 
 class MemberAddForm(StyledFormMixin, forms.Form):
-    username = forms.CharField(label=_("user name"), max_length=150)
-    email = forms.EmailField(label=_("e-mail"), required=False)
+    username = forms.CharField(
+        label=_("user name"),
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        help_text=_("Letters, digits and @ . + - _ only."),
+    )
+    email = forms.EmailField(
+        label=_("e-mail"),
+        max_length=254,
+        required=False,
+        help_text=_("To add a user who already has an account, enter their e-mail address as well."),
+    )
     first_name = forms.CharField(label=_("first name"), max_length=150, required=False)
     last_name = forms.CharField(label=_("last name"), max_length=150, required=False)
     password = forms.CharField(
         label=_("initial password"),
         widget=forms.PasswordInput,
         required=False,
+        strip=False,
         help_text=_("Only needed for a new user."),
     )
     role = forms.ChoiceField(label=_("role"), choices=Role.choices)
@@ -202,12 +249,20 @@ class MemberAddForm(StyledFormMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        user = get_user_model().objects.filter(username=data.get("username")).first()
-        if user is None and not data.get("password"):
-            self.add_error("password", _("A new user needs an initial password."))
-        if user is not None and Membership.objects.filter(user=user, organization=self.organization).exists():
-            self.add_error("username", _("This user is already a member of the organization."))
-        data["existing_user"] = user
+        data["existing_user"] = None
+        if self.errors:
+            return data
+        try:
+            data["existing_user"] = member_user_resolve(
+                organization=self.organization,
+                username=data["username"],
+                email=data.get("email", ""),
+                first_name=data.get("first_name", ""),
+                last_name=data.get("last_name", ""),
+                password=data.get("password", ""),
+            )
+        except ValidationError as exc:
+            self.add_error(None, exc)
         return data
 
 

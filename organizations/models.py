@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
@@ -38,7 +39,9 @@ class Organization(models.Model):
     creditor_id = models.CharField(
         _("SEPA creditor identifier"), max_length=35, blank=True, validators=[validate_creditor_id]
     )
-    payment_terms_days = models.PositiveSmallIntegerField(_("default payment terms (days)"), default=14)
+    payment_terms_days = models.PositiveSmallIntegerField(
+        _("default payment terms (days)"), default=14, validators=[MaxValueValidator(365)]
+    )
     billing_day = models.PositiveSmallIntegerField(
         _("billing day"), default=1, help_text=_("Day of the month on which the billing run starts (1-28).")
     )

@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from .audit import audit_log, diff, snapshot
 from .models import Membership, NumberFormat, Organization
 from .signals import billing_day_changed
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 
 def organization_update(*, organization: Organization, user, data: dict) -> Organization:
@@ -40,6 +49,55 @@ def organization_update(*, organization: Organization, user, data: dict) -> Orga
     return organization
 
 
+def member_user_resolve(
+    *,
+    organization: Organization,
+    username: str,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    password: str = "",
+) -> AbstractBaseUser | None:
+    """The existing user a new membership is for, or None when a new user is to be created.
+
+    User accounts are shared by all organizations. An existing account is attached only
+    when the admin also knows its e-mail address: a bare user name would let the admin of
+    any organization pull in (and so learn about) another organization's users. Whether
+    the address was missing or wrong gets the same message, so it does not tell either.
+    Raises ValidationError keyed by the member form's fields.
+    """
+    User = get_user_model()
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError as exc:
+        raise ValidationError({"username": exc.error_list})
+    # Names differing only in case would be indistinguishable at the login prompt.
+    taken = list(User.objects.filter(username__iexact=username))
+    if taken:
+        # Own members are on the members page anyway, so naming them reveals nothing.
+        if Membership.objects.filter(organization=organization, user__in=taken).exists():
+            message = _("This user is already a member of the organization.")
+            raise ValidationError({"username": ValidationError(message, code="member")})
+        wanted = (email or "").strip().casefold()
+        user = next((u for u in taken if wanted and u.email.strip().casefold() == wanted), None)
+        if user is None:
+            message = _(
+                "This user name is taken. To add an existing user, enter their e-mail address as well."
+            )
+            raise ValidationError({"username": ValidationError(message, code="username_taken")})
+        return user
+    if not password:
+        raise ValidationError(
+            {"password": ValidationError(_("A new user needs an initial password."), code="required")}
+        )
+    candidate = User(username=username, email=email, first_name=first_name, last_name=last_name)
+    try:
+        validate_password(password, user=candidate)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.error_list})
+    return None
+
+
 def member_add(
     *,
     organization: Organization,
@@ -51,9 +109,20 @@ def member_add(
     last_name: str = "",
     password: str = "",
 ) -> Membership:
+    """Give a user a seat in the organization, creating the user if the name is new.
+
+    An existing user keeps their own name and password: only the membership is added.
+    """
     User = get_user_model()
     with transaction.atomic():
-        user = User.objects.filter(username=username).first()
+        user = member_user_resolve(
+            organization=organization,
+            username=username,
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            password=password,
+        )
         if user is None:
             user = User(username=username, email=email, first_name=first_name, last_name=last_name)
             user.set_password(password)
@@ -65,7 +134,7 @@ def member_add(
             user=actor,
             action="membership.added",
             obj=organization,
-            data={"user": username, "role": role},
+            data={"user": user.username, "role": role},
         )
     return membership
 

@@ -12,9 +12,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
+from stdnum import get_cc_module
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.iso7064 import mod_97_10
+
+from .countries import COUNTRIES, EU_COUNTRIES
 
 
 def normalize_iban(value: str) -> str:
@@ -53,9 +56,84 @@ def validate_vat_id(value: str) -> None:
         eu_vat.validate(normalize_vat_id(value))
     except StdnumError:
         raise ValidationError(
-            _("“%(value)s” is not a valid VAT ID (e.g. DE123456789)."),
+            _("“%(value)s” is not a valid VAT ID (e.g. DE136695976)."),
             code="invalid_vat_id",
             params={"value": value},
+        )
+
+
+# VAT IDs carry the ISO country code as prefix, except Greece's (EL).
+VAT_ID_PREFIXES = {"GR": "EL"}
+
+
+def vat_id_prefix(country: str) -> str:
+    country = (country or "").upper()
+    return VAT_ID_PREFIXES.get(country, country)
+
+
+def _country_name(country: str) -> str:
+    return str(dict(COUNTRIES).get(country, country))
+
+
+def validate_vat_id_for_country(value: str, country: str) -> None:
+    """A customer's VAT number, checked by the rules of the customer's country.
+
+    In the EU every member state's ID is accepted (a company may be registered in
+    several). Elsewhere the EU check would refuse every genuine number, so the number is
+    checked with python-stdnum's module for that country (CHE…MWST, GB…, NO…MVA) where
+    there is one, and otherwise only for a plausible shape.
+    """
+    country = (country or "DE").upper()
+    if country in EU_COUNTRIES:
+        validate_vat_id(value)
+        return
+    vat_id = normalize_vat_id(value)
+    params = {"value": value, "country": _country_name(country)}
+    module = get_cc_module(country.lower(), "vat") if re.fullmatch(r"[A-Z]{2}", country) else None
+    if module is not None:
+        try:
+            module.validate(vat_id)
+        except StdnumError:
+            raise ValidationError(
+                _("“%(value)s” is not a valid VAT number for %(country)s."),
+                code="invalid_vat_id",
+                params=params,
+            )
+    elif not (re.fullmatch(r"[A-Z0-9]{4,20}", vat_id) and re.search(r"\d", vat_id)):
+        raise ValidationError(
+            _("“%(value)s” does not look like a VAT number for %(country)s (letters and digits)."),
+            code="invalid_vat_id",
+            params=params,
+        )
+
+
+def validate_reverse_charge_vat_id(value: str, country: str) -> None:
+    """The VAT ID that lets an invoice to another EU country go out without German VAT.
+
+    Reverse charge (§13b UStG, §6a UStG for goods) needs the ID the customer holds in
+    its own member state: a German ID means the supply is taxed in Germany, and an ID of
+    a third country's prefix does not belong to this customer's address.
+    """
+    vat_id = normalize_vat_id(value)
+    country = (country or "").upper()
+    if vat_id.startswith("DE"):
+        raise ValidationError(
+            _(
+                "A German VAT ID does not allow EU reverse charge: enter the VAT ID the customer "
+                "holds in %(country)s."
+            ),
+            code="german_vat_id",
+            params={"country": _country_name(country)},
+        )
+    prefix = vat_id_prefix(country)
+    if not vat_id.startswith(prefix):
+        raise ValidationError(
+            _(
+                "For EU reverse charge the VAT ID must be from the customer's country: "
+                "VAT IDs from %(country)s start with %(prefix)s."
+            ),
+            code="vat_id_country_mismatch",
+            params={"country": _country_name(country), "prefix": prefix},
         )
 
 

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import os
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,6 +19,13 @@ from .history import readable_history
 from .middleware import SESSION_KEY
 from .models import Membership, Organization
 from .numbering import DEFAULT_PATTERNS, KIND_LABELS, format_number, pattern_for
+
+LOGO_CONTENT_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".svg": "image/svg+xml",
+}
 
 
 @login_required
@@ -72,19 +82,35 @@ def member_add(request):
     form = MemberAddForm(request.POST or None, organization=request.organization)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        services.member_add(
-            organization=request.organization,
-            actor=request.user,
-            username=data["username"],
-            role=data["role"],
-            email=data["email"],
-            first_name=data["first_name"],
-            last_name=data["last_name"],
-            password=data["password"],
-        )
-        messages.success(request, _("%(user)s added to the organization.") % {"user": data["username"]})
-        return redirect("organizations:members")
+        try:
+            membership = services.member_add(
+                organization=request.organization,
+                actor=request.user,
+                username=data["username"],
+                role=data["role"],
+                email=data["email"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                password=data["password"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, _errors_for(form, exc))
+        else:
+            messages.success(
+                request, _("%(user)s added to the organization.") % {"user": membership.user.username}
+            )
+            return redirect("organizations:members")
     return render(request, "organizations/member_form.html", {"form": form})
+
+
+def _errors_for(form, exc: ValidationError) -> ValidationError:
+    """A service error keyed by fields, with keys the form does not show moved to the top."""
+    if not hasattr(exc, "error_dict"):
+        return exc
+    errors: dict[str, list] = {}
+    for name, field_errors in exc.error_dict.items():
+        errors.setdefault(name if name in form.fields else NON_FIELD_ERRORS, []).extend(field_errors)
+    return ValidationError(errors)
 
 
 @require("users.manage")
@@ -148,9 +174,18 @@ def organization_logo(request):
     logo = request.organization.logo
     if not logo:
         raise Http404
+    # Uploads are checked to be PNG or JPEG and stored under a matching extension; logos
+    # stored before that (SVG, or anything named like an image) are served as what the
+    # name says, never as a type the browser would guess - and never allowed to run
+    # scripts or load anything, should the bytes be a page after all.
+    content_type = LOGO_CONTENT_TYPES.get(os.path.splitext(logo.name)[1].lower())
+    if content_type is None:
+        raise Http404
     try:
         handle = logo.open("rb")
     except FileNotFoundError:
         raise Http404
-    content_type = "image/svg+xml" if logo.name.endswith(".svg") else None
-    return FileResponse(handle, content_type=content_type)
+    response = FileResponse(handle, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

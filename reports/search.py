@@ -1,7 +1,8 @@
 """One search box for the whole back office: customers, folders, document and serial numbers.
 
 Each source contributes a small function; the search view shows every group that found
-something. Sources whose app is not installed yet are simply absent.
+something. Sources whose app is not installed yet are simply absent. The page's filters
+(`Filters`) go to every source; each applies those that concern it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from django.utils.translation import gettext_lazy as _
 
 LIMIT = 20
 
+# Values of the third-party payer filter, as in the folder list: "1" only folders with a
+# third-party payer (financed), "0" only folders without one.
+THIRD_PARTY_VALUES = ("1", "0")
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -25,7 +30,18 @@ class Hit:
     badges: tuple[str, ...] = ()
 
 
-def _customers(q: str) -> list[Hit]:
+@dataclass(frozen=True)
+class Filters:
+    third_party: str = ""  # one of THIRD_PARTY_VALUES, or "" for all folders
+
+    @classmethod
+    def from_query(cls, params) -> Filters:
+        """The filters a URL asks for; unknown values mean "no filter"."""
+        third_party = params.get("third_party", "")
+        return cls(third_party=third_party if third_party in THIRD_PARTY_VALUES else "")
+
+
+def _customers(q: str, filters: Filters) -> list[Hit]:
     from customers.models import Customer
 
     rows = Customer.objects.filter(
@@ -44,14 +60,16 @@ def _customers(q: str) -> list[Hit]:
     return hits
 
 
-def _folders(q: str) -> list[Hit]:
+def _folders(q: str, filters: Filters) -> list[Hit]:
     from folders.models import Folder
 
-    rows = (
-        Folder.objects.filter(Q(number__iexact=q) | Q(name__icontains=q) | Q(customer__name__icontains=q))
-        .select_related("customer", "financing__financier")
-        .order_by("-id")[:LIMIT]
-    )
+    rows = Folder.objects.filter(Q(number__iexact=q) | Q(name__icontains=q) | Q(customer__name__icontains=q))
+    if filters.third_party == "1":
+        rows = rows.filter(financing__isnull=False)
+    elif filters.third_party == "0":
+        # On the join column, as in the folder list: PostgreSQL makes it an anti-join.
+        rows = rows.filter(financing__folder__isnull=True)
+    rows = rows.select_related("customer", "financing__financier").order_by("-id")[:LIMIT]
     hits = []
     for f in rows:
         financing = getattr(f, "financing", None)
@@ -66,7 +84,7 @@ def _folders(q: str) -> list[Hit]:
     return hits
 
 
-def _documents(q: str) -> list[Hit]:
+def _documents(q: str, filters: Filters) -> list[Hit]:
     from documents.models import Document
 
     rows = (
@@ -88,7 +106,7 @@ def _documents(q: str) -> list[Hit]:
     ]
 
 
-def _serials(q: str) -> list[Hit]:
+def _serials(q: str, filters: Filters) -> list[Hit]:
     from folders.models import Equipment
 
     rows = (
@@ -117,7 +135,9 @@ def _serials(q: str) -> list[Hit]:
     return hits
 
 
-SOURCES: list[tuple[str, Callable[[str], list[Hit]]]] = [
+Source = Callable[[str, Filters], list[Hit]]
+
+SOURCES: list[tuple[str, Source]] = [
     (_("Customers and prospects"), _customers),
     (_("Folders"), _folders),
     (_("Documents"), _documents),
@@ -125,17 +145,18 @@ SOURCES: list[tuple[str, Callable[[str], list[Hit]]]] = [
 ]
 
 
-def register(label, func: Callable[[str], list[Hit]]) -> None:
+def register(label, func: Source) -> None:
     SOURCES.append((label, func))
 
 
-def search(q: str) -> list[tuple[str, list[Hit]]]:
+def search(q: str, *, filters: Filters | None = None) -> list[tuple[str, list[Hit]]]:
     q = q.strip()
     if len(q) < 2:
         return []
+    filters = filters or Filters()
     groups = []
     for label, func in SOURCES:
-        hits = func(q)
+        hits = func(q, filters)
         if hits:
             groups.append((label, hits))
     return groups

@@ -1,4 +1,5 @@
-"""`seed_demo` fills every screen and is idempotent: a second run creates nothing."""
+"""`seed_demo` fills every screen and is idempotent: a second run creates nothing, also
+after people have worked with the demo data."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import io
 
 import pytest
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from customers import services as customer_services
+from customers.models import Customer, CustomerKind, Note
+from folders.models import Folder
 from organizations.models import Membership, Organization, TenantModel
 
 
@@ -38,3 +43,47 @@ def test_seed_demo_creates_a_full_organization_once(settings, tmp_path):
     }
     call_command("seed_demo", only="nordtek", stdout=io.StringIO())
     assert _counts() == first
+
+
+@pytest.mark.django_db
+def test_it_adds_nothing_after_people_worked_with_the_demo(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo", only="nordtek", stdout=io.StringIO())
+    org = Organization.objects.get(slug="nordtek")
+    admin = get_user_model().objects.get(username="admin")
+    prospect = Customer.objects.filter(organization=org, kind=CustomerKind.PROSPECT).order_by("number")[0]
+    customer_services.prospect_convert(customer=prospect, user=admin)
+    handmade = customer_services.customer_create(
+        organization=org, user=admin, data={"name": "Handwerk Müller GmbH", "city": "Kiel"}
+    )
+    renamed = Customer.objects.get(organization=org, name="Brandt Bürotechnik GmbH")
+    customer_services.customer_update(
+        customer=renamed, user=admin, data={"name": "Brandt Bürotechnik Berlin GmbH", "city": "Potsdam"}
+    )
+    note = Note.objects.filter(organization=org).order_by("id")[0]
+    customer_services.note_delete(note=note, user=admin)
+    before = _counts()
+
+    call_command("seed_demo", only="nordtek", stdout=io.StringIO())
+
+    assert _counts() == before
+    assert not Folder.objects.filter(customer=handmade).exists()
+    assert not Customer.objects.filter(organization=org, name="Brandt Bürotechnik GmbH").exists()
+    assert not Note.objects.filter(customer=note.customer, text=note.text).exists()
+
+
+@pytest.mark.django_db
+def test_it_takes_over_an_organization_seeded_before_it_kept_its_keys(settings, tmp_path):
+    from demo.models import DemoRecord
+
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo", only="nordtek", stdout=io.StringIO())
+    DemoRecord.objects.all().delete()
+    before = _counts()
+
+    call_command("seed_demo", only="nordtek", stdout=io.StringIO())
+
+    after = _counts()
+    assert after.pop("demo.DemoRecord") > 100
+    before.pop("demo.DemoRecord")
+    assert after == before

@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "organizations.middleware.ActiveOrganizationMiddleware",
+    # Inside the organization's scope, so the page can render the usual layout.
+    "reports.middleware.MethodNotAllowedPageMiddleware",
     # Axes must be last: it inspects the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]

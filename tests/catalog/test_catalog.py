@@ -283,3 +283,95 @@ def test_malformed_catalog_forms_never_500(org, admin_client):
     assert not ServicePackage.objects.exists()
     assert admin_client.get("/catalog/products/abc/").status_code == 404
     assert admin_client.get(reverse("catalog:product_edit", args=[424242])).status_code == 404
+
+
+def _package_post(rate, **entitlement):
+    data = {
+        "name": "Wartung Premium",
+        "code": "WP",
+        "description": "",
+        "price": "49,00",
+        "cycle": "1",
+        "tax_rate": rate.pk,
+        "is_active": "on",
+        "ent-TOTAL_FORMS": "1",
+        "ent-INITIAL_FORMS": "0",
+        "ent-0-kind": "labour",
+        "ent-0-coverage": "discounted",
+        "ent-0-discount_percent": "",
+        "ent-0-scope": "per_device",
+    }
+    data.update({f"ent-0-{k}": v for k, v in entitlement.items()})
+    return data
+
+
+def test_it_shows_the_missing_cycle_of_a_recurring_product_once(org, admin_client):
+    response = admin_client.post(
+        reverse("catalog:product_create"), _product_post(standard_rate(org), kind="recurring", cycle="")
+    )
+    assert response.status_code == 200
+    assert (
+        response.content.decode().count("Ein wiederkehrendes Produkt braucht einen Abrechnungszyklus.") == 1
+    )
+    assert not Product.objects.exists()
+
+
+def test_it_shows_the_missing_discount_of_a_discounted_entitlement_once(org, admin_client):
+    response = admin_client.post(reverse("catalog:package_create"), _package_post(standard_rate(org)))
+    assert response.status_code == 200
+    assert response.content.decode().count("Eine rabattierte Leistung braucht einen Rabattsatz.") == 1
+    assert response.content.decode().count("Ein Rabatt kann höchstens 100 % betragen.") == 0
+    response = admin_client.post(
+        reverse("catalog:package_create"), _package_post(standard_rate(org), discount_percent="120")
+    )
+    assert response.content.decode().count("Ein Rabatt kann höchstens 100 % betragen.") == 1
+    assert not ServicePackage.objects.exists()
+
+
+def test_it_refuses_a_setup_fee_on_a_one_off_product(org, admin_client):
+    rate = standard_rate(org)
+    response = admin_client.post(reverse("catalog:product_create"), _product_post(rate, setup_fee="49,00"))
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert list(errors) == ["setup_fee"]
+    assert response.content.decode().count("Ein einmaliges Produkt hat keine Einrichtungsgebühr") == 1
+    assert not Product.objects.exists()
+    with pytest.raises(ValidationError) as exc:
+        services.product_create(
+            organization=org,
+            user=None,
+            data={
+                "sku": "X",
+                "name": "X",
+                "unit_price": Decimal("1"),
+                "setup_fee": Decimal("9"),
+                "tax_rate": rate,
+            },
+        )
+    assert list(exc.value.error_dict) == ["setup_fee"]
+    # A recurring product keeps its setup fee (charged with the first period).
+    response = admin_client.post(
+        reverse("catalog:product_create"),
+        _product_post(rate, kind="recurring", cycle="1", setup_fee="49,00", is_equipment=""),
+    )
+    assert response.status_code == 302
+    assert Product.objects.get().setup_fee == Decimal("49.00")
+
+
+@pytest.mark.parametrize("coverage", ["included", "billable"])
+def test_it_refuses_a_discount_on_an_entitlement_that_is_not_discounted(org, admin_client, coverage):
+    response = admin_client.post(
+        reverse("catalog:package_create"),
+        _package_post(standard_rate(org), coverage=coverage, discount_percent="20"),
+    )
+    assert response.status_code == 200
+    form = response.context["formset"].forms[0]
+    assert list(form.errors) == ["discount_percent"]
+    assert response.content.decode().count("Nur eine rabattierte Leistung hat einen Rabatt") == 1
+    assert not ServicePackage.objects.exists()
+    response = admin_client.post(
+        reverse("catalog:package_create"),
+        _package_post(standard_rate(org), coverage=coverage, discount_percent=""),
+    )
+    assert response.status_code == 302
+    assert ServicePackage.objects.get().entitlements.get().discount_percent is None

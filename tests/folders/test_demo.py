@@ -62,3 +62,25 @@ def test_the_demo_seeds_the_financed_scenarios_and_is_idempotent(org, admin_user
     assert RecurringLineChange.objects.exists()
     cycles = set(Folder.objects.values_list("recurring_lines__cycle", flat=True))
     assert {1, 3, 12} <= cycles
+
+
+def test_a_second_run_keeps_to_the_folders_it_made(org, admin_user, sales_user, billing_user):
+    from customers import services as customer_services
+    from customers.models import CustomerKind
+    from tests.customers.factories import CustomerFactory
+
+    users = {"admin": admin_user, "sales": sales_user, "billing": billing_user}
+    _seed(org, users)
+    deleted = Folder.objects.filter(name="Angebot Telefonanlage").order_by("id").first()
+    deleted_customer = deleted.customer
+    deleted.delete()
+    newcomer = CustomerFactory(organization=org, name="Neukunde GmbH")
+    prospect = Customer.objects.filter(kind=CustomerKind.PROSPECT).order_by("number").first()
+    customer_services.prospect_convert(customer=prospect, user=admin_user)
+    count = Folder.objects.count()
+
+    _seed(org, users)
+
+    assert Folder.objects.count() == count
+    assert not Folder.objects.filter(customer=newcomer).exists()
+    assert not Folder.objects.filter(customer=deleted_customer, name="Angebot Telefonanlage").exists()

@@ -68,6 +68,7 @@ def test_it_saves_the_organization_settings_with_normalised_identifiers(org, adm
         ("email", "kein-at-zeichen", "gültige E-Mail-Adresse"),
         ("postal_code", "2045", "genau fünf Ziffern"),
         ("billing_day", "31", "zwischen 1 und 28"),
+        ("payment_terms_days", "366", "kleiner oder gleich 365"),
     ],
 )
 def test_it_rejects_bad_settings_in_german_and_saves_nothing(org, admin_client, field, value, message):

@@ -1,7 +1,11 @@
 """Create (or complete) the demo organizations so that every screen has real content.
 
-Idempotent: running it again creates nothing new. Each app contributes its part through
-`<app>.demo.seed(organization, rng=..., users=...)`, called in dependency order.
+Idempotent: running it again creates nothing new, also after people worked with the demo
+(`make run` runs it on every start). Each app contributes its part through
+`<app>.demo.seed(organization, rng=..., users=...)`, called in dependency order; each
+keeps the rows it made under fixed demo keys (`demo.records`) and touches nothing else.
+Staff and memberships are made with the organization only: whom an admin removed or
+whose role they changed stays so.
 """
 
 from __future__ import annotations
@@ -87,6 +91,21 @@ def _logo_svg(name: str, color: str) -> bytes:
     ).encode()
 
 
+def _demo_user(User, uname: str, role_name: str, first: str, last: str, slug: str, *, create: bool):
+    """The demo login `uname`; made (with its demo password) only while its organization
+    is made, so a later run does not bring back a user someone deleted."""
+    user = User.objects.filter(username=uname).first()
+    if user is None and create:
+        user = User.objects.create_user(
+            username=uname,
+            password=f"demo-{role_name}-2026",
+            first_name=first,
+            last_name=last,
+            email=f"{uname}@{slug}.example",
+        )
+    return user
+
+
 class Command(BaseCommand):
     help = "Create the demo organizations, users and data (idempotent)."
 
@@ -104,28 +123,20 @@ class Command(BaseCommand):
             color = spec.pop("color")
             with transaction.atomic():
                 org, created = Organization.objects.get_or_create(slug=spec["slug"], defaults=spec)
-                if not org.logo:
+                if created:
                     org.logo.save(f"{org.slug}.svg", ContentFile(_logo_svg(org.name, color)), save=True)
                 users = {}
                 for username, first, last, role in DEMO_USERS:
                     # The second organization gets its own staff (suffix), the demo admin
                     # belongs to both to show the organization switcher.
                     uname = username if index == 0 else f"{username}.{org.slug}"
-                    user, new_user = User.objects.get_or_create(
-                        username=uname,
-                        defaults={
-                            "first_name": first,
-                            "last_name": last,
-                            "email": f"{uname}@{org.slug}.example",
-                        },
-                    )
-                    if new_user:
-                        user.set_password(f"demo-{username}-2026")
-                        user.save()
-                    Membership.objects.get_or_create(organization=org, user=user, defaults={"role": role})
+                    user = _demo_user(User, uname, username, first, last, org.slug, create=created)
+                    if created:
+                        Membership.objects.create(organization=org, user=user, role=role)
                     users[role] = user
-                admin = User.objects.get(username="admin")
-                Membership.objects.get_or_create(organization=org, user=admin, defaults={"role": Role.ADMIN})
+                admin = _demo_user(User, "admin", "admin", "Anna", "Admin", org.slug, create=created)
+                if created and admin != users[Role.ADMIN]:
+                    Membership.objects.create(organization=org, user=admin, role=Role.ADMIN)
             rng = random.Random(42 + index)
             with scope(organization=org):
                 for app in APP_SEEDS:
