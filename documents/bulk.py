@@ -48,6 +48,7 @@ from documents.models import Document, DocumentKind, DocumentLine, DocumentStatu
 from documents.services import (
     LineSpec,
     apply_totals,
+    check_oneoff_lines_match_quote,
     check_payment_setup,
     default_intro,
     folder_label_of,
@@ -59,6 +60,7 @@ from documents.services import (
     recipient_snapshot,
     require_address,
     schedule_pdf,
+    tax_note_for,
 )
 from organizations.models import AuditEntry
 from organizations.numbering import numbers_next
@@ -81,9 +83,12 @@ class InvoiceSpec:
     folders: Sequence[object] = field(default_factory=tuple)
 
 
-def invoice_problem(*, organization, customer, payer, folder) -> ValidationError | None:
+def invoice_problem(
+    *, organization, customer, payer, folder, oneoff_lines: Sequence[object] = ()
+) -> ValidationError | None:
     """Why an invoice to `payer` cannot be issued (the checks of `document_issue` and
-    `invoice_oneoff_now`), or None. Runs without writing anything."""
+    `invoice_oneoff_now`), or None. Runs without writing anything. `oneoff_lines` (the
+    folder's one-off lines on this invoice) are checked against its accepted quote."""
     financed = payer.pk != customer.pk
     try:
         if customer.kind == CustomerKind.PROSPECT and not financed:
@@ -96,6 +101,8 @@ def invoice_problem(*, organization, customer, payer, folder) -> ValidationError
             )
         require_address(payer, financier=financed)
         check_payment_setup(organization=organization, payer=payer, method=payment_method_for(payer, folder))
+        if folder is not None and oneoff_lines:
+            check_oneoff_lines_match_quote(folder=folder, lines=oneoff_lines)
     except ValidationError as exc:
         return exc
     return None
@@ -113,20 +120,30 @@ def issuer_problem(organization) -> ValidationError | None:
 
 @dataclass(slots=True)
 class _Priced:
-    """What documents.services.apply_totals reads of a line."""
+    """What documents.services.apply_totals and tax_note_for read of a line."""
 
     quantity: Decimal
     unit_price: Decimal | None
     discount_percent: Decimal
     tax_rate: Decimal | None
     cycle: int | None
+    position: int
+    goods: bool
 
 
 def _line_values(document: Document, specs: Sequence[LineSpec]) -> tuple[list[dict], list[_Priced]]:
     """The lines' column values (documents.services.line_values) and what totals read of them."""
     rows = line_values(document, specs)
     priced = [
-        _Priced(row["quantity"], row["unit_price"], row["discount_percent"], row["tax_rate"], row["cycle"])
+        _Priced(
+            row["quantity"],
+            row["unit_price"],
+            row["discount_percent"],
+            row["tax_rate"],
+            row["cycle"],
+            row["position"],
+            row["goods"],
+        )
         for row in rows
     ]
     return rows, priced
@@ -202,12 +219,12 @@ def _document(
     if document.payment_method == PaymentMethod.DIRECT_DEBIT:
         document.mandate_reference = payer.mandate_reference
     document.payment_terms_days = payer.effective_payment_terms()
-    document.tax_note = texts.tax_note(lang, document.tax_treatment)
     document.intro_text = default_intro(document)
     document.closing_text = texts.text(lang, "closing", issuer=organization.display_legal_name)
     document.due_date = issue_date + dt.timedelta(days=document.payment_terms_days or 0)
     lines, priced = _line_values(document, spec.lines)
     apply_totals(document, priced)
+    document.tax_note = tax_note_for(document, priced)
     document.payment_text = payment_text_for(document, payer)
     return document, lines
 

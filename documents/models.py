@@ -248,7 +248,7 @@ class Document(TenantModel):
 
     def __str__(self) -> str:
         number = self.number or _("(draft)")
-        return f"{self.get_kind_display()} {number}"
+        return f"{self.title_label} {number}"
 
     # --- integrity -------------------------------------------------------------------
 
@@ -310,6 +310,17 @@ class Document(TenantModel):
         return self.number or str(_("Draft"))
 
     @property
+    def title_label(self) -> str:
+        """What the document is called on screen, as on its PDF: a credit note that
+        reverses an invoice in full is a "Stornorechnung", a partial one corrects the
+        invoice ("Rechnungskorrektur"; "Gutschrift" would mean self-billing, § 14 (2) UStG)."""
+        if self.kind == DocumentKind.CREDIT_NOTE:
+            return str(
+                _("Cancellation invoice") if self.cancellation else _("Credit note (invoice correction)")
+            )
+        return str(self.get_kind_display())
+
+    @property
     def has_pdf(self) -> bool:
         return bool(self.pdf)
 
@@ -365,6 +376,10 @@ class DocumentLine(TenantModel):
     service_start = models.DateField(_("service from"), null=True, blank=True)
     service_end = models.DateField(_("service until"), null=True, blank=True)
     group_title = models.CharField(_("group"), max_length=200, blank=True)
+    # A supply of goods (equipment, products sold by the piece) rather than a service:
+    # decides the tax note for EU business customers (intra-community supply under
+    # § 4 Nr. 1b / § 6a UStG for goods, reverse charge under § 13b UStG for services).
+    goods = models.BooleanField(_("goods"), default=False)
     # Delivery notes: the piece's identity as delivered.
     serial_number = models.CharField(_("serial number"), max_length=100, blank=True)
     model_number = models.CharField(_("model number"), max_length=80, blank=True)

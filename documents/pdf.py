@@ -20,7 +20,15 @@ from django.utils import timezone
 from documents import texts
 from documents.engine import TaxGroup, Totals
 from documents.models import Document, DocumentKind
-from documents.rendering import Issuer, LeasedObject, Party, PdfDocument, PdfLine, render_pdf
+from documents.rendering import (
+    CycleTotals,
+    Issuer,
+    LeasedObject,
+    Party,
+    PdfDocument,
+    PdfLine,
+    render_pdf,
+)
 
 
 def _issuer(snapshot: dict) -> Issuer:
@@ -37,6 +45,7 @@ def _issuer(snapshot: dict) -> Issuer:
         tax_number=snapshot.get("tax_number", ""),
         register_court=snapshot.get("register_court", ""),
         register_number=snapshot.get("register_number", ""),
+        seat=snapshot.get("seat", ""),
         managing_directors=tuple(snapshot.get("managing_directors") or ()),
         iban=snapshot.get("iban", ""),
         bic=snapshot.get("bic", ""),
@@ -50,17 +59,43 @@ def _issuer(snapshot: dict) -> Issuer:
     )
 
 
-def frozen_totals(document: Document) -> Totals:
-    groups = tuple(
+def _groups(breakdown) -> tuple[TaxGroup, ...]:
+    return tuple(
         TaxGroup(
             rate=Decimal(g["rate"]),
             net=Decimal(g["net"]),
             tax=Decimal(g["tax"]),
             gross=Decimal(g["gross"]),
         )
-        for g in document.tax_breakdown
+        for g in breakdown or ()
     )
-    return Totals(net=document.total_net, tax=document.total_tax, gross=document.total_gross, groups=groups)
+
+
+def frozen_totals(document: Document) -> Totals:
+    return Totals(
+        net=document.total_net,
+        tax=document.total_tax,
+        gross=document.total_gross,
+        groups=_groups(document.tax_breakdown),
+    )
+
+
+def _recurring_totals(document: Document) -> tuple[CycleTotals, ...]:
+    """A quote's per-cycle totals (quotes issued before the breakdown per rate was kept
+    print their VAT as one amount)."""
+    lang = document.language
+    return tuple(
+        CycleTotals(
+            cycle=texts.cycle_label(lang, entry["cycle"]),
+            totals=Totals(
+                net=Decimal(entry["net"]),
+                tax=Decimal(entry["tax"]),
+                gross=Decimal(entry["gross"]),
+                groups=_groups(entry.get("groups")),
+            ),
+        )
+        for entry in document.recurring_totals or ()
+    )
 
 
 def _info(document: Document) -> tuple:
@@ -108,28 +143,6 @@ def _references(document: Document) -> tuple[str, ...]:
     return tuple(refs)
 
 
-def _recurring_summary(document: Document) -> str:
-    lang = document.language
-    parts = []
-    for entry in document.recurring_totals or ():
-        cycle = texts.cycle_label(lang, entry["cycle"])
-        net, tax, gross = (Decimal(entry[k]) for k in ("net", "tax", "gross"))
-        if tax:
-            parts.append(
-                texts.text(
-                    lang,
-                    "recurring_summary",
-                    cycle=cycle,
-                    net=texts.eur(lang, net),
-                    tax=texts.eur(lang, tax),
-                    gross=texts.eur(lang, gross),
-                )
-            )
-        else:
-            parts.append(texts.text(lang, "recurring_summary_no_tax", cycle=cycle, net=texts.eur(lang, net)))
-    return " ".join(parts)
-
-
 def to_pdf_document(document: Document) -> PdfDocument:
     """The renderer's view of a frozen document."""
     lang = texts.lang_of(document.language)
@@ -160,8 +173,7 @@ def to_pdf_document(document: Document) -> PdfDocument:
         )
     payment_text = document.payment_text
     if document.kind == DocumentKind.QUOTE:
-        payment_text = " ".join(p for p in (_recurring_summary(document), document.terms_text) if p)
-    title = texts.text(lang, "title_cancellation", number=document.number) if document.cancellation else ""
+        payment_text = document.terms_text
     return PdfDocument(
         kind=document.kind,
         language=lang,
@@ -186,7 +198,8 @@ def to_pdf_document(document: Document) -> PdfDocument:
         references=_references(document),
         leased_object=leased,
         delivery_address=tuple(document.delivery_address or ()),
-        title=title,
+        cancellation=document.cancellation,
+        recurring_totals=_recurring_totals(document) if document.kind == DocumentKind.QUOTE else (),
     )
 
 

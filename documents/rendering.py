@@ -109,6 +109,7 @@ class Issuer:
     tax_number: str = ""
     register_court: str = ""
     register_number: str = ""
+    seat: str = ""  # "Sitz der Gesellschaft" (§ 35a GmbHG), printed with the register data
     managing_directors: tuple[str, ...] | str = ()
     iban: str = ""
     bic: str = ""
@@ -165,6 +166,15 @@ InfoValue = str | int | Decimal | dt.date | tuple[dt.date, dt.date]
 
 
 @dataclass(frozen=True, kw_only=True)
+class CycleTotals:
+    """A quote's recurring charges of one billing cycle; ``cycle`` is the printed name
+    ("monatlich") in the document's language. Cycles are never added together."""
+
+    cycle: str
+    totals: Totals
+
+
+@dataclass(frozen=True, kw_only=True)
 class PdfDocument:
     """Everything printed on one document, frozen at issuing time.
 
@@ -191,9 +201,14 @@ class PdfDocument:
     leased_object: LeasedObject | None = None
     delivery_address: tuple[str, ...] = ()
     title: str = ""  # overrides the default title ("Rechnung Nr. ...") when set
+    # A credit note that reverses its invoice in full ("Stornorechnung"); a partial one
+    # corrects it ("Rechnungskorrektur").
+    cancellation: bool = False
+    # Quotes: the recurring charges per cycle, printed apart from the one-off total.
+    recurring_totals: tuple[CycleTotals, ...] = ()
 
     def __post_init__(self) -> None:
-        _freeze(self, "info", "lines", "references", "delivery_address")
+        _freeze(self, "info", "lines", "references", "delivery_address", "recurring_totals")
         if self.kind not in KINDS:
             raise ValueError(f"unknown document kind {self.kind!r}")
         if self.language not in LABELS:
@@ -211,12 +226,13 @@ LABELS: dict[str, dict[str, str]] = {
     "de": {
         "title_invoice": "Rechnung",
         "title_quote": "Angebot",
-        "title_credit_note": "Gutschrift / Stornorechnung",
+        "title_credit_note": "Rechnungskorrektur",
+        "title_cancellation": "Stornorechnung",
         "title_delivery_note": "Lieferschein",
         "number_prefix": "Nr.",
         "number_invoice": "Rechnungsnr.",
         "number_quote": "Angebotsnr.",
-        "number_credit_note": "Gutschriftnr.",
+        "number_credit_note": "Belegnr.",
         "number_delivery_note": "Lieferscheinnr.",
         "date": "Datum",
         "your_vat_id": "Ihre USt-IdNr.",
@@ -235,10 +251,16 @@ LABELS: dict[str, dict[str, str]] = {
         "vat_on": "zzgl. {rate} USt auf {net}",
         "vat_zero_on": "{rate} USt auf {net}",
         "gross_total": "Gesamtbetrag",
+        "oneoff_heading": "Einmalige Kosten",
+        "gross_total_oneoff": "Gesamtbetrag einmalig",
+        "recurring_heading": "Laufende Kosten {cycle}",
+        "gross_total_cycle": "Gesamtbetrag {cycle}",
+        "vat_on_total": "zzgl. USt",
         "page": "Seite",
         "of": "von",
         "managing_directors": "Geschäftsführer",
         "register": "Registergericht",
+        "seat": "Sitz der Gesellschaft",
         "vat_id": "USt-IdNr.",
         "tax_number": "Steuernr.",
         "creditor_id": "Gläubiger-ID",
@@ -259,12 +281,13 @@ LABELS: dict[str, dict[str, str]] = {
     "en": {
         "title_invoice": "Invoice",
         "title_quote": "Quote",
-        "title_credit_note": "Credit note / Cancellation invoice",
+        "title_credit_note": "Credit note (invoice correction)",
+        "title_cancellation": "Cancellation invoice",
         "title_delivery_note": "Delivery note",
         "number_prefix": "No.",
         "number_invoice": "Invoice no.",
         "number_quote": "Quote no.",
-        "number_credit_note": "Credit note no.",
+        "number_credit_note": "Document no.",
         "number_delivery_note": "Delivery note no.",
         "date": "Date",
         "your_vat_id": "Your VAT ID",
@@ -283,10 +306,16 @@ LABELS: dict[str, dict[str, str]] = {
         "vat_on": "plus {rate} VAT on {net}",
         "vat_zero_on": "{rate} VAT on {net}",
         "gross_total": "Total amount",
+        "oneoff_heading": "One-off charges",
+        "gross_total_oneoff": "Total one-off",
+        "recurring_heading": "Recurring charges {cycle}",
+        "gross_total_cycle": "Total {cycle}",
+        "vat_on_total": "plus VAT",
         "page": "Page",
         "of": "of",
         "managing_directors": "Managing directors",
         "register": "Commercial register",
+        "seat": "Registered office",
         "vat_id": "VAT ID",
         "tax_number": "Tax no.",
         "creditor_id": "Creditor ID",
@@ -391,7 +420,8 @@ def _as_tuple(value: tuple[str, ...] | str) -> tuple[str, ...]:
 def _title(doc: PdfDocument, labels: dict[str, str]) -> str:
     if doc.title:
         return doc.title
-    return f"{labels['title_' + doc.kind]} {labels['number_prefix']} {doc.number}"
+    key = "title_cancellation" if doc.kind == "credit_note" and doc.cancellation else "title_" + doc.kind
+    return f"{labels[key]} {labels['number_prefix']} {doc.number}"
 
 
 def _info_rows(doc: PdfDocument, labels: dict[str, str]) -> list[tuple[str, str]]:
@@ -440,13 +470,40 @@ def _line_rows(doc: PdfDocument) -> list[dict[str, Any]]:
     return rows
 
 
-def _totals_rows(totals: Totals, labels: dict[str, str], lang: str) -> list[dict[str, Any]]:
+def _totals_block(
+    totals: Totals, labels: dict[str, str], lang: str, gross_label: str
+) -> list[dict[str, Any]]:
     rows = [{"label": labels["net_total"], "amount": format_eur(totals.net, lang), "css": "net"}]
     for group in totals.groups:
         template = labels["vat_on"] if group.rate else labels["vat_zero_on"]
         label = template.format(rate=format_percent(group.rate, lang), net=format_eur(group.net, lang))
         rows.append({"label": label, "amount": format_eur(group.tax, lang), "css": "tax"})
-    rows.append({"label": labels["gross_total"], "amount": format_eur(totals.gross, lang), "css": "gross"})
+    if not totals.groups and totals.tax:
+        rows.append({"label": labels["vat_on_total"], "amount": format_eur(totals.tax, lang), "css": "tax"})
+    rows.append({"label": gross_label, "amount": format_eur(totals.gross, lang), "css": "gross"})
+    return rows
+
+
+def _totals_rows(doc: PdfDocument, labels: dict[str, str]) -> list[dict[str, Any]]:
+    """Net, VAT per rate and gross; on a quote with recurring charges the one-off total
+    and each cycle's total, each under its own heading and never added together."""
+    lang = doc.language
+    totals = doc.totals
+    if totals is None:
+        return []
+    if not doc.recurring_totals:
+        return _totals_block(totals, labels, lang, labels["gross_total"])
+    rows: list[dict[str, Any]] = []
+    if totals.groups:
+        rows.append({"label": labels["oneoff_heading"], "amount": "", "css": "heading"})
+        rows += _totals_block(totals, labels, lang, labels["gross_total_oneoff"])
+    for entry in doc.recurring_totals:
+        rows.append(
+            {"label": labels["recurring_heading"].format(cycle=entry.cycle), "amount": "", "css": "heading"}
+        )
+        rows += _totals_block(
+            entry.totals, labels, lang, labels["gross_total_cycle"].format(cycle=entry.cycle)
+        )
     return rows
 
 
@@ -461,6 +518,8 @@ def _footer_columns(issuer: Issuer, labels: dict[str, str]) -> list[list[tuple[s
         [("", issuer.legal_name), *(("", line) for line in issuer.address_lines), ("", issuer.website)],
         [
             (labels["managing_directors"], ", ".join(directors)),
+            # The seat belongs to the register data of a registered company.
+            (labels["seat"], issuer.seat if (issuer.register_court or issuer.register_number) else ""),
             ("", issuer.register_court),
             ("", issuer.register_number),
         ],
@@ -544,7 +603,7 @@ def build_context(doc: PdfDocument) -> dict[str, Any]:
         "show_prices": show_prices,
         "show_discount": show_prices and any(line.discount_percent for line in doc.lines),
         "show_tax_rate": show_prices and any(line.tax_rate is not None for line in doc.lines),
-        "totals_rows": _totals_rows(doc.totals, labels, lang) if doc.totals and show_prices else [],
+        "totals_rows": _totals_rows(doc, labels) if doc.totals and show_prices else [],
         "footer_columns": _footer_columns(issuer, labels),
         "leased": leased,
         "leased_serials": ", ".join(leased.serial_numbers) if leased else "",
@@ -653,6 +712,7 @@ def sample_issuer() -> Issuer:
         tax_number="37/123/45678",
         register_court="Amtsgericht Charlottenburg",
         register_number="HRB 123456 B",
+        seat="Berlin",
         managing_directors=("Petra Brandt", "Jonas Keller"),
         iban="DE02120300000000202051",
         bic="BYLADEM1001",
@@ -806,6 +866,7 @@ def _percentile(sorted_values: Sequence[float], percent: float) -> float:
 
 __all__ = [
     "FONT_DIR",
+    "CycleTotals",
     "INFO_LABELS",
     "LABELS",
     "Issuer",

@@ -57,9 +57,16 @@ def document_list(*, kind: str) -> QuerySet[Document]:
     )
 
 
+# Rows that are listed but not counted in the sums: drafts (no number, nothing owed),
+# cancelled invoices (their cancellation credit notes net them to zero) and superseded
+# quote versions (the newer version is the offer).
+NOT_SUMMED = (DocumentStatus.DRAFT, DocumentStatus.CANCELLED, DocumentStatus.SUPERSEDED)
+
+
 def list_totals(qs: QuerySet[Document]) -> dict:
-    """Count and net/gross sums of the (filtered) rows; drafts are not counted in sums."""
-    sums = qs.exclude(status=DocumentStatus.DRAFT).aggregate(
+    """Count and net/gross sums of the (filtered) rows, without drafts, cancelled
+    invoices and superseded quote versions."""
+    sums = qs.exclude(status__in=NOT_SUMMED).aggregate(
         net=Sum("total_net"), gross=Sum("total_gross"), issued=Count("id")
     )
     return {

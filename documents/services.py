@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from catalog.models import ProductKind, Unit
 from customers.models import CustomerKind, PaymentMethod, Salutation, TaxTreatment
 from documents import texts
 from documents.engine import LineInput, compute_totals, line_net, money
@@ -42,6 +43,7 @@ from folders import services as folder_services
 from folders import terms as folder_terms
 from folders.models import Equipment, Folder, FolderStatus, OneOffLine, RecurringLine
 from organizations.audit import audit_log
+from organizations.models import AuditEntry
 from organizations.numbering import number_next
 
 logger = logging.getLogger(__name__)
@@ -51,6 +53,7 @@ DEFAULT_QUOTE_VALIDITY_DAYS = 30
 
 # Statuses in which a document still "counts" (not replaced, not cancelled).
 OPEN_QUOTE_STATUSES = (DocumentStatus.ISSUED, DocumentStatus.SENT)
+REVISABLE_QUOTE_STATUSES = (*OPEN_QUOTE_STATUSES, DocumentStatus.DECLINED, DocumentStatus.ACCEPTED)
 ACTIVE_INVOICE_STATUSES = (DocumentStatus.ISSUED, DocumentStatus.SENT)
 
 
@@ -81,6 +84,7 @@ class LineSpec:
     serial_number: str = ""
     model_number: str = ""
     warranty_end: dt.date | None = None
+    goods: bool = False
 
 
 # --- snapshots -----------------------------------------------------------------------
@@ -97,6 +101,8 @@ def issuer_snapshot(organization) -> dict:
         "tax_number": organization.tax_number,
         "register_court": organization.register_court,
         "register_number": organization.register_number,
+        # The seat of the company (§ 35a GmbHG): the city of its registered address.
+        "seat": organization.city,
         "managing_directors": directors,
         "iban": organization.iban,
         "bic": organization.bic,
@@ -226,8 +232,10 @@ def _breakdown(totals) -> list[dict]:
 def apply_totals(document: Document, lines: Sequence[DocumentLine]) -> None:
     """Document totals from its lines (German way: VAT per rate on the sum of its nets).
 
-    On a quote the recurring charges are summed per billing cycle and kept apart from the
-    one-off total; a quote with only recurring charges shows those as its total.
+    On a quote the recurring charges are summed per billing cycle, each cycle on its own
+    (a monthly fee plus a yearly fee is no amount anybody pays), and kept apart from the
+    one-off total. The document's total is the one-off total only: zero on a quote that
+    sells nothing once (setup fees are one-off lines of their own).
     """
     exempt = document.tax_treatment != TaxTreatment.DOMESTIC
     priced = [line for line in lines if line.unit_price is not None]
@@ -237,8 +245,7 @@ def apply_totals(document: Document, lines: Sequence[DocumentLine]) -> None:
         for line in priced:
             if line.cycle:
                 recurring[line.cycle].append(line)
-        oneoff = [line for line in priced if not line.cycle]
-        counted = oneoff or priced
+        counted = [line for line in priced if not line.cycle]
     totals = compute_totals(_line_inputs(counted), reverse_charge_or_exempt=exempt)
     document.total_net = totals.net
     document.total_tax = totals.tax
@@ -248,8 +255,58 @@ def apply_totals(document: Document, lines: Sequence[DocumentLine]) -> None:
     for cycle in sorted(recurring):
         sub = compute_totals(_line_inputs(recurring[cycle]), reverse_charge_or_exempt=exempt)
         document.recurring_totals.append(
-            {"cycle": cycle, "net": str(sub.net), "tax": str(sub.tax), "gross": str(sub.gross)}
+            {
+                "cycle": cycle,
+                "net": str(sub.net),
+                "tax": str(sub.tax),
+                "gross": str(sub.gross),
+                "groups": _breakdown(sub),
+            }
         )
+
+
+# --- tax note ----------------------------------------------------------------------------
+
+
+def oneoff_is_goods(line: OneOffLine) -> bool:
+    """Whether a one-off line is a supply of goods (not a service), for the tax note.
+
+    Equipment is goods; so is whatever is sold by the piece (a catalog product or a free
+    line: toner, a handbook, cabling material). Work sold by the hour or as a flat fee
+    (installation, delivery and set-up), licences and lines are services.
+    """
+    if line.is_equipment:
+        return True
+    if line.product_id and line.product.kind != ProductKind.ONE_OFF:
+        return False
+    return line.unit == Unit.PIECE
+
+
+def tax_note_for(document: Document, lines: Iterable) -> str:
+    """The document's tax note from the payer's tax treatment and its priced lines (each
+    with ``position``, ``unit_price``, ``goods``; credit note lines with ``reverses_id``).
+
+    A credit note for an amount corrects the invoice as a whole and repeats its note.
+    """
+    if document.kind == DocumentKind.DELIVERY_NOTE:
+        return ""
+    priced = [line for line in lines if line.unit_price is not None]
+    if (
+        document.kind == DocumentKind.CREDIT_NOTE
+        and document.cancels is not None
+        and any(getattr(line, "reverses_id", None) is None for line in priced)
+    ):
+        return document.cancels.tax_note
+    # A draft has no issuer snapshot yet: it shows the organization's VAT ID of today.
+    issuer_vat_id = document.issuer.get("vat_id", "") if document.issuer else document.organization.vat_id
+    return texts.tax_note(
+        document.language,
+        document.tax_treatment,
+        goods_positions=[line.position for line in priced if line.goods],
+        service_positions=[line.position for line in priced if not line.goods],
+        issuer_vat_id=issuer_vat_id,
+        recipient_vat_id=document.recipient_vat_id,
+    )
 
 
 # --- payment text -----------------------------------------------------------------------
@@ -400,9 +457,6 @@ def document_draft_create(
         if document.payment_method == PaymentMethod.DIRECT_DEBIT:
             document.mandate_reference = payer.mandate_reference
         document.payment_terms_days = payer.effective_payment_terms()
-    document.tax_note = (
-        texts.tax_note(lang, document.tax_treatment) if kind != DocumentKind.DELIVERY_NOTE else ""
-    )
     if intro_text is None:
         greeting = greeting_for(_contact_for(payer, invoice=is_invoice), lang)
         intro_text = default_intro(document, greeting)
@@ -417,8 +471,16 @@ def document_draft_create(
         document.save()
         stored = _lines_create(document, lines)
         apply_totals(document, stored)
+        document.tax_note = tax_note_for(document, stored)
         document.save(
-            update_fields=["total_net", "total_tax", "total_gross", "tax_breakdown", "recurring_totals"]
+            update_fields=[
+                "total_net",
+                "total_tax",
+                "total_gross",
+                "tax_breakdown",
+                "recurring_totals",
+                "tax_note",
+            ]
         )
     return document
 
@@ -502,6 +564,7 @@ def line_values(document: Document, specs: Sequence[LineSpec]) -> list[dict]:
                 "serial_number": spec.serial_number,
                 "model_number": spec.model_number,
                 "warranty_end": spec.warranty_end,
+                "goods": spec.goods,
             }
         )
     return rows
@@ -583,6 +646,8 @@ def document_issue(*, document: Document, user, issue_date: dt.date | None = Non
         if document.kind == DocumentKind.INVOICE:
             document.due_date = issue_date + dt.timedelta(days=document.payment_terms_days or 0)
         apply_totals(document, lines)
+        # Again on issuing: the VAT IDs printed are those of the issue date.
+        document.tax_note = tax_note_for(document, lines)
         document.payment_text = payment_text_for(document, payer)
         document.status = DocumentStatus.ISSUED
         document.full_clean(exclude=["pdf"])
@@ -600,7 +665,7 @@ def document_issue(*, document: Document, user, issue_date: dt.date | None = Non
 
 def issued_message(document: Document) -> str:
     return _("%(kind)s %(number)s to %(recipient)s issued.") % {
-        "kind": document.get_kind_display(),
+        "kind": document.title_label,
         "number": document.number,
         "recipient": document.recipient_name,
     }
@@ -676,6 +741,7 @@ def _oneoff_spec(
         source_line_id=line.pk,
         source_folder_id=line.folder_id,
         group_title=group_title,
+        goods=oneoff_is_goods(line),
     )
 
 
@@ -683,16 +749,10 @@ def _recurring_spec(line: RecurringLine, language: str, group_title: str) -> Lin
     title, rest = _split_description(line.description)
     cycle = texts.cycle_label(language, line.cycle)
     when = f"{cycle}, {texts.text(language, 'since', date=texts.date(language, line.start_date))}"
-    setup = ""
-    if line.setup_fee:
-        setup = (
-            f"zzgl. einmalige Einrichtung {texts.eur(language, line.setup_fee)}"
-            if language == "de"
-            else f"plus one-off setup {texts.eur(language, line.setup_fee)}"
-        )
+    # A setup fee is a priced one-off line of its own on the quote (_setup_spec).
     return LineSpec(
         description=title,
-        detail=_join(rest, when, setup),
+        detail=_join(rest, when),
         quantity=line.quantity,
         unit=texts.unit_label(language, line.unit),
         unit_price=line.unit_price,
@@ -708,6 +768,24 @@ def _recurring_spec(line: RecurringLine, language: str, group_title: str) -> Lin
     )
 
 
+def _setup_spec(line: RecurringLine, language: str, group_title: str) -> LineSpec:
+    """A recurring line's setup fee as the priced one-off line it is: charged once, so it
+    belongs to the one-off total, not to any cycle's."""
+    title, _rest = _split_description(line.description)
+    return LineSpec(
+        description=texts.text(language, "setup_line", title=title),
+        quantity=Decimal(1),
+        unit=texts.unit_label(language, "flat"),
+        unit_price=line.setup_fee,
+        tax_rate=line.tax_rate.rate,
+        sku=line.product.sku if line.product_id else "",
+        source_kind=LineSource.RECURRING,
+        source_line_id=line.pk,
+        source_folder_id=line.folder_id,
+        group_title=group_title,
+    )
+
+
 def _quote_lines(folder: Folder, language: str) -> list[LineSpec]:
     oneoffs = list(folder.oneoff_lines.select_related("tax_rate", "product").order_by("position", "id"))
     today = timezone.localdate()
@@ -716,9 +794,12 @@ def _quote_lines(folder: Folder, language: str) -> list[LineSpec]:
         for line in folder.recurring_lines.select_related("tax_rate", "product").order_by("position", "id")
         if line.end_date is None or line.end_date >= today
     ]
-    mixed = bool(oneoffs) and bool(recurring)
+    # A line taken over from an earlier billing system had its setup fee billed there.
+    setups = [line for line in recurring if line.setup_fee and line.billed_elsewhere_through is None]
+    mixed = bool(oneoffs or setups) and bool(recurring)
     oneoff_title = texts.text(language, "group_oneoff") if mixed else ""
     specs = [_oneoff_spec(line, language, (), oneoff_title) for line in oneoffs]
+    specs += [_setup_spec(line, language, oneoff_title) for line in setups]
     for line in recurring:
         title = (
             texts.text(language, "group_recurring", cycle=texts.cycle_label(language, line.cycle))
@@ -871,7 +952,9 @@ def quote_revise(*, quote: Document, user, valid_until: dt.date | None = None) -
     own number and names the one it replaces; the old one becomes "superseded"."""
     with transaction.atomic():
         quote = Document.objects.select_for_update().get(pk=quote.pk)
-        _check_quote_open(quote, allowed=(*OPEN_QUOTE_STATUSES, DocumentStatus.DECLINED))
+        # An accepted quote is revised too when the folder changed after the customer said
+        # yes: invoices follow the accepted quote, so the changed offer needs a new one.
+        _check_quote_open(quote, allowed=REVISABLE_QUOTE_STATUSES)
         if quote.folder is None:
             raise ValidationError(_("Only quotes made from a folder can be revised."), code="no_folder")
         if valid_until is None and quote.valid_until and quote.issue_date:
@@ -890,6 +973,107 @@ def quote_revise(*, quote: Document, user, valid_until: dt.date | None = None) -
 
 
 # --- invoices ----------------------------------------------------------------------------------
+
+
+def accepted_quote_for(folder: Folder) -> Document | None:
+    """The quote the customer accepted for this folder (the newest, if several): what a
+    one-off invoice must repeat. A superseded version binds nobody."""
+    return (
+        Document.objects.filter(folder=folder, kind=DocumentKind.QUOTE, status=DocumentStatus.ACCEPTED)
+        .order_by("-issue_date", "-id")
+        .first()
+    )
+
+
+def _unaccepted_revision(folder: Folder) -> tuple[Document, Document] | None:
+    """An open revision of a quote the customer had accepted, with that quote: the changed
+    offer is not agreed yet (its previous version lost its "accepted" status by being
+    superseded, so the audit trail tells that it was accepted)."""
+    for quote in (
+        Document.objects.filter(
+            folder=folder,
+            kind=DocumentKind.QUOTE,
+            status__in=OPEN_QUOTE_STATUSES,
+            previous_version__isnull=False,
+        )
+        .select_related("previous_version")
+        .order_by("-issue_date", "-id")
+    ):
+        chain = []
+        previous = quote.previous_version
+        while previous is not None and len(chain) < 50:
+            chain.append(previous)
+            previous = previous.previous_version
+        accepted = set(
+            AuditEntry.objects.filter(
+                organization=folder.organization,
+                action="quote.accepted",
+                data__document_id__in=[q.pk for q in chain],
+            ).values_list("data__document_id", flat=True)
+        )
+        for earlier in chain:
+            if earlier.pk in accepted:
+                return quote, earlier
+    return None
+
+
+def _differs_from_quote(line: OneOffLine, quoted: DocumentLine) -> bool:
+    title, rest = _split_description(line.description)
+    return (
+        (quoted.description, quoted.detail) != (title, rest)
+        or quoted.quantity != line.quantity
+        or quoted.unit_price != line.unit_price
+        or quoted.discount_percent != line.discount_percent
+    )
+
+
+def check_oneoff_lines_match_quote(*, folder: Folder, lines: Sequence[OneOffLine]) -> None:
+    """Refuse to invoice one-off lines that are not what the customer accepted.
+
+    Folder lines stay editable after the quote was accepted; an invoice that silently
+    differs from the accepted quote (another price, quantity, discount or text, a line
+    added or dropped) is what the customer would dispute. The way out is a revised quote
+    that the customer accepts. Folders without an accepted quote are invoiced as they are.
+    """
+    quote = accepted_quote_for(folder)
+    if quote is None:
+        pending = _unaccepted_revision(folder)
+        if pending is not None:
+            revision, accepted = pending
+            raise ValidationError(
+                _(
+                    "Quote %(number)s replaces the accepted quote %(previous)s and is not accepted yet. "
+                    "Mark it accepted once the customer agrees, then invoice."
+                )
+                % {"number": revision.number, "previous": accepted.number},
+                code="quote_not_accepted",
+            )
+        return
+    quoted = {
+        line.source_line_id: line
+        for line in quote.lines.filter(source_kind=LineSource.ONEOFF).exclude(unit_price__isnull=True)
+    }
+    problems = []
+    for line in lines:
+        title = _split_description(line.description)[0]
+        match = quoted.get(line.pk)
+        if match is None:
+            problems.append(_("%(line)s (not on the quote)") % {"line": title})
+        elif _differs_from_quote(line, match):
+            problems.append(_("%(line)s (changed since the quote)") % {"line": title})
+    still_there = set(OneOffLine.objects.filter(folder=folder).values_list("pk", flat=True))
+    for source_id, match in quoted.items():
+        if source_id not in still_there:
+            problems.append(_("%(line)s (no longer in the folder)") % {"line": match.description})
+    if problems:
+        raise ValidationError(
+            _(
+                "The one-off lines differ from the accepted quote %(number)s: %(lines)s. Revise the quote "
+                "(the customer accepts the new version), then invoice."
+            )
+            % {"number": quote.number, "lines": "; ".join(problems)},
+            code="differs_from_quote",
+        )
 
 
 def invoice_oneoff_now(*, folder: Folder, user, issue_date: dt.date | None = None) -> Document:
@@ -940,6 +1124,7 @@ def invoice_oneoff_now(*, folder: Folder, user, issue_date: dt.date | None = Non
                 code="prospect",
             )
         require_address(payer, financier=financed)
+        check_oneoff_lines_match_quote(folder=folder, lines=lines)
         if financed and financing is not None and financing.approval_status == "rejected":
             raise ValidationError(
                 _(
@@ -1022,6 +1207,7 @@ def _credit_note_specs(invoice_lines: Sequence[DocumentLine]) -> list[LineSpec]:
             service_start=line.service_start,
             service_end=line.service_end,
             group_title=line.group_title,
+            goods=line.goods,
         )
         for line in invoice_lines
         if line.unit_price is not None
@@ -1040,8 +1226,9 @@ def invoice_cancel(*, invoice: Document, user, reason: str) -> Document:
         if invoice.credit_notes.exclude(status=DocumentStatus.DRAFT).exists():
             raise ValidationError(
                 _(
-                    "Invoice %(number)s already has partial credit notes. Credit the remaining lines or "
-                    "amount with another partial credit note instead."
+                    "Invoice %(number)s already has invoice corrections. Correct the remaining lines or "
+                    "amount with another invoice correction instead; once they reach the invoice total, "
+                    "the invoice is cancelled."
                 )
                 % {"number": invoice.number},
                 code="partially_credited",
@@ -1164,11 +1351,43 @@ def credit_note_partial(
             invoice,
             user=user,
             action="invoice.credited",
-            message=_("Credit note %(credit)s for invoice %(number)s issued.")
+            message=_("Invoice correction %(credit)s for invoice %(number)s issued.")
             % {"credit": credit.number, "number": invoice.number},
             extra={"reason": reason, "gross": str(credit.total_gross)},
         )
+        if _fully_credited(invoice, invoice_net):
+            _close_fully_credited(invoice, user=user, reason=reason)
     return credit
+
+
+def _fully_credited(invoice: Document, invoice_net: dict[Decimal, Decimal]) -> bool:
+    """Whether the issued credit notes together reach the invoice: every rate's net is
+    credited (and so its gross)."""
+    credited = _credited_net_by_rate(invoice)
+    if not invoice_net:
+        return False
+    return all(credited.get(rate, ZERO) >= net for rate, net in invoice_net.items())
+
+
+def _close_fully_credited(invoice: Document, *, user, reason: str) -> None:
+    """Partial credit notes that add up to the whole invoice cancel it, as a cancellation
+    would: nothing is left to pay, and its folder lines can be invoiced again."""
+    credits = list(
+        invoice.credit_notes.exclude(status=DocumentStatus.DRAFT)
+        .order_by("id")
+        .values_list("number", flat=True)
+    )
+    invoice.status = DocumentStatus.CANCELLED
+    invoice.save(update_fields=["status", "updated_at"])
+    _audit(
+        invoice,
+        user=user,
+        action="invoice.cancelled",
+        message=_("Invoice %(number)s is credited in full by %(credits)s and therefore cancelled.")
+        % {"number": invoice.number, "credits": ", ".join(credits)},
+        extra={"reason": reason},
+    )
+    folder_services.oneoff_lines_unmark_invoiced(document_id=invoice.pk, user=user)
 
 
 # --- delivery notes ------------------------------------------------------------------------------
@@ -1218,6 +1437,7 @@ def _delivery_spec(piece: Equipment, folder: Folder, language: str, delivery_dat
         warranty_end=warranty,
         service_start=delivery_date,
         service_end=delivery_date,
+        goods=True,
     )
 
 

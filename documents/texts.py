@@ -9,6 +9,7 @@ renders German and English documents one after the other.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 
 from documents.engine import format_eur, format_percent
@@ -31,8 +32,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "closing": "Mit freundlichen Grüßen\n{issuer}",
         "group_oneoff": "Einmalige Kosten",
         "group_recurring": "Laufende Kosten ({cycle})",
-        "recurring_summary": "Laufende Kosten {cycle}: {net} netto zzgl. {tax} USt = {gross}.",
-        "recurring_summary_no_tax": "Laufende Kosten {cycle}: {net} netto.",
         "quote_terms": "Dieses Angebot ist gültig bis zum {valid_until}.",
         "quote_terms_min_term": "Mindestvertragslaufzeit der laufenden Leistungen: {months} Monate.",
         "quote_financed": "Die Hardware wird über {financier} finanziert und von uns direkt mit {financier} abgerechnet.",
@@ -56,6 +55,10 @@ TEXTS: dict[str, dict[str, str]] = {
             "Steuerschuldnerschaft des Leistungsempfängers (Reverse Charge): Die Umsatzsteuer schuldet der "
             "Leistungsempfänger (§ 13b UStG, Art. 196 MwStSystRL)."
         ),
+        "tax_eu_goods": "Steuerfreie innergemeinschaftliche Lieferung (§ 4 Nr. 1b i. V. m. § 6a UStG).",
+        "tax_vat_ids": "Unsere USt-IdNr.: {ours}, Ihre USt-IdNr.: {theirs}.",
+        "tax_positions": "Pos. {positions}: {note}",
+        "tax_position": "Pos. {positions}: {note}",
         "tax_exempt": "Steuerfreie Leistung: Es wird keine Umsatzsteuer berechnet.",
         "tax_non_eu": (
             "Nicht im Inland steuerbare Leistung bzw. steuerfreie Ausfuhrlieferung (§ 3a Abs. 2, § 4 Nr. 1a UStG)."
@@ -68,11 +71,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "since": "ab {date}",
         "period": "Leistungszeitraum {start} – {end}",
         "ref_cancels": "Stornorechnung zu Rechnung {number} vom {date}",
-        "ref_credits": "Gutschrift zu Rechnung {number} vom {date}",
+        "ref_credits": "Rechnungskorrektur zu Rechnung {number} vom {date}",
         "ref_reason": "Grund: {reason}",
         "ref_supersedes": "Ersetzt Angebot {number} vom {date}",
-        "title_cancellation": "Stornorechnung Nr. {number}",
-        "credit_amount_line": "Gutschrift zu Rechnung {number}",
+        "credit_amount_line": "Korrekturbetrag zu Rechnung {number}",
+        "setup_line": "Einrichtung: {title}",
         "folder": "{number} {name}",
     },
     "en": {
@@ -89,8 +92,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "closing": "Kind regards\n{issuer}",
         "group_oneoff": "One-off charges",
         "group_recurring": "Recurring charges ({cycle})",
-        "recurring_summary": "Recurring charges {cycle}: {net} net plus {tax} VAT = {gross}.",
-        "recurring_summary_no_tax": "Recurring charges {cycle}: {net} net.",
         "quote_terms": "This quote is valid until {valid_until}.",
         "quote_terms_min_term": "Minimum term of the recurring services: {months} months.",
         "quote_financed": "The hardware is financed by {financier} and invoiced directly to {financier}.",
@@ -109,6 +110,13 @@ TEXTS: dict[str, dict[str, str]] = {
             "Reverse charge: VAT is payable by the recipient of the supply (Art. 196 VAT Directive, "
             "§ 13b UStG)."
         ),
+        "tax_eu_goods": (
+            "Tax-free intra-Community supply of goods (§ 4 No. 1b in conjunction with § 6a UStG, "
+            "Art. 138 VAT Directive)."
+        ),
+        "tax_vat_ids": "Our VAT ID: {ours}, your VAT ID: {theirs}.",
+        "tax_positions": "Items {positions}: {note}",
+        "tax_position": "Item {positions}: {note}",
         "tax_exempt": "VAT-exempt supply: no VAT is charged.",
         "tax_non_eu": "Supply not taxable in Germany / tax-free export (§ 3a (2), § 4 No. 1a UStG).",
         "serial": "Serial number: {serial}",
@@ -119,11 +127,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "since": "from {date}",
         "period": "Service period {start} – {end}",
         "ref_cancels": "Cancellation of invoice {number} of {date}",
-        "ref_credits": "Credit note for invoice {number} of {date}",
+        "ref_credits": "Correction of invoice {number} of {date}",
         "ref_reason": "Reason: {reason}",
         "ref_supersedes": "Supersedes quote {number} of {date}",
-        "title_cancellation": "Cancellation invoice No. {number}",
-        "credit_amount_line": "Credit for invoice {number}",
+        "credit_amount_line": "Correction amount for invoice {number}",
+        "setup_line": "Setup: {title}",
         "folder": "{number} {name}",
     },
 }
@@ -180,9 +188,43 @@ def cycle_label(language: str, months: int | None) -> str:
     return f"alle {months} Monate" if lang_of(language) == "de" else f"every {months} months"
 
 
-def tax_note(language: str, treatment: str) -> str:
-    key = TAX_NOTE_KEYS.get(treatment)
-    return text(language, key) if key else ""
+def _for_positions(language: str, numbers: Sequence[int], note: str) -> str:
+    key = "tax_position" if len(numbers) == 1 else "tax_positions"
+    return text(language, key, positions=", ".join(str(n) for n in numbers), note=note)
+
+
+def tax_note(
+    language: str,
+    treatment: str,
+    *,
+    goods_positions: Sequence[int] = (),
+    service_positions: Sequence[int] = (),
+    issuer_vat_id: str = "",
+    recipient_vat_id: str = "",
+) -> str:
+    """The note that explains why no German VAT is charged, from the payer's tax
+    treatment and what was supplied.
+
+    For an EU business customer the law differs by supply: goods are a tax-free
+    intra-community supply (§ 4 Nr. 1b i. V. m. § 6a UStG, Art. 138 MwStSystRL), services
+    fall under the reverse charge (§ 13b UStG, Art. 196 MwStSystRL). A document with both
+    names the positions of each; both need our and the customer's VAT ID (§ 14a UStG).
+    """
+    if treatment != "eu_reverse_charge":
+        key = TAX_NOTE_KEYS.get(treatment)
+        return text(language, key) if key else ""
+    goods = text(language, "tax_eu_goods")
+    services = text(language, "tax_eu_reverse_charge")
+    if goods_positions and service_positions:
+        notes = [
+            _for_positions(language, goods_positions, goods),
+            _for_positions(language, service_positions, services),
+        ]
+    else:
+        notes = [goods if goods_positions else services]
+    if issuer_vat_id or recipient_vat_id:
+        notes.append(text(language, "tax_vat_ids", ours=issuer_vat_id or "–", theirs=recipient_vat_id or "–"))
+    return "\n".join(notes)
 
 
 def date(language: str, value: dt.date | None) -> str:

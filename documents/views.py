@@ -220,7 +220,7 @@ def document_actions(request, document: Document) -> list[dict]:
                 reason=no_role if not allowed else closed_reason,
             )
         )
-        revisable = status in (*services.OPEN_QUOTE_STATUSES, DocumentStatus.DECLINED) and document.folder_id
+        revisable = status in services.REVISABLE_QUOTE_STATUSES and document.folder_id
         actions.append(
             _action(
                 "revise",
@@ -238,7 +238,7 @@ def document_actions(request, document: Document) -> list[dict]:
         elif not active:
             reason = _("The invoice is %(status)s.") % {"status": document.get_status_display()}
         else:
-            reason = _("The invoice already has partial credit notes.")
+            reason = _("The invoice already has invoice corrections.")
         actions.append(
             _action(
                 "cancel",
@@ -252,7 +252,7 @@ def document_actions(request, document: Document) -> list[dict]:
         actions.append(
             _action(
                 "credit",
-                _("Partial credit note"),
+                _("Invoice correction"),
                 "bi-receipt-cutoff",
                 enabled=allowed and active,
                 reason=no_role if not allowed else reason,
@@ -457,7 +457,7 @@ def invoice_cancel(request, document: Document):
         else:
             messages.success(
                 request,
-                _("Invoice %(number)s cancelled by credit note %(credit)s.")
+                _("Invoice %(number)s cancelled by cancellation invoice %(credit)s.")
                 % {"number": document.number, "credit": credit.number},
             )
             return _back(credit)
@@ -486,7 +486,7 @@ def credit_note_create(request, document: Document):
         else:
             messages.success(
                 request,
-                _("Credit note %(credit)s for invoice %(number)s issued.")
+                _("Invoice correction %(credit)s for invoice %(number)s issued.")
                 % {"credit": credit.number, "number": document.number},
             )
             return _back(credit)

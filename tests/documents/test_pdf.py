@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
+from decimal import Decimal
 
 import pytest
+from pypdf import PdfReader
 
 from documents import services
 from documents.models import Document
+from folders.models import Equipment
 from tests.documents.conftest import pdf_text
-from tests.documents.factories import FolderFactory, oneoff
+from tests.documents.factories import FolderFactory, oneoff, recurring
 
 pytestmark = pytest.mark.django_db
 
@@ -57,21 +61,103 @@ def test_the_quote_pdf_is_addressed_to_the_end_customer_with_recurring_costs(
     assert "GRENKE Leasing AG" in text  # only named in the financing sentence
     assert "Gültig bis 31.03.2099" in text
     assert "Einmalige Kosten" in text and "Laufende Kosten (monatlich)" in text
-    assert "Laufende Kosten monatlich: 89,00 € netto zzgl. 16,91 € USt = 105,91 €" in text
+    assert "Gesamtbetrag einmalig 10.492,83 €" in text
+    assert "Laufende Kosten monatlich Nettobetrag 89,00 € zzgl. 19 % USt auf 89,00 € 16,91 €" in text
+    assert "Gesamtbetrag monatlich 105,91 €" in text
     assert "Angaben zum Leasingobjekt" not in text
 
 
-def test_the_reverse_charge_note_is_printed(org, admin_user, run_on_commit):
+def _austrian_company(org, **kwargs):
     folder = FolderFactory(organization=org)
     customer = folder.customer
     customer.country, customer.tax_treatment, customer.vat_id = "AT", "eu_reverse_charge", "ATU13585627"
+    for name, value in kwargs.items():
+        setattr(customer, name, value)
     customer.save()
-    oneoff(folder, unit_price="500.00", equipment=False)
+    return folder
+
+
+def _hours(line, unit="hour"):
+    line.unit = unit
+    line.save()
+    return line
+
+
+def test_a_copier_sold_to_an_eu_company_is_a_tax_free_intra_community_supply(org, admin_user, run_on_commit):
+    folder = _austrian_company(org)
+    oneoff(folder, unit_price="500.00", serials=("A7PU0001",))
+    invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
+    text = _normalized(pdf_text(invoice))
+    assert "Steuerfreie innergemeinschaftliche Lieferung (§ 4 Nr. 1b i. V. m. § 6a UStG)" in text
+    # Both VAT IDs: ours and the customer's.
+    assert "Unsere USt-IdNr.: DE136695976, Ihre USt-IdNr.: ATU13585627" in text
+    assert "13b" not in text and "Steuerschuldnerschaft" not in text
+    assert "0 % USt auf 500,00 €" in text
+    assert invoice.lines.get().goods
+
+
+def test_a_service_sold_to_an_eu_company_keeps_the_reverse_charge_note(org, admin_user, run_on_commit):
+    folder = _austrian_company(org)
+    _hours(oneoff(folder, description="Einrichtung vor Ort", unit_price="95.00", equipment=False))
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
     text = _normalized(pdf_text(invoice))
     assert "Steuerschuldnerschaft des Leistungsempfängers" in text and "§ 13b UStG" in text
-    assert "ATU13585627" in text
-    assert "0 % USt auf 500,00 €" in text
+    assert "Art. 196 MwStSystRL" in text
+    assert "innergemeinschaftliche Lieferung" not in text
+    assert "Unsere USt-IdNr.: DE136695976, Ihre USt-IdNr.: ATU13585627" in text
+
+
+def test_a_mixed_invoice_names_the_positions_of_goods_and_services(org, admin_user, run_on_commit):
+    folder = _austrian_company(org)
+    oneoff(folder, unit_price="4290.00", serials=("A7PU0001",))
+    _hours(
+        oneoff(folder, description="Lieferung und Aufstellung", unit_price="149.00", equipment=False), "flat"
+    )
+    oneoff(folder, description="Tonerkartusche", unit_price="79.00", equipment=False)
+    invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
+    text = _normalized(pdf_text(invoice))
+    assert "Pos. 1, 3: Steuerfreie innergemeinschaftliche Lieferung (§ 4 Nr. 1b i. V. m. § 6a UStG)" in text
+    assert "Pos. 2: Steuerschuldnerschaft des Leistungsempfängers" in text
+    assert "Unsere USt-IdNr.: DE136695976, Ihre USt-IdNr.: ATU13585627" in text
+
+
+def test_an_english_eu_invoice_gets_the_english_notes(org, admin_user, run_on_commit):
+    folder = _austrian_company(org, language="en")
+    oneoff(folder, unit_price="4290.00", serials=("A7PU0001",))
+    _hours(oneoff(folder, description="Installation", unit_price="95.00", equipment=False))
+    invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
+    text = _normalized(pdf_text(invoice))
+    assert (
+        "Item 1: Tax-free intra-Community supply of goods (§ 4 No. 1b in conjunction with § 6a UStG" in text
+    )
+    assert "Item 2: Reverse charge: VAT is payable by the recipient of the supply" in text
+    assert "Our VAT ID: DE136695976, your VAT ID: ATU13585627" in text
+    assert "Steuerfreie" not in text
+
+
+def test_a_credit_note_repeats_the_tax_note_of_what_it_reverses(org, admin_user, run_on_commit):
+    folder = _austrian_company(org)
+    oneoff(folder, unit_price="4290.00", serials=("A7PU0001",))
+    _hours(oneoff(folder, description="Installation", unit_price="95.00", equipment=False))
+    invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
+    copier, installation = invoice.lines.all()
+    by_line = run_on_commit(
+        services.credit_note_partial,
+        invoice=invoice,
+        user=admin_user,
+        reason="Gerät zurück",
+        line_ids=[copier.pk],
+    )
+    assert by_line.tax_note.startswith("Steuerfreie innergemeinschaftliche Lieferung")
+    assert "13b" not in by_line.tax_note
+    by_amount = run_on_commit(
+        services.credit_note_partial,
+        invoice=invoice,
+        user=admin_user,
+        reason="Kulanz",
+        amount=Decimal("10.00"),
+    )
+    assert by_amount.tax_note == invoice.tax_note
 
 
 def test_the_direct_debit_note_is_printed(org, admin_user, run_on_commit):
@@ -126,3 +212,128 @@ def test_the_pdf_task_is_idempotent(direct_folder, admin_user, run_on_commit):
     assert render_document_pdf(invoice.pk, invoice.organization_id) == digest
     invoice = Document.objects.get(pk=invoice.pk)
     assert (invoice.pdf.name, invoice.pdf_sha256) == (name, digest)
+
+
+def test_a_quote_of_recurring_services_prints_a_total_per_cycle_and_setup_fees_as_lines(
+    org, admin_user, run_on_commit
+):
+    folder = FolderFactory(organization=org, name="Telefonie")
+    trunk = recurring(folder, description="SIP-Trunk Sprachkanal", quantity="4", unit_price="9.90")
+    trunk.setup_fee = Decimal("49.00")
+    trunk.save()
+    recurring(folder, description="Cloud-Backup 1 TB", unit_price="249.00", cycle=12)
+    quote = run_on_commit(
+        services.quote_issue, quote=services.quote_create(folder=folder, user=admin_user), user=admin_user
+    )
+    setup = quote.lines.get(cycle=None)
+    assert (setup.description, setup.quantity, setup.unit_price, setup.net) == (
+        "Einrichtung: SIP-Trunk Sprachkanal",
+        Decimal("1"),
+        Decimal("49.00"),
+        Decimal("49.00"),
+    )
+    # The one-off total is the setup fee; each cycle is summed on its own.
+    assert (quote.total_net, quote.total_gross) == (Decimal("49.00"), Decimal("58.31"))
+    assert [(r["cycle"], r["net"], r["gross"]) for r in quote.recurring_totals] == [
+        (1, "39.60", "47.12"),
+        (12, "249.00", "296.31"),
+    ]
+    text = _normalized(pdf_text(quote))
+    assert "Einrichtung: SIP-Trunk Sprachkanal 1 pauschal 49,00 € 19 % 49,00 €" in text
+    assert "Gesamtbetrag einmalig 58,31 €" in text
+    assert (
+        "Laufende Kosten monatlich Nettobetrag 39,60 €" in text and "Gesamtbetrag monatlich 47,12 €" in text
+    )
+    assert (
+        "Laufende Kosten jährlich Nettobetrag 249,00 €" in text and "Gesamtbetrag jährlich 296,31 €" in text
+    )
+    # Never a sum of monthly and yearly fees (39.60 + 249.00 net, 47.12 + 296.31 gross).
+    assert "288,60" not in text and "343,43" not in text and "401,74" not in text
+    assert "Gesamtbetrag " not in text.replace("Gesamtbetrag einmalig", "").replace(
+        "Gesamtbetrag monatlich", ""
+    ).replace("Gesamtbetrag jährlich", "")
+    assert "zzgl. einmalige Einrichtung" not in text
+
+
+def test_a_quote_of_monthly_services_only_has_no_one_off_total(org, admin_user, run_on_commit):
+    folder = FolderFactory(organization=org)
+    folder.customer.language = "en"
+    folder.customer.save()
+    recurring(folder, description="Managed Firewall", unit_price="59.00")
+    quote = run_on_commit(
+        services.quote_issue, quote=services.quote_create(folder=folder, user=admin_user), user=admin_user
+    )
+    assert quote.total_gross == Decimal("0.00") and quote.tax_breakdown == []
+    text = _normalized(pdf_text(quote))
+    assert "Recurring charges monthly Net amount €59.00" in text and "Total monthly €70.21" in text
+    assert "One-off charges" not in text and "Total amount" not in text
+
+
+def test_credit_notes_are_titled_cancellation_invoice_or_invoice_correction(
+    direct_folder, admin_user, run_on_commit
+):
+    invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
+    correction = run_on_commit(
+        services.credit_note_partial,
+        invoice=invoice,
+        user=admin_user,
+        reason="Kulanz",
+        amount=Decimal("5.00"),
+    )
+    text = _normalized(pdf_text(correction))
+    assert f"Rechnungskorrektur Nr. {correction.number}" in text
+    assert f"Rechnungskorrektur zu Rechnung {invoice.number}" in text
+    assert "Stornorechnung" not in text and "Gutschrift" not in text
+    other = FolderFactory(organization=direct_folder.organization)
+    other.customer.language = "en"
+    other.customer.save()
+    oneoff(other, equipment=False, unit_price="100.00")
+    english = run_on_commit(services.invoice_oneoff_now, folder=other, user=admin_user)
+    cancellation = run_on_commit(services.invoice_cancel, invoice=english, user=admin_user, reason="wrong")
+    text = _normalized(pdf_text(cancellation))
+    assert f"Cancellation invoice No. {cancellation.number}" in text
+    assert f"Cancellation of invoice {english.number}" in text
+    english_correction = run_on_commit(
+        services.credit_note_partial,
+        invoice=run_on_commit(services.invoice_oneoff_now, folder=other, user=admin_user),
+        user=admin_user,
+        reason="goodwill",
+        amount=Decimal("5.00"),
+    )
+    assert f"Credit note (invoice correction) No. {english_correction.number}" in _normalized(
+        pdf_text(english_correction)
+    )
+
+
+def test_the_footer_names_the_seat_of_the_company(direct_folder, admin_user, run_on_commit):
+    invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
+    assert invoice.issuer["seat"] == "Berlin"
+    text = _normalized(pdf_text(invoice))
+    assert "Sitz der Gesellschaft: Berlin" in text
+    assert "Amtsgericht Berlin-Charlottenburg" in text and "HRB 123456" in text
+
+
+def test_a_short_delivery_note_keeps_closing_and_signature_on_its_one_page(
+    financed_folder, admin_user, run_on_commit
+):
+    """Like the demo's: delivery address, leased-object block and three copiers."""
+    oneoff(financed_folder, quantity="1", serials=("A7PU021012347",))
+    pieces = list(
+        Equipment.objects.filter(line__folder=financed_folder)
+        .order_by("line__position", "piece")
+        .values_list("pk", flat=True)
+    )
+    assert len(pieces) == 3
+    note = run_on_commit(
+        services.delivery_note_issue, folder=financed_folder, user=admin_user, equipment_ids=pieces
+    )
+    note.pdf.open("rb")
+    try:
+        pages = [page.extract_text() for page in PdfReader(io.BytesIO(note.pdf.read())).pages]
+    finally:
+        note.pdf.close()
+    assert len(pages) == 1
+    page = _normalized(pages[0])
+    assert "Angaben zum Leasingobjekt" in page and "Lieferanschrift" in page
+    assert "Mit freundlichen Grüßen" in page and "Unterschrift / Name in Druckbuchstaben" in page
+    assert page.index("Mit freundlichen Grüßen") < page.index("Ware vollständig")

@@ -19,6 +19,7 @@ from pypdf import PdfReader
 
 from documents.engine import LineInput, compute_totals, line_net
 from documents.rendering import (
+    CycleTotals,
     Issuer,
     LeasedObject,
     Party,
@@ -145,12 +146,51 @@ def test_it_prints_vat_per_rate_and_the_totals_in_german_format(invoice_pdf):
 def test_it_prints_the_issuer_legal_data_in_the_footer(invoice_pdf):
     text = pdf_text(invoice_pdf)
     assert "Geschäftsführer: Petra Brandt, Jonas Keller" in text
+    assert "Sitz der Gesellschaft: Berlin" in text  # § 35a GmbHG
     assert "Amtsgericht Charlottenburg" in text
     assert "HRB 123456 B" in text
     assert "USt-IdNr.: DE123456789" in text
     assert "Steuernr.: 37/123/45678" in text
     assert "IBAN: DE02 1203 0000 0000 2020 51" in text
     assert "BIC: BYLADEM1001" in text
+
+
+def test_the_seat_is_printed_only_with_register_data():
+    unregistered = replace(sample_issuer(), register_court="", register_number="")
+    text = pdf_text(render_pdf(replace(sample_document(), issuer=unregistered)))
+    assert "Sitz der Gesellschaft" not in text
+    english = pdf_text(render_pdf(replace(sample_document(), language="en")))
+    assert "Registered office: Berlin" in english
+
+
+def test_it_prints_a_quotes_one_off_total_and_each_cycle_apart():
+    lines, oneoff_totals = priced_lines(
+        [("Einrichtung: SIP-Trunk", "", "1", "pauschal", "49.00", "0", "19.00")]
+    )
+    monthly = compute_totals([LineInput(quantity=D("4"), unit_price=D("9.90"), tax_rate=D("19.00"))])
+    yearly = compute_totals([LineInput(quantity=D("1"), unit_price=D("249.00"), tax_rate=D("19.00"))])
+    doc = replace(
+        sample_document(),
+        kind="quote",
+        number="AN-2026-000078",
+        lines=lines,
+        totals=oneoff_totals,
+        recurring_totals=(
+            CycleTotals(cycle="monatlich", totals=monthly),
+            CycleTotals(cycle="jährlich", totals=yearly),
+        ),
+        payment_text="",
+    )
+    text = pdf_text(render_pdf(doc))
+    assert "Einmalige Kosten\nNettobetrag 49,00 €" in text and "Gesamtbetrag einmalig 58,31 €" in text
+    assert "Laufende Kosten monatlich\nNettobetrag 39,60 €" in text
+    assert "zzgl. 19 % USt auf 39,60 € 7,52 €" in text and "Gesamtbetrag monatlich 47,12 €" in text
+    assert (
+        "Laufende Kosten jährlich\nNettobetrag 249,00 €" in text and "Gesamtbetrag jährlich 296,31 €" in text
+    )
+    assert "Gesamtbetrag 3" not in text and "Gesamtbetrag 4" not in text
+    recurring_only = pdf_text(render_pdf(replace(doc, totals=compute_totals([]))))
+    assert "Einmalige Kosten" not in recurring_only and "einmalig" not in recurring_only
 
 
 def test_it_places_the_address_and_info_block_where_din_5008_form_b_wants_them(invoice_pdf):
@@ -338,9 +378,16 @@ def test_it_renders_a_cancellation_credit_note_with_its_reference_and_negative_a
         totals=totals,
         references=("Storno zu Rechnung RE-2026-000123 vom 24.11.2026",),
         payment_text="",
+        cancellation=True,
     )
     text = pdf_text(render_pdf(doc))
-    assert "Gutschrift / Stornorechnung Nr. GS-2026-000004" in text
+    assert "Stornorechnung Nr. GS-2026-000004" in text
+    assert "Belegnr. GS-2026-000004" in text
+    assert "Gutschrift" not in text
+    partial = pdf_text(render_pdf(replace(doc, cancellation=False)))
+    assert "Rechnungskorrektur Nr. GS-2026-000004" in partial and "Stornorechnung Nr." not in partial
+    english = pdf_text(render_pdf(replace(doc, language="en", cancellation=False)))
+    assert "Credit note (invoice correction) No. GS-2026-000004" in english
     assert "Storno zu Rechnung RE-2026-000123 vom 24.11.2026" in text
     assert "-1 Stk. 4.290,00 € 5 % 19 % -4.075,50 €" in text
     assert "zzgl. 19 % USt auf -4.075,50 € -774,35 €" in text
@@ -506,3 +553,25 @@ def test_it_accepts_a_snapshot_as_stored_in_json():
     assert "Gesamtbetrag 118,76 €" in text
     with pytest.raises(TypeError):
         PdfLine(position=1, description="x", quantity=1.5)
+
+
+def test_the_closing_never_stands_alone_on_a_page():
+    base = sample_document()
+    for count in range(8, 18):
+        lines, totals = priced_lines(
+            [
+                (
+                    "Servicepauschale Farbe",
+                    "Leistungszeitraum 01.11.2026 – 30.11.2026",
+                    "1",
+                    "Monat",
+                    "49.90",
+                    "0",
+                    "19.00",
+                )
+            ]
+            * count
+        )
+        pages = pdf_pages(render_pdf(replace(base, lines=lines, totals=totals)))
+        [last] = [page for page in pages if "Mit freundlichen Grüßen" in page]
+        assert "Bitte überweisen" in last, count

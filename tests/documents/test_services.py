@@ -55,7 +55,15 @@ def test_it_addresses_the_quote_to_the_end_customer(financed_folder, admin_user,
     assert quote.total_net == Decimal("8817.50")
     assert quote.total_tax == Decimal("1675.33")
     assert quote.total_gross == Decimal("10492.83")
-    assert quote.recurring_totals == [{"cycle": 1, "net": "89.00", "tax": "16.91", "gross": "105.91"}]
+    assert quote.recurring_totals == [
+        {
+            "cycle": 1,
+            "net": "89.00",
+            "tax": "16.91",
+            "gross": "105.91",
+            "groups": [{"rate": "19.00", "net": "89.00", "tax": "16.91", "gross": "105.91"}],
+        }
+    ]
     assert "GRENKE Leasing AG" in quote.terms_text
 
 
@@ -163,6 +171,88 @@ def test_the_invoice_repeats_the_accepted_quote_exactly(financed_folder, admin_u
     )
 
 
+def _accepted_quote(folder, user, run_on_commit):
+    quote = run_on_commit(
+        services.quote_issue, quote=services.quote_create(folder=folder, user=user), user=user
+    )
+    services.quote_accept(quote=quote, user=user)
+    quote.refresh_from_db()
+    return quote
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"unit_price": Decimal("99.00")},
+        {"quantity": Decimal("3")},
+        {"discount_percent": Decimal("10")},
+        {"description": "Installation und Einweisung\nmit Schulung"},
+    ],
+)
+def test_it_refuses_to_invoice_lines_changed_since_the_accepted_quote(
+    financed_folder, admin_user, org, run_on_commit, change
+):
+    quote = _accepted_quote(financed_folder, admin_user, run_on_commit)
+    OneOffLine.objects.filter(folder=financed_folder, is_equipment=False).update(**change)
+    with pytest.raises(ValidationError) as exc:
+        services.invoice_oneoff_now(folder=financed_folder, user=admin_user)
+    assert exc.value.code == "differs_from_quote"
+    message = exc.value.messages[0]
+    assert quote.number in message and "Installation und Einweisung" in message
+    assert "überarbeiten" in message  # tells the clerk to revise the quote
+    assert sequence_value(org, "invoice") == 0
+    assert not OneOffLine.objects.filter(invoice_document_id__isnull=False).exists()
+
+
+def test_it_refuses_lines_added_to_or_dropped_from_the_accepted_quote(
+    financed_folder, admin_user, org, run_on_commit
+):
+    quote = _accepted_quote(financed_folder, admin_user, run_on_commit)
+    oneoff(financed_folder, description="Zusatzfach", unit_price="100.00", equipment=False)
+    with pytest.raises(ValidationError) as exc:
+        services.invoice_oneoff_now(folder=financed_folder, user=admin_user)
+    assert exc.value.code == "differs_from_quote"
+    assert "Zusatzfach (nicht im Angebot)" in exc.value.messages[0] and quote.number in exc.value.messages[0]
+    OneOffLine.objects.filter(description="Zusatzfach").delete()
+    OneOffLine.objects.filter(folder=financed_folder, is_equipment=False).delete()
+    with pytest.raises(ValidationError) as exc:
+        services.invoice_oneoff_now(folder=financed_folder, user=admin_user)
+    assert "Installation und Einweisung (nicht mehr im Ordner)" in exc.value.messages[0]
+    assert sequence_value(org, "invoice") == 0
+
+
+def test_a_revised_quote_binds_once_the_customer_accepted_it(financed_folder, admin_user, org, run_on_commit):
+    first = _accepted_quote(financed_folder, admin_user, run_on_commit)
+    OneOffLine.objects.filter(folder=financed_folder, is_equipment=False).update(unit_price=Decimal("80.00"))
+    second = run_on_commit(services.quote_revise, quote=first, user=admin_user)
+    first.refresh_from_db()
+    assert first.status == DocumentStatus.SUPERSEDED and second.previous_version == first
+    # The changed offer is not agreed yet.
+    with pytest.raises(ValidationError) as exc:
+        services.invoice_oneoff_now(folder=financed_folder, user=admin_user)
+    assert exc.value.code == "quote_not_accepted"
+    assert second.number in exc.value.messages[0] and first.number in exc.value.messages[0]
+    assert sequence_value(org, "invoice") == 0
+    services.quote_accept(quote=second, user=admin_user)
+    invoice = run_on_commit(services.invoice_oneoff_now, folder=financed_folder, user=admin_user)
+    assert _comparable(invoice) == _comparable(second)
+    assert invoice.total_gross == second.total_gross
+
+
+def test_folders_without_an_accepted_quote_are_invoiced_as_they_are(
+    financed_folder, direct_folder, admin_user, run_on_commit
+):
+    run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)  # no quote at all
+    quote = run_on_commit(
+        services.quote_issue,
+        quote=services.quote_create(folder=financed_folder, user=admin_user),
+        user=admin_user,
+    )
+    OneOffLine.objects.filter(folder=financed_folder, is_equipment=False).update(unit_price=Decimal("99.00"))
+    invoice = run_on_commit(services.invoice_oneoff_now, folder=financed_folder, user=admin_user)
+    assert quote.status == DocumentStatus.ISSUED and invoice.total_net == Decimal("8827.50")
+
+
 def test_it_never_invoices_a_line_twice(financed_folder, admin_user, org, run_on_commit):
     invoice = run_on_commit(services.invoice_oneoff_now, folder=financed_folder, user=admin_user)
     lines = list(OneOffLine.objects.filter(folder=financed_folder))
@@ -228,7 +318,9 @@ def test_it_charges_no_vat_under_reverse_charge(org, admin_user, run_on_commit):
     customer.vat_id = "NL859876543B01"
     customer.save()
     folder = FolderFactory(organization=org, customer=customer)
-    oneoff(folder, unit_price="1000.00", equipment=False)
+    line = oneoff(folder, description="Netzwerkeinrichtung vor Ort", unit_price="1000.00", equipment=False)
+    line.unit = "hour"
+    line.save()
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
     assert invoice.total_tax == Decimal("0.00") and invoice.total_gross == Decimal("1000.00")
     assert invoice.lines.get().tax_rate == Decimal("0.00")
@@ -446,7 +538,86 @@ def test_it_credits_chosen_lines_and_an_amount_but_never_more(direct_folder, adm
     assert exc.value.code == "partially_credited"
     invoice.refresh_from_db()
     assert invoice.status == DocumentStatus.ISSUED
-    assert "Gutschrift zu Rechnung " + invoice.number in pdf_text(amount)
+    text = pdf_text(amount)
+    assert f"Rechnungskorrektur Nr. {amount.number}" in text
+    assert "Rechnungskorrektur zu Rechnung " + invoice.number in text
+    assert "Gutschrift" not in text  # that would be self-billing (§ 14 (2) UStG)
+
+
+def test_invoice_corrections_that_reach_the_total_cancel_the_invoice(
+    direct_folder, admin_user, org, run_on_commit
+):
+    invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
+    phones, manuals = invoice.lines.all()
+    run_on_commit(
+        services.credit_note_partial,
+        invoice=invoice,
+        user=admin_user,
+        reason="Handbücher",
+        line_ids=[manuals.pk],
+    )
+    run_on_commit(
+        services.credit_note_partial,
+        invoice=invoice,
+        user=admin_user,
+        reason="Kulanz",
+        amount=Decimal("100.00"),
+        tax_rate=Decimal("19.00"),
+    )
+    invoice.refresh_from_db()
+    assert invoice.status == DocumentStatus.ISSUED
+    assert OneOffLine.objects.filter(folder=direct_folder, invoice_document_id=invoice.pk).count() == 2
+    # 569.70 at 19 % less 100.00: more than the 469.70 left is refused, nothing written.
+    before = sequence_value(org, "credit_note")
+    with pytest.raises(ValidationError) as exc:
+        services.credit_note_partial(
+            invoice=invoice, user=admin_user, reason="x", amount=Decimal("469.71"), tax_rate=Decimal("19")
+        )
+    assert exc.value.code == "too_much" and "469,70" in exc.value.messages[0]
+    with pytest.raises(ValidationError) as exc:
+        services.credit_note_partial(invoice=invoice, user=admin_user, reason="x", line_ids=[phones.pk])
+    assert exc.value.code == "too_much"
+    assert sequence_value(org, "credit_note") == before
+    last = run_on_commit(
+        services.credit_note_partial,
+        invoice=invoice,
+        user=admin_user,
+        reason="Rest",
+        amount=Decimal("469.70"),
+        tax_rate=Decimal("19.00"),
+    )
+    invoice.refresh_from_db()
+    credited = sum(c.total_gross for c in invoice.credit_notes.all())
+    assert credited == -invoice.total_gross
+    assert invoice.status == DocumentStatus.CANCELLED
+    assert not last.cancellation  # the corrections stay what they are
+    # The folder lines are released as by a cancellation, and invoiced again.
+    assert not OneOffLine.objects.filter(folder=direct_folder, invoice_document_id__isnull=False).exists()
+    again = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
+    assert again.total_gross == invoice.total_gross
+    assert AuditEntry.objects.filter(action="invoice.cancelled", data__document_id=invoice.pk).exists()
+    with pytest.raises(ValidationError) as exc:
+        services.credit_note_partial(invoice=invoice, user=admin_user, reason="x", amount=Decimal("1.00"))
+    assert exc.value.code == "already_cancelled"
+
+
+def test_crediting_every_line_cancels_the_invoice(direct_folder, admin_user, run_on_commit):
+    invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
+    phones, manuals = invoice.lines.all()
+    run_on_commit(
+        services.credit_note_partial, invoice=invoice, user=admin_user, reason="Retoure", line_ids=[phones.pk]
+    )
+    invoice.refresh_from_db()
+    assert invoice.status == DocumentStatus.ISSUED
+    run_on_commit(
+        services.credit_note_partial,
+        invoice=invoice,
+        user=admin_user,
+        reason="Retoure",
+        line_ids=[manuals.pk],
+    )
+    invoice.refresh_from_db()
+    assert invoice.status == DocumentStatus.CANCELLED
 
 
 # --- delivery notes ---------------------------------------------------------------------------
@@ -565,3 +736,54 @@ def test_it_refuses_to_send_without_an_address(direct_folder, admin_user, run_on
         services.document_send(document=invoice, user=admin_user)
     assert exc.value.code == "no_recipient"
     assert not mail.outbox
+
+
+# --- bulk issuing ------------------------------------------------------------------------------
+
+
+def test_bulk_issuing_prints_the_same_eu_tax_note_as_single_issuing(org, admin_user):
+    from django.db import transaction
+
+    from documents.bulk import InvoiceSpec, invoices_issue_bulk
+
+    folder = FolderFactory(organization=org)
+    customer = folder.customer
+    customer.country, customer.tax_treatment, customer.vat_id = "AT", "eu_reverse_charge", "ATU13585627"
+    customer.save()
+    copier = oneoff(folder, unit_price="4290.00", serials=("A7PU1",))
+    specs = [
+        services._oneoff_spec(copier, "de", copier.equipment.all()),
+        services.LineSpec(
+            description="Wartung",
+            quantity=Decimal(1),
+            unit_price=Decimal("89.00"),
+            tax_rate=Decimal("19.00"),
+            source_kind="recurring",
+            cycle=1,
+        ),
+    ]
+    single = services.document_issue(
+        document=services.document_draft_create(
+            organization=org,
+            kind="invoice",
+            user=admin_user,
+            customer=customer,
+            payer=customer,
+            lines=specs,
+            folder=folder,
+        ),
+        user=admin_user,
+    )
+    with transaction.atomic():
+        [(bulk, _ids)] = invoices_issue_bulk(
+            organization=org,
+            specs=[InvoiceSpec(customer=customer, payer=customer, folder=folder, lines=specs)],
+            user=admin_user,
+            issue_date=single.issue_date,
+            render_pdfs=False,
+        )
+    bulk.refresh_from_db()
+    assert bulk.tax_note == single.tax_note
+    assert single.tax_note.startswith("Pos. 1: Steuerfreie innergemeinschaftliche Lieferung")
+    assert "Pos. 2: Steuerschuldnerschaft des Leistungsempfängers" in single.tax_note
+    assert list(bulk.lines.values_list("goods", flat=True)) == [True, False]

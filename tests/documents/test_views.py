@@ -76,6 +76,24 @@ def test_the_lists_show_each_kind_with_totals(documents, admin_client):
         assert documents[doc].number in response.content.decode()
 
 
+def test_the_totals_leave_out_cancelled_invoices_and_superseded_quotes(documents, admin_client, admin_user):
+    services.invoice_cancel(invoice=documents["financed"], user=admin_user, reason="Falscher Finanzierer")
+    response = admin_client.get(reverse("documents:invoices"))
+    body = response.content.decode()
+    assert documents["financed"].number in body  # still listed
+    assert response.context["totals"]["gross"] == documents["direct"].total_gross
+    assert response.context["totals"]["issued"] == 1
+    assert "ohne Entwürfe und stornierte Rechnungen" in body
+    old = documents["quote"]
+    new = services.quote_revise(quote=old, user=admin_user)
+    response = admin_client.get(reverse("documents:quotes"))
+    body = response.content.decode()
+    assert old.number in body and new.number in body
+    assert response.context["totals"]["gross"] == new.total_gross
+    assert response.context["totals"]["issued"] == 1
+    assert "ohne Entwürfe und ersetzte Versionen" in body
+
+
 def test_the_filters_narrow_the_rows_and_the_totals(documents, admin_client, grenke):
     url = reverse("documents:invoices")
     response = admin_client.get(url, {"third_party": "1"})
@@ -298,6 +316,39 @@ def test_cancel_and_credit_forms(documents, admin_client):
     assert admin_client.get(reverse("documents:cancel", args=[documents["quote"].pk])).status_code == 404
 
 
+def test_credit_notes_are_called_cancellation_invoice_or_invoice_correction_on_screen(
+    documents, admin_client, admin_user
+):
+    correction = documents["credit"]
+    response = admin_client.get(reverse("documents:detail", args=[correction.pk]))
+    assert response.context["document"].title_label == "Rechnungskorrektur"
+    body = response.content.decode()
+    assert f"Rechnungskorrektur {correction.number}" in body and "Gutschrift " + correction.number not in body
+    response = admin_client.get(reverse("documents:detail", args=[documents["direct"].pk]))
+    actions = {a["key"]: a for a in response.context["actions"]}
+    assert actions["credit"]["label"] == "Rechnungskorrektur"
+    cancellation = services.invoice_cancel(invoice=documents["financed"], user=admin_user, reason="Fehler")
+    body = admin_client.get(reverse("documents:detail", args=[cancellation.pk])).content.decode()
+    assert f"Stornorechnung {cancellation.number}" in body
+    body = admin_client.get(reverse("documents:credit_notes")).content.decode()
+    assert "Rechnungskorrektur" in body and "Storno" in body
+    form = admin_client.get(reverse("documents:credit_note_create", args=[documents["direct"].pk]))
+    assert f"Rechnungskorrektur zu Rechnung {documents['direct'].number}" in form.content.decode()
+
+
+def test_an_accepted_quote_can_be_revised(documents, admin_client, admin_user):
+    quote = documents["quote"]
+    services.quote_accept(quote=quote, user=admin_user)
+    response = admin_client.get(reverse("documents:detail", args=[quote.pk]))
+    actions = {a["key"]: a for a in response.context["actions"]}
+    assert actions["revise"]["enabled"] and not actions["accept"]["enabled"]
+    response = admin_client.post(reverse("documents:revise", args=[quote.pk]))
+    new = Document.objects.get(previous_version=quote)
+    assert response["Location"] == reverse("documents:detail", args=[new.pk])
+    quote.refresh_from_db()
+    assert quote.status == DocumentStatus.SUPERSEDED and new.status == DocumentStatus.ISSUED
+
+
 def test_quote_actions_from_the_document_page(documents, admin_client):
     quote = documents["quote"]
     response = admin_client.post(reverse("documents:revise", args=[quote.pk]))
@@ -338,3 +389,18 @@ def test_the_folder_and_customer_sections_list_the_documents(
     )
     for key in ("quote", "financed", "note"):
         assert documents[key].number in html
+
+
+def test_a_quote_page_shows_each_cycle_apart(org, admin_client, admin_user, run_on_commit):
+    from tests.documents.factories import recurring
+
+    folder = FolderFactory(organization=org)
+    recurring(folder, description="SIP-Trunk", quantity="4", unit_price="9.90")
+    recurring(folder, description="Cloud-Backup", unit_price="249.00", cycle=12)
+    quote = run_on_commit(
+        services.quote_issue, quote=services.quote_create(folder=folder, user=admin_user), user=admin_user
+    )
+    body = admin_client.get(reverse("documents:detail", args=[quote.pk])).content.decode()
+    assert "Laufende Kosten monatlich" in body and "Laufende Kosten jährlich" in body
+    assert "47,12" in body and "296,31" in body
+    assert "Einmalige Kosten" not in body and "343,43" not in body
