@@ -39,7 +39,7 @@ from documents import texts as doc_texts
 from documents.bulk import InvoiceSpec, invoice_problem
 from documents.engine import LineInput, compute_totals, format_number, line_net
 from documents.models import LineSource
-from documents.services import LineSpec, _oneoff_spec, leased_object_for
+from documents.services import LineSpec, _oneoff_spec, check_oneoff_lines_match_quote, leased_object_for
 from financing.services import payer_for
 from folders.models import Equipment, Folder, FolderStatus, OneOffLine, RecurringLine, RecurringLineChange
 from folders.selectors import recurring_line_end, segments_from
@@ -725,7 +725,11 @@ def _plan_account(
         if invoice.problem is not None:
             plan.failures.append(
                 Failure(
-                    reason=FailureReason.PAYER_DATA_MISSING,
+                    reason=(
+                        FailureReason.CONFLICT
+                        if getattr(invoice.problem, "code", None) in QUOTE_PROBLEMS
+                        else FailureReason.PAYER_DATA_MISSING
+                    ),
                     message=" ".join(invoice.problem.messages),
                     payer=invoice.payer,
                     folder=invoice.folder,
@@ -734,6 +738,9 @@ def _plan_account(
         else:
             plan.invoices.append(invoice)
     return plan
+
+
+QUOTE_PROBLEMS = {"quote_not_accepted", "differs_from_quote"}
 
 
 def _problem(invoice: PlannedInvoice, organization) -> ValidationError | None:
@@ -751,6 +758,16 @@ def _problem(invoice: PlannedInvoice, organization) -> ValidationError | None:
                 % {"name": invoice.payer.name},
                 code="financing_rejected",
             )
+    if problem is None:
+        # One-off lines go out as the customer accepted them (documents.services).
+        for folder in invoice.folders:
+            lines = [o for o in invoice.oneoffs if o.folder_id == folder.pk]
+            if not lines:
+                continue
+            try:
+                check_oneoff_lines_match_quote(folder=folder, lines=lines)
+            except ValidationError as exc:
+                return exc
     return problem
 
 

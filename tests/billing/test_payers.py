@@ -228,3 +228,29 @@ def test_an_english_speaking_payer_gets_english_line_texts(org):
     [line] = invoice.lines.all()
     assert line.detail.splitlines()[1].startswith("Service period")
     assert "prorated, 15 of 30 days" in line.detail
+
+
+def test_the_run_invoices_one_off_lines_only_as_the_customer_accepted_them(org, admin_user):
+    from django.test import TestCase
+
+    from billing.models import BillingRunFailure
+    from documents import services as document_services
+    from folders.models import OneOffLine
+
+    folder = f.folder(org)
+    line = f.oneoff(folder, price="1000.00", equipment=False, description="Einrichtung Netzwerk")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        quote = document_services.quote_issue(
+            quote=document_services.quote_create(folder=folder, user=admin_user), user=admin_user
+        )
+    document_services.quote_accept(quote=quote, user=admin_user)
+    OneOffLine.objects.filter(pk=line.pk).update(unit_price=D("1200.00"))
+    other = f.folder(org)
+    f.oneoff(other, price="80.00", equipment=False, description="Kabelsatz")
+    run = bill(org, NOV)
+    [invoice] = invoices(org, run)
+    assert invoice.folder_id == other.pk
+    failure = BillingRunFailure.objects.get(run=run)
+    assert failure.reason == "conflict" and quote.number in failure.message
+    line.refresh_from_db()
+    assert line.invoice_document_id is None
