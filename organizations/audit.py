@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 from django.db.models.fields.files import FieldFile
 
@@ -13,6 +14,8 @@ from .models import AuditEntry
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, AbstractBaseUser):
+        return value.get_full_name() or value.get_username()
     if isinstance(value, models.Model):
         return str(value)
     if isinstance(value, Decimal):

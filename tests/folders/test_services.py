@@ -340,3 +340,20 @@ def test_the_daily_task_rolls_contract_ends_in_every_organization(org, other_org
     assert refresh_contract_ends() == 2
     assert refresh_contract_ends() == 0
     assert not Folder.objects.filter(contract_end__lt=dt.date.today()).exists()
+
+
+def test_history_names_people_by_their_full_name(org, admin_user, sales_user):
+    from folders.selectors import folder_history
+
+    sales_user.first_name, sales_user.last_name = "Sabine", "Vertrieb"
+    sales_user.save()
+    folder = services.folder_create(
+        organization=org,
+        customer=CustomerFactory(organization=org),
+        user=admin_user,
+        data={"name": "Standort Nord", "owner": sales_user},
+    )
+    [created] = [row for row in folder_history(folder) if row.entry.action == "folder.created"]
+    shown = {str(label): new for label, _old, new in created.changes}
+    assert "Sabine Vertrieb" in shown.values()
+    assert sales_user.username not in shown.values()
