@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -53,6 +54,7 @@ def preview(request):
     context = {"form": form, "active": selectors.active_run(request.organization)}
     if form.is_valid():
         period = form.cleaned_data["period"]
+        latest = services.add_months(services.month_of(timezone.localdate()), 1)
         accounts = planning.account_ids(organization=request.organization, period=period)
         page = Paginator(accounts, PREVIEW_ACCOUNTS_PER_PAGE).get_page(request.GET.get("page"))
         result = services.billing_preview(
@@ -66,6 +68,8 @@ def preview(request):
                 "invoices": [_invoice_rows(invoice) for invoice in result.invoices],
                 "page": page,
                 "totals": result.totals,
+                "latest": latest,
+                "too_early": period > latest,
             }
         )
     return render(request, "billing/preview.html", context)

@@ -222,3 +222,20 @@ def test_list_and_detail_cost_the_same_queries_for_few_or_many_invoices(
     )
     assert (small.invoices_count, large.invoices_count) == (1, 8)
     assert many == few
+
+
+def test_the_preview_of_a_month_too_far_ahead_offers_no_start(client_for, billing_user, book):
+    from django.utils import timezone
+
+    from billing.services import add_months, month_of
+
+    far = add_months(month_of(timezone.localdate()), 2)
+    response = client_for(billing_user).get(reverse("billing:preview"), {"period": f"{far:%Y-%m}"})
+    assert response.status_code == 200 and response.context["too_early"]
+    page = response.content.decode()
+    assert "höchstens einen Monat im Voraus" in page
+    assert reverse("billing:start") not in page
+    near = client_for(billing_user).get(
+        reverse("billing:preview"), {"period": f"{month_of(timezone.localdate()):%Y-%m}"}
+    )
+    assert reverse("billing:start") in near.content.decode()
