@@ -31,7 +31,6 @@ from typing import NamedTuple
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import DatabaseError
 from django.db.models import F, Q
-from django.utils.translation import gettext as _
 
 from catalog.models import Product, TaxRate
 from customers.models import Contact, Customer, TaxTreatment
@@ -39,7 +38,13 @@ from documents import texts as doc_texts
 from documents.bulk import InvoiceSpec, invoice_problem
 from documents.engine import LineInput, compute_totals, format_number, line_net
 from documents.models import LineSource
-from documents.services import LineSpec, _oneoff_spec, check_oneoff_lines_match_quote, leased_object_for
+from documents.services import (
+    LineSpec,
+    _oneoff_spec,
+    check_financing_approved,
+    check_oneoff_lines_match_quote,
+    leased_object_for,
+)
 from financing.services import payer_for
 from folders.models import Equipment, Folder, FolderStatus, OneOffLine, RecurringLine, RecurringLineChange
 from folders.selectors import recurring_line_end, segments_from
@@ -727,7 +732,7 @@ def _plan_account(
                 Failure(
                     reason=(
                         FailureReason.CONFLICT
-                        if getattr(invoice.problem, "code", None) in QUOTE_PROBLEMS
+                        if getattr(invoice.problem, "code", None) in FOLDER_PROBLEMS
                         else FailureReason.PAYER_DATA_MISSING
                     ),
                     message=" ".join(invoice.problem.messages),
@@ -740,7 +745,8 @@ def _plan_account(
     return plan
 
 
-QUOTE_PROBLEMS = {"quote_not_accepted", "differs_from_quote"}
+# Problems that need a decision in the folder rather than missing payer data.
+FOLDER_PROBLEMS = {"quote_not_accepted", "differs_from_quote", "financing_not_approved", "financing_rejected"}
 
 
 def _problem(invoice: PlannedInvoice, organization) -> ValidationError | None:
@@ -749,15 +755,11 @@ def _problem(invoice: PlannedInvoice, organization) -> ValidationError | None:
     )
     if problem is None and invoice.financed:
         financing = _financing(invoice.folders[0])
-        if financing is not None and financing.approval_status == "rejected":
-            problem = ValidationError(
-                _(
-                    "The financier %(name)s rejected this financing. Remove the financing or choose another "
-                    "financier before invoicing."
-                )
-                % {"name": invoice.payer.name},
-                code="financing_rejected",
-            )
+        if financing is not None:
+            try:
+                check_financing_approved(financing, invoice.payer)
+            except ValidationError as exc:
+                problem = exc
     if problem is None:
         # One-off lines go out as the customer accepted them (documents.services).
         for folder in invoice.folders:

@@ -1027,6 +1027,29 @@ def _differs_from_quote(line: OneOffLine, quoted: DocumentLine) -> bool:
     )
 
 
+def check_financing_approved(financing, payer) -> None:
+    """The financier is invoiced for the hardware once it approved the financing: a
+    rejected one never, a submitted one not yet."""
+    if financing.approval_status == "rejected":
+        raise ValidationError(
+            _(
+                "The financier %(name)s rejected this financing. Remove the financing or choose another "
+                "financier before invoicing."
+            )
+            % {"name": payer.name},
+            code="financing_rejected",
+        )
+    if financing.approval_status != "approved":
+        raise ValidationError(
+            _(
+                "The financing by %(name)s is not approved yet. Record the approval in the folder's "
+                "financing before the hardware is invoiced to the financier."
+            )
+            % {"name": payer.name},
+            code="financing_not_approved",
+        )
+
+
 def check_oneoff_lines_match_quote(*, folder: Folder, lines: Sequence[OneOffLine]) -> None:
     """Refuse to invoice one-off lines that are not what the customer accepted.
 
@@ -1125,15 +1148,8 @@ def invoice_oneoff_now(*, folder: Folder, user, issue_date: dt.date | None = Non
             )
         require_address(payer, financier=financed)
         check_oneoff_lines_match_quote(folder=folder, lines=lines)
-        if financed and financing is not None and financing.approval_status == "rejected":
-            raise ValidationError(
-                _(
-                    "The financier %(name)s rejected this financing. Remove the financing or choose another "
-                    "financier before invoicing."
-                )
-                % {"name": payer.name},
-                code="financing_rejected",
-            )
+        if financed and financing is not None:
+            check_financing_approved(financing, payer)
         language = texts.lang_of(payer.language)
         pieces = _serials_by_line(lines)
         specs = [_oneoff_spec(line, language, pieces.get(line.pk, ())) for line in lines]

@@ -48,7 +48,7 @@ SCENARIO_CUSTOMERS = {
 FINANCED = {
     SCENARIO_COPIERS: (0, 60, "HL-2026-004711", "approved"),
     SCENARIO_PBX: (1, 48, "RML-88231", "approved"),
-    SCENARIO_RACK: (0, 36, "HL-2026-005120", "submitted"),
+    SCENARIO_RACK: (0, 36, "HL-2026-005120", "approved"),
 }
 
 

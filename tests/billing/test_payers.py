@@ -254,3 +254,17 @@ def test_the_run_invoices_one_off_lines_only_as_the_customer_accepted_them(org, 
     assert failure.reason == "conflict" and quote.number in failure.message
     line.refresh_from_db()
     assert line.invoice_document_id is None
+
+
+def test_the_run_waits_for_the_financiers_approval(org):
+    from billing.models import BillingRunFailure
+
+    folder = f.folder(org)
+    f.oneoff(folder, price="4290.00")
+    f.recurring(folder, price="50.00", start=NOV)
+    f.finance(folder, status="submitted")
+    run = bill(org, NOV)
+    [services_invoice] = invoices(org, run)
+    assert services_invoice.payer == folder.customer  # the customer's services are billed
+    failure = BillingRunFailure.objects.get(run=run)
+    assert failure.reason == "conflict" and "nicht genehmigt" in failure.message

@@ -289,14 +289,20 @@ def test_it_refuses_a_financier_without_billing_address_and_keeps_the_number(org
     assert not OneOffLine.objects.filter(invoice_document_id__isnull=False).exists()
 
 
-def test_it_refuses_a_rejected_financing(org, admin_user):
+@pytest.mark.parametrize(
+    ("status", "code"), [("rejected", "financing_rejected"), ("submitted", "financing_not_approved")]
+)
+def test_it_invoices_the_financier_only_after_the_approval(org, admin_user, status, code):
     folder = FolderFactory(organization=org)
     oneoff(folder)
-    finance(folder, status="rejected")
+    financing = finance(folder, status=status)
     with pytest.raises(ValidationError) as exc:
         services.invoice_oneoff_now(folder=folder, user=admin_user)
-    assert exc.value.code == "financing_rejected"
+    assert exc.value.code == code
     assert sequence_value(org, "invoice") == 0
+    financing.approval_status = "approved"
+    financing.save()
+    assert services.invoice_oneoff_now(folder=folder, user=admin_user).payer == financing.financier
 
 
 @pytest.mark.parametrize("financed", [False, True])
