@@ -50,8 +50,10 @@ from documents.services import (
     apply_totals,
     check_oneoff_lines_match_quote,
     check_payment_setup,
+    contact_for,
     default_intro,
     folder_label_of,
+    greeting_for,
     issued_message,
     issuer_snapshot,
     line_values,
@@ -219,7 +221,7 @@ def _document(
     if document.payment_method == PaymentMethod.DIRECT_DEBIT:
         document.mandate_reference = payer.mandate_reference
     document.payment_terms_days = payer.effective_payment_terms()
-    document.intro_text = default_intro(document)
+    document.intro_text = default_intro(document, greeting_for(contact_for(payer, invoice=True), lang))
     document.closing_text = texts.text(lang, "closing", issuer=organization.display_legal_name)
     document.due_date = issue_date + dt.timedelta(days=document.payment_terms_days or 0)
     lines, priced = _line_values(document, spec.lines)

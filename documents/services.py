@@ -128,7 +128,7 @@ def _contact_name(contact, language: str) -> str:
     return " ".join(p for p in parts if p)
 
 
-def _contact_for(customer, *, invoice: bool):
+def contact_for(customer, *, invoice: bool):
     contacts = [c for c in customer.contacts.all() if c.is_active]
     if invoice:
         flagged = [c for c in contacts if c.is_invoice_recipient]
@@ -157,7 +157,7 @@ def recipient_emails(customer) -> list[str]:
 def recipient_snapshot(payer, *, invoice: bool) -> dict:
     """The payer's name, address and tax data as they are today (copied onto the document)."""
     language = texts.lang_of(payer.language)
-    contact = _contact_for(payer, invoice=invoice)
+    contact = contact_for(payer, invoice=invoice)
     return {
         "recipient_name": payer.name,
         "recipient_address": list(payer.address_lines),
@@ -458,7 +458,7 @@ def document_draft_create(
             document.mandate_reference = payer.mandate_reference
         document.payment_terms_days = payer.effective_payment_terms()
     if intro_text is None:
-        greeting = greeting_for(_contact_for(payer, invoice=is_invoice), lang)
+        greeting = greeting_for(contact_for(payer, invoice=is_invoice), lang)
         intro_text = default_intro(document, greeting)
     document.intro_text = intro_text
     document.closing_text = (
@@ -1283,7 +1283,7 @@ def _credit_note_issue(*, invoice: Document, user, specs, reason: str, full: boo
         cancels=invoice,
         cancellation=full,
         intro_text=_join(
-            greeting_for(_contact_for(invoice.payer, invoice=True), language),
+            greeting_for(contact_for(invoice.payer, invoice=True), language),
             texts.text(
                 language,
                 "intro_cancellation" if full else "intro_credit_note",

@@ -317,3 +317,15 @@ def test_after_the_run_invoices_go_out_by_the_payers_delivery_method(org, mailou
 
     assert billing_run_dispatch(run.pk) == {"post": 1, "no_recipient": 1}
     assert len(mailoutbox) == 1
+
+
+def test_run_invoices_greet_the_invoice_recipient_as_single_invoices_do(org):
+    from tests.customers.factories import ContactFactory
+
+    payer = f.customer(org)
+    ContactFactory(
+        customer=payer, first_name="Petra", last_name="Nowak", salutation="ms", is_invoice_recipient=True
+    )
+    f.recurring(f.folder(org, payer), start=NOV)
+    [invoice] = invoices(org, bill(org, NOV))
+    assert invoice.intro_text.startswith("Sehr geehrte Frau Nowak,")
