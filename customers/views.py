@@ -2,6 +2,10 @@
 
 Thin views: permission, form, one service call, a message naming the record, redirect.
 Objects are fetched through scoped managers, so another organization's rows are 404.
+
+Small actions (an action done or reopened, a contact switched on or off) and the list
+filters answer htmx with the fragment that changed; the plain POST + redirect (or the
+whole page) stays the answer without JavaScript.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -103,7 +108,12 @@ def _list(request, *, prospects: bool):
         return _export_csv(queryset, prospects=prospects)
     table = (ProspectTable if prospects else CustomerTable)(queryset, rows=base)
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
-    filtered = any(value for key, value in request.GET.items() if key in filterset.filters)
+    # Filtered means: other than the list's defaults. The filter bar sends every field back
+    # with each search, the customers list's kind=customer among them.
+    defaults = {} if prospects else {"kind": CustomerKind.CUSTOMER}
+    filtered = any(
+        value != defaults.get(key, "") for key, value in request.GET.items() if key in filterset.filters
+    )
     context = {
         "filter": filterset,
         "table": table,
@@ -114,8 +124,22 @@ def _list(request, *, prospects: bool):
         "list_url": reverse("customers:prospects" if prospects else "customers:list"),
         "create_url": reverse("customers:prospect_create" if prospects else "customers:create"),
         "create_label": _("Add prospect") if prospects else _("Add customer"),
+        "sort": request.GET.get("sort", ""),
     }
-    return render(request, "customers/list.html", context)
+    if _wants_list_fragment(request):
+        response = render(request, "customers/_list_results.html", {**context, "oob": True})
+    else:
+        response = render(request, "customers/list.html", context)
+    # One address, two answers: caches must not hand the table alone to a page load.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _wants_list_fragment(request) -> bool:
+    """The filter bar asks htmx for the table alone. Restoring history (the back button
+    after htmx's cache is gone) and boosted navigation from elsewhere need the page."""
+    htmx = request.htmx
+    return bool(htmx) and not htmx.history_restore_request and not htmx.boosted
 
 
 def _csv_cell(value) -> str:
@@ -410,12 +434,38 @@ def contact_edit(request, pk: int, contact_pk: int):
 def contact_toggle(request, pk: int, contact_pk: int):
     customer = get_object_or_404(Customer, pk=pk)
     contact = get_object_or_404(Contact, pk=contact_pk, customer=customer)
-    contact = services.contact_set_active(contact=contact, user=request.user, active=not contact.is_active)
-    if contact.is_active:
-        messages.success(request, _("Contact %(contact)s is active again.") % {"contact": contact})
+    try:
+        contact = services.contact_set_active(
+            contact=contact, user=request.user, active=not contact.is_active
+        )
+    except ValidationError as exc:
+        # A stored value that today's rules refuse (e.g. an imported e-mail address) is
+        # named, so it can be corrected in the contact's form; nothing was changed.
+        messages.error(
+            request,
+            _("Contact %(contact)s was not changed: %(reason)s")
+            % {"contact": contact, "reason": " ".join(exc.messages)},
+        )
     else:
-        messages.success(request, _("Contact %(contact)s deactivated.") % {"contact": contact})
+        if contact.is_active:
+            messages.success(request, _("Contact %(contact)s is active again.") % {"contact": contact})
+        else:
+            messages.success(request, _("Contact %(contact)s deactivated.") % {"contact": contact})
+    if request.htmx:
+        context = {"customer": customer, "contact": contact, **_customer_summary(customer)}
+        return render(request, "customers/_contact_update.html", context)
     return redirect(_detail_url(customer, "contacts"))
+
+
+def _customer_summary(customer: Customer) -> dict:
+    """What the customer page shows about actions and contacts outside their own tabs
+    (the tab's badge, "at a glance"), refreshed beside a row that htmx swapped."""
+    open_actions = customer.actions.filter(done_at__isnull=True).order_by("due_on", "id")
+    return {
+        "open_action_count": open_actions.count(),
+        "next_action": open_actions.first(),
+        "active_contact_count": customer.contacts.filter(is_active=True).count(),
+    }
 
 
 # --- Notes -----------------------------------------------------------------------------
@@ -528,21 +578,46 @@ def action_edit(request, pk: int):
 @require_POST
 def action_done(request, pk: int):
     action = get_object_or_404(Action.objects.select_related("customer"), pk=pk)
-    services.action_complete(action=action, user=request.user)
+    action = services.action_complete(action=action, user=request.user)
     messages.success(
         request,
         _("Action for %(customer)s marked as done.") % {"customer": action.customer.name},
     )
-    return redirect(_next_url(request, _detail_url(action.customer, "actions")))
+    return _action_changed(request, action)
 
 
 @require("notes.change")
 @require_POST
 def action_reopen(request, pk: int):
     action = get_object_or_404(Action.objects.select_related("customer"), pk=pk)
-    services.action_reopen(action=action, user=request.user)
+    action = services.action_reopen(action=action, user=request.user)
     messages.success(request, _("Action for %(customer)s reopened.") % {"customer": action.customer.name})
-    return redirect(_next_url(request, _detail_url(action.customer, "actions")))
+    return _action_changed(request, action)
+
+
+def _action_changed(request, action: Action):
+    """Without JavaScript: back to the page the button was on. With htmx: the action's
+    row as the page it came from shows it - the customer page's actions tab, or the
+    calendar's list of open actions (which posts row=list and its assignee filter)."""
+    if not request.htmx:
+        return redirect(_next_url(request, _detail_url(action.customer, "actions")))
+    if request.POST.get("row") != "list":
+        context = {"action": action, "customer": action.customer, **_customer_summary(action.customer)}
+        return render(request, "customers/_action_update.html", context)
+    # The done row stays in the list (with "Reopen"), so a slip of the mouse is undone
+    # in place; the count in the title follows the list's assignee filter.
+    calendar = ActionCalendarForm(
+        {"assignee": request.POST.get("assignee", "")}, organization=request.organization
+    )
+    assignee = calendar.cleaned_data.get("assignee") if calendar.is_valid() else None
+    context = {
+        "table": ActionTable([action], orderable=False),
+        "count": selectors.open_actions(assignee=assignee).count(),
+        "assignee": assignee,
+        # The row's own links ("next") lead back to the list, not to this POST's address.
+        "list_path": _next_url(request, f"{reverse('customers:actions')}?view=list"),
+    }
+    return render(request, "customers/_open_action_update.html", context)
 
 
 @require("view")

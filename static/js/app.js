@@ -59,7 +59,44 @@
     }
   });
 
-  document.addEventListener("DOMContentLoaded", () => enhance(document));
+  // Partial updates bring their messages along and put them where the page shows its own
+  // (hx-select-oob="#messages"); a page loaded without messages gets the empty box.
+  const ensureMessages = () => {
+    const content = document.getElementById("content");
+    if (!content || document.getElementById("messages")) return;
+    const box = document.createElement("div");
+    box.className = "messages";
+    box.id = "messages";
+    box.setAttribute("aria-live", "polite");
+    content.prepend(box);
+  };
+
+  // htmx follows redirects without telling: an answer from another address (the login page,
+  // once the session has expired) is a whole page, not the fragment that was asked for.
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const { xhr, requestConfig } = event.detail;
+    if (!xhr || !xhr.responseURL || !requestConfig) return;
+    const answered = new URL(xhr.responseURL);
+    if (answered.pathname !== new URL(requestConfig.path, window.location.href).pathname) {
+      event.detail.shouldSwap = false;
+      window.location.assign(answered.href);
+    }
+  });
+
+  // A button form that htmx posts shows nothing when the server refuses (htmx swaps no
+  // error pages). Refusals (4xx) changed nothing, so the plain form posts again and the page
+  // explains itself; after a server error the page is reloaded to show what is stored.
+  document.addEventListener("htmx:responseError", (event) => {
+    const form = event.detail.elt;
+    if (!(form instanceof HTMLFormElement) || form.method !== "post") return;
+    if (event.detail.xhr.status < 500) form.submit();
+    else window.location.reload();
+  });
+
+  document.addEventListener("DOMContentLoaded", () => {
+    ensureMessages();
+    enhance(document);
+  });
   // Fragments swapped in by htmx get the same treatment.
   document.addEventListener("htmx:afterSwap", (event) => enhance(event.target));
 })();
