@@ -131,6 +131,12 @@ class BillingRun(TenantModel):
         return self.status in ACTIVE_STATUSES
 
     @property
+    def can_resume(self) -> bool:
+        """Queued or running (a lost task leaves it so), or failed after it was cut into
+        chunks: resuming bills the chunks not done yet (each chunk is billed once)."""
+        return self.is_active or (self.status == RunStatus.FAILED and self.chunks_total > 0)
+
+    @property
     def progress_percent(self) -> int:
         if self.status == RunStatus.DONE:
             return 100

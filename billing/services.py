@@ -306,6 +306,29 @@ def billing_run_refused(*, organization, period: dt.date, error: str) -> Billing
     return run
 
 
+def billing_run_resume(*, run: BillingRun, user) -> BillingRun:
+    """Hand the run to the workers again (after a lost task or a failure): planning and
+    chunks are idempotent, so what was billed stays billed and the rest is billed now."""
+    if not run.can_resume:
+        raise ValidationError(_("This billing run cannot be resumed."), code="not_resumable")
+    if (
+        run.status == RunStatus.FAILED
+        and BillingRun.objects.filter(
+            organization_id=run.organization_id, status__in=ACTIVE_STATUSES
+        ).exists()
+    ):
+        raise _already_running()
+    audit_log(
+        organization=run.organization,
+        user=user,
+        action="billing_run.resumed",
+        obj=run,
+        data={"message": _("Billing run resumed.")},
+    )
+    transaction.on_commit(lambda: _dispatch(run))
+    return run
+
+
 def _dispatch(run: BillingRun) -> None:
     from .tasks import billing_run_task
 

@@ -10,4 +10,5 @@ urlpatterns = [
     path("start/", views.start, name="start"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/progress/", views.progress, name="progress"),
+    path("<int:pk>/resume/", views.resume, name="resume"),
 ]

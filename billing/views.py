@@ -123,6 +123,21 @@ def start(request):
     return redirect("billing:detail", pk=run.pk)
 
 
+@require("billing.run")
+@require_POST
+def resume(request, pk: int):
+    run = get_object_or_404(BillingRun, pk=pk)
+    try:
+        services.billing_run_resume(run=run, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("Billing run resumed: the billing accounts not billed yet are billed now.")
+        )
+    return redirect("billing:detail", pk=run.pk)
+
+
 @require("view")
 def detail(request, pk: int):
     run = get_object_or_404(BillingRun.objects.select_related("started_by"), pk=pk)

@@ -239,3 +239,34 @@ def test_the_preview_of_a_month_too_far_ahead_offers_no_start(client_for, billin
         reverse("billing:preview"), {"period": f"{month_of(timezone.localdate()):%Y-%m}"}
     )
     assert reverse("billing:start") in near.content.decode()
+
+
+def test_a_run_left_running_by_a_lost_task_is_resumed_from_its_page(
+    client_for, billing_user, readonly_user, org
+):
+    from django.test import TestCase
+
+    from billing.models import BillingRun, RunStatus
+    from billing.services import billing_run_start
+    from tests.billing import factories as f
+    from tests.billing.helpers import invoices
+
+    f.recurring(f.folder(org), start=dt.date(2026, 11, 1))
+    # Queued, but the hand-over to the workers was lost (no on-commit callback ran).
+    run = billing_run_start(
+        organization=org, period=dt.date(2026, 11, 1), user=None, as_of=dt.date(2026, 11, 1)
+    )
+    assert run.status == RunStatus.PENDING
+    url = reverse("billing:resume", args=[run.pk])
+    assert client_for(readonly_user).post(url).status_code == 403
+    page = client_for(billing_user).get(reverse("billing:detail", args=[run.pk])).content.decode()
+    assert url in page
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client_for(billing_user).post(url)
+    assert response.status_code == 302
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE and len(invoices(org, run)) == 1
+    # Done: nothing to resume any more.
+    client_for(billing_user).post(url)
+    assert BillingRun.objects.get().invoices_count == 1
+    assert url not in client_for(billing_user).get(reverse("billing:detail", args=[run.pk])).content.decode()
