@@ -735,14 +735,22 @@ def _oneoff_spec(
         unit=texts.unit_label(language, line.unit),
         unit_price=line.unit_price,
         discount_percent=line.discount_percent,
-        tax_rate=line.tax_rate.rate,
-        sku=line.product.sku if line.product_id else "",
-        source_kind=LineSource.ONEOFF,
-        source_line_id=line.pk,
-        source_folder_id=line.folder_id,
-        group_title=group_title,
         goods=oneoff_is_goods(line),
+        **_from_folder_line(line, LineSource.ONEOFF, group_title),
     )
+
+
+def _from_folder_line(line, source_kind: str, group_title: str) -> dict:
+    """What every document line made from a folder line carries of it: tax rate, SKU,
+    where it came from, and the group it is printed under."""
+    return {
+        "tax_rate": line.tax_rate.rate,
+        "sku": line.product.sku if line.product_id else "",
+        "source_kind": source_kind,
+        "source_line_id": line.pk,
+        "source_folder_id": line.folder_id,
+        "group_title": group_title,
+    }
 
 
 def _recurring_spec(line: RecurringLine, language: str, group_title: str) -> LineSpec:
@@ -756,15 +764,10 @@ def _recurring_spec(line: RecurringLine, language: str, group_title: str) -> Lin
         quantity=line.quantity,
         unit=texts.unit_label(language, line.unit),
         unit_price=line.unit_price,
-        tax_rate=line.tax_rate.rate,
-        sku=line.product.sku if line.product_id else "",
-        source_kind=LineSource.RECURRING,
-        source_line_id=line.pk,
-        source_folder_id=line.folder_id,
         cycle=line.cycle,
         service_start=line.start_date,
         service_end=line.end_date,
-        group_title=group_title,
+        **_from_folder_line(line, LineSource.RECURRING, group_title),
     )
 
 
@@ -777,12 +780,7 @@ def _setup_spec(line: RecurringLine, language: str, group_title: str) -> LineSpe
         quantity=Decimal(1),
         unit=texts.unit_label(language, "flat"),
         unit_price=line.setup_fee,
-        tax_rate=line.tax_rate.rate,
-        sku=line.product.sku if line.product_id else "",
-        source_kind=LineSource.RECURRING,
-        source_line_id=line.pk,
-        source_folder_id=line.folder_id,
-        group_title=group_title,
+        **_from_folder_line(line, LineSource.RECURRING, group_title),
     )
 
 
