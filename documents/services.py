@@ -1249,19 +1249,23 @@ def invoice_cancel(*, invoice: Document, user, reason: str) -> Document:
             )
         specs = _credit_note_specs(list(invoice.lines.all()))
         credit = _credit_note_issue(invoice=invoice, user=user, specs=specs, reason=reason, full=True)
-        invoice.status = DocumentStatus.CANCELLED
-        invoice.save(update_fields=["status", "updated_at"])
-        _audit(
+        _invoice_close(
             invoice,
             user=user,
-            action="invoice.cancelled",
+            reason=reason,
             message=_("Invoice %(number)s cancelled by %(credit)s.")
             % {"number": invoice.number, "credit": credit.number},
-            extra={"reason": reason},
         )
-        # The folder lines billed by the cancelled invoice can be invoiced again.
-        folder_services.oneoff_lines_unmark_invoiced(document_id=invoice.pk, user=user)
     return credit
+
+
+def _invoice_close(invoice: Document, *, user, reason: str, message: str) -> None:
+    """Mark the invoice cancelled (audited) and release the folder lines it billed, so
+    they can be invoiced again: after a cancellation or credits adding up to it."""
+    invoice.status = DocumentStatus.CANCELLED
+    invoice.save(update_fields=["status", "updated_at"])
+    _audit(invoice, user=user, action="invoice.cancelled", message=message, extra={"reason": reason})
+    folder_services.oneoff_lines_unmark_invoiced(document_id=invoice.pk, user=user)
 
 
 def _credit_note_issue(*, invoice: Document, user, specs, reason: str, full: bool) -> Document:
@@ -1391,17 +1395,13 @@ def _close_fully_credited(invoice: Document, *, user, reason: str) -> None:
         .order_by("id")
         .values_list("number", flat=True)
     )
-    invoice.status = DocumentStatus.CANCELLED
-    invoice.save(update_fields=["status", "updated_at"])
-    _audit(
+    _invoice_close(
         invoice,
         user=user,
-        action="invoice.cancelled",
+        reason=reason,
         message=_("Invoice %(number)s is credited in full by %(credits)s and therefore cancelled.")
         % {"number": invoice.number, "credits": ", ".join(credits)},
-        extra={"reason": reason},
     )
-    folder_services.oneoff_lines_unmark_invoiced(document_id=invoice.pk, user=user)
 
 
 # --- delivery notes ------------------------------------------------------------------------------

@@ -30,17 +30,8 @@ from django.utils.translation.template import templatize
 
 BASE_DIR = Path(settings.BASE_DIR)
 MO_FILE = BASE_DIR / "locale" / "de" / "LC_MESSAGES" / "django.mo"
-APPS = (
-    "organizations",
-    "customers",
-    "catalog",
-    "folders",
-    "financing",
-    "documents",
-    "billing",
-    "reports",
-    "demo",
-)
+# Our own apps: the installed ones that live in this project.
+APPS = tuple(app for app in settings.INSTALLED_APPS if (BASE_DIR / app / "apps.py").exists())
 TEMPLATE_DIRS = (*APPS, "partials")
 GETTEXT_FUNCTIONS = {
     "_",
