@@ -1,6 +1,7 @@
 FROM python:3.11-slim-bookworm
+COPY scripts/system-packages.txt /tmp/
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core gettext \
+      $(awk '!/^#/ && NF && $2 ~ /run/ {print $1}' /tmp/system-packages.txt) \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml requirements.lock ./

@@ -6,6 +6,8 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
+SYSTEM_CHECK := $(PYTHON) scripts/system_check.py
+
 .PHONY: run test install migrate demo lint format messages bench clean worker beat
 
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -20,6 +22,7 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
+	@$(SYSTEM_CHECK) run
 	$(PY) manage.py seed_demo
 
 run: demo
@@ -30,6 +33,7 @@ run: demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
+	@$(SYSTEM_CHECK) test
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
 
 lint: install
