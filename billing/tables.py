@@ -7,7 +7,8 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from catalog.tables import MoneyColumn
+from organizations.tables import MoneyColumn
+from organizations.timezones import local_datetime
 
 from .models import BillingRun, BillingRunItem, BillingRunSkip
 
@@ -66,7 +67,7 @@ class BillingRunTable(tables.Table):
         return record.started_by.get_full_name() or record.started_by.username
 
     def render_created_at(self, value):
-        return date_format(value, "SHORT_DATETIME_FORMAT")
+        return local_datetime(value)
 
     def render_failed_count(self, value):
         if value:

@@ -15,9 +15,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from catalog.tables import configure_table
 from documents.engine import LineInput, line_net
 from organizations.access import require
+from organizations.tables import configure_table
 
 from . import planning, selectors, services
 from . import texts as billing_texts

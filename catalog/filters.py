@@ -1,27 +1,14 @@
 from __future__ import annotations
 
 import django_filters
-from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from organizations.filters import StyledFilterSet
 
 from .models import Product, ProductKind
 
 YES_NO = [("1", _("yes")), ("0", _("no"))]
-
-
-class StyledFilterSet(django_filters.FilterSet):
-    """Bootstrap classes on the filter widgets (the filter bar is a plain GET form)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for f in self.form.fields.values():
-            css = (
-                "form-select form-select-sm"
-                if isinstance(f.widget, forms.Select)
-                else "form-control form-control-sm"
-            )
-            f.widget.attrs["class"] = css
 
 
 def _bool_choice(queryset, name, value):

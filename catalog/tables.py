@@ -3,38 +3,11 @@ from __future__ import annotations
 import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django_tables2.config import RequestConfig
 
+from organizations.tables import MoneyColumn
 from organizations.templatetags.ui import money
 
 from .models import Product, ServicePackage
-
-DEFAULT_PER_PAGE = 25
-MAX_PER_PAGE = 100
-
-
-def configure_table(request, table: tables.Table, *, per_page: int = DEFAULT_PER_PAGE) -> tables.Table:
-    """Sort and paginate a table from the URL, with a bounded page size.
-
-    django-tables2 would accept any ?per_page= (0 divides by zero, 10**6 loads the whole
-    table), so the size is clamped here and the library's own parameter is switched off.
-    """
-    try:
-        wanted = int(request.GET.get("per_page", per_page))
-    except (TypeError, ValueError):
-        wanted = per_page
-    table.per_page_field = "_per_page_handled_by_configure_table"
-    RequestConfig(request, paginate={"per_page": max(5, min(wanted, MAX_PER_PAGE))}).configure(table)
-    return table
-
-
-class MoneyColumn(tables.Column):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("attrs", {"td": {"class": "num"}, "th": {"class": "num"}})
-        super().__init__(*args, **kwargs)
-
-    def render(self, value):
-        return money(value)
 
 
 class ProductTable(tables.Table):

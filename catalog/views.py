@@ -9,12 +9,13 @@ from django.views.decorators.http import require_POST
 
 from organizations.access import require
 from organizations.history import readable_history
+from organizations.tables import configure_table
 
 from . import services
 from .filters import ProductFilter
 from .forms import EntitlementFormSet, ProductForm, ServicePackageForm, TaxRateForm, add_service_errors
 from .models import Entitlement, Product, ServicePackage, TaxRate
-from .tables import ProductTable, ServicePackageTable, configure_table
+from .tables import ProductTable, ServicePackageTable
 
 # --- products ------------------------------------------------------------------------
 

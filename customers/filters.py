@@ -4,11 +4,13 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from organizations.filters import StyledFilterSet
+
 from .models import Customer, CustomerKind, PaymentMethod
 from .selectors import customer_search
 
 
-class CustomerFilter(django_filters.FilterSet):
+class CustomerFilter(StyledFilterSet):
     """The list's filter bar. Its state lives in the URL; invalid values are ignored."""
 
     q = django_filters.CharFilter(
@@ -41,12 +43,6 @@ class CustomerFilter(django_filters.FilterSet):
             self.filters.pop("kind")
             self.form.fields.pop("kind", None)
         for name, field in self.form.fields.items():
-            css = (
-                "form-select form-select-sm"
-                if isinstance(field.widget, forms.Select)
-                else "form-control form-control-sm"
-            )
-            field.widget.attrs["class"] = css
             field.widget.attrs.setdefault("id", f"filter-{name}")
 
     def search(self, queryset, name, value):

@@ -25,10 +25,10 @@ from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from organizations.access import can, require
 from organizations.roles import Role
+from organizations.tables import configure_table
 
 from . import agenda, selectors, services
 from .filters import CustomerFilter
@@ -107,7 +107,7 @@ def _list(request, *, prospects: bool):
     if request.GET.get("export") == "csv":
         return _export_csv(queryset, prospects=prospects)
     table = (ProspectTable if prospects else CustomerTable)(queryset, rows=base)
-    RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    configure_table(request, table)
     # Filtered means: other than the list's defaults. The filter bar sends every field back
     # with each search, the customers list's kind=customer among them.
     defaults = {} if prospects else {"kind": CustomerKind.CUSTOMER}
@@ -658,7 +658,7 @@ def action_calendar(request):
         )
     elif view == "list":
         table = ActionTable(selectors.open_actions(assignee=assignee))
-        RequestConfig(request, paginate={"per_page": 50}).configure(table)
+        configure_table(request, table, per_page=50)
         context.update({"table": table, "count": table.paginator.count})
     else:
         view = context["view"] = "month"

@@ -7,6 +7,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from organizations.filters import StyledFilterSet
 from organizations.forms import DateInput
 
 from .models import Document, DocumentKind
@@ -15,7 +16,7 @@ from .selectors import STATUSES_BY_KIND
 YES_NO = [("1", _("yes")), ("0", _("no"))]
 
 
-class DocumentFilter(django_filters.FilterSet):
+class DocumentFilter(StyledFilterSet):
     number = django_filters.CharFilter(
         label=_("Number"), lookup_expr="icontains", widget=forms.TextInput(attrs={"type": "search"})
     )
@@ -51,13 +52,6 @@ class DocumentFilter(django_filters.FilterSet):
             # Always addressed to the end customer: there is no other payer to filter by.
             for name in ("payer", "third_party"):
                 del self.filters[name]
-        for field in self.form.fields.values():
-            css = (
-                "form-select form-select-sm"
-                if isinstance(field.widget, forms.Select)
-                else "form-control form-control-sm"
-            )
-            field.widget.attrs["class"] = css
 
     def filter_customer(self, queryset, name, value):
         value = value.strip()

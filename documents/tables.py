@@ -2,37 +2,12 @@ from __future__ import annotations
 
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
-from django_tables2.config import RequestConfig
 
-from organizations.templatetags.ui import money
+from organizations.tables import DEFAULT_PER_PAGE, MoneyColumn
 
 from .models import Document, DocumentKind
 
-DEFAULT_PER_PAGE = 25
-MAX_PER_PAGE = 100
-NUM = {"td": {"class": "num"}, "th": {"class": "num"}}
 DATE = {"td": {"class": "text-nowrap"}}
-
-
-def configure_table(request, table: tables.Table, *, per_page: int = DEFAULT_PER_PAGE) -> tables.Table:
-    """Sort and paginate from the URL with a bounded page size (?per_page=0 or 10**6 are
-    clamped instead of dividing by zero or loading everything)."""
-    try:
-        wanted = int(request.GET.get("per_page", per_page))
-    except (TypeError, ValueError):
-        wanted = per_page
-    table.per_page_field = "_per_page_handled_by_configure_table"
-    RequestConfig(request, paginate={"per_page": max(5, min(wanted, MAX_PER_PAGE))}).configure(table)
-    return table
-
-
-class MoneyColumn(tables.Column):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("attrs", NUM)
-        super().__init__(*args, **kwargs)
-
-    def render(self, value):
-        return money(value)
 
 
 class DocumentTable(tables.Table):

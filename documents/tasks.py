@@ -13,6 +13,7 @@ from django.core.mail import EmailMessage
 from django_scopes import scope
 
 from organizations.models import Organization
+from organizations.timezones import organization_time
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ def render_document_pdf(document_id: int, organization_id: int) -> str:
     from documents.pdf import render_and_store
 
     organization = Organization.objects.get(pk=organization_id)
-    with scope(organization=organization):
+    with scope(organization=organization), organization_time(organization):
         document = Document.objects.filter(pk=document_id).first()
         if document is None:
             # The issuing transaction was rolled back after all; nothing to render.
@@ -41,7 +42,7 @@ def send_document_email(document_id: int, organization_id: int, recipients: list
     from documents.pdf import render_and_store
 
     organization = Organization.objects.get(pk=organization_id)
-    with scope(organization=organization):
+    with scope(organization=organization), organization_time(organization):
         document = Document.objects.get(pk=document_id)
         document = render_and_store(document)
         message: EmailMessage = build_message(document, recipients)

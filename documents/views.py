@@ -21,13 +21,14 @@ from django.views.decorators.http import require_POST
 
 from folders.models import Folder
 from organizations.access import can, require
+from organizations.tables import configure_table
 
 from . import selectors, services
 from .filters import DocumentFilter
 from .forms import CreditNoteForm, DeclineForm, DeliveryNoteForm, QuoteCreateForm, ReasonForm
 from .models import Document, DocumentKind, DocumentStatus
 from .pdf import pdf_filename, render_and_store
-from .tables import configure_table, document_table
+from .tables import document_table
 
 logger = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from catalog.models import Product, Scope, ServicePackage
-from catalog.tables import configure_table
 from customers.models import Customer
 from organizations.access import can, require
+from organizations.tables import configure_table
 
 from . import selectors, services
 from .filters import FolderFilter

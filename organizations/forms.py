@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
@@ -12,6 +14,7 @@ from .models import Membership, NumberFormat, Organization
 from .numbering import pattern_is_valid
 from .roles import Role
 from .services import member_user_resolve
+from .timezones import DEFAULT_TIME_ZONE, zone_choices
 from .validators import normalize_creditor_id, normalize_iban, normalize_vat_id, validate_postal_code
 
 
@@ -49,8 +52,46 @@ def validate_business_date(value) -> None:
         )
 
 
+# The largest key a bigint column holds. A longer number sent for a choice would make the
+# database fail with "out of range" instead of the form saying the choice is invalid.
+MAX_PK = 2**63 - 1
+
+
+def _bounded_choice_clean(field):
+    """Refuse values that cannot be a row's key (text, 20 digits) before they reach a query."""
+    clean = field.clean
+
+    def wrapped(value):
+        pk = field.queryset.model._meta.pk if field.queryset is not None else None
+        integer_keys = isinstance(pk, models.AutoField | models.IntegerField)
+        values = value if isinstance(value, list | tuple) else [value]
+        for item in values if integer_keys else []:
+            if item in field.empty_values:
+                continue
+            text = str(item).strip()
+            if not text.isdigit() or int(text) > MAX_PK:
+                raise forms.ValidationError(
+                    field.error_messages["invalid_choice"], code="invalid_choice", params={"value": text}
+                )
+        return clean(value)
+
+    wrapped.bounded = True
+    return wrapped
+
+
+def _bounded_integer(field) -> None:
+    """An integer field without an upper bound gets the database's, so 10**20 is a field error."""
+    if field.max_value is None:
+        field.max_value = 2**31 - 1
+        field.validators.append(MaxValueValidator(field.max_value))
+    if field.min_value is None:
+        field.min_value = -(2**31)
+        field.validators.append(MinValueValidator(field.min_value))
+
+
 class StyledFormMixin:
-    """Bootstrap classes on every widget, German number input for decimals, HTML5 dates."""
+    """Bootstrap classes on every widget, German number input for decimals, HTML5 dates,
+    and every number, date and choice bounded to what the database can hold."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -72,6 +113,16 @@ class StyledFormMixin:
                 widget.is_localized = True
                 widget.input_type = "text"
                 widget.attrs.setdefault("inputmode", "decimal")
+            if (
+                isinstance(field, forms.ModelChoiceField)
+                and field.to_field_name is None
+                and not getattr(field.clean, "bounded", False)
+            ):
+                field.clean = _bounded_choice_clean(field)
+            if isinstance(field, forms.IntegerField) and not isinstance(
+                field, forms.DecimalField | forms.FloatField
+            ):
+                _bounded_integer(field)
             if isinstance(field, forms.DateField):
                 if not isinstance(widget, DateInput):
                     field.widget = widget = DateInput(attrs=widget.attrs)
@@ -127,7 +178,12 @@ class OrganizationForm(StyledFormMixin, forms.ModelForm):
             ["bank_name", "iban", "bic", "creditor_id"],
             "col-md-3",
         ),
-        (_("Billing defaults and logo"), "", ["payment_terms_days", "billing_day", "logo"], "col-md-4"),
+        (
+            _("Billing defaults and logo"),
+            "",
+            ["payment_terms_days", "billing_day", "time_zone", "logo"],
+            "col-md-4",
+        ),
     ]
 
     def __init__(self, *args, **kwargs):
@@ -139,6 +195,15 @@ class OrganizationForm(StyledFormMixin, forms.ModelForm):
             widget=forms.Select(attrs={"class": "form-select"}),
         )
         self.fields["payment_terms_days"].widget.attrs.update({"min": 0, "max": 365})
+        self.fields["time_zone"] = forms.ChoiceField(
+            label=Organization._meta.get_field("time_zone").verbose_name,
+            help_text=_("Times on pages and documents are shown in this zone."),
+            choices=zone_choices(),
+            initial=DEFAULT_TIME_ZONE,
+            # A form sent without the field (an older page, a script) keeps the zone.
+            required=False,
+            widget=forms.Select(attrs={"class": "form-select"}),
+        )
 
     def sections(self):
         return [
@@ -168,8 +233,12 @@ class OrganizationForm(StyledFormMixin, forms.ModelForm):
             "creditor_id",
             "payment_terms_days",
             "billing_day",
+            "time_zone",
             "logo",
         ]
+
+    def clean_time_zone(self):
+        return self.cleaned_data.get("time_zone") or self.instance.time_zone or DEFAULT_TIME_ZONE
 
     def clean_iban(self):
         return normalize_iban(self.cleaned_data["iban"])

@@ -8,13 +8,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import models
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from .audit import history_for
 from .countries import COUNTRIES
+from .timezones import local_datetime
 
 
 def _field(model: type[models.Model] | None, name: str) -> models.Field | None:
@@ -51,7 +52,7 @@ def display_value(model: type[models.Model] | None, name: str, value: Any) -> An
     internal = field.get_internal_type() if field is not None else ""
     if isinstance(value, str) and internal in ("DateTimeField",):
         parsed = parse_datetime(value)
-        return formats.date_format(timezone.localtime(parsed), "SHORT_DATETIME_FORMAT") if parsed else value
+        return local_datetime(parsed) if parsed else value
     if isinstance(value, str) and (internal == "DateField" or _looks_like_date(value)):
         parsed = parse_date(value) if _looks_like_date(value) else None
         return formats.date_format(parsed, "SHORT_DATE_FORMAT") if parsed else value

@@ -1,7 +1,8 @@
 """Resolve the active organization of the logged-in user and open its scope.
 
 Every view, template and form of a request runs inside `scope(organization=...)`, so a
-scoped query can only ever see the active organization's rows.
+scoped query can only ever see the active organization's rows, and in the organization's
+time zone, so every time on a page is the organization's local time.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from django_scopes import scope
 
 from .models import Membership
+from .timezones import organization_time
 
 SESSION_KEY = "active_organization_id"
 
@@ -39,7 +41,7 @@ class ActiveOrganizationMiddleware:
                 request.membership = active
                 request.organization = active.organization
                 request.role = active.role
-            with scope(organization=request.organization):
+            with scope(organization=request.organization), organization_time(request.organization):
                 return self.get_response(request)
         # Anonymous requests (login, static, portal login) see no tenant data at all.
         with scope(organization=None):

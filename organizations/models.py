@@ -11,6 +11,7 @@ from .validators import (
     validate_bic,
     validate_creditor_id,
     validate_iban,
+    validate_time_zone,
     validate_vat_id,
 )
 
@@ -46,6 +47,11 @@ class Organization(models.Model):
         _("billing day"), default=1, help_text=_("Day of the month on which the billing run starts (1-28).")
     )
     logo = models.FileField(_("logo"), upload_to="logos/", blank=True)
+    # Every time shown to the organization's staff and printed on its documents is local
+    # to this zone; stored datetimes stay UTC.
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Berlin", validators=[validate_time_zone]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -164,3 +164,12 @@ def validate_postal_code(value: str, country: str = "DE") -> None:
             _("A German postal code has exactly five digits."),
             code="invalid_postal_code",
         )
+
+
+def validate_time_zone(value: str) -> None:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(_("Unknown time zone: %(zone)s.") % {"zone": value}) from None
