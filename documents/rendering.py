@@ -470,6 +470,20 @@ def _line_rows(doc: PdfDocument) -> list[dict[str, Any]]:
     return rows
 
 
+# Amounts longer than this ("1.234.567,89 €" has 14 characters) get the wide price and
+# amount columns, so nine-digit sums never run into the VAT column or past the margin.
+WIDE_AMOUNT_CHARS = 12
+
+
+def _wide_amounts(rows: list[dict[str, Any]]) -> bool:
+    return any(
+        len(row.get(key) or "") > WIDE_AMOUNT_CHARS
+        for row in rows
+        if not row["is_group"]
+        for key in ("unit_price", "net")
+    )
+
+
 def _totals_block(
     totals: Totals, labels: dict[str, str], lang: str, gross_label: str
 ) -> list[dict[str, Any]]:
@@ -580,6 +594,7 @@ def build_context(doc: PdfDocument) -> dict[str, Any]:
     labels = LABELS[lang]
     issuer = doc.issuer
     show_prices = doc.kind != "delivery_note" and any(line.unit_price is not None for line in doc.lines)
+    rows = _line_rows(doc)
     recipient_lines = [doc.recipient.name]
     if doc.recipient.contact_name:
         recipient_lines.append(doc.recipient.contact_name)
@@ -599,7 +614,8 @@ def build_context(doc: PdfDocument) -> dict[str, Any]:
         "info_rows": _info_rows(doc, labels),
         "contact_rows": _contact_rows(issuer, labels),
         "references": _as_tuple(doc.references),
-        "rows": _line_rows(doc),
+        "rows": rows,
+        "wide_amounts": _wide_amounts(rows),
         "show_prices": show_prices,
         "show_discount": show_prices and any(line.discount_percent for line in doc.lines),
         "show_tax_rate": show_prices and any(line.tax_rate is not None for line in doc.lines),

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -79,6 +81,31 @@ def _bounded_choice_clean(field):
     return wrapped
 
 
+# Right-to-left overrides and other invisible direction marks let a name display as
+# something else than it is ("Rechnung‮fdp.exe") on pages, PDFs and e-mails.
+BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Free text without its own limit: a note or a line description may be long, but a
+# 100,000-character paste is a mistake that would slow every page showing it.
+TEXT_MAX_LENGTH = 5000
+LINE_MAX_LENGTH = 300
+
+
+def _bounded_text(field) -> None:
+    """Strip direction controls and give free text a length limit with a message."""
+    to_python = field.to_python
+
+    def wrapped(value):
+        value = to_python(value)
+        return BIDI_CONTROLS.sub("", value) if isinstance(value, str) else value
+
+    field.to_python = wrapped
+    field.to_python.bounded = True
+    if field.max_length is None:
+        field.max_length = TEXT_MAX_LENGTH if isinstance(field.widget, forms.Textarea) else LINE_MAX_LENGTH
+        field.validators.append(MaxLengthValidator(field.max_length))
+        field.widget.attrs.update(field.widget_attrs(field.widget))
+
+
 def _bounded_integer(field) -> None:
     """An integer field without an upper bound gets the database's, so 10**20 is a field error."""
     if field.max_value is None:
@@ -119,6 +146,8 @@ class StyledFormMixin:
                 and not getattr(field.clean, "bounded", False)
             ):
                 field.clean = _bounded_choice_clean(field)
+            if isinstance(field, forms.CharField) and not getattr(field.to_python, "bounded", False):
+                _bounded_text(field)
             if isinstance(field, forms.IntegerField) and not isinstance(
                 field, forms.DecimalField | forms.FloatField
             ):
