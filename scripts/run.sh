@@ -38,14 +38,14 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 setsid "$PY" -m celery -A config worker --pool=solo --beat --schedule var/celery/beat-schedule \
-  --without-gossip --without-mingle -l info </dev/null &
+  --concurrency 1 --without-gossip --without-mingle -l info </dev/null &
 worker_pid=$!
 
-broker="${CELERY_BROKER_URL:-the filesystem broker in var/celery/}"
 echo ""
 echo "  Back office:  http://$HOST:$PORT/"
 echo "  Demo login:   admin / demo-admin-2026   (also: billing, sales, support, readonly with password demo-<role>-2026)"
-echo "  Tasks:        a Celery worker with beat on $broker (pid $worker_pid)"
+echo "  Tasks:        a Celery worker with beat, pid $worker_pid (its banner names the broker:"
+echo "                filesystem:// is var/celery/, set CELERY_BROKER_URL for Redis)"
 echo "  E-mails:      written to var/outbox/, readable under \"Sent e-mails\" in the user menu"
 echo ""
 "$PY" manage.py runserver "$HOST:$PORT"
