@@ -4,8 +4,9 @@ Django's own file backend appends every message of a connection to one .log file
 cannot be opened in a mail program and hides the attachments in a wall of base64. Here
 each message is one RFC 5322 file (`settings.EMAIL_OUTBOX_DIR`), named so that names sort
 by time, written under a temporary name and renamed, so a reader never sees half a file.
-The organization whose scope sent it goes into a header of the stored copy only, so the
-outbox page can show each organization its own mail.
+The organization whose scope sent it goes into the file name and a header of the stored
+copy (never into mail that leaves), so the outbox page can show each organization its own
+mail.
 """
 
 from __future__ import annotations
@@ -58,9 +59,12 @@ class OutboxEmailBackend(BaseEmailBackend):
             # everyone the message went to.
             mime["Bcc"] = ", ".join(message.bcc)
         organization = get_scope().get("organization")
+        owner = organization.pk if organization is not None else 0
         if organization is not None:
-            mime[ORGANIZATION_HEADER] = str(organization.pk)
-        name = f"{timezone.now():%Y%m%d-%H%M%S-%f}-{uuid.uuid4().hex[:8]}"
+            mime[ORGANIZATION_HEADER] = str(owner)
+        # The owner is in the name too, so the outbox page lists an organization's mail
+        # without parsing everyone else's.
+        name = f"{timezone.now():%Y%m%d-%H%M%S-%f}-{uuid.uuid4().hex[:8]}-{owner}"
         partial = self.folder / f".{name}.part"
         partial.write_bytes(mime.as_bytes(linesep="\r\n"))
         partial.rename(self.folder / f"{name}.eml")

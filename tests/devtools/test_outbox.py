@@ -168,7 +168,8 @@ def test_it_answers_404_for_names_that_are_no_message_of_the_outbox(
     for url in (
         "/dev/outbox/x/",
         "/dev/outbox/..%2Fsecret/",
-        "/dev/outbox/20260101-000000-000000-00000000/",
+        "/dev/outbox/20260101-000000-000000-00000000-0/",
+        f"/dev/outbox/{name.rsplit('-', 1)[0]}-0/",  # the same file under another owner
         f"/dev/outbox/{name}/attachments/1/",
     ):
         assert client.get(url).status_code == 404, url
