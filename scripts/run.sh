@@ -34,7 +34,7 @@ stop_worker() {
   fi
 }
 trap stop_worker EXIT
-trap 'exit 130' INT
+trap 'exit 0' INT  # Ctrl-C is how one stops it: not an error for make
 trap 'exit 143' TERM
 
 setsid "$PY" -m celery -A config worker --pool=solo --beat --schedule var/celery/beat-schedule \
