@@ -25,12 +25,9 @@ demo: migrate
 	@$(SYSTEM_CHECK) run
 	$(PY) manage.py seed_demo
 
+# The web server, and beside it a Celery worker (with beat) that stops with it.
 run: demo
-	@echo ""
-	@echo "  Back office: http://$(HOST):$(PORT)/"
-	@echo "  Demo login:  admin / demo-admin-2026   (also: billing, sales, support, readonly with password demo-<role>-2026)"
-	@echo ""
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@PY=$(PY) HOST=$(HOST) PORT=$(PORT) scripts/run.sh
 
 test: install
 	@$(SYSTEM_CHECK) test
@@ -47,11 +44,12 @@ format: install
 messages: install
 	scripts/messages.sh
 
+# Without CELERY_BROKER_URL these use the same filesystem broker as `make run`.
 worker: install
-	$(VENV)/bin/celery -A config worker -l info
+	LOCAL_WORKER=1 $(VENV)/bin/celery -A config worker -l info
 
 beat: install
-	$(VENV)/bin/celery -A config beat -l info
+	LOCAL_WORKER=1 $(VENV)/bin/celery -A config beat -l info --schedule var/celery/beat-schedule
 
 bench: install
 	$(PY) manage.py bench_pdf --n 50
@@ -59,4 +57,4 @@ bench: install
 	@echo "billing: $(PY) manage.py bench_billing --customers 20000   (with DATABASE_URL on PostgreSQL)"
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media staticfiles
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm media staticfiles var

@@ -17,6 +17,7 @@ urlpatterns = [
     path("documents/", include("documents.urls")),
     path("billing/", include("billing.urls")),
     path("reports/", include("reports.urls")),
+    path("dev/", include("devtools.urls")),
 ]
 
 handler400 = "reports.views.error_400"

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 main=locale/de/LC_MESSAGES/django.po
 $PY manage.py makemessages -l de --no-obsolete --no-location \
-  --ignore='.venv/*' --ignore='static/*' --ignore='staticfiles/*' --ignore='tests/*' --ignore='media/*' >/dev/null
+  --ignore='.venv/*' --ignore='static/*' --ignore='staticfiles/*' --ignore='tests/*' --ignore='media/*' --ignore='var/*' >/dev/null
 shopt -s nullglob
 pending=(locale/pending/*.po)
 if [ ${#pending[@]} -gt 0 ]; then

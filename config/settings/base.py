@@ -1,8 +1,9 @@
 """Settings for every environment, driven by environment variables (django-environ).
 
 The defaults give a newcomer a working back office with no services at all:
-SQLite in the project folder and Celery in eager mode. Real deployments set
-DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis).
+SQLite in the project folder, and under `make run` a Celery worker on kombu's
+filesystem broker in var/celery/ (other commands without a broker run their tasks
+inline). Real deployments set DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "billing",
     "reports",
     "demo",
+    "devtools",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "organizations.context_processors.organization",
+                "devtools.context_processors.devtools",
             ],
         },
     },
@@ -87,8 +90,19 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several writers (web + eager tasks) share one file; wait instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The web server and the Celery worker write the same file at once. WAL lets readers
+    # go on while one process writes (the run page polls while the worker bills), the
+    # timeout makes a writer wait for the lock instead of failing, and IMMEDIATE takes
+    # the write lock when a transaction begins: a transaction that read first and only
+    # later wants to write cannot wait for the lock (SQLite answers "database is locked"
+    # at once), so it must hold it from the start.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            "transaction_mode": "IMMEDIATE",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -135,13 +149,41 @@ STORAGES = {
     },
 }
 
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Without a mail server every message lands as an .eml file in the outbox folder, which
+# admins read on the "Sent e-mails" page while DEBUG is on (devtools/).
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="devtools.mail.OutboxEmailBackend")
+EMAIL_OUTBOX_DIR = Path(env.path("EMAIL_OUTBOX_DIR", default=BASE_DIR / "var" / "outbox"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="backoffice@localhost")
 
-# Celery: eager by default so one process is enough; a broker URL switches to workers.
+# Celery. A broker URL (Redis in production) means workers run the tasks. Without one,
+# `make run`, `make worker` and `make beat` set LOCAL_WORKER=1 for every process they
+# start: these then share kombu's filesystem transport, a broker that is just folders
+# under var/celery/ and needs no server, so the web server answers at once and the
+# worker does the long work as in production. Any other process without a broker (a
+# one-off management command, the tests) runs its tasks inline (eager), because no
+# worker may be there to take them.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
+CELERY_LOCAL_DIR = Path(env.path("CELERY_LOCAL_DIR", default=BASE_DIR / "var" / "celery"))
+if not CELERY_BROKER_URL and env.bool("LOCAL_WORKER", default=False):
+    CELERY_BROKER_URL = "filesystem://localhost//"  # a host name, or kombu warns of its absence
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    for _folder in ("queue", "processed"):
+        (CELERY_LOCAL_DIR / _folder).mkdir(parents=True, exist_ok=True)
+    # Producers and consumers read and write the same folder: one queue on this machine.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_LOCAL_DIR / "queue"),
+        "data_folder_out": str(CELERY_LOCAL_DIR / "queue"),
+        "control_folder": str(CELERY_LOCAL_DIR),
+        # A consumer claims a message by moving it out of the queue; into a folder on the
+        # same file system that move is an atomic rename (the default, the system's temp
+        # folder, may be a copy). scripts/run.sh empties it at each start.
+        "store_processed": True,
+        "processed_folder": str(CELERY_LOCAL_DIR / "processed"),
+    }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
+# No result backend: nothing waits for a task's return value; a billing run's progress
+# is read from its rows (BillingRun, BillingRunChunk).
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
