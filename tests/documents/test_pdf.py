@@ -58,11 +58,15 @@ def test_the_quote_pdf_is_addressed_to_the_end_customer_with_recurring_costs(
     text = _normalized(pdf_text(quote))
     assert f"Angebot Nr. {quote.number}" in text
     assert financed_folder.customer.name in text and "Frau Anna Weber" in text
-    assert "GRENKE Leasing AG" in text  # only named in the financing sentence
     assert "Gültig bis 31.03.2099" in text
-    assert "Einmalige Kosten" in text and "Laufende Kosten (monatlich)" in text
-    assert "Gesamtbetrag einmalig 10.492,83 €" in text
-    assert "Laufende Kosten monatlich Nettobetrag 89,00 € zzgl. 19 % USt auf 89,00 € 16,91 €" in text
+    assert "Finanziert durch GRENKE Leasing AG (wird dort in Rechnung gestellt)" in text
+    assert "Von Ihnen laufend zu zahlen (monatlich)" in text
+    assert "Gesamtbetrag an GRENKE Leasing AG 10.492,83 €" in text
+    assert "Gesamtbetrag einmalig" not in text  # the end customer pays nothing once
+    assert (
+        "Von Ihnen laufend zu zahlen (monatlich) Nettobetrag 89,00 € zzgl. 19 % USt auf 89,00 € 16,91 €"
+        in text
+    )
     assert "Gesamtbetrag monatlich 105,91 €" in text
     assert "Angaben zum Leasingobjekt" not in text
 
