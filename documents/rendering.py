@@ -636,8 +636,17 @@ def build_context(doc: PdfDocument) -> dict[str, Any]:
         "footer_columns": _footer_columns(issuer, labels),
         "leased": leased,
         "leased_serials": ", ".join(leased.serial_numbers) if leased else "",
-        "delivery_address": tuple(doc.delivery_address),
+        "delivery_address": _delivery_box(doc, recipient_lines),
     }
+
+
+def _delivery_box(doc: PdfDocument, recipient_lines: list[str]) -> tuple[str, ...]:
+    """The delivery address box, unless the address window shows that site already (a
+    delivery note is addressed to where the goods go)."""
+    site = tuple(doc.delivery_address)
+    if doc.kind == "delivery_note" and set(site) <= set(recipient_lines):
+        return ()
+    return site
 
 
 # --- Rendering ------------------------------------------------------------------------

@@ -435,6 +435,7 @@ def document_draft_create(
     terms_text: str = "",
     reason: str = "",
     delivery_address: Sequence[str] = (),
+    recipient_address: Sequence[str] | None = None,
     leased_object: dict | None = None,
     financed_totals: dict | None = None,
     previous_version: Document | None = None,
@@ -453,6 +454,9 @@ def document_draft_create(
         raise ValidationError(_("A document needs at least one line."), code="no_lines")
     is_invoice = kind in (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE)
     recipient = recipient_snapshot(payer, invoice=is_invoice)
+    if recipient_address is not None:
+        # The address window is not the payer's address (a delivery note goes to the site).
+        recipient["recipient_address"] = list(recipient_address)
     if cancels is not None:
         # A credit note reverses the invoice's tax exactly as it was charged.
         recipient["tax_treatment"] = cancels.tax_treatment
@@ -1517,6 +1521,15 @@ def _delivery_spec(piece: Equipment, folder: Folder, language: str, delivery_dat
     )
 
 
+def delivery_window_for(folder: Folder) -> list[str]:
+    """The delivery note's address window below the end customer's name: the site the goods
+    go to (the note travels with them), its own name first when the site has one."""
+    name, *address = folder.delivery_address_lines
+    if name and name != folder.customer.name:
+        address = [name, *address]
+    return address
+
+
 def delivered_piece_ids(organization, piece_ids=None) -> set[int]:
     """Pieces that are on an issued delivery note already (the record of a delivery; a
     delivery date typed into the folder alone is not one)."""
@@ -1611,6 +1624,7 @@ def delivery_note_issue(
             service_start=delivery_date,
             service_end=delivery_date,
             delivery_address=folder.delivery_address_lines,
+            recipient_address=delivery_window_for(folder),
             leased_object=leased_object_for(folder, [p.serial_number for p in pieces]) if financed else None,
         )
         note = document_issue(document=draft, user=user, issue_date=issue_date)
