@@ -38,6 +38,7 @@ from documents.models import (
     DocumentStatus,
     LineSource,
 )
+from documents.selectors import delivery_proof_for
 from financing.services import payer_for
 from folders import services as folder_services
 from folders import terms as folder_terms
@@ -1658,16 +1659,70 @@ def document_send(*, document: Document, user, recipients: Sequence[str] | None 
         if document.status == DocumentStatus.ISSUED:
             document.status = DocumentStatus.SENT
         document.save(update_fields=["status", "sent_at", "updated_at"])
-        _audit(
-            document,
-            user=user,
-            action=f"{document.kind}.sent",
-            message=_("%(document)s sent to %(to)s.") % {"document": document, "to": ", ".join(to)},
-        )
+        message = _("%(document)s sent to %(to)s.") % {"document": document, "to": ", ".join(to)}
+        notes = delivery_proof_for(document)
+        if notes:
+            message += " " + _("Delivery notes attached as proof of delivery: %(notes)s.") % {
+                "notes": ", ".join(note.number for note in notes)
+            }
+        _audit(document, user=user, action=f"{document.kind}.sent", message=message)
         organization_id = document.organization_id
         pk = document.pk
         transaction.on_commit(lambda: _schedule_mail(pk, organization_id, list(to)))
     return document
+
+
+def delivery_note_send_to_financier(*, document: Document, user) -> list[str]:
+    """E-mail an issued delivery note to the folder's financier as proof of delivery (to
+    its invoice recipients): a leasing company pays for the object once it was delivered.
+    Filed in the document's history; returns the addresses."""
+    with transaction.atomic():
+        document = Document.objects.select_for_update().select_related("folder").get(pk=document.pk)
+        if document.kind != DocumentKind.DELIVERY_NOTE:
+            raise ValidationError(
+                _("Only a delivery note is sent to the financier as proof of delivery."),
+                code="not_a_delivery_note",
+            )
+        if document.is_draft:
+            raise ValidationError(_("Issue the document before sending it."), code="draft")
+        financing = _financing(document.folder)
+        if financing is None:
+            raise ValidationError(
+                _("Folder %(folder)s is not financed: there is no financier to send the delivery note to.")
+                % {"folder": document.folder_label or "-"},
+                code="not_financed",
+            )
+        financier = financing.financier
+        to = recipient_emails(financier)
+        if not to:
+            raise ValidationError(
+                _(
+                    "The financier %(name)s has no invoice e-mail address or invoice-recipient contact. "
+                    "Add one to the financier's customer record first."
+                )
+                % {"name": financier.name},
+                code="no_recipient",
+            )
+        _audit(
+            document,
+            user=user,
+            action="delivery_note.sent_to_financier",
+            message=_(
+                "Delivery note %(number)s sent to the financier %(financier)s (%(to)s) as proof of delivery."
+            )
+            % {"number": document.number, "financier": financier.name, "to": ", ".join(to)},
+            extra={"financier_id": financier.pk},
+        )
+        language = texts.lang_of(financier.language)
+        pk, organization_id = document.pk, document.organization_id
+        transaction.on_commit(lambda: _schedule_delivery_proof(pk, organization_id, list(to), language))
+    return to
+
+
+def _schedule_delivery_proof(document_id: int, organization_id: int, to: list[str], language: str) -> None:
+    from documents.tasks import send_delivery_proof_email
+
+    send_delivery_proof_email.delay(document_id, organization_id, to, language)
 
 
 def _schedule_mail(document_id: int, organization_id: int, to: list[str]) -> None:
