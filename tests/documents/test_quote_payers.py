@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -72,6 +73,17 @@ def test_it_prints_the_financiers_block_apart_from_the_setup_fee_the_customer_pa
     assert "10.610,64" not in text
     invoice_text = _normalized(pdf_text(invoice))
     assert "Gesamtbetrag 10.492,83 €" in invoice_text and "Einrichtung" not in invoice_text
+
+
+def test_the_quote_page_and_list_show_the_financiers_block_apart(
+    financed_folder, admin_user, admin_client, run_on_commit
+):
+    quote = _accepted_quote(financed_folder, admin_user, run_on_commit)
+    page = " ".join(admin_client.get(reverse("documents:detail", args=[quote.pk])).content.decode().split())
+    assert "Finanziert durch GRENKE Leasing AG (wird dort in Rechnung gestellt)" in page
+    assert "10.492,83 €" in page
+    listing = " ".join(admin_client.get(reverse("documents:quotes")).content.decode().split())
+    assert "+ finanziert 10.492,83 €" in listing
 
 
 def test_a_quote_without_financing_keeps_its_one_off_total(direct_folder, admin_user, run_on_commit):
