@@ -36,5 +36,6 @@ class DocumentsConfig(AppConfig):
                 "quote.superseded": _("Quote superseded"),
                 "invoice.cancelled": _("Invoice cancelled"),
                 "invoice.credited": _("Invoice partly credited"),
+                "delivery_note.sent_to_financier": _("Delivery note sent to the financier"),
             }
         )

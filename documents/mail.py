@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.conf import settings
 from django.core.mail import EmailMessage
 
@@ -47,7 +49,63 @@ WHAT = {
 }
 
 
-def build_message(document: Document, recipients: list[str]) -> EmailMessage:
+PROOF_SUBJECTS = {
+    "de": "Liefernachweis: Lieferschein {number}",
+    "en": "Proof of delivery: delivery note {number}",
+}
+PROOF_BODIES = {
+    "de": (
+        "{salutation}\n\nanbei erhalten Sie unseren Lieferschein {number} vom {date} als Liefernachweis "
+        "für das Leasingobjekt{reference}.\nNutzer (Leasingnehmer): {end_customer}\n\n"
+        "Mit freundlichen Grüßen\n{issuer}\n"
+    ),
+    "en": (
+        "{salutation}\n\nplease find attached our delivery note {number} of {date} as proof of delivery "
+        "of the leased object{reference}.\nUser (lessee): {end_customer}\n\nKind regards\n{issuer}\n"
+    ),
+}
+PROOF_REFERENCE = {"de": " (Vertrag / Referenz {reference})", "en": " (contract / reference {reference})"}
+ATTACHED_NOTES = {
+    "de": "Als Liefernachweis liegen die Lieferscheine {numbers} bei.",
+    "en": "The delivery notes {numbers} are attached as proof of delivery.",
+}
+
+
+def _attach_pdf(message: EmailMessage, document: Document) -> None:
+    with document.pdf.open("rb") as handle:
+        message.attach(pdf_filename(document), handle.read(), "application/pdf")
+
+
+def build_delivery_proof_message(document: Document, recipients: list[str], language: str) -> EmailMessage:
+    """A delivery note to the financier: what was delivered, for which lease and user."""
+    lang = texts.lang_of(language)
+    issuer = document.issuer.get("legal_name", "")
+    leased = document.leased_object or {}
+    reference = leased.get("contract_reference", "")
+    body = PROOF_BODIES[lang].format(
+        salutation=texts.text(lang, "salutation"),
+        number=document.number,
+        date=texts.date(lang, document.issue_date),
+        reference=PROOF_REFERENCE[lang].format(reference=reference) if reference else "",
+        end_customer=leased.get("end_customer") or document.recipient_name,
+        issuer=issuer,
+    )
+    message = EmailMessage(
+        subject=f"{PROOF_SUBJECTS[lang].format(number=document.number)} – {issuer}",
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=recipients,
+        reply_to=[document.issuer["email"]] if document.issuer.get("email") else None,
+    )
+    _attach_pdf(message, document)
+    return message
+
+
+def build_message(
+    document: Document, recipients: list[str], *, delivery_notes: Sequence[Document] = ()
+) -> EmailMessage:
+    """The document's e-mail; ``delivery_notes`` go with it as proof of delivery (a
+    financier's invoice)."""
     lang = texts.lang_of(document.language)
     issuer = document.issuer.get("legal_name", "")
     salutation = (
@@ -63,6 +121,12 @@ def build_message(document: Document, recipients: list[str]) -> EmailMessage:
         date=texts.date(lang, document.issue_date),
         issuer=issuer,
     )
+    notes = [note for note in delivery_notes if note.pdf]
+    if notes:
+        paragraphs = body.split("\n\n")
+        numbers = ", ".join(note.number for note in notes)
+        paragraphs.insert(2, ATTACHED_NOTES[lang].format(numbers=numbers))  # after "anbei ..."
+        body = "\n\n".join(paragraphs)
     message = EmailMessage(
         subject=subject,
         body=body,
@@ -70,6 +134,7 @@ def build_message(document: Document, recipients: list[str]) -> EmailMessage:
         to=recipients,
         reply_to=[document.issuer["email"]] if document.issuer.get("email") else None,
     )
-    with document.pdf.open("rb") as handle:
-        message.attach(pdf_filename(document), handle.read(), "application/pdf")
+    _attach_pdf(message, document)
+    for note in notes:
+        _attach_pdf(message, note)
     return message

@@ -169,6 +169,11 @@ class Document(TenantModel):
     # Quotes: the recurring services per billing cycle, summed separately from the
     # one-off total (a monthly fee added to a purchase price means nothing).
     recurring_totals = models.JSONField(_("recurring totals"), default=list, blank=True)
+    # Quotes of a financed folder: what the financier will be invoiced (its name, tax
+    # treatment, net, tax, gross and VAT per rate), apart from what the end customer pays.
+    # The quote must say per payer what each pays, and this block equals the financier's
+    # invoice to the cent; the total fields above then hold the end customer's one-off part.
+    financed_totals = models.JSONField(_("financed totals"), default=dict, blank=True)
 
     payment_method = models.CharField(_("payment method"), max_length=20, blank=True)
     mandate_reference = models.CharField(_("SEPA mandate reference"), max_length=35, blank=True)
@@ -380,6 +385,9 @@ class DocumentLine(TenantModel):
     # decides the tax note for EU business customers (intra-community supply under
     # § 4 Nr. 1b / § 6a UStG for goods, reverse charge under § 13b UStG for services).
     goods = models.BooleanField(_("goods"), default=False)
+    # Quotes: a line the financier pays (payer_for at quoting time), summed into the
+    # quote's financed block instead of the end customer's one-off total.
+    financed = models.BooleanField(_("financed"), default=False)
     # Delivery notes: the piece's identity as delivered.
     serial_number = models.CharField(_("serial number"), max_length=100, blank=True)
     model_number = models.CharField(_("model number"), max_length=80, blank=True)

@@ -25,6 +25,7 @@ from documents.rendering import (
     Issuer,
     LeasedObject,
     Party,
+    PayerTotals,
     PdfDocument,
     PdfLine,
     render_pdf,
@@ -95,6 +96,21 @@ def _recurring_totals(document: Document) -> tuple[CycleTotals, ...]:
             ),
         )
         for entry in document.recurring_totals or ()
+    )
+
+
+def _financed_totals(document: Document) -> PayerTotals | None:
+    block = document.financed_totals or {}
+    if document.kind != DocumentKind.QUOTE or not block.get("financier"):
+        return None
+    return PayerTotals(
+        payer=block["financier"],
+        totals=Totals(
+            net=Decimal(block["net"]),
+            tax=Decimal(block["tax"]),
+            gross=Decimal(block["gross"]),
+            groups=_groups(block.get("groups")),
+        ),
     )
 
 
@@ -200,6 +216,7 @@ def to_pdf_document(document: Document) -> PdfDocument:
         delivery_address=tuple(document.delivery_address or ()),
         cancellation=document.cancellation,
         recurring_totals=_recurring_totals(document) if document.kind == DocumentKind.QUOTE else (),
+        financed_totals=_financed_totals(document),
     )
 
 

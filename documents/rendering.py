@@ -175,6 +175,15 @@ class CycleTotals:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PayerTotals:
+    """A quote's block that another payer (the financier) is invoiced for, named by it;
+    it equals that payer's invoice and is never added to what the recipient pays."""
+
+    payer: str
+    totals: Totals
+
+
+@dataclass(frozen=True, kw_only=True)
 class PdfDocument:
     """Everything printed on one document, frozen at issuing time.
 
@@ -206,6 +215,8 @@ class PdfDocument:
     cancellation: bool = False
     # Quotes: the recurring charges per cycle, printed apart from the one-off total.
     recurring_totals: tuple[CycleTotals, ...] = ()
+    # Quotes of a financed folder: what the financier is invoiced, printed first.
+    financed_totals: PayerTotals | None = None
 
     def __post_init__(self) -> None:
         _freeze(self, "info", "lines", "references", "delivery_address", "recurring_totals")
@@ -255,6 +266,10 @@ LABELS: dict[str, dict[str, str]] = {
         "gross_total_oneoff": "Gesamtbetrag einmalig",
         "recurring_heading": "Laufende Kosten {cycle}",
         "gross_total_cycle": "Gesamtbetrag {cycle}",
+        "financed_heading": "Finanziert durch {payer} (wird dort in Rechnung gestellt)",
+        "gross_total_financed": "Gesamtbetrag an {payer}",
+        "oneoff_heading_own": "Von Ihnen einmalig zu zahlen",
+        "recurring_heading_own": "Von Ihnen laufend zu zahlen ({cycle})",
         "vat_on_total": "zzgl. USt",
         "page": "Seite",
         "of": "von",
@@ -310,6 +325,10 @@ LABELS: dict[str, dict[str, str]] = {
         "gross_total_oneoff": "Total one-off",
         "recurring_heading": "Recurring charges {cycle}",
         "gross_total_cycle": "Total {cycle}",
+        "financed_heading": "Financed by {payer} (invoiced to them)",
+        "gross_total_financed": "Total invoiced to {payer}",
+        "oneoff_heading_own": "Payable by you once",
+        "recurring_heading_own": "Payable by you ({cycle})",
         "vat_on_total": "plus VAT",
         "page": "Page",
         "of": "of",
@@ -500,21 +519,31 @@ def _totals_block(
 
 def _totals_rows(doc: PdfDocument, labels: dict[str, str]) -> list[dict[str, Any]]:
     """Net, VAT per rate and gross; on a quote with recurring charges the one-off total
-    and each cycle's total, each under its own heading and never added together."""
+    and each cycle's total, each under its own heading and never added together. On the
+    quote of a financed folder first the financier's block (what it will be invoiced),
+    then what the recipient pays once and per cycle: one block per payer."""
     lang = doc.language
     totals = doc.totals
     if totals is None:
         return []
-    if not doc.recurring_totals:
+    financed = doc.financed_totals
+    if not doc.recurring_totals and financed is None:
         return _totals_block(totals, labels, lang, labels["gross_total"])
     rows: list[dict[str, Any]] = []
+    if financed is not None:
+        rows.append(
+            {"label": labels["financed_heading"].format(payer=financed.payer), "amount": "", "css": "heading"}
+        )
+        rows += _totals_block(
+            financed.totals, labels, lang, labels["gross_total_financed"].format(payer=financed.payer)
+        )
     if totals.groups:
-        rows.append({"label": labels["oneoff_heading"], "amount": "", "css": "heading"})
+        heading = labels["oneoff_heading_own" if financed is not None else "oneoff_heading"]
+        rows.append({"label": heading, "amount": "", "css": "heading"})
         rows += _totals_block(totals, labels, lang, labels["gross_total_oneoff"])
     for entry in doc.recurring_totals:
-        rows.append(
-            {"label": labels["recurring_heading"].format(cycle=entry.cycle), "amount": "", "css": "heading"}
-        )
+        heading = labels["recurring_heading_own" if financed is not None else "recurring_heading"]
+        rows.append({"label": heading.format(cycle=entry.cycle), "amount": "", "css": "heading"})
         rows += _totals_block(
             entry.totals, labels, lang, labels["gross_total_cycle"].format(cycle=entry.cycle)
         )
@@ -623,8 +652,17 @@ def build_context(doc: PdfDocument) -> dict[str, Any]:
         "footer_columns": _footer_columns(issuer, labels),
         "leased": leased,
         "leased_serials": ", ".join(leased.serial_numbers) if leased else "",
-        "delivery_address": tuple(doc.delivery_address),
+        "delivery_address": _delivery_box(doc, recipient_lines),
     }
+
+
+def _delivery_box(doc: PdfDocument, recipient_lines: list[str]) -> tuple[str, ...]:
+    """The delivery address box, unless the address window shows that site already (a
+    delivery note is addressed to where the goods go)."""
+    site = tuple(doc.delivery_address)
+    if doc.kind == "delivery_note" and set(site) <= set(recipient_lines):
+        return ()
+    return site
 
 
 # --- Rendering ------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Q, QuerySet, Sum
 
 from customers.models import Customer
@@ -135,6 +136,31 @@ def undelivered_equipment(folder: Folder) -> QuerySet[Equipment]:
         .select_related("line", "line__product")
         .order_by("line__position", "line_id", "piece")
     )
+
+
+def delivery_proof_for(invoice: Document) -> list[Document]:
+    """The issued delivery notes that go with a financier's invoice as proof of delivery:
+    those of every folder the invoice bills (financiers pay once the object is delivered)."""
+    if invoice.kind != DocumentKind.INVOICE or not invoice.third_party:
+        return []
+    folder_ids = {invoice.folder_id} if invoice.folder_id else set()
+    folder_ids |= {fid for fid in invoice.lines.values_list("source_folder_id", flat=True) if fid is not None}
+    return list(
+        Document.objects.filter(kind=DocumentKind.DELIVERY_NOTE, folder_id__in=folder_ids)
+        .exclude(status__in=[DocumentStatus.DRAFT, DocumentStatus.CANCELLED])
+        .order_by("issue_date", "id")
+    )
+
+
+def financier_of(document: Document) -> Customer | None:
+    """The financier of the document's folder today (None for an unfinanced folder)."""
+    folder = document.folder
+    if folder is None:
+        return None
+    try:
+        return folder.financing.financier
+    except ObjectDoesNotExist:
+        return None
 
 
 def document_detail(pk: int) -> Document:

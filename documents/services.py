@@ -18,7 +18,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
@@ -38,6 +38,7 @@ from documents.models import (
     DocumentStatus,
     LineSource,
 )
+from documents.selectors import delivery_proof_for
 from financing.services import payer_for
 from folders import services as folder_services
 from folders import terms as folder_terms
@@ -85,6 +86,8 @@ class LineSpec:
     model_number: str = ""
     warranty_end: dt.date | None = None
     goods: bool = False
+    # On a quote: the financier pays this line (its own block, taxed as the financier is).
+    financed: bool = False
 
 
 # --- snapshots -----------------------------------------------------------------------
@@ -229,23 +232,50 @@ def _breakdown(totals) -> list[dict]:
     ]
 
 
+def _financed_exempt(document: Document) -> bool:
+    """Whether the financier's lines of a quote carry no German VAT: they are taxed as the
+    financier's invoice will tax them, not as the end customer would be."""
+    treatment = (document.financed_totals or {}).get("tax_treatment") or document.tax_treatment
+    return treatment != TaxTreatment.DOMESTIC
+
+
 def apply_totals(document: Document, lines: Sequence[DocumentLine]) -> None:
     """Document totals from its lines (German way: VAT per rate on the sum of its nets).
 
     On a quote the recurring charges are summed per billing cycle, each cycle on its own
     (a monthly fee plus a yearly fee is no amount anybody pays), and kept apart from the
     one-off total. The document's total is the one-off total only: zero on a quote that
-    sells nothing once (setup fees are one-off lines of their own).
+    sells nothing once (setup fees are one-off lines of their own). On the quote of a
+    financed folder the financier's lines are summed apart (``financed_totals``), exactly
+    as the financier's invoice sums them; the one-off total is then what the end
+    customer pays once.
     """
     exempt = document.tax_treatment != TaxTreatment.DOMESTIC
     priced = [line for line in lines if line.unit_price is not None]
     counted = priced
     recurring: dict[int, list[DocumentLine]] = defaultdict(list)
+    financed: list[DocumentLine] = []
     if document.kind == DocumentKind.QUOTE:
         for line in priced:
             if line.cycle:
                 recurring[line.cycle].append(line)
-        counted = [line for line in priced if not line.cycle]
+            elif line.financed:
+                financed.append(line)
+        counted = [line for line in priced if not line.cycle and not line.financed]
+    header = {
+        k: v for k, v in (document.financed_totals or {}).items() if k in ("financier", "tax_treatment")
+    }
+    if financed and header:
+        sub = compute_totals(_line_inputs(financed), reverse_charge_or_exempt=_financed_exempt(document))
+        document.financed_totals = {
+            **header,
+            "net": str(sub.net),
+            "tax": str(sub.tax),
+            "gross": str(sub.gross),
+            "groups": _breakdown(sub),
+        }
+    else:
+        document.financed_totals = {}
     totals = compute_totals(_line_inputs(counted), reverse_charge_or_exempt=exempt)
     document.total_net = totals.net
     document.total_tax = totals.tax
@@ -406,7 +436,9 @@ def document_draft_create(
     terms_text: str = "",
     reason: str = "",
     delivery_address: Sequence[str] = (),
+    recipient_address: Sequence[str] | None = None,
     leased_object: dict | None = None,
+    financed_totals: dict | None = None,
     previous_version: Document | None = None,
     cancels: Document | None = None,
     cancellation: bool = False,
@@ -423,6 +455,9 @@ def document_draft_create(
         raise ValidationError(_("A document needs at least one line."), code="no_lines")
     is_invoice = kind in (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE)
     recipient = recipient_snapshot(payer, invoice=is_invoice)
+    if recipient_address is not None:
+        # The address window is not the payer's address (a delivery note goes to the site).
+        recipient["recipient_address"] = list(recipient_address)
     if cancels is not None:
         # A credit note reverses the invoice's tax exactly as it was charged.
         recipient["tax_treatment"] = cancels.tax_treatment
@@ -445,6 +480,7 @@ def document_draft_create(
         reason=reason,
         delivery_address=list(delivery_address),
         leased_object=leased_object or {},
+        financed_totals=financed_totals or {},
         previous_version=previous_version,
         cancels=cancels,
         cancellation=cancellation,
@@ -479,6 +515,7 @@ def document_draft_create(
                 "total_gross",
                 "tax_breakdown",
                 "recurring_totals",
+                "financed_totals",
                 "tax_note",
             ]
         )
@@ -526,12 +563,14 @@ def line_values(document: Document, specs: Sequence[LineSpec]) -> list[dict]:
     in order, and on a reverse-charge, exempt or export document no German VAT on any
     priced line (the tax note says why). Single and bulk issuing both build lines here."""
     exempt = document.tax_treatment != TaxTreatment.DOMESTIC
+    financed_exempt = _financed_exempt(document)
     rows = []
     for position, spec in enumerate(specs, start=1):
         tax_rate = spec.tax_rate
         net = None
         if spec.unit_price is not None:
-            tax_rate = Decimal("0.00") if exempt else money(spec.tax_rate or 0)
+            no_vat = financed_exempt if spec.financed else exempt
+            tax_rate = Decimal("0.00") if no_vat else money(spec.tax_rate or 0)
             net = line_net(
                 LineInput(
                     quantity=spec.quantity,
@@ -565,6 +604,7 @@ def line_values(document: Document, specs: Sequence[LineSpec]) -> list[dict]:
                 "model_number": spec.model_number,
                 "warranty_end": spec.warranty_end,
                 "goods": spec.goods,
+                "financed": spec.financed,
             }
         )
     return rows
@@ -784,7 +824,11 @@ def _setup_spec(line: RecurringLine, language: str, group_title: str) -> LineSpe
     )
 
 
-def _quote_lines(folder: Folder, language: str) -> list[LineSpec]:
+def _quote_lines(folder: Folder, language: str) -> tuple[list[LineSpec], dict]:
+    """The quote's lines, per payer: first what a financier is invoiced (``payer_for``),
+    under a heading that names it, then what the end customer pays once (setup fees and
+    whatever is not financed), then per billing cycle. Also the financed block's header
+    (the financier's name and tax treatment), empty when nothing is financed."""
     oneoffs = list(folder.oneoff_lines.select_related("tax_rate", "product").order_by("position", "id"))
     today = timezone.localdate()
     recurring = [
@@ -794,18 +838,37 @@ def _quote_lines(folder: Folder, language: str) -> list[LineSpec]:
     ]
     # A line taken over from an earlier billing system had its setup fee billed there.
     setups = [line for line in recurring if line.setup_fee and line.billed_elsewhere_through is None]
-    mixed = bool(oneoffs or setups) and bool(recurring)
-    oneoff_title = texts.text(language, "group_oneoff") if mixed else ""
-    specs = [_oneoff_spec(line, language, (), oneoff_title) for line in oneoffs]
+    for line in oneoffs:
+        line.folder = folder
+    payers = {line.pk: payer_for(line) for line in oneoffs}
+    financed = [line for line in oneoffs if payers[line.pk].pk != folder.customer_id]
+    own = [line for line in oneoffs if payers[line.pk].pk == folder.customer_id]
+    financier = payers[financed[0].pk] if financed else None
+    mixed = bool(own or setups) and bool(recurring)
+    if financier is not None:
+        mixed = mixed or bool(own or setups or recurring)
+    oneoff_key = "group_oneoff_customer" if financier is not None else "group_oneoff"
+    oneoff_title = texts.text(language, oneoff_key) if mixed else ""
+    recurring_key = "group_recurring_customer" if financier is not None else "group_recurring"
+    specs = []
+    if financier is not None:
+        financed_title = texts.text(language, "group_financed", financier=financier.name)[:200]
+        specs += [
+            replace(_oneoff_spec(line, language, (), financed_title), financed=True) for line in financed
+        ]
+    specs += [_oneoff_spec(line, language, (), oneoff_title) for line in own]
     specs += [_setup_spec(line, language, oneoff_title) for line in setups]
     for line in recurring:
         title = (
-            texts.text(language, "group_recurring", cycle=texts.cycle_label(language, line.cycle))
+            texts.text(language, recurring_key, cycle=texts.cycle_label(language, line.cycle))
             if mixed
             else ""
         )
         specs.append(_recurring_spec(line, language, title))
-    return specs
+    header = {}
+    if financier is not None:
+        header = {"financier": financier.name, "tax_treatment": financier.tax_treatment}
+    return specs, header
 
 
 # --- quotes ----------------------------------------------------------------------------------
@@ -835,7 +898,7 @@ def quote_create(
     """A draft quote for the END CUSTOMER listing the folder's one-off and recurring lines."""
     customer = folder.customer
     language = texts.lang_of(customer.language)
-    lines = _quote_lines(folder, language)
+    lines, financed_header = _quote_lines(folder, language)
     if not lines:
         raise ValidationError(
             _("Folder %(folder)s has no lines yet. Add one-off or recurring lines before making a quote.")
@@ -856,6 +919,7 @@ def quote_create(
         valid_until=valid_until,
         intro_text=intro_text or None,
         terms_text=_quote_terms(folder, language, valid_until, terms),
+        financed_totals=financed_header,
         previous_version=previous_version,
     )
     _audit(
@@ -869,7 +933,7 @@ def quote_create(
 
 def _refresh_quote_lines(quote: Document) -> None:
     folder = quote.folder
-    lines = _quote_lines(folder, quote.language)
+    lines, financed_header = _quote_lines(folder, quote.language)
     if not lines:
         raise ValidationError(
             _("Folder %(folder)s has no lines yet. Add one-off or recurring lines before making a quote.")
@@ -877,6 +941,9 @@ def _refresh_quote_lines(quote: Document) -> None:
             code="nothing_to_quote",
         )
     quote.lines.all().delete()
+    # Before the lines: they are taxed as the financier named here will be.
+    quote.financed_totals = financed_header
+    quote.save(update_fields=["financed_totals", "updated_at"])
     _lines_create(quote, lines)
 
 
@@ -1455,6 +1522,15 @@ def _delivery_spec(piece: Equipment, folder: Folder, language: str, delivery_dat
     )
 
 
+def delivery_window_for(folder: Folder) -> list[str]:
+    """The delivery note's address window below the end customer's name: the site the goods
+    go to (the note travels with them), its own name first when the site has one."""
+    name, *address = folder.delivery_address_lines
+    if name and name != folder.customer.name:
+        address = [name, *address]
+    return address
+
+
 def delivered_piece_ids(organization, piece_ids=None) -> set[int]:
     """Pieces that are on an issued delivery note already (the record of a delivery; a
     delivery date typed into the folder alone is not one)."""
@@ -1549,6 +1625,7 @@ def delivery_note_issue(
             service_start=delivery_date,
             service_end=delivery_date,
             delivery_address=folder.delivery_address_lines,
+            recipient_address=delivery_window_for(folder),
             leased_object=leased_object_for(folder, [p.serial_number for p in pieces]) if financed else None,
         )
         note = document_issue(document=draft, user=user, issue_date=issue_date)
@@ -1582,16 +1659,70 @@ def document_send(*, document: Document, user, recipients: Sequence[str] | None 
         if document.status == DocumentStatus.ISSUED:
             document.status = DocumentStatus.SENT
         document.save(update_fields=["status", "sent_at", "updated_at"])
-        _audit(
-            document,
-            user=user,
-            action=f"{document.kind}.sent",
-            message=_("%(document)s sent to %(to)s.") % {"document": document, "to": ", ".join(to)},
-        )
+        message = _("%(document)s sent to %(to)s.") % {"document": document, "to": ", ".join(to)}
+        notes = delivery_proof_for(document)
+        if notes:
+            message += " " + _("Delivery notes attached as proof of delivery: %(notes)s.") % {
+                "notes": ", ".join(note.number for note in notes)
+            }
+        _audit(document, user=user, action=f"{document.kind}.sent", message=message)
         organization_id = document.organization_id
         pk = document.pk
         transaction.on_commit(lambda: _schedule_mail(pk, organization_id, list(to)))
     return document
+
+
+def delivery_note_send_to_financier(*, document: Document, user) -> list[str]:
+    """E-mail an issued delivery note to the folder's financier as proof of delivery (to
+    its invoice recipients): a leasing company pays for the object once it was delivered.
+    Filed in the document's history; returns the addresses."""
+    with transaction.atomic():
+        document = Document.objects.select_for_update().select_related("folder").get(pk=document.pk)
+        if document.kind != DocumentKind.DELIVERY_NOTE:
+            raise ValidationError(
+                _("Only a delivery note is sent to the financier as proof of delivery."),
+                code="not_a_delivery_note",
+            )
+        if document.is_draft:
+            raise ValidationError(_("Issue the document before sending it."), code="draft")
+        financing = _financing(document.folder)
+        if financing is None:
+            raise ValidationError(
+                _("Folder %(folder)s is not financed: there is no financier to send the delivery note to.")
+                % {"folder": document.folder_label or "-"},
+                code="not_financed",
+            )
+        financier = financing.financier
+        to = recipient_emails(financier)
+        if not to:
+            raise ValidationError(
+                _(
+                    "The financier %(name)s has no invoice e-mail address or invoice-recipient contact. "
+                    "Add one to the financier's customer record first."
+                )
+                % {"name": financier.name},
+                code="no_recipient",
+            )
+        _audit(
+            document,
+            user=user,
+            action="delivery_note.sent_to_financier",
+            message=_(
+                "Delivery note %(number)s sent to the financier %(financier)s (%(to)s) as proof of delivery."
+            )
+            % {"number": document.number, "financier": financier.name, "to": ", ".join(to)},
+            extra={"financier_id": financier.pk},
+        )
+        language = texts.lang_of(financier.language)
+        pk, organization_id = document.pk, document.organization_id
+        transaction.on_commit(lambda: _schedule_delivery_proof(pk, organization_id, list(to), language))
+    return to
+
+
+def _schedule_delivery_proof(document_id: int, organization_id: int, to: list[str], language: str) -> None:
+    from documents.tasks import send_delivery_proof_email
+
+    send_delivery_proof_email.delay(document_id, organization_id, to, language)
 
 
 def _schedule_mail(document_id: int, organization_id: int, to: list[str]) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import django_tables2 as tables
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from organizations.tables import DEFAULT_PER_PAGE, MoneyColumn
@@ -38,6 +39,20 @@ class DocumentTable(tables.Table):
     )
     total_net = MoneyColumn(verbose_name=_("Net"))
     total_gross = MoneyColumn(verbose_name=_("Gross"))
+
+    def render_total_gross(self, value, record):
+        # A financed quote's total is what the end customer pays once; what the financier
+        # is invoiced stands below it, never added to it.
+        financed = (record.financed_totals or {}).get("gross") if record.kind == DocumentKind.QUOTE else None
+        if not financed:
+            return money(value)
+        return format_html(
+            '{}<div class="small text-body-secondary">{} {}</div>',
+            money(value),
+            _("+ financed"),
+            money(financed),
+        )
+
     pdf = tables.TemplateColumn(
         template_name="documents/_cell_pdf.html",
         verbose_name="",

@@ -40,10 +40,28 @@ def send_document_email(document_id: int, organization_id: int, recipients: list
     from documents.mail import build_message
     from documents.models import Document
     from documents.pdf import render_and_store
+    from documents.selectors import delivery_proof_for
 
     organization = Organization.objects.get(pk=organization_id)
     with scope(organization=organization), organization_time(organization):
         document = Document.objects.get(pk=document_id)
         document = render_and_store(document)
-        message: EmailMessage = build_message(document, recipients)
+        # A financier's invoice carries the folder's delivery notes as proof of delivery.
+        notes = [render_and_store(note) for note in delivery_proof_for(document)]
+        message: EmailMessage = build_message(document, recipients, delivery_notes=notes)
         return message.send()
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_delivery_proof_email(
+    document_id: int, organization_id: int, recipients: list[str], language: str
+) -> int:
+    """E-mail a delivery note to the financier as proof of delivery."""
+    from documents.mail import build_delivery_proof_message
+    from documents.models import Document
+    from documents.pdf import render_and_store
+
+    organization = Organization.objects.get(pk=organization_id)
+    with scope(organization=organization):
+        document = render_and_store(Document.objects.get(pk=document_id))
+        return build_delivery_proof_message(document, recipients, language).send()

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/issue/", views.document_issue, name="issue"),
     path("<int:pk>/discard/", views.document_discard, name="discard"),
     path("<int:pk>/send/", views.document_send, name="send"),
+    path("<int:pk>/send-to-financier/", views.delivery_note_send_to_financier, name="send_to_financier"),
     path("<int:pk>/accept/", views.quote_accept, name="accept"),
     path("<int:pk>/decline/", views.quote_decline, name="decline"),
     path("<int:pk>/revise/", views.quote_revise, name="revise"),

@@ -231,6 +231,20 @@ def document_actions(request, document: Document) -> list[dict]:
                 reason=no_role if not allowed else closed_reason,
             )
         )
+    if document.kind == DocumentKind.DELIVERY_NOTE:
+        financier = selectors.financier_of(document)
+        if financier is not None:
+            actions.append(
+                _action(
+                    "send_to_financier",
+                    _("Send to the financier"),
+                    "bi-bank",
+                    enabled=allowed,
+                    reason=no_role,
+                    recipients=", ".join(services.recipient_emails(financier)),
+                    financier=financier.name,
+                )
+            )
     if document.kind == DocumentKind.INVOICE:
         active = status in services.ACTIVE_INVOICE_STATUSES
         has_credits = document.credit_notes.exclude(status=DocumentStatus.DRAFT).exists()
@@ -389,6 +403,21 @@ def document_send(request, document: Document):
     messages.success(
         request,
         _("%(document)s sent to %(payer)s.") % {"document": document, "payer": document.recipient_name},
+    )
+    return _back(document)
+
+
+@document_write
+def delivery_note_send_to_financier(request, document: Document):
+    try:
+        to = services.delivery_note_send_to_financier(document=document, user=request.user)
+    except ValidationError as exc:
+        _error(request, exc)
+        return _back(document)
+    messages.success(
+        request,
+        _("%(document)s sent to the financier as proof of delivery (%(to)s).")
+        % {"document": document, "to": ", ".join(to)},
     )
     return _back(document)
 

@@ -89,13 +89,21 @@ def customer_folders(customer: Customer) -> QuerySet[Folder]:
     )
 
 
-def financier_folders(customer: Customer) -> QuerySet[Folder]:
-    """Folders of OTHER customers that `customer` finances (as financier)."""
-    return (
+def financier_folders(customer: Customer) -> list[Folder]:
+    """Folders of OTHER customers that `customer` finances (as financier), each with
+    ``financed_net`` (its one-off lines: what the financier is invoiced) and
+    ``invoiced_net`` (the part already invoiced), so its page shows what it owes."""
+    folders = list(
         Folder.objects.filter(financing__financier=customer)
         .select_related("customer", "financing")
+        .prefetch_related("oneoff_lines")
         .order_by("-id")
     )
+    for folder in folders:
+        lines = list(folder.oneoff_lines.all())
+        folder.financed_net = sum((line.net_amount for line in lines), Decimal("0.00"))
+        folder.invoiced_net = sum((line.net_amount for line in lines if line.is_invoiced), Decimal("0.00"))
+    return folders
 
 
 # --- recurring lines for billing --------------------------------------------------------

@@ -63,7 +63,13 @@ def _customers(q: str, filters: Filters) -> list[Hit]:
 def _folders(q: str, filters: Filters) -> list[Hit]:
     from folders.models import Folder
 
-    rows = Folder.objects.filter(Q(number__iexact=q) | Q(name__icontains=q) | Q(customer__name__icontains=q))
+    rows = Folder.objects.filter(
+        Q(number__iexact=q)
+        | Q(name__icontains=q)
+        | Q(customer__name__icontains=q)
+        # The financier's contract number is what its letters and statements quote.
+        | Q(financing__contract_reference__icontains=q)
+    )
     if filters.third_party == "1":
         rows = rows.filter(financing__isnull=False)
     elif filters.third_party == "0":
@@ -80,6 +86,8 @@ def _folders(q: str, filters: Filters) -> list[Hit]:
             # Not inside the f-string: makemessages cannot see msgids there.
             financed_by = _("financed by")
             subtitle += f" · {financed_by} {financing.financier.name}"
+            if financing.contract_reference:
+                subtitle += f" ({financing.contract_reference})"
         hits.append(Hit(f.name, subtitle, reverse("folders:detail", args=[f.pk]), tuple(badges)))
     return hits
 

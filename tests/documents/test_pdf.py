@@ -7,6 +7,7 @@ import hashlib
 import io
 from decimal import Decimal
 
+import pdfplumber
 import pytest
 from pypdf import PdfReader
 
@@ -58,11 +59,15 @@ def test_the_quote_pdf_is_addressed_to_the_end_customer_with_recurring_costs(
     text = _normalized(pdf_text(quote))
     assert f"Angebot Nr. {quote.number}" in text
     assert financed_folder.customer.name in text and "Frau Anna Weber" in text
-    assert "GRENKE Leasing AG" in text  # only named in the financing sentence
     assert "Gültig bis 31.03.2099" in text
-    assert "Einmalige Kosten" in text and "Laufende Kosten (monatlich)" in text
-    assert "Gesamtbetrag einmalig 10.492,83 €" in text
-    assert "Laufende Kosten monatlich Nettobetrag 89,00 € zzgl. 19 % USt auf 89,00 € 16,91 €" in text
+    assert "Finanziert durch GRENKE Leasing AG (wird dort in Rechnung gestellt)" in text
+    assert "Von Ihnen laufend zu zahlen (monatlich)" in text
+    assert "Gesamtbetrag an GRENKE Leasing AG 10.492,83 €" in text
+    assert "Gesamtbetrag einmalig" not in text  # the end customer pays nothing once
+    assert (
+        "Von Ihnen laufend zu zahlen (monatlich) Nettobetrag 89,00 € zzgl. 19 % USt auf 89,00 € 16,91 €"
+        in text
+    )
     assert "Gesamtbetrag monatlich 105,91 €" in text
     assert "Angaben zum Leasingobjekt" not in text
 
@@ -186,7 +191,7 @@ def test_the_delivery_note_pdf_lists_serials_and_the_site(financed_folder, admin
     )
     text = _normalized(pdf_text(note))
     assert f"Lieferschein Nr. {note.number}" in text
-    assert "Lieferanschrift" in text and "Lagerweg 5" in text and "20457 Hamburg" in text
+    assert "Lagerweg 5" in text and "20457 Hamburg" in text
     assert "Seriennummer: A7PU021012345" in text and "Seriennummer: A7PU021012346" in text
     assert "Garantie bis: 31.12.2028" in text
     assert "Lieferdatum 20.11.2026" in text
@@ -334,6 +339,39 @@ def test_a_short_delivery_note_keeps_closing_and_signature_on_its_one_page(
         note.pdf.close()
     assert len(pages) == 1
     page = _normalized(pages[0])
-    assert "Angaben zum Leasingobjekt" in page and "Lieferanschrift" in page
+    assert "Angaben zum Leasingobjekt" in page and "Lagerweg 5" in page
     assert "Mit freundlichen Grüßen" in page and "Unterschrift / Name in Druckbuchstaben" in page
     assert page.index("Mit freundlichen Grüßen") < page.index("Ware vollständig")
+
+
+def _address_window(document) -> str:
+    """The text inside the DIN 5008 address window (20 mm left, 45 mm down, 85 x 45 mm)."""
+    mm = 72 / 25.4
+    with document.pdf.open("rb") as handle, pdfplumber.open(io.BytesIO(handle.read())) as pdf:
+        return pdf.pages[0].crop((20 * mm, 45 * mm, 105 * mm, 90 * mm)).extract_text()
+
+
+def test_the_delivery_note_is_addressed_to_the_site_under_the_end_customers_name(
+    financed_folder, admin_user, run_on_commit
+):
+    financed_folder.delivery_name = "Lager Nord"
+    financed_folder.save()
+    ids = list(financed_folder.oneoff_lines.get(is_equipment=True).equipment.values_list("pk", flat=True))
+    note = run_on_commit(
+        services.delivery_note_issue, folder=financed_folder, user=admin_user, equipment_ids=ids
+    )
+    window = _address_window(note).splitlines()
+    customer = financed_folder.customer
+    assert window[1:] == [customer.name, "Frau Anna Weber", "Lager Nord", "Lagerweg 5", "20457 Hamburg"]
+    assert note.recipient_address == ["Lager Nord", "Lagerweg 5", "20457 Hamburg"]
+    # The billing address is not where the goods go; the site is not printed twice.
+    text = _normalized(pdf_text(note))
+    assert "Königsallee" not in text and "Lieferanschrift" not in text
+
+
+def test_a_delivery_note_without_a_site_goes_to_the_customers_address(org, admin_user, run_on_commit):
+    folder = FolderFactory(organization=org, delivery_street="", delivery_postal_code="", delivery_city="")
+    ids = list(oneoff(folder, serials=("S1",)).equipment.values_list("pk", flat=True))
+    note = run_on_commit(services.delivery_note_issue, folder=folder, user=admin_user, equipment_ids=ids)
+    window = _address_window(note).splitlines()
+    assert window[1:] == [folder.customer.name, *folder.customer.address_lines]

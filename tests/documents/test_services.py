@@ -51,10 +51,18 @@ def test_it_addresses_the_quote_to_the_end_customer(financed_folder, admin_user,
     assert quote.valid_until == dt.date(2099, 1, 31)
     kinds = [(line.source_kind, line.cycle) for line in quote.lines.all()]
     assert kinds == [("oneoff", None), ("oneoff", None), ("recurring", 1)]
-    # One-off total: 2 x 4290 + 2.5 x 95 = 8817.50 net, 19 % = 1675.33
-    assert quote.total_net == Decimal("8817.50")
-    assert quote.total_tax == Decimal("1675.33")
-    assert quote.total_gross == Decimal("10492.83")
+    # What GRENKE is invoiced: 2 x 4290 + 2.5 x 95 = 8817.50 net, 19 % = 1675.33; the
+    # end customer pays nothing once (no setup fee).
+    assert quote.financed_totals == {
+        "financier": "GRENKE Leasing AG",
+        "tax_treatment": "domestic",
+        "net": "8817.50",
+        "tax": "1675.33",
+        "gross": "10492.83",
+        "groups": [{"rate": "19.00", "net": "8817.50", "tax": "1675.33", "gross": "10492.83"}],
+    }
+    assert [line.financed for line in quote.lines.all()] == [True, True, False]
+    assert (quote.total_net, quote.total_tax, quote.total_gross) == (0, 0, 0)
     assert quote.recurring_totals == [
         {
             "cycle": 1,
@@ -78,7 +86,7 @@ def test_issuing_a_draft_quote_takes_the_customer_and_lines_as_they_are_then(
     quote = run_on_commit(services.quote_issue, quote=draft, user=admin_user)
     assert quote.recipient_address[0] == "Neue Straße 1"
     assert [line.description for line in quote.lines.all()][-2] == "Zusatzfach"
-    assert quote.total_net == Decimal("8917.50")
+    assert quote.financed_totals["net"] == "8917.50"
 
 
 def test_it_refuses_a_quote_for_a_folder_without_lines(org, admin_user):
@@ -123,8 +131,8 @@ def test_revising_a_quote_issues_a_new_number_and_supersedes_the_old(
     assert first.status == DocumentStatus.SUPERSEDED
     assert second.previous_version == first
     assert second.number != first.number
-    assert second.total_net == Decimal("8780.00")
-    assert first.total_net == Decimal("8817.50")
+    assert second.financed_totals["net"] == "8780.00"
+    assert first.financed_totals["net"] == "8817.50"
     assert "Ersetzt Angebot " + first.number in pdf_text(second)
 
 
@@ -164,10 +172,11 @@ def test_the_invoice_repeats_the_accepted_quote_exactly(financed_folder, admin_u
     services.quote_accept(quote=quote, user=admin_user)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=financed_folder, user=admin_user)
     assert _comparable(invoice) == _comparable(quote)
+    block = quote.financed_totals
     assert (invoice.total_net, invoice.total_tax, invoice.total_gross) == (
-        quote.total_net,
-        quote.total_tax,
-        quote.total_gross,
+        Decimal(block["net"]),
+        Decimal(block["tax"]),
+        Decimal(block["gross"]),
     )
 
 
@@ -236,7 +245,7 @@ def test_a_revised_quote_binds_once_the_customer_accepted_it(financed_folder, ad
     services.quote_accept(quote=second, user=admin_user)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=financed_folder, user=admin_user)
     assert _comparable(invoice) == _comparable(second)
-    assert invoice.total_gross == second.total_gross
+    assert invoice.total_gross == Decimal(second.financed_totals["gross"])
 
 
 def test_folders_without_an_accepted_quote_are_invoiced_as_they_are(

@@ -526,3 +526,26 @@ def test_absurd_dates_and_terms_are_refused_at_the_field(org, admin_client, worl
     assert field in response.context["form"].errors
     before = Folder.objects.get(pk=f.pk)
     assert (before.start_date, before.minimum_term_months) == (f.start_date, f.minimum_term_months)
+
+
+def test_a_financiers_page_lists_the_folders_it_finances_with_status_and_amounts(org, admin_client):
+    from tests.documents.factories import oneoff
+    from tests.financing.factories import FinancierFactory
+
+    financier = FinancierFactory(organization=org, name="GRENKE Leasing AG")
+    folder = FolderFactory(organization=org, name="Leasing Kopierer", status="active")
+    FinancingFactory(
+        folder=folder, financier=financier, contract_reference="GR-2026-4711", monthly_rate="171.94"
+    )
+    oneoff(folder, quantity="2", unit_price="4290.00", equipment=False)
+    installed = oneoff(folder, quantity="1", unit_price="237.50", equipment=False)
+    installed.invoice_document_id = 4711
+    installed.save()
+    content = admin_client.get(reverse("customers:detail", args=[financier.pk])).content.decode()
+    section = " ".join(content.split("Finanzierte Ordner")[1].split())
+    assert "Leasing Kopierer" in section and "GR-2026-4711" in section
+    assert "Aktiv" in section
+    assert "Finanziert (netto)" in section and "Berechnet (netto)" in section
+    assert "8.817,50 €" in section  # 2 x 4.290,00 + 237,50
+    assert "237,50 €" in section  # invoiced so far
+    assert "171,94 €" in section

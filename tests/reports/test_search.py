@@ -76,3 +76,18 @@ def test_an_empty_filtered_result_offers_the_search_without_the_filter(admin_cli
 def test_the_filter_shows_nothing_of_another_organization(client_for, outsider, folders):
     assert _folder_hits(client_for(outsider), q="Kopierer", third_party="1") == set()
     assert _folder_hits(client_for(outsider), q="Kopierer", third_party="0") == set()
+
+
+def test_it_finds_a_folder_by_its_financiers_contract_reference(admin_client, org):
+    folder = FolderFactory(organization=org, name="Drucker Filiale Süd")
+    FinancingFactory(folder=folder, financier__name="Hanse Leasing AG", contract_reference="HL-2026-08815")
+    FolderFactory(organization=org, name="Drucker Filiale Nord")
+    assert _folder_hits(admin_client, q="HL-2026-08815") == {"Drucker Filiale Süd"}
+    assert _folder_hits(admin_client, q="2026-0881") == {"Drucker Filiale Süd"}
+    page = admin_client.get(reverse("reports:search"), {"q": "HL-2026-08815"}).content.decode()
+    assert "Hanse Leasing AG (HL-2026-08815)" in page
+
+
+def test_a_contract_reference_finds_nothing_of_another_organization(client_for, outsider, org):
+    FinancingFactory(folder=FolderFactory(organization=org), contract_reference="HL-2026-08815")
+    assert _folder_hits(client_for(outsider), q="HL-2026-08815") == set()
