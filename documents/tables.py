@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from organizations.tables import DEFAULT_PER_PAGE, MoneyColumn
+from organizations.templatetags.ui import money
 
 from .models import Document, DocumentKind
 
