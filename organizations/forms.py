@@ -127,7 +127,12 @@ class OrganizationForm(StyledFormMixin, forms.ModelForm):
             ["bank_name", "iban", "bic", "creditor_id"],
             "col-md-3",
         ),
-        (_("Billing defaults and logo"), "", ["payment_terms_days", "billing_day", "logo"], "col-md-4"),
+        (
+            _("Billing defaults and logo"),
+            "",
+            ["payment_terms_days", "billing_day", "advance_invoices", "logo"],
+            "col-md-4",
+        ),
     ]
 
     def __init__(self, *args, **kwargs):
@@ -168,6 +173,7 @@ class OrganizationForm(StyledFormMixin, forms.ModelForm):
             "creditor_id",
             "payment_terms_days",
             "billing_day",
+            "advance_invoices",
             "logo",
         ]
 
