@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from documents import services
 from documents.models import Document, DocumentKind, DocumentStatus
-from folders.models import Equipment
+from folders.models import Equipment, OneOffLine
 from tests.documents.conftest import sequence_value
 from tests.documents.factories import FolderFactory, deliver, oneoff
 
@@ -411,3 +411,23 @@ def test_a_quote_page_shows_each_cycle_apart(org, admin_client, admin_user, run_
     assert "Laufende Kosten monatlich" in body and "Laufende Kosten jährlich" in body
     assert "47,12" in body and "296,31" in body
     assert "Einmalige Kosten" not in body and "343,43" not in body
+
+
+def test_invoicing_part_of_the_lines_says_which_still_await_delivery(direct_folder, billing_user, client_for):
+    phones = OneOffLine.objects.get(folder=direct_folder, is_equipment=True)
+    phones.equipment.update(delivered_on=dt.date(2026, 11, 20))
+    oneoff(direct_folder, description="Yealink W73H", quantity="2", unit_price="79.00")
+    client = client_for(billing_user)
+    response = client.post(reverse("documents:invoice_oneoff", args=[direct_folder.pk]), follow=True)
+    content = response.content.decode()
+    assert "2 einmalige Positionen warten auf Lieferung" in content
+    invoice = Document.objects.get(kind=DocumentKind.INVOICE)
+    assert [line.description for line in invoice.lines.all()] == ["Yealink T54W"]
+
+
+def test_invoicing_before_delivery_is_refused_with_a_message(financed_folder, billing_user, client_for, org):
+    client = client_for(billing_user)
+    response = client.post(reverse("documents:invoice_oneoff", args=[financed_folder.pk]), follow=True)
+    assert response.status_code == 200
+    assert "Wartet auf Lieferung" in response.content.decode()
+    assert sequence_value(org, "invoice") == 0
