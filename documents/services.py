@@ -1184,14 +1184,12 @@ def invoice_oneoff_now(*, folder: Folder, user, issue_date: dt.date | None = Non
                 code="prospect",
             )
         require_address(payer, financier=financed)
-        check_oneoff_lines_match_quote(folder=folder, lines=lines)
         if financed and financing is not None:
             check_financing_approved(financing, payer)
-        language = texts.lang_of(payer.language)
         pieces = _serials_by_line(lines)
         # Invoiced once delivered: a leasing company pays against the delivery. Only a
         # direct customer may get an advance invoice, and only where the organization
-        # allows it; undelivered lines otherwise wait for a later invoice.
+        # allows it; undelivered lines otherwise wait for a later invoice (as in the run).
         deliveries = oneoff_deliveries(lines, pieces)
         waiting = [line for line in lines if not deliveries[line.pk].delivered]
         advance = bool(waiting) and not financed and folder.organization.advance_invoices
@@ -1199,6 +1197,8 @@ def invoice_oneoff_now(*, folder: Folder, user, issue_date: dt.date | None = Non
             lines = [line for line in lines if deliveries[line.pk].delivered]
             if not lines:
                 raise awaiting_delivery_error(waiting)
+        check_oneoff_lines_match_quote(folder=folder, lines=lines)
+        language = texts.lang_of(payer.language)
         days = {(d.first, d.last) for line in lines if (d := deliveries[line.pk]).first}
         specs = [
             with_delivery(
