@@ -41,10 +41,10 @@ def _log(folder: Folder, financing: Financing, *, user, action: str, data: dict[
 
 
 # The contract the financier's invoice was issued under: its reference is printed on it
-# and the financier books the lease (term, lessor) against it. Once the hardware is
-# invoiced these stay as invoiced; a correction cancels the invoice first (which releases
-# its lines), so folder and issued invoice never disagree.
-FROZEN_BY_INVOICE = ["financier", "lease_term_months", "contract_reference"]
+# and the financier books the lease against it. Once the hardware is invoiced these stay
+# as invoiced (the financier too: _check_payer_fixed); a correction cancels the invoice
+# first (which releases its lines), so folder and issued invoice never disagree.
+FROZEN_BY_INVOICE = ["lease_term_months", "contract_reference"]
 
 
 def _invoice_numbers(folder: Folder) -> list[str]:
@@ -58,11 +58,7 @@ def _invoice_numbers(folder: Folder) -> list[str]:
 
 
 def _check_contract_fixed(folder: Folder, financing: Financing, data: dict[str, Any]) -> None:
-    changed = [
-        key
-        for key in FROZEN_BY_INVOICE
-        if key != "financier" and key in data and data[key] != getattr(financing, key)
-    ]
+    changed = [key for key in FROZEN_BY_INVOICE if key in data and data[key] != getattr(financing, key)]
     if not changed:
         return
     numbers = _invoice_numbers(folder)
