@@ -216,6 +216,7 @@ class SkipReason(models.TextChoices):
     BILLING_DATE = "billing_date", _("billing date moved")
     TRIAL = "trial", _("trial")
     NOTHING_DUE = "nothing_due", _("nothing due")
+    AWAITING_DELIVERY = "awaiting_delivery", _("awaiting delivery")
 
 
 class BillingRunSkip(TenantModel):

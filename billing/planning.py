@@ -44,8 +44,10 @@ from documents.services import (
     check_financing_approved,
     check_oneoff_lines_match_quote,
     leased_object_for,
+    with_delivery,
 )
 from financing.services import payer_for
+from folders.delivery import oneoff_deliveries
 from folders.models import Equipment, Folder, FolderStatus, OneOffLine, RecurringLine, RecurringLineChange
 from folders.selectors import recurring_line_end, segments_from
 
@@ -68,6 +70,7 @@ class Skip:
     reason: str
     message: str = ""
     until: dt.date | None = None
+    lines: list[OneOffLine] = field(default_factory=list)  # the one-off lines left out
 
     @property
     def label(self) -> str:
@@ -650,6 +653,20 @@ def _skip(folder: Folder, *, as_of: dt.date) -> Skip | None:
     return None
 
 
+def _awaiting_delivery(folder: Folder, loaded: _Loaded) -> Skip | None:
+    """One-off lines are invoiced once delivered (folders.delivery); the run never
+    issues an advance invoice, so undelivered ones wait and are listed as skipped."""
+    oneoffs = loaded.oneoffs.get(folder.pk, [])
+    if not oneoffs:
+        return None
+    deliveries = oneoff_deliveries(oneoffs, loaded.pieces)
+    waiting = [line for line in oneoffs if not deliveries[line.pk].delivered]
+    if not waiting:
+        return None
+    names = ", ".join(_split(line.description)[0] for line in waiting)
+    return Skip(folder=folder, reason=SkipReason.AWAITING_DELIVERY, message=names[:300], lines=waiting)
+
+
 def _nothing_due(folder: Folder, lines: list[RecurringLine], period: dt.date) -> Skip | None:
     trials = [line.trial_end for line in lines if line.trial_end and line.trial_end >= period]
     if trials:
@@ -679,8 +696,12 @@ def _plan_account(
             continue
         lines = loaded.lines.get(folder.pk, [])
         items: list[tuple[Customer, str, object]] = []  # (payer, kind, payload)
+        waiting = _awaiting_delivery(folder, loaded)
+        if waiting is not None:
+            plan.skips.append(waiting)
         for line in loaded.oneoffs.get(folder.pk, []):
-            items.append((payer_for(line), "oneoff", line))
+            if waiting is None or line not in waiting.lines:
+                items.append((payer_for(line), "oneoff", line))
         for line in lines:
             changes = loaded.changes.get(line.pk, [])
             try:
@@ -706,7 +727,7 @@ def _plan_account(
             if billing.charges:
                 items.append((payer_for(line), "recurring", billing))
         if not items:
-            skip = _nothing_due(folder, lines, period)
+            skip = None if waiting is not None else _nothing_due(folder, lines, period)
             if skip is not None:
                 plan.skips.append(skip)
             continue
@@ -778,9 +799,14 @@ def _fill_specs(invoice: PlannedInvoice, loaded: _Loaded) -> None:
     many = len(invoice.folders) > 1
     for folder in invoice.folders:
         title = doc_texts.text(language, "folder", number=folder.number, name=folder.name) if many else ""
-        for line in (o for o in invoice.oneoffs if o.folder_id == folder.pk):
+        oneoffs = [o for o in invoice.oneoffs if o.folder_id == folder.pk]
+        # The date of supply of a one-off line is its delivery, as "invoice one-off now" prints it.
+        deliveries = oneoff_deliveries(loaded.oneoffs.get(folder.pk, []), loaded.pieces) if oneoffs else {}
+        days = {(d.first, d.last) for o in oneoffs if (d := deliveries[o.pk]).first}
+        for line in oneoffs:
             pieces = loaded.pieces.get(line.pk, [])
-            invoice.specs.append(oneoff_spec(line, language, pieces, title))
+            spec = oneoff_spec(line, language, pieces, title)
+            invoice.specs.append(with_delivery(spec, deliveries[line.pk], language, per_line=len(days) > 1))
             invoice.serials += [p.serial_number for p in pieces if p.serial_number]
         for billing in (b for b in invoice.lines if b.line.folder_id == folder.pk):
             for charge in billing.charges:

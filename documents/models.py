@@ -113,6 +113,9 @@ class Document(TenantModel):
     # Date or period of supply (§14 (4) Nr. 6 UStG); lines carry their own periods.
     service_start = models.DateField(_("service period from"), null=True, blank=True)
     service_end = models.DateField(_("service period until"), null=True, blank=True)
+    # Issued before delivery (organization setting, never to a financier): prints as a
+    # "Vorausrechnung" whose date of supply is the coming delivery.
+    advance_invoice = models.BooleanField(_("advance invoice"), default=False)
 
     folder = models.ForeignKey(
         "folders.Folder",

@@ -124,6 +124,8 @@ def _info(document: Document) -> tuple:
             info.append(("service_period", (start, end)))
         elif start or end:
             info.append(("service_date", start or end))
+        elif document.advance_invoice:
+            info.append(("service_date", texts.text(document.language, "advance_supply")))
         else:
             info.append(("service_date", document.issue_date))
     if document.kind == DocumentKind.CREDIT_NOTE and document.cancels_id:
@@ -215,6 +217,7 @@ def to_pdf_document(document: Document) -> PdfDocument:
         leased_object=leased,
         delivery_address=tuple(document.delivery_address or ()),
         cancellation=document.cancellation,
+        title=texts.text(lang, "advance_title", number=document.number) if document.advance_invoice else "",
         recurring_totals=_recurring_totals(document) if document.kind == DocumentKind.QUOTE else (),
         financed_totals=_financed_totals(document),
     )

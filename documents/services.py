@@ -42,6 +42,7 @@ from documents.selectors import delivery_proof_for
 from financing.services import payer_for
 from folders import services as folder_services
 from folders import terms as folder_terms
+from folders.delivery import LineDelivery, oneoff_deliveries
 from folders.models import Equipment, Folder, FolderStatus, OneOffLine, RecurringLine
 from organizations.audit import audit_log
 from organizations.models import AuditEntry
@@ -443,6 +444,7 @@ def document_draft_create(
     cancels: Document | None = None,
     cancellation: bool = False,
     billing_run_id: int | None = None,
+    advance_invoice: bool = False,
 ) -> Document:
     """A draft document with its lines and totals: no number yet (a draft has none).
 
@@ -485,6 +487,7 @@ def document_draft_create(
         cancels=cancels,
         cancellation=cancellation,
         billing_run_id=billing_run_id,
+        advance_invoice=advance_invoice,
         created_by=user if getattr(user, "is_authenticated", False) else None,
         **recipient,
     )
@@ -496,6 +499,8 @@ def document_draft_create(
     if intro_text is None:
         greeting = greeting_for(contact_for(payer, invoice=is_invoice), lang)
         intro_text = default_intro(document, greeting)
+        if advance_invoice:
+            intro_text = f"{intro_text}\n\n{texts.text(lang, 'advance_note')}"
     document.intro_text = intro_text
     document.closing_text = (
         closing_text
@@ -777,6 +782,40 @@ def _oneoff_spec(
         discount_percent=line.discount_percent,
         goods=oneoff_is_goods(line),
         **_from_folder_line(line, LineSource.ONEOFF, group_title),
+    )
+
+
+def with_delivery(spec: LineSpec, delivery: LineDelivery, language: str, *, per_line: bool) -> LineSpec:
+    """The one-off line's date of supply is its delivery (§ 14 Abs. 4 Nr. 6 UStG). With
+    `per_line` (the invoice's lines were delivered on different days) the line says its
+    own day or range, so each line's supply date can be read off the invoice."""
+    if delivery.first is None:
+        return spec
+    if not per_line:
+        return replace(spec, service_start=delivery.first, service_end=delivery.last)
+    if delivery.first == delivery.last:
+        when = texts.text(language, "delivered_on", date=texts.date(language, delivery.first))
+    else:
+        when = texts.text(
+            language,
+            "delivered_between",
+            start=texts.date(language, delivery.first),
+            end=texts.date(language, delivery.last),
+        )
+    return replace(
+        spec, service_start=delivery.first, service_end=delivery.last, detail=_join(spec.detail, when)
+    )
+
+
+def awaiting_delivery_error(lines: Sequence[OneOffLine]) -> ValidationError:
+    names = ", ".join(_split_description(line.description)[0] for line in lines)
+    return ValidationError(
+        _(
+            "Awaiting delivery: %(lines)s. One-off lines are invoiced once they are delivered; issue the "
+            "delivery note (or record the delivery date of every piece) first."
+        )
+        % {"lines": names},
+        code="awaiting_delivery",
     )
 
 
@@ -1212,16 +1251,39 @@ def invoice_oneoff_now(*, folder: Folder, user, issue_date: dt.date | None = Non
                 code="prospect",
             )
         require_address(payer, financier=financed)
-        check_oneoff_lines_match_quote(folder=folder, lines=lines)
         if financed and financing is not None:
             check_financing_approved(financing, payer)
-        language = texts.lang_of(payer.language)
         pieces = _serials_by_line(lines)
-        specs = [_oneoff_spec(line, language, pieces.get(line.pk, ())) for line in lines]
-        delivered = [p.delivered_on for ps in pieces.values() for p in ps if p.delivered_on]
-        delivered += [line.delivered_on for line in lines if line.delivered_on]
-        service_date = max(delivered) if delivered else (issue_date or timezone.localdate())
-        serials = [p.serial_number for ps in pieces.values() for p in ps]
+        # Invoiced once delivered: a leasing company pays against the delivery. Only a
+        # direct customer may get an advance invoice, and only where the organization
+        # allows it; undelivered lines otherwise wait for a later invoice (as in the run).
+        deliveries = oneoff_deliveries(lines, pieces)
+        waiting = [line for line in lines if not deliveries[line.pk].delivered]
+        advance = bool(waiting) and not financed and folder.organization.advance_invoices
+        if waiting and not advance:
+            lines = [line for line in lines if deliveries[line.pk].delivered]
+            if not lines:
+                raise awaiting_delivery_error(waiting)
+        check_oneoff_lines_match_quote(folder=folder, lines=lines)
+        language = texts.lang_of(payer.language)
+        days = {(d.first, d.last) for line in lines if (d := deliveries[line.pk]).first}
+        specs = [
+            with_delivery(
+                _oneoff_spec(line, language, pieces.get(line.pk, ())),
+                deliveries[line.pk],
+                language,
+                per_line=len(days) > 1 or advance,
+            )
+            for line in lines
+        ]
+        if advance:
+            # No date of supply yet: the delivery note will give it.
+            service_start = service_end = None
+        elif days:
+            service_start, service_end = min(d[0] for d in days), max(d[1] for d in days)
+        else:
+            service_start = service_end = issue_date or timezone.localdate()
+        serials = [p.serial_number for line in lines for p in pieces.get(line.pk, ())]
         draft = document_draft_create(
             organization=folder.organization,
             kind=DocumentKind.INVOICE,
@@ -1230,9 +1292,10 @@ def invoice_oneoff_now(*, folder: Folder, user, issue_date: dt.date | None = Non
             payer=payer,
             lines=specs,
             folder=folder,
-            service_start=service_date,
-            service_end=service_date,
+            service_start=service_start,
+            service_end=service_end,
             leased_object=leased_object_for(folder, serials) if financed else None,
+            advance_invoice=advance,
         )
         invoice = document_issue(document=draft, user=user, issue_date=issue_date)
         folder_services.oneoff_lines_mark_invoiced(lines=lines, document=invoice, user=user)

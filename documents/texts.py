@@ -80,6 +80,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "credit_amount_line": "Korrekturbetrag zu Rechnung {number}",
         "setup_line": "Einrichtung: {title}",
         "folder": "{number} {name}",
+        "delivered_on": "Geliefert am {date}",
+        "delivered_between": "Geliefert vom {start} bis {end}",
+        "advance_title": "Vorausrechnung Nr. {number}",
+        "advance_note": (
+            "Vorausrechnung: Die Lieferung ist noch nicht erfolgt. Das Lieferdatum (Leistungsdatum) steht auf "
+            "dem Lieferschein, der mit der Lieferung folgt."
+        ),
+        "advance_supply": "mit der Lieferung (siehe Lieferschein)",
     },
     "en": {
         "salutation": "Dear Sir or Madam,",
@@ -139,6 +147,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "credit_amount_line": "Correction amount for invoice {number}",
         "setup_line": "Setup: {title}",
         "folder": "{number} {name}",
+        "delivered_on": "Delivered on {date}",
+        "delivered_between": "Delivered from {start} to {end}",
+        "advance_title": "Advance invoice no. {number}",
+        "advance_note": (
+            "Advance invoice: the goods have not been delivered yet. The delivery date (date of supply) is "
+            "stated on the delivery note that comes with the delivery."
+        ),
+        "advance_supply": "on delivery (see delivery note)",
     },
 }
 

@@ -17,6 +17,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from folders.models import Folder
@@ -569,6 +570,18 @@ def invoice_oneoff(request, folder_pk: int):
         _error(request, exc)
         return redirect("folders:detail", pk=folder.pk)
     messages.success(request, services.issued_message(invoice))
+    waiting = selectors.folder_document_state(folder)["open_oneoff_count"]
+    if waiting:
+        # Lines left out because they are not delivered yet: say so, or they look forgotten.
+        messages.info(
+            request,
+            ngettext(
+                "%(count)s one-off line awaits delivery; it is invoiced once delivered.",
+                "%(count)s one-off lines await delivery; they are invoiced once delivered.",
+                waiting,
+            )
+            % {"count": waiting},
+        )
     return _back(invoice)
 
 

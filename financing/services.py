@@ -40,24 +40,46 @@ def _log(folder: Folder, financing: Financing, *, user, action: str, data: dict[
     )
 
 
-def _check_payer_fixed(folder: Folder) -> None:
-    """Who pays one-off lines that are already invoiced is fixed by their invoice: the
-    financing cannot be added, removed or given another financier until it is cancelled."""
-    numbers = sorted(
+# The contract the financier's invoice was issued under: its reference is printed on it
+# and the financier books the lease against it. Once the hardware is invoiced these stay
+# as invoiced (the financier too: _check_payer_fixed); a correction cancels the invoice
+# first (which releases its lines), so folder and issued invoice never disagree.
+FROZEN_BY_INVOICE = ["lease_term_months", "contract_reference"]
+
+
+def _invoice_numbers(folder: Folder) -> list[str]:
+    return sorted(
         set(
             OneOffLine.objects.filter(folder=folder, invoice_document_id__isnull=False).values_list(
                 "invoice_number", flat=True
             )
         )
     )
+
+
+def _check_contract_fixed(folder: Folder, financing: Financing, data: dict[str, Any]) -> None:
+    changed = [key for key in FROZEN_BY_INVOICE if key in data and data[key] != getattr(financing, key)]
+    if not changed:
+        return
+    numbers = _invoice_numbers(folder)
     if numbers:
-        raise ValidationError(
-            _(
-                "One-off lines of folder %(number)s are already invoiced (%(invoices)s); cancel that invoice "
-                "before changing who pays them."
-            )
-            % {"number": folder.number, "invoices": ", ".join(numbers)}
-        )
+        message = _(
+            "Fixed by invoice %(invoices)s to the financier; cancel that invoice to correct the financing."
+        ) % {"invoices": ", ".join(numbers)}
+        raise ValidationError({key: message for key in changed}, code="fixed_by_invoice")
+
+
+def _check_payer_fixed(folder: Folder, field: str | None = None) -> None:
+    """Who pays one-off lines that are already invoiced is fixed by their invoice: the
+    financing cannot be added, removed or given another financier until it is cancelled.
+    With `field` the refusal is shown at that form field."""
+    numbers = _invoice_numbers(folder)
+    if numbers:
+        message = _(
+            "One-off lines of folder %(number)s are already invoiced (%(invoices)s); cancel that invoice "
+            "before changing who pays them."
+        ) % {"number": folder.number, "invoices": ", ".join(numbers)}
+        raise ValidationError({field: message} if field else message, code="fixed_by_invoice")
 
 
 def financing_set(*, folder: Folder, user, data: dict[str, Any]) -> Financing:
@@ -75,8 +97,12 @@ def financing_set(*, folder: Folder, user, data: dict[str, Any]) -> Financing:
     if created:
         financing = Financing(organization=folder.organization, folder=folder)
     before = snapshot(financing, FINANCING_FIELDS) if not created else {}
-    if created or ("financier" in data and data["financier"] != financing.financier):
+    if created:
         _check_payer_fixed(folder)
+    elif "financier" in data and data["financier"] != financing.financier:
+        _check_payer_fixed(folder, field="financier")
+    if not created:
+        _check_contract_fixed(folder, financing, data)
     for key in FINANCING_FIELDS:
         if key in data:
             setattr(financing, key, data[key])

@@ -333,10 +333,13 @@ class EquipmentForm(StyledFormMixin, forms.ModelForm):
         model = Equipment
         fields = ["serial_number", "model_number", "warranty_end", "delivered_on"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, may_record_delivery: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             field.widget.attrs["class"] += " form-control-sm"
+        if not may_record_delivery:
+            # Shown, not editable: the delivery note records it (roles "equipment.deliver").
+            self.fields["delivered_on"].disabled = True
 
     def clean(self):
         data = super().clean()

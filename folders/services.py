@@ -731,6 +731,7 @@ def equipment_update(
     rows: Iterable[dict[str, Any]] = (),
     serials: Iterable[str] = (),
     confirm_duplicates: bool = False,
+    may_record_delivery: bool = True,
 ) -> list[Equipment]:
     """Save serial number, model number, warranty end and delivery date of a line's
     pieces in one go. `rows` are dicts with the piece's `id` and the fields to set;
@@ -738,7 +739,11 @@ def equipment_update(
 
     Refused, nothing saved: a piece of another line; more serial numbers than pieces
     without one; a warranty ending before delivery; a serial number used twice for the
-    same product in the organization - unless `confirm_duplicates` ("save anyway").
+    same product in the organization - unless `confirm_duplicates` ("save anyway");
+    a delivery date typed in without `may_record_delivery` (the role "equipment.deliver":
+    the date releases the invoice, so without a delivery note only the people who
+    invoice may state it); a changed delivery date of an invoiced line (the invoice states it
+    as the date of supply).
     """
     folder = line.folder
     pieces = {p.pk: p for p in Equipment.objects.filter(line=line).order_by("piece")}
@@ -775,6 +780,24 @@ def equipment_update(
     errors: list[str] = []
     changed: list[tuple[Equipment, dict[str, list[Any]]]] = []
     for pk, piece in pieces.items():
+        if snapshot(piece, ["delivered_on"])["delivered_on"] != before[pk]["delivered_on"]:
+            # A first date after an advance invoice is the delivery it announced.
+            if line.is_invoiced and before[pk]["delivered_on"] is not None:
+                errors.append(
+                    _(
+                        "Piece %(piece)s: the delivery date is the date of supply on invoice %(number)s and "
+                        "cannot be changed."
+                    )
+                    % {"piece": piece.piece, "number": line.invoice_number}
+                )
+            elif not may_record_delivery:
+                errors.append(
+                    _(
+                        "Piece %(piece)s: your role may not record a delivery date; issue a delivery note "
+                        "instead."
+                    )
+                    % {"piece": piece.piece}
+                )
         _default_warranty(piece, line)
         if piece.warranty_end and piece.delivered_on and piece.warranty_end < piece.delivered_on:
             errors.append(

@@ -573,7 +573,13 @@ def equipment_edit(request, pk: int, line_pk: int):
         messages.info(request, _("This line is not marked as equipment."))
         return redirect(_detail(folder, f"oneoff-{line.pk}"))
     queryset = Equipment.objects.filter(line=line).order_by("piece")
-    formset = EquipmentFormSet(request.POST or None, queryset=queryset, prefix="eq")
+    may_record_delivery = can(request, "equipment.deliver")
+    formset = EquipmentFormSet(
+        request.POST or None,
+        queryset=queryset,
+        prefix="eq",
+        form_kwargs={"may_record_delivery": may_record_delivery},
+    )
     paste = SerialPasteForm(request.POST or None, prefix="paste")
     warning = None
     if request.method == "POST" and formset.is_valid() and paste.is_valid():
@@ -586,6 +592,7 @@ def equipment_edit(request, pk: int, line_pk: int):
                 rows=rows,
                 serials=paste.serial_list(),
                 confirm_duplicates=confirm,
+                may_record_delivery=may_record_delivery,
             )
         except services.DuplicateSerialWarning as exc:
             warning = exc

@@ -210,7 +210,7 @@ class OrganizationForm(StyledFormMixin, forms.ModelForm):
         (
             _("Billing defaults and logo"),
             "",
-            ["payment_terms_days", "billing_day", "time_zone", "logo"],
+            ["payment_terms_days", "billing_day", "advance_invoices", "time_zone", "logo"],
             "col-md-4",
         ),
     ]
@@ -263,6 +263,7 @@ class OrganizationForm(StyledFormMixin, forms.ModelForm):
             "payment_terms_days",
             "billing_day",
             "time_zone",
+            "advance_invoices",
             "logo",
         ]
 

@@ -46,6 +46,14 @@ class Organization(models.Model):
     billing_day = models.PositiveSmallIntegerField(
         _("billing day"), default=1, help_text=_("Day of the month on which the billing run starts (1-28).")
     )
+    advance_invoices = models.BooleanField(
+        _("advance invoices before delivery"),
+        default=False,
+        help_text=_(
+            "Allow “invoice one-off now” before the goods are delivered (advance invoice, “Vorausrechnung”) "
+            "for customers who pay themselves. Hardware paid by a financier is always invoiced after delivery."
+        ),
+    )
     logo = models.FileField(_("logo"), upload_to="logos/", blank=True)
     # Every time shown to the organization's staff and printed on its documents is local
     # to this zone; stored datetimes stay UTC.

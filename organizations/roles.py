@@ -30,6 +30,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "catalog.change": frozenset({Role.ADMIN, Role.SALES}),
     "folders.change": frozenset({Role.ADMIN, Role.BILLING, Role.SALES}),
     "equipment.change": frozenset({Role.ADMIN, Role.BILLING, Role.SALES, Role.SUPPORT}),
+    # A delivery date typed in by hand releases the hardware's invoice like a delivery
+    # note does, so only those who invoice may record one; the others issue the note.
+    "equipment.deliver": frozenset({Role.ADMIN, Role.BILLING}),
     "financing.change": frozenset({Role.ADMIN, Role.BILLING, Role.SALES}),
     "quotes.issue": frozenset({Role.ADMIN, Role.BILLING, Role.SALES}),
     "invoices.issue": frozenset({Role.ADMIN, Role.BILLING}),

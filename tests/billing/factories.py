@@ -121,6 +121,7 @@ def oneoff(
     description: str = "Konica Minolta bizhub C300i",
     serials: tuple[str, ...] = (),
     equipment: bool = True,
+    delivered_on: dt.date | None = None,
 ) -> OneOffLine:
     line = OneOffLine.objects.create(
         organization=f.organization,
@@ -140,6 +141,7 @@ def oneoff(
                 line=line,
                 piece=piece,
                 serial_number=serials[piece - 1] if piece <= len(serials) else "",
+                delivered_on=delivered_on,
             )
     return line
 

@@ -52,7 +52,7 @@ def test_a_financed_folders_hardware_goes_to_the_financier_and_its_services_to_t
     folder = f.folder(org, customer)
     leasing = f.financier(org)
     f.finance(folder, leasing)
-    f.oneoff(folder, price="4290.00", serials=("A1B2C3",))
+    f.oneoff(folder, price="4290.00", serials=("A1B2C3",), delivered_on=dt.date(2026, 10, 28))
     f.recurring(folder, price="89.00", start=NOV)
     docs = {d.payer.name: d for d in invoices(org, bill(org, NOV))}
     assert set(docs) == {"GRENKE Leasing AG", "Bäckerei Schulz KG"}
@@ -70,7 +70,7 @@ def test_a_financier_is_never_invoiced_across_end_customers(org):
     for name in ("Kanzlei Roth", "Praxis Dr. Lang"):
         folder = f.folder(org, f.customer(org, name=name, consolidate_invoices=True))
         f.finance(folder, leasing)
-        f.oneoff(folder, price="1000.00")
+        f.oneoff(folder, price="1000.00", delivered_on=dt.date(2026, 10, 28))
     docs = invoices(org, bill(org, NOV))
     assert len(docs) == 2
     assert {d.payer for d in docs} == {leasing}
@@ -159,7 +159,7 @@ def test_a_payer_without_address_fails_alone_and_the_others_are_billed(org):
 def test_a_financier_without_address_blocks_only_the_hardware_invoice(org):
     folder = f.folder(org)
     f.finance(folder, f.financier(org, street=""))
-    f.oneoff(folder)
+    f.oneoff(folder, delivered_on=dt.date(2026, 10, 28))
     f.recurring(folder, start=NOV)
     run = bill(org, NOV)
     [invoice] = invoices(org, run)
@@ -260,7 +260,7 @@ def test_the_run_waits_for_the_financiers_approval(org):
     from billing.models import BillingRunFailure
 
     folder = f.folder(org)
-    f.oneoff(folder, price="4290.00")
+    f.oneoff(folder, price="4290.00", delivered_on=dt.date(2026, 10, 28))
     f.recurring(folder, price="50.00", start=NOV)
     f.finance(folder, status="submitted")
     run = bill(org, NOV)
@@ -268,3 +268,29 @@ def test_the_run_waits_for_the_financiers_approval(org):
     assert services_invoice.payer == folder.customer  # the customer's services are billed
     failure = BillingRunFailure.objects.get(run=run)
     assert failure.reason == "conflict" and "nicht genehmigt" in failure.message
+
+
+def test_the_run_lets_undelivered_hardware_wait_and_bills_it_dated_on_its_delivery(org):
+    customer = f.customer(org, name="Bäckerei Schulz KG")
+    folder = f.folder(org, customer)
+    f.finance(folder, f.financier(org))
+    line = f.oneoff(folder, price="4290.00", quantity="2", serials=("A1", "A2"))
+    f.recurring(folder, price="89.00", start=NOV)
+    run = bill(org, NOV)
+    [service] = invoices(org, run)
+    assert service.payer == customer  # the services do not wait for the hardware
+    skip = run.skips.get()
+    assert (skip.reason, skip.message) == ("awaiting_delivery", "Konica Minolta bizhub C300i")
+    assert skip.get_reason_display() == "wartet auf Lieferung"
+    assert OneOffLine.objects.get().invoice_document_id is None
+
+    first, second = line.equipment.order_by("piece")
+    first.delivered_on, second.delivered_on = dt.date(2026, 11, 24), dt.date(2026, 11, 26)
+    first.save(update_fields=["delivered_on"])
+    second.save(update_fields=["delivered_on"])
+    run = bill(org, DEC)
+    hardware = next(d for d in invoices(org, run) if d.third_party)
+    assert (hardware.service_start, hardware.service_end) == (dt.date(2026, 11, 24), dt.date(2026, 11, 26))
+    [hw_line] = hardware.lines.all()
+    assert (hw_line.service_start, hw_line.service_end) == (dt.date(2026, 11, 24), dt.date(2026, 11, 26))
+    assert not run.skips.filter(reason="awaiting_delivery").exists()

@@ -39,7 +39,7 @@ def build_book(org) -> None:
         org, number=next(numbers), cust=f.customer(org, name="Praxis Dr. Lang"), name="Praxis"
     )
     f.finance(financed, f.financier(org))
-    f.oneoff(financed, price="3999.00", serials=("SN-1",))
+    f.oneoff(financed, price="3999.00", serials=("SN-1",), delivered_on=dt.date(2026, 10, 28))
     f.recurring(financed, price="79.00", cycle=3, start=dt.date(2026, 11, 10))
     held = f.folder(
         org,

@@ -159,3 +159,12 @@ def contact(customer, **kwargs) -> Contact:
 
 def prospect(org, **kwargs) -> Customer:
     return CustomerFactory(organization=org, kind=CustomerKind.PROSPECT, **kwargs)
+
+
+DELIVERED_ON = dt.date(2026, 11, 20)
+
+
+def deliver(folder, day: dt.date = DELIVERED_ON) -> None:
+    """Record the delivery of every piece of the folder that has no delivery date yet (one-off
+    lines are invoiced only once delivered)."""
+    Equipment.objects.filter(line__folder=folder, delivered_on__isnull=True).update(delivered_on=day)

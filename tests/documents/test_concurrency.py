@@ -18,7 +18,7 @@ from documents import services
 from documents.models import Document, DocumentKind
 from folders.models import OneOffLine
 from organizations.models import NumberSequence
-from tests.documents.factories import FolderFactory, oneoff
+from tests.documents.factories import FolderFactory, deliver, oneoff
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -64,6 +64,7 @@ def _issue_in_threads(folders, user, *, fail_for=frozenset()):
                 with transaction.atomic():
                     # Registered first, so it runs right after COMMIT, before anything else.
                     transaction.on_commit(lambda: _append(holder))
+                    deliver(folder)
                     invoice = services.invoice_oneoff_now(folder=folder, user=user)
                     holder.append(invoice.number)
                     if folder.pk in fail_for:

@@ -15,7 +15,7 @@ from documents import services
 from documents.models import Document
 from folders.models import Equipment
 from tests.documents.conftest import pdf_text
-from tests.documents.factories import FolderFactory, oneoff, recurring
+from tests.documents.factories import FolderFactory, deliver, oneoff, recurring
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +27,7 @@ def _normalized(text: str) -> str:
 def test_the_financiers_invoice_pdf_names_payer_leased_object_and_totals(
     financed_folder, admin_user, run_on_commit
 ):
+    deliver(financed_folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=financed_folder, user=admin_user)
     assert f"/invoice/{invoice.issue_date.year}/{invoice.number}" in invoice.pdf.name
     with invoice.pdf.open("rb") as handle:
@@ -91,6 +92,7 @@ def _hours(line, unit="hour"):
 def test_a_copier_sold_to_an_eu_company_is_a_tax_free_intra_community_supply(org, admin_user, run_on_commit):
     folder = _austrian_company(org)
     oneoff(folder, unit_price="500.00", serials=("A7PU0001",))
+    deliver(folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
     text = _normalized(pdf_text(invoice))
     assert "Steuerfreie innergemeinschaftliche Lieferung (§ 4 Nr. 1b i. V. m. § 6a UStG)" in text
@@ -104,6 +106,7 @@ def test_a_copier_sold_to_an_eu_company_is_a_tax_free_intra_community_supply(org
 def test_a_service_sold_to_an_eu_company_keeps_the_reverse_charge_note(org, admin_user, run_on_commit):
     folder = _austrian_company(org)
     _hours(oneoff(folder, description="Einrichtung vor Ort", unit_price="95.00", equipment=False))
+    deliver(folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
     text = _normalized(pdf_text(invoice))
     assert "Steuerschuldnerschaft des Leistungsempfängers" in text and "§ 13b UStG" in text
@@ -119,6 +122,7 @@ def test_a_mixed_invoice_names_the_positions_of_goods_and_services(org, admin_us
         oneoff(folder, description="Lieferung und Aufstellung", unit_price="149.00", equipment=False), "flat"
     )
     oneoff(folder, description="Tonerkartusche", unit_price="79.00", equipment=False)
+    deliver(folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
     text = _normalized(pdf_text(invoice))
     assert "Pos. 1, 3: Steuerfreie innergemeinschaftliche Lieferung (§ 4 Nr. 1b i. V. m. § 6a UStG)" in text
@@ -130,6 +134,7 @@ def test_an_english_eu_invoice_gets_the_english_notes(org, admin_user, run_on_co
     folder = _austrian_company(org, language="en")
     oneoff(folder, unit_price="4290.00", serials=("A7PU0001",))
     _hours(oneoff(folder, description="Installation", unit_price="95.00", equipment=False))
+    deliver(folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
     text = _normalized(pdf_text(invoice))
     assert (
@@ -144,6 +149,7 @@ def test_a_credit_note_repeats_the_tax_note_of_what_it_reverses(org, admin_user,
     folder = _austrian_company(org)
     oneoff(folder, unit_price="4290.00", serials=("A7PU0001",))
     _hours(oneoff(folder, description="Installation", unit_price="95.00", equipment=False))
+    deliver(folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
     copier, installation = invoice.lines.all()
     by_line = run_on_commit(
@@ -173,6 +179,7 @@ def test_the_direct_debit_note_is_printed(org, admin_user, run_on_commit):
     customer.mandate_signed_on = dt.date(2026, 1, 5)
     customer.save()
     oneoff(folder, unit_price="100.00", equipment=False)
+    deliver(folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
     text = _normalized(pdf_text(invoice))
     assert "SEPA-Lastschrift" in text and "MND-2026-0042" in text
@@ -203,6 +210,7 @@ def test_an_english_customer_gets_an_english_pdf(org, admin_user, run_on_commit)
     folder.customer.language = "en"
     folder.customer.save()
     oneoff(folder, unit_price="1234.50", equipment=False)
+    deliver(folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
     text = _normalized(pdf_text(invoice))
     assert f"Invoice No. {invoice.number}" in text
@@ -212,6 +220,7 @@ def test_an_english_customer_gets_an_english_pdf(org, admin_user, run_on_commit)
 def test_the_pdf_task_is_idempotent(direct_folder, admin_user, run_on_commit):
     from documents.tasks import render_document_pdf
 
+    deliver(direct_folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
     name, digest = invoice.pdf.name, invoice.pdf_sha256
     assert render_document_pdf(invoice.pk, invoice.organization_id) == digest
@@ -277,6 +286,7 @@ def test_a_quote_of_monthly_services_only_has_no_one_off_total(org, admin_user, 
 def test_credit_notes_are_titled_cancellation_invoice_or_invoice_correction(
     direct_folder, admin_user, run_on_commit
 ):
+    deliver(direct_folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
     correction = run_on_commit(
         services.credit_note_partial,
@@ -293,6 +303,7 @@ def test_credit_notes_are_titled_cancellation_invoice_or_invoice_correction(
     other.customer.language = "en"
     other.customer.save()
     oneoff(other, equipment=False, unit_price="100.00")
+    deliver(other)
     english = run_on_commit(services.invoice_oneoff_now, folder=other, user=admin_user)
     cancellation = run_on_commit(services.invoice_cancel, invoice=english, user=admin_user, reason="wrong")
     text = _normalized(pdf_text(cancellation))
@@ -311,6 +322,7 @@ def test_credit_notes_are_titled_cancellation_invoice_or_invoice_correction(
 
 
 def test_the_footer_names_the_seat_of_the_company(direct_folder, admin_user, run_on_commit):
+    deliver(direct_folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
     assert invoice.issuer["seat"] == "Berlin"
     text = _normalized(pdf_text(invoice))

@@ -15,7 +15,7 @@ from documents.models import Document, DocumentKind, DocumentStatus
 from folders.models import Equipment, FolderStatus, OneOffLine
 from organizations.models import AuditEntry, NumberFormat
 from tests.documents.conftest import pdf_text, sequence_value
-from tests.documents.factories import FolderFactory, contact, finance, financier, oneoff, prospect
+from tests.documents.factories import FolderFactory, contact, deliver, finance, financier, oneoff, prospect
 
 pytestmark = pytest.mark.django_db
 
@@ -142,6 +142,7 @@ def test_revising_a_quote_issues_a_new_number_and_supersedes_the_old(
 def test_it_invoices_a_financed_folders_hardware_to_the_financier(
     financed_folder, grenke, admin_user, run_on_commit
 ):
+    deliver(financed_folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=financed_folder, user=admin_user)
     assert invoice.kind == DocumentKind.INVOICE and invoice.number == f"RE-{invoice.issue_date.year}-000001"
     assert invoice.payer == grenke and invoice.customer == financed_folder.customer
@@ -170,6 +171,7 @@ def test_the_invoice_repeats_the_accepted_quote_exactly(financed_folder, admin_u
         user=admin_user,
     )
     services.quote_accept(quote=quote, user=admin_user)
+    deliver(financed_folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=financed_folder, user=admin_user)
     assert _comparable(invoice) == _comparable(quote)
     block = quote.financed_totals
@@ -204,6 +206,7 @@ def test_it_refuses_to_invoice_lines_changed_since_the_accepted_quote(
     quote = _accepted_quote(financed_folder, admin_user, run_on_commit)
     OneOffLine.objects.filter(folder=financed_folder, is_equipment=False).update(**change)
     with pytest.raises(ValidationError) as exc:
+        deliver(financed_folder)
         services.invoice_oneoff_now(folder=financed_folder, user=admin_user)
     assert exc.value.code == "differs_from_quote"
     message = exc.value.messages[0]
@@ -219,12 +222,14 @@ def test_it_refuses_lines_added_to_or_dropped_from_the_accepted_quote(
     quote = _accepted_quote(financed_folder, admin_user, run_on_commit)
     oneoff(financed_folder, description="Zusatzfach", unit_price="100.00", equipment=False)
     with pytest.raises(ValidationError) as exc:
+        deliver(financed_folder)
         services.invoice_oneoff_now(folder=financed_folder, user=admin_user)
     assert exc.value.code == "differs_from_quote"
     assert "Zusatzfach (nicht im Angebot)" in exc.value.messages[0] and quote.number in exc.value.messages[0]
     OneOffLine.objects.filter(description="Zusatzfach").delete()
     OneOffLine.objects.filter(folder=financed_folder, is_equipment=False).delete()
     with pytest.raises(ValidationError) as exc:
+        deliver(financed_folder)
         services.invoice_oneoff_now(folder=financed_folder, user=admin_user)
     assert "Installation und Einweisung (nicht mehr im Ordner)" in exc.value.messages[0]
     assert sequence_value(org, "invoice") == 0
@@ -238,11 +243,13 @@ def test_a_revised_quote_binds_once_the_customer_accepted_it(financed_folder, ad
     assert first.status == DocumentStatus.SUPERSEDED and second.previous_version == first
     # The changed offer is not agreed yet.
     with pytest.raises(ValidationError) as exc:
+        deliver(financed_folder)
         services.invoice_oneoff_now(folder=financed_folder, user=admin_user)
     assert exc.value.code == "quote_not_accepted"
     assert second.number in exc.value.messages[0] and first.number in exc.value.messages[0]
     assert sequence_value(org, "invoice") == 0
     services.quote_accept(quote=second, user=admin_user)
+    deliver(financed_folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=financed_folder, user=admin_user)
     assert _comparable(invoice) == _comparable(second)
     assert invoice.total_gross == Decimal(second.financed_totals["gross"])
@@ -251,6 +258,7 @@ def test_a_revised_quote_binds_once_the_customer_accepted_it(financed_folder, ad
 def test_folders_without_an_accepted_quote_are_invoiced_as_they_are(
     financed_folder, direct_folder, admin_user, run_on_commit
 ):
+    deliver(direct_folder)
     run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)  # no quote at all
     quote = run_on_commit(
         services.quote_issue,
@@ -258,17 +266,20 @@ def test_folders_without_an_accepted_quote_are_invoiced_as_they_are(
         user=admin_user,
     )
     OneOffLine.objects.filter(folder=financed_folder, is_equipment=False).update(unit_price=Decimal("99.00"))
+    deliver(financed_folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=financed_folder, user=admin_user)
     assert quote.status == DocumentStatus.ISSUED and invoice.total_net == Decimal("8827.50")
 
 
 def test_it_never_invoices_a_line_twice(financed_folder, admin_user, org, run_on_commit):
+    deliver(financed_folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=financed_folder, user=admin_user)
     lines = list(OneOffLine.objects.filter(folder=financed_folder))
     assert {line.invoice_document_id for line in lines} == {invoice.pk}
     assert {line.invoice_number for line in lines} == {invoice.number}
     before = sequence_value(org, "invoice")
     with pytest.raises(ValidationError) as exc:
+        deliver(financed_folder)
         services.invoice_oneoff_now(folder=financed_folder, user=admin_user)
     assert exc.value.code == "nothing_to_invoice"
     assert sequence_value(org, "invoice") == before == 1
@@ -276,10 +287,12 @@ def test_it_never_invoices_a_line_twice(financed_folder, admin_user, org, run_on
 
 
 def test_it_invoices_only_lines_added_after_the_first_invoice(financed_folder, admin_user, run_on_commit):
+    deliver(financed_folder)
     run_on_commit(services.invoice_oneoff_now, folder=financed_folder, user=admin_user)
     oneoff(
         financed_folder, description="Nachlieferung Toner", quantity="1", unit_price="79.00", equipment=False
     )
+    deliver(financed_folder)
     second = run_on_commit(services.invoice_oneoff_now, folder=financed_folder, user=admin_user)
     assert [line.description for line in second.lines.all()] == ["Nachlieferung Toner"]
     assert second.total_net == Decimal("79.00")
@@ -290,6 +303,7 @@ def test_it_refuses_a_financier_without_billing_address_and_keeps_the_number(org
     oneoff(folder)
     finance(folder, financier(org, name="Leasing ohne Adresse AG", street="", postal_code="", city=""))
     with pytest.raises(ValidationError) as exc:
+        deliver(folder)
         services.invoice_oneoff_now(folder=folder, user=admin_user)
     assert exc.value.code == "no_billing_address"
     assert "Leasing ohne Adresse AG" in exc.value.messages[0]
@@ -306,11 +320,13 @@ def test_it_invoices_the_financier_only_after_the_approval(org, admin_user, stat
     oneoff(folder)
     financing = finance(folder, status=status)
     with pytest.raises(ValidationError) as exc:
+        deliver(folder)
         services.invoice_oneoff_now(folder=folder, user=admin_user)
     assert exc.value.code == code
     assert sequence_value(org, "invoice") == 0
     financing.approval_status = "approved"
     financing.save()
+    deliver(folder)
     assert services.invoice_oneoff_now(folder=folder, user=admin_user).payer == financing.financier
 
 
@@ -321,6 +337,7 @@ def test_it_does_not_invoice_before_the_prospect_accepted(org, admin_user, finan
     if financed:
         finance(folder)
     with pytest.raises(ValidationError) as exc:
+        deliver(folder)
         services.invoice_oneoff_now(folder=folder, user=admin_user)
     assert exc.value.code == "prospect"
     assert sequence_value(org, "invoice") == 0
@@ -336,6 +353,7 @@ def test_it_charges_no_vat_under_reverse_charge(org, admin_user, run_on_commit):
     line = oneoff(folder, description="Netzwerkeinrichtung vor Ort", unit_price="1000.00", equipment=False)
     line.unit = "hour"
     line.save()
+    deliver(folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
     assert invoice.total_tax == Decimal("0.00") and invoice.total_gross == Decimal("1000.00")
     assert invoice.lines.get().tax_rate == Decimal("0.00")
@@ -352,6 +370,7 @@ def test_it_asks_direct_debit_payers_for_nothing_and_names_the_mandate(org, admi
     customer.mandate_signed_on = dt.date(2025, 1, 2)
     customer.save()
     oneoff(folder, equipment=False, unit_price="100.00")
+    deliver(folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
     assert invoice.payment_method == "direct_debit" and invoice.mandate_reference == "MND-000123"
     assert "SEPA-Lastschrift" in invoice.payment_text
@@ -368,6 +387,7 @@ def test_the_folders_payment_method_wins_over_the_customers(org, admin_user, run
     customer.mandate_signed_on = dt.date(2025, 1, 2)
     customer.save()
     oneoff(folder, equipment=False)
+    deliver(folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
     assert invoice.payment_method == "bank_transfer"
     assert "überweisen" in invoice.payment_text and invoice.number in invoice.payment_text
@@ -377,6 +397,7 @@ def test_it_refuses_direct_debit_without_a_mandate(org, admin_user):
     folder = FolderFactory(organization=org, payment_method="direct_debit")
     oneoff(folder, equipment=False)
     with pytest.raises(ValidationError) as exc:
+        deliver(folder)
         services.invoice_oneoff_now(folder=folder, user=admin_user)
     assert exc.value.code == "no_mandate"
     assert sequence_value(org, "invoice") == 0
@@ -385,6 +406,7 @@ def test_it_refuses_direct_debit_without_a_mandate(org, admin_user):
 def test_a_later_change_to_customer_or_folder_changes_no_issued_document(
     financed_folder, grenke, admin_user, run_on_commit
 ):
+    deliver(financed_folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=financed_folder, user=admin_user)
     frozen = {f.attname: getattr(invoice, f.attname) for f in Document._meta.concrete_fields}
     lines = list(invoice.lines.values())
@@ -417,6 +439,7 @@ def test_it_files_every_document_in_the_folders_history(financed_folder, admin_u
         quote=services.quote_create(folder=financed_folder, user=admin_user),
         user=admin_user,
     )
+    deliver(financed_folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=financed_folder, user=admin_user)
     entries = AuditEntry.objects.filter(object_type="folders.folder", object_id=financed_folder.pk)
     issued = {(e.action, e.data.get("number")) for e in entries}
@@ -432,12 +455,15 @@ def test_numbers_restart_with_the_year(org, admin_user, run_on_commit):
     oneoff(second, equipment=False)
     third = FolderFactory(organization=org)
     oneoff(third, equipment=False)
+    deliver(first)
     a = run_on_commit(
         services.invoice_oneoff_now, folder=first, user=admin_user, issue_date=dt.date(2026, 12, 31)
     )
+    deliver(second)
     b = run_on_commit(
         services.invoice_oneoff_now, folder=second, user=admin_user, issue_date=dt.date(2027, 1, 1)
     )
+    deliver(third)
     c = run_on_commit(
         services.invoice_oneoff_now, folder=third, user=admin_user, issue_date=dt.date(2027, 1, 1)
     )
@@ -448,6 +474,7 @@ def test_it_uses_the_organizations_number_pattern(org, admin_user, run_on_commit
     NumberFormat.objects.create(organization=org, kind="invoice", pattern="R{counter:05}")
     folder = FolderFactory(organization=org)
     oneoff(folder, equipment=False)
+    deliver(folder)
     invoice = run_on_commit(
         services.invoice_oneoff_now, folder=folder, user=admin_user, issue_date=dt.date(2026, 12, 31)
     )
@@ -460,6 +487,7 @@ def test_it_uses_the_organizations_number_pattern(org, admin_user, run_on_commit
 def test_cancelling_an_invoice_reverses_it_and_reopens_the_lines(
     direct_folder, admin_user, org, run_on_commit
 ):
+    deliver(direct_folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
     credit = run_on_commit(services.invoice_cancel, invoice=invoice, user=admin_user, reason="Falsche Menge")
     invoice.refresh_from_db()
@@ -473,6 +501,7 @@ def test_cancelling_an_invoice_reverses_it_and_reopens_the_lines(
     )
     assert [line.quantity for line in credit.lines.all()] == [-line.quantity for line in invoice.lines.all()]
     assert not OneOffLine.objects.filter(folder=direct_folder, invoice_document_id__isnull=False).exists()
+    deliver(direct_folder)
     again = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
     assert again.total_gross == invoice.total_gross and again.number != invoice.number
     text = pdf_text(credit)
@@ -483,6 +512,7 @@ def test_cancelling_an_invoice_reverses_it_and_reopens_the_lines(
 def test_it_refuses_to_cancel_twice_or_a_draft(
     direct_folder, financed_folder, admin_user, org, run_on_commit
 ):
+    deliver(direct_folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
     run_on_commit(services.invoice_cancel, invoice=invoice, user=admin_user, reason="Fehler")
     before = sequence_value(org, "credit_note")
@@ -511,6 +541,7 @@ def test_it_refuses_to_cancel_twice_or_a_draft(
 
 
 def test_it_credits_chosen_lines_and_an_amount_but_never_more(direct_folder, admin_user, org, run_on_commit):
+    deliver(direct_folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
     phones, manuals = invoice.lines.all()
     credit = run_on_commit(
@@ -562,6 +593,7 @@ def test_it_credits_chosen_lines_and_an_amount_but_never_more(direct_folder, adm
 def test_invoice_corrections_that_reach_the_total_cancel_the_invoice(
     direct_folder, admin_user, org, run_on_commit
 ):
+    deliver(direct_folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
     phones, manuals = invoice.lines.all()
     run_on_commit(
@@ -608,6 +640,7 @@ def test_invoice_corrections_that_reach_the_total_cancel_the_invoice(
     assert not last.cancellation  # the corrections stay what they are
     # The folder lines are released as by a cancellation, and invoiced again.
     assert not OneOffLine.objects.filter(folder=direct_folder, invoice_document_id__isnull=False).exists()
+    deliver(direct_folder)
     again = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
     assert again.total_gross == invoice.total_gross
     assert AuditEntry.objects.filter(action="invoice.cancelled", data__document_id=invoice.pk).exists()
@@ -617,6 +650,7 @@ def test_invoice_corrections_that_reach_the_total_cancel_the_invoice(
 
 
 def test_crediting_every_line_cancels_the_invoice(direct_folder, admin_user, run_on_commit):
+    deliver(direct_folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
     phones, manuals = invoice.lines.all()
     run_on_commit(
@@ -730,6 +764,7 @@ def test_it_sends_the_pdf_to_the_payers_invoice_recipients(financed_folder, admi
     contact(
         financed_folder.financing.financier, first_name="Petra", last_name="Buch", email="buch@grenke.example"
     )
+    deliver(financed_folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=financed_folder, user=admin_user)
     run_on_commit(services.document_send, document=invoice, user=admin_user)
     invoice.refresh_from_db()
@@ -746,6 +781,7 @@ def test_it_refuses_to_send_without_an_address(direct_folder, admin_user, run_on
     customer.email = ""
     customer.save()
     customer.contacts.update(is_invoice_recipient=False)
+    deliver(direct_folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
     with pytest.raises(ValidationError) as exc:
         services.document_send(document=invoice, user=admin_user)

@@ -13,9 +13,9 @@ from django.urls import reverse
 
 from documents import services
 from documents.models import Document, DocumentKind, DocumentStatus
-from folders.models import Equipment
+from folders.models import Equipment, OneOffLine
 from tests.documents.conftest import sequence_value
-from tests.documents.factories import FolderFactory, oneoff
+from tests.documents.factories import FolderFactory, deliver, oneoff
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,9 @@ def documents(financed_folder, direct_folder, admin_user, run_on_commit):
         quote=services.quote_create(folder=financed_folder, user=admin_user),
         user=admin_user,
     )
+    deliver(financed_folder)
     financed = run_on_commit(services.invoice_oneoff_now, folder=financed_folder, user=admin_user)
+    deliver(direct_folder)
     direct = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
     credit = run_on_commit(
         services.credit_note_partial,
@@ -123,12 +125,14 @@ def test_the_list_runs_a_constant_number_of_queries(org, admin_client, admin_use
 
     folder = FolderFactory(organization=org)
     oneoff(folder, equipment=False)
+    deliver(folder)
     run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
     count()  # the first request also stores the session's active organization
     few = count()
     for _ in range(6):
         folder = FolderFactory(organization=org)
         oneoff(folder, equipment=False)
+        deliver(folder)
         run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
     assert count() == few
 
@@ -165,6 +169,7 @@ def test_the_pdf_is_served_inline_or_as_download(documents, admin_client):
 
 
 def test_the_page_polls_while_the_pdf_is_prepared(financed_folder, admin_client, admin_user):
+    deliver(financed_folder)
     invoice = services.invoice_oneoff_now(folder=financed_folder, user=admin_user)  # no commit: no PDF yet
     response = admin_client.get(reverse("documents:detail", args=[invoice.pk]))
     body = response.content.decode()
@@ -178,6 +183,7 @@ def test_the_page_polls_while_the_pdf_is_prepared(financed_folder, admin_client,
 
 def test_a_missing_pdf_is_rendered_on_demand(financed_folder, admin_client, admin_user, monkeypatch):
     # E.g. invoices a billing run issued in bulk without rendering, or a lost task.
+    deliver(financed_folder)
     invoice = services.invoice_oneoff_now(folder=financed_folder, user=admin_user)
     monkeypatch.setattr("documents.views.RENDER_ON_DEMAND_AFTER_SECONDS", 0)  # the worker had its time
     status = admin_client.get(reverse("documents:pdf_status", args=[invoice.pk]))
@@ -260,6 +266,7 @@ def test_invoicing_from_the_folder_page_and_again_says_why_not(
 ):
     client = client_for(billing_user)
     url = reverse("documents:invoice_oneoff", args=[financed_folder.pk])
+    deliver(financed_folder)
     response = client.post(url, follow=True)
     invoice = Document.objects.get(kind=DocumentKind.INVOICE)
     assert response.redirect_chain[-1][0] == reverse("documents:detail", args=[invoice.pk])
@@ -404,3 +411,23 @@ def test_a_quote_page_shows_each_cycle_apart(org, admin_client, admin_user, run_
     assert "Laufende Kosten monatlich" in body and "Laufende Kosten jährlich" in body
     assert "47,12" in body and "296,31" in body
     assert "Einmalige Kosten" not in body and "343,43" not in body
+
+
+def test_invoicing_part_of_the_lines_says_which_still_await_delivery(direct_folder, billing_user, client_for):
+    phones = OneOffLine.objects.get(folder=direct_folder, is_equipment=True)
+    phones.equipment.update(delivered_on=dt.date(2026, 11, 20))
+    oneoff(direct_folder, description="Yealink W73H", quantity="2", unit_price="79.00")
+    client = client_for(billing_user)
+    response = client.post(reverse("documents:invoice_oneoff", args=[direct_folder.pk]), follow=True)
+    content = response.content.decode()
+    assert "2 einmalige Positionen warten auf Lieferung" in content
+    invoice = Document.objects.get(kind=DocumentKind.INVOICE)
+    assert [line.description for line in invoice.lines.all()] == ["Yealink T54W"]
+
+
+def test_invoicing_before_delivery_is_refused_with_a_message(financed_folder, billing_user, client_for, org):
+    client = client_for(billing_user)
+    response = client.post(reverse("documents:invoice_oneoff", args=[financed_folder.pk]), follow=True)
+    assert response.status_code == 200
+    assert "Wartet auf Lieferung" in response.content.decode()
+    assert sequence_value(org, "invoice") == 0

@@ -141,11 +141,54 @@ def test_who_pays_invoiced_hardware_cannot_be_changed_afterwards(org, admin_user
         services.financing_set(folder=folder, user=admin_user, data={"financier": other})
     with pytest.raises(ValidationError, match="bereits abgerechnet"):
         services.financing_remove(folder=folder, user=admin_user)
-    # Other terms of the financing may still change.
-    services.financing_set(folder=folder, user=admin_user, data={"contract_reference": "L-2026-1"})
+    # Terms the invoice does not depend on may still change.
+    services.financing_set(folder=folder, user=admin_user, data={"notes": "Übergabeprotokoll liegt vor"})
     financing.refresh_from_db()
-    assert (financing.financier_id, financing.contract_reference) == (financier_id, "L-2026-1")
+    assert (financing.financier_id, financing.notes) == (financier_id, "Übergabeprotokoll liegt vor")
     assert Financing.objects.filter(folder=folder).exists()
+
+
+def test_the_contract_data_of_invoiced_hardware_stays_as_invoiced(org, admin_user):
+    financing = FinancingFactory(
+        folder=FolderFactory(organization=org), approval_status="approved", contract_reference="GR-4711"
+    )
+    folder = financing.folder
+    _invoice(add_oneoff(folder, user=admin_user, is_equipment=False))
+    other = FinancierFactory(organization=org, name="Andere Leasing AG")
+    for data in ({"contract_reference": "GR-4712"}, {"lease_term_months": 36}, {"financier": other}):
+        with pytest.raises(ValidationError) as exc:
+            services.financing_set(folder=folder, user=admin_user, data=data)
+        [field] = data
+        assert "RE-2026-000077" in exc.value.message_dict[field][0]
+        assert "stornieren" in exc.value.message_dict[field][0].lower()
+    stored = Financing.objects.get(pk=financing.pk)
+    assert (stored.contract_reference, stored.lease_term_months, stored.financier_id) == (
+        "GR-4711",
+        financing.lease_term_months,
+        financing.financier_id,
+    )
+    assert not AuditEntry.objects.filter(action="financing.changed").exists()
+    # Unchanged values pass (the form sends every field back).
+    services.financing_set(
+        folder=folder,
+        user=admin_user,
+        data={
+            "contract_reference": "GR-4711",
+            "lease_term_months": financing.lease_term_months,
+            "notes": "ok",
+        },
+    )
+
+
+def test_cancelling_the_invoice_releases_the_contract_data(org, admin_user):
+    from folders.services import oneoff_lines_unmark_invoiced
+
+    financing = FinancingFactory(folder=FolderFactory(organization=org), contract_reference="GR-4711")
+    _invoice(add_oneoff(financing.folder, user=admin_user, is_equipment=False))
+    oneoff_lines_unmark_invoiced(document_id=77)
+    services.financing_set(folder=financing.folder, user=admin_user, data={"contract_reference": "GR-4712"})
+    financing.refresh_from_db()
+    assert financing.contract_reference == "GR-4712"
 
 
 def test_no_financing_is_added_once_the_customer_was_invoiced_the_hardware(org, admin_user):

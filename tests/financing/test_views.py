@@ -127,3 +127,27 @@ def test_readonly_and_support_cannot_change_financing(org, readonly_user, suppor
 def test_remove_needs_post(admin_client, folder):
     FinancingFactory(folder=folder)
     assert admin_client.get(reverse("financing:remove", args=[folder.pk])).status_code == 405
+
+
+def test_the_contract_reference_of_invoiced_hardware_is_refused_at_the_field(org, admin_client, folder):
+    from folders.services import oneoff_lines_mark_invoiced
+    from tests.folders.factories import add_oneoff
+
+    financier = FinancierFactory(organization=org, name="GRENKE Leasing AG")
+    url = reverse("financing:edit", args=[folder.pk])
+    admin_client.post(url, _post(folder, financier))
+    line = add_oneoff(folder, is_equipment=False)
+
+    class Invoice:
+        pk, number, issue_date = 91, "RE-2026-000091", None
+
+    oneoff_lines_mark_invoiced(lines=[line], document=Invoice)
+    response = admin_client.post(url, _post(folder, financier, contract_reference="GR-2026-9999"))
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert (
+        "RE-2026-000091" in errors["contract_reference"][0]
+        and "stornieren" in errors["contract_reference"][0]
+    )
+    assert "is-invalid" in response.content.decode()
+    assert Financing.objects.get(folder=folder).contract_reference == "GR-2026-4711"

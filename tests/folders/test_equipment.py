@@ -163,3 +163,45 @@ def test_serial_search_finds_partial_serials_with_customer_and_folder(org, other
         assert results[0].line.folder.customer == line.folder.customer
         assert [r.serial_number for r in equipment_search("w8k3")] == ["W8K3-4711-X"]
     assert list(equipment_search("  ")) == []
+
+
+def test_a_role_without_the_right_cannot_record_a_delivery_date(org, admin_user):
+    folder = FolderFactory(organization=org)
+    line = add_oneoff(folder, user=admin_user)
+    piece = line.equipment.get()
+    with pytest.raises(ValidationError) as exc:
+        services.equipment_update(
+            line=line,
+            user=admin_user,
+            rows=[{"id": piece.pk, "serial_number": "X1", "delivered_on": dt.date(2026, 11, 20)}],
+            may_record_delivery=False,
+        )
+    assert "Lieferschein" in exc.value.messages[0]
+    assert Equipment.objects.get(pk=piece.pk).serial_number == ""
+
+
+def test_the_delivery_date_on_an_invoice_stays_as_invoiced(org, admin_user):
+    folder = FolderFactory(organization=org)
+    line = add_oneoff(folder, user=admin_user, quantity="2")
+    first, second = line.equipment.order_by("piece")
+    services.equipment_update(
+        line=line, user=admin_user, rows=[{"id": first.pk, "delivered_on": dt.date(2026, 11, 20)}]
+    )
+
+    class Invoice:
+        pk, number, issue_date = 5, "RE-2026-000005", None
+
+    services.oneoff_lines_mark_invoiced(lines=[line], document=Invoice)
+    line.refresh_from_db()
+    with pytest.raises(ValidationError) as exc:
+        services.equipment_update(
+            line=line, user=admin_user, rows=[{"id": first.pk, "delivered_on": dt.date(2026, 11, 21)}]
+        )
+    assert "RE-2026-000005" in exc.value.messages[0]
+    # A first date (after an advance invoice) is the delivery it announced.
+    services.equipment_update(
+        line=line, user=admin_user, rows=[{"id": second.pk, "delivered_on": dt.date(2026, 11, 22)}]
+    )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.delivered_on, second.delivered_on) == (dt.date(2026, 11, 20), dt.date(2026, 11, 22))

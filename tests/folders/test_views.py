@@ -549,3 +549,33 @@ def test_a_financiers_page_lists_the_folders_it_finances_with_status_and_amounts
     assert "8.817,50 €" in section  # 2 x 4.290,00 + 237,50
     assert "237,50 €" in section  # invoiced so far
     assert "171,94 €" in section
+
+
+def _piece_post(piece, **values) -> dict:
+    data = {
+        "eq-TOTAL_FORMS": "1",
+        "eq-INITIAL_FORMS": "1",
+        "eq-0-id": str(piece.pk),
+        "eq-0-serial_number": "SN-77",
+        "eq-0-model_number": "",
+        "eq-0-warranty_end": "",
+        "eq-0-delivered_on": "2026-11-20",
+        "paste-serials": "",
+    }
+    data.update(values)
+    return data
+
+
+def test_only_those_who_invoice_may_type_a_delivery_date(org, folder, support_user, billing_user, client_for):
+    line = add_oneoff(folder)
+    piece = line.equipment.get()
+    url = reverse("folders:equipment_edit", args=[folder.pk, line.pk])
+    support = client_for(support_user)
+    page = support.get(url)
+    assert page.context["formset"].forms[0].fields["delivered_on"].disabled
+    assert support.post(url, _piece_post(piece)).status_code == 302
+    piece.refresh_from_db()
+    assert (piece.serial_number, piece.delivered_on) == ("SN-77", None)  # the serial is support's to type
+    assert client_for(billing_user).post(url, _piece_post(piece)).status_code == 302
+    piece.refresh_from_db()
+    assert piece.delivered_on == dt.date(2026, 11, 20)

@@ -252,3 +252,17 @@ def test_english_dates_put_the_day_first():
         assert date_format(dt.date(2026, 11, 24)) == "24 November 2026"
     with translation.override("de"):
         assert date_format(dt.date(2026, 11, 24), "SHORT_DATE_FORMAT") == "24.11.2026"
+
+
+def test_the_settings_page_switches_advance_invoices_on_and_off(org, admin_client):
+    page = admin_client.get("/organization/settings/").content.decode()
+    assert 'name="advance_invoices"' in page and "Vorausrechnung" in page
+    assert (
+        admin_client.post("/organization/settings/", _settings_data(org, advance_invoices="on")).status_code
+        == 302
+    )
+    org.refresh_from_db()
+    assert org.advance_invoices
+    assert admin_client.post("/organization/settings/", _settings_data(org)).status_code == 302
+    org.refresh_from_db()
+    assert not org.advance_invoices
