@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import ProductKind, Unit
 from customers.models import CustomerKind, PaymentMethod, Salutation, TaxTreatment
-from documents import texts
+from documents import tax, texts
 from documents.engine import LineInput, compute_totals, line_net, money
 from documents.models import (
     Document,
@@ -160,7 +160,7 @@ def recipient_snapshot(payer, *, invoice: bool) -> dict:
     contact = contact_for(payer, invoice=invoice)
     return {
         "recipient_name": payer.name,
-        "recipient_address": list(payer.address_lines),
+        "recipient_address": payer.postal_address(language),
         "recipient_vat_id": payer.vat_id,
         "recipient_tax_number": payer.tax_number,
         "recipient_customer_number": payer.number,
@@ -168,6 +168,7 @@ def recipient_snapshot(payer, *, invoice: bool) -> dict:
         "recipient_email": ", ".join(recipient_emails(payer))[:254],
         "language": language,
         "tax_treatment": payer.tax_treatment,
+        "tax_exemption": payer.tax_exemption,
     }
 
 
@@ -237,7 +238,7 @@ def apply_totals(document: Document, lines: Sequence[DocumentLine]) -> None:
     one-off total. The document's total is the one-off total only: zero on a quote that
     sells nothing once (setup fees are one-off lines of their own).
     """
-    exempt = document.tax_treatment != TaxTreatment.DOMESTIC
+    # The lines carry the rate documents.tax.line_tax gave them (line_values).
     priced = [line for line in lines if line.unit_price is not None]
     counted = priced
     recurring: dict[int, list[DocumentLine]] = defaultdict(list)
@@ -246,14 +247,14 @@ def apply_totals(document: Document, lines: Sequence[DocumentLine]) -> None:
             if line.cycle:
                 recurring[line.cycle].append(line)
         counted = [line for line in priced if not line.cycle]
-    totals = compute_totals(_line_inputs(counted), reverse_charge_or_exempt=exempt)
+    totals = compute_totals(_line_inputs(counted))
     document.total_net = totals.net
     document.total_tax = totals.tax
     document.total_gross = totals.gross
     document.tax_breakdown = _breakdown(totals)
     document.recurring_totals = []
     for cycle in sorted(recurring):
-        sub = compute_totals(_line_inputs(recurring[cycle]), reverse_charge_or_exempt=exempt)
+        sub = compute_totals(_line_inputs(recurring[cycle]))
         document.recurring_totals.append(
             {
                 "cycle": cycle,
@@ -301,12 +302,68 @@ def tax_note_for(document: Document, lines: Iterable) -> str:
     issuer_vat_id = document.issuer.get("vat_id", "") if document.issuer else document.organization.vat_id
     return texts.tax_note(
         document.language,
-        document.tax_treatment,
-        goods_positions=[line.position for line in priced if line.goods],
-        service_positions=[line.position for line in priced if not line.goods],
+        tax.reasons_by_position(priced, treatment=document.tax_treatment, exemption=document.tax_exemption),
         issuer_vat_id=issuer_vat_id,
         recipient_vat_id=document.recipient_vat_id,
     )
+
+
+def check_tax_reasons(document: Document, lines: Iterable) -> None:
+    """Refuse a document that would say "no VAT" without saying why (§ 14 (4) Nr. 8 UStG).
+
+    A recipient whose treatment still needs review gets no document at all: the old
+    "not VAT liable" tick named no reason, and guessing one is what the tax office fines.
+    """
+    if document.kind == DocumentKind.DELIVERY_NOTE:
+        return
+    if document.tax_treatment == TaxTreatment.NEEDS_REVIEW:
+        raise ValidationError(
+            needs_review_message(document.recipient_name), code="tax_treatment_needs_review"
+        )
+    priced = [line for line in lines if line.unit_price is not None]
+    positions = tax.unexplained_zero_positions(
+        priced, treatment=document.tax_treatment, exemption=document.tax_exemption
+    )
+    if positions:
+        raise ValidationError(zero_rate_message(positions), code="zero_rate_without_reason")
+
+
+def check_payer_tax(*, payer, lines: Sequence[LineSpec] = ()) -> None:
+    """`check_tax_reasons` before anything is written: for a payer and the lines its
+    document would get (positions numbered as `line_values` numbers them)."""
+    if payer.tax_treatment == TaxTreatment.NEEDS_REVIEW:
+        raise ValidationError(needs_review_message(payer.name), code="tax_treatment_needs_review")
+    priced = [
+        _PricedSpec(position=position, tax_rate=spec.tax_rate, goods=spec.goods)
+        for position, spec in enumerate(lines, start=1)
+        if spec.unit_price is not None
+    ]
+    positions = tax.unexplained_zero_positions(
+        priced, treatment=payer.tax_treatment, exemption=payer.tax_exemption
+    )
+    if positions:
+        raise ValidationError(zero_rate_message(positions), code="zero_rate_without_reason")
+
+
+@dataclass(frozen=True, kw_only=True)
+class _PricedSpec:
+    position: int
+    tax_rate: Decimal | None
+    goods: bool
+
+
+def zero_rate_message(positions: Sequence[int]) -> str:
+    return _(
+        "Item %(positions)s has 0 %% VAT but no printed reason. Choose the customer's tax treatment "
+        "(for a VAT-exempt customer with its § 4 UStG provision) or a taxed rate for the line."
+    ) % {"positions": ", ".join(str(p) for p in positions)}
+
+
+def needs_review_message(name: str) -> str:
+    return _(
+        "The tax treatment of %(name)s needs review: the old “not VAT liable” setting gave no legal reason. "
+        "Choose the tax treatment in the customer's commercial information first."
+    ) % {"name": name}
 
 
 # --- payment text -----------------------------------------------------------------------
@@ -426,6 +483,7 @@ def document_draft_create(
     if cancels is not None:
         # A credit note reverses the invoice's tax exactly as it was charged.
         recipient["tax_treatment"] = cancels.tax_treatment
+        recipient["tax_exemption"] = cancels.tax_exemption
         recipient["language"] = cancels.language
     lang = recipient["language"]
     document = Document(
@@ -523,15 +581,19 @@ def default_intro(document: Document, greeting: str | None = None) -> str:
 
 def line_values(document: Document, specs: Sequence[LineSpec]) -> list[dict]:
     """The column values of the document's lines (without the document itself): positions
-    in order, and on a reverse-charge, exempt or export document no German VAT on any
-    priced line (the tax note says why). Single and bulk issuing both build lines here."""
-    exempt = document.tax_treatment != TaxTreatment.DOMESTIC
+    in order, and each priced line's rate as documents.tax.line_tax decides it for the
+    recipient (the tax note says why where it is no German VAT). Single and bulk issuing both build lines here."""
     rows = []
     for position, spec in enumerate(specs, start=1):
         tax_rate = spec.tax_rate
         net = None
         if spec.unit_price is not None:
-            tax_rate = Decimal("0.00") if exempt else money(spec.tax_rate or 0)
+            tax_rate = tax.line_tax(
+                treatment=document.tax_treatment,
+                rate=spec.tax_rate,
+                goods=spec.goods,
+                exemption=document.tax_exemption,
+            ).rate
             net = line_net(
                 LineInput(
                     quantity=spec.quantity,
@@ -637,6 +699,7 @@ def document_issue(*, document: Document, user, issue_date: dt.date | None = Non
         if document.kind == DocumentKind.INVOICE:
             check_payment_setup(organization=organization, payer=payer, method=document.payment_method)
         lines = list(document.lines.all())
+        check_tax_reasons(document, lines)
         document.number = number_next(
             organization=organization, kind=NUMBER_KINDS[document.kind], on=issue_date
         )
