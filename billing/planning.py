@@ -114,6 +114,7 @@ class PlannedInvoice:
     oneoffs: list[OneOffLine] = field(default_factory=list)
     serials: list[str] = field(default_factory=list)
     problem: ValidationError | None = None
+    small_business: bool = False  # the issuer's § 19 UStG status (no VAT on any line)
     stored: bool = False  # set by the run once the invoice is in the database
 
     @property
@@ -147,6 +148,7 @@ class PlannedInvoice:
                     rate=s.tax_rate,
                     goods=s.goods,
                     exemption=self.payer.tax_exemption,
+                    small_business=self.small_business,
                 ).rate,
             )
             for s in self.specs
@@ -729,6 +731,7 @@ def _plan_account(
                 invoice.lines.append(payload)
     for invoice in invoices.values():
         _fill_specs(invoice, loaded)
+        invoice.small_business = organization.small_business
         invoice.problem = _problem(invoice, organization)
         if invoice.problem is not None:
             plan.failures.append(

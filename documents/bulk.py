@@ -110,7 +110,7 @@ def invoice_problem(
                 code="prospect",
             )
         require_address(payer, financier=financed)
-        check_payer_tax(payer=payer, lines=lines)
+        check_payer_tax(organization=organization, payer=payer, lines=lines)
         check_payment_setup(organization=organization, payer=payer, method=payment_method_for(payer, folder))
         if folder is not None and oneoff_lines:
             check_oneoff_lines_match_quote(folder=folder, lines=oneoff_lines)

@@ -99,6 +99,7 @@ def issuer_snapshot(organization) -> dict:
         "country": organization.country,
         "vat_id": organization.vat_id,
         "tax_number": organization.tax_number,
+        "small_business": organization.small_business,
         "register_court": organization.register_court,
         "register_number": organization.register_number,
         # The seat of the company (§ 35a GmbHG): the city of its registered address.
@@ -302,7 +303,12 @@ def tax_note_for(document: Document, lines: Iterable) -> str:
     issuer_vat_id = document.issuer.get("vat_id", "") if document.issuer else document.organization.vat_id
     return texts.tax_note(
         document.language,
-        tax.reasons_by_position(priced, treatment=document.tax_treatment, exemption=document.tax_exemption),
+        tax.reasons_by_position(
+            priced,
+            treatment=document.tax_treatment,
+            exemption=document.tax_exemption,
+            small_business=issuer_small_business(document),
+        ),
         issuer_vat_id=issuer_vat_id,
         recipient_vat_id=document.recipient_vat_id,
     )
@@ -322,13 +328,24 @@ def check_tax_reasons(document: Document, lines: Iterable) -> None:
         )
     priced = [line for line in lines if line.unit_price is not None]
     positions = tax.unexplained_zero_positions(
-        priced, treatment=document.tax_treatment, exemption=document.tax_exemption
+        priced,
+        treatment=document.tax_treatment,
+        exemption=document.tax_exemption,
+        small_business=issuer_small_business(document),
     )
     if positions:
         raise ValidationError(zero_rate_message(positions), code="zero_rate_without_reason")
 
 
-def check_payer_tax(*, payer, lines: Sequence[LineSpec] = ()) -> None:
+def issuer_small_business(document: Document) -> bool:
+    """Whether the issuer charges no VAT as a small business (§ 19 UStG): as frozen in the
+    issuer snapshot, or the organization's setting of today on a draft."""
+    if document.issuer:
+        return bool(document.issuer.get("small_business"))
+    return document.organization.small_business
+
+
+def check_payer_tax(*, organization, payer, lines: Sequence[LineSpec] = ()) -> None:
     """`check_tax_reasons` before anything is written: for a payer and the lines its
     document would get (positions numbered as `line_values` numbers them)."""
     if payer.tax_treatment == TaxTreatment.NEEDS_REVIEW:
@@ -339,7 +356,10 @@ def check_payer_tax(*, payer, lines: Sequence[LineSpec] = ()) -> None:
         if spec.unit_price is not None
     ]
     positions = tax.unexplained_zero_positions(
-        priced, treatment=payer.tax_treatment, exemption=payer.tax_exemption
+        priced,
+        treatment=payer.tax_treatment,
+        exemption=payer.tax_exemption,
+        small_business=organization.small_business,
     )
     if positions:
         raise ValidationError(zero_rate_message(positions), code="zero_rate_without_reason")
@@ -583,6 +603,7 @@ def line_values(document: Document, specs: Sequence[LineSpec]) -> list[dict]:
     """The column values of the document's lines (without the document itself): positions
     in order, and each priced line's rate as documents.tax.line_tax decides it for the
     recipient (the tax note says why where it is no German VAT). Single and bulk issuing both build lines here."""
+    small_business = issuer_small_business(document)
     rows = []
     for position, spec in enumerate(specs, start=1):
         tax_rate = spec.tax_rate
@@ -593,6 +614,7 @@ def line_values(document: Document, specs: Sequence[LineSpec]) -> list[dict]:
                 rate=spec.tax_rate,
                 goods=spec.goods,
                 exemption=document.tax_exemption,
+                small_business=small_business,
             ).rate
             net = line_net(
                 LineInput(

@@ -13,6 +13,8 @@ tax treatment *and* on what is supplied:
   services fall under the reverse charge (§ 13b UStG, Art. 196 MwStSystRL);
 * third country: goods are a tax-free export (§ 4 Nr. 1a i. V. m. § 6 UStG), B2B services
   are not taxable in Germany (§ 3a Abs. 2 UStG);
+* the issuer a small business (§ 19 UStG, an organization setting): 0 % and its note,
+  whoever the recipient is;
 * needs review (an old "not VAT liable" tick without a reason): charged like a domestic
   sale here, and refused at issuing until someone chooses the treatment.
 
@@ -22,7 +24,7 @@ billing run's preview and the tax note all ask it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -49,9 +51,20 @@ class LineTax:
 
 
 def line_tax(
-    *, treatment: str, rate: Decimal | int | str | None, goods: bool, exemption: str = ""
+    *,
+    treatment: str,
+    rate: Decimal | int | str | None,
+    goods: bool,
+    exemption: str = "",
+    small_business: bool = False,
 ) -> LineTax:
-    """The VAT of one priced line for a recipient with this treatment (see the module)."""
+    """The VAT of one priced line for a recipient with this treatment (see the module).
+
+    An issuer that is a small business (§ 19 UStG) charges no VAT to anybody, whatever
+    the recipient's treatment: its own status is the reason printed.
+    """
+    if small_business:
+        return LineTax(ZERO, "small_business")
     if treatment == EXEMPT:
         return LineTax(ZERO, f"exempt_{exemption}" if exemption else "")
     if treatment == EU_REVERSE_CHARGE:
@@ -61,27 +74,34 @@ def line_tax(
     return LineTax(money(rate or 0))
 
 
+def _taxes(lines: Iterable, **recipient) -> Iterator[tuple[int, LineTax]]:
+    for line in lines:
+        yield line.position, line_tax(rate=line.tax_rate, goods=line.goods, **recipient)
+
+
 def reasons_by_position(
-    lines: Iterable, *, treatment: str, exemption: str = ""
+    lines: Iterable, *, treatment: str, exemption: str = "", small_business: bool = False
 ) -> list[tuple[str, list[int]]]:
     """The printed reasons of the priced lines (each with ``position``, ``tax_rate``,
     ``goods``), each with the positions it covers, in the order they first appear."""
     grouped: dict[str, list[int]] = {}
-    for line in lines:
-        reason = line_tax(
-            treatment=treatment, rate=line.tax_rate, goods=line.goods, exemption=exemption
-        ).reason
-        if reason:
-            grouped.setdefault(reason, []).append(line.position)
+    for position, tax in _taxes(
+        lines, treatment=treatment, exemption=exemption, small_business=small_business
+    ):
+        if tax.reason:
+            grouped.setdefault(tax.reason, []).append(position)
     return list(grouped.items())
 
 
-def unexplained_zero_positions(lines: Iterable, *, treatment: str, exemption: str = "") -> list[int]:
+def unexplained_zero_positions(
+    lines: Iterable, *, treatment: str, exemption: str = "", small_business: bool = False
+) -> list[int]:
     """Positions of priced lines at 0 % with no printed reason: an invoice must not say
     "no VAT" without saying why."""
-    positions = []
-    for line in lines:
-        tax = line_tax(treatment=treatment, rate=line.tax_rate, goods=line.goods, exemption=exemption)
-        if tax.rate == ZERO and not tax.reason:
-            positions.append(line.position)
-    return positions
+    return [
+        position
+        for position, tax in _taxes(
+            lines, treatment=treatment, exemption=exemption, small_business=small_business
+        )
+        if tax.rate == ZERO and not tax.reason
+    ]

@@ -60,6 +60,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "tax_vat_ids": "Unsere USt-IdNr.: {ours}, Ihre USt-IdNr.: {theirs}.",
         "tax_positions": "Pos. {positions}: {note}",
         "tax_position": "Pos. {positions}: {note}",
+        "tax_small_business": "Gemäß § 19 UStG wird keine Umsatzsteuer berechnet.",
         "tax_export_goods": "Steuerfreie Ausfuhrlieferung (§ 4 Nr. 1a i. V. m. § 6 UStG).",
         "tax_non_eu_services": (
             "Nicht im Inland steuerbare Leistung (§ 3a Abs. 2 UStG); die Steuer schuldet der Leistungsempfänger."
@@ -131,6 +132,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "tax_vat_ids": "Our VAT ID: {ours}, your VAT ID: {theirs}.",
         "tax_positions": "Items {positions}: {note}",
         "tax_position": "Item {positions}: {note}",
+        "tax_small_business": "No VAT is charged: small business under § 19 UStG.",
         "tax_export_goods": (
             "Tax-free export supply (§ 4 No. 1a in conjunction with § 6 UStG, Art. 146 VAT Directive)."
         ),
@@ -185,6 +187,7 @@ CYCLES: dict[str, dict[int, str]] = {
 
 # The printed text of each reason documents.tax.line_tax gives for a line.
 TAX_REASON_KEYS = {
+    "small_business": "tax_small_business",
     "eu_goods": "tax_eu_goods",
     "eu_services": "tax_eu_reverse_charge",
     "export_goods": "tax_export_goods",

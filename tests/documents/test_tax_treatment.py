@@ -208,3 +208,41 @@ def test_the_billing_run_refuses_a_zero_rate_line_without_a_reason(org):
     run = bill(org, dt.date(2026, 11, 1))
     assert invoices(org, run) == []
     assert "0 % USt" in BillingRunFailure.objects.get(run=run).message
+
+
+# --- the issuer's own status -------------------------------------------------------------------
+
+
+def test_a_small_business_charges_no_vat_and_prints_the_section_19_note(org, admin_user, run_on_commit):
+    org.small_business = True
+    org.save()
+    folder = _folder(org)
+    _service(folder)
+    invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
+    assert invoice.issuer["small_business"] is True
+    assert (invoice.total_tax, invoice.total_gross) == (D("0.00"), D("95.00"))
+    text = _normalized(pdf_text(invoice))
+    assert "Gemäß § 19 UStG wird keine Umsatzsteuer berechnet." in text
+
+
+def test_a_small_business_note_replaces_the_customers_own_reason(org, admin_user, run_on_commit):
+    org.small_business = True
+    org.save()
+    folder = _folder(
+        org, country="CH", postal_code="8001", city="Zürich", tax_treatment="non_eu", language="en"
+    )
+    oneoff(folder, unit_price="500.00", serials=("A7PU0001",))
+    invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
+    assert invoice.tax_note == "No VAT is charged: small business under § 19 UStG."
+
+
+def test_the_billing_run_of_a_small_business_invoices_without_vat(org):
+    org.small_business = True
+    org.save()
+    customer = billing_factories.customer(org)
+    billing_factories.recurring(
+        billing_factories.folder(org, customer), start=dt.date(2026, 11, 1), price="100.00"
+    )
+    [invoice] = invoices(org, bill(org, dt.date(2026, 11, 1)))
+    assert (invoice.total_tax, invoice.total_gross) == (D("0.00"), D("100.00"))
+    assert invoice.tax_note == "Gemäß § 19 UStG wird keine Umsatzsteuer berechnet."

@@ -252,3 +252,14 @@ def test_english_dates_put_the_day_first():
         assert date_format(dt.date(2026, 11, 24)) == "24 November 2026"
     with translation.override("de"):
         assert date_format(dt.date(2026, 11, 24), "SHORT_DATE_FORMAT") == "24.11.2026"
+
+
+def test_it_records_the_small_business_status_in_the_settings(org, admin_client):
+    response = admin_client.post("/organization/settings/", _settings_data(org, small_business="on"))
+    assert response.status_code == 302
+    org.refresh_from_db()
+    assert org.small_business is True
+    entry = AuditEntry.objects.get(organization=org, action="organization.changed")
+    assert entry.data["changes"]["small_business"] == [False, True]
+    page = admin_client.get("/organization/settings/").content.decode()
+    assert "Kleinunternehmer (§ 19 UStG)" in page
