@@ -301,7 +301,7 @@ def tax_note_for(document: Document, lines: Iterable) -> str:
         return document.cancels.tax_note
     # A draft has no issuer snapshot yet: it shows the organization's VAT ID of today.
     issuer_vat_id = document.issuer.get("vat_id", "") if document.issuer else document.organization.vat_id
-    return texts.tax_note(
+    note = texts.tax_note(
         document.language,
         tax.reasons_by_position(
             priced,
@@ -312,6 +312,11 @@ def tax_note_for(document: Document, lines: Iterable) -> str:
         issuer_vat_id=issuer_vat_id,
         recipient_vat_id=document.recipient_vat_id,
     )
+    if not note and document.cancels is not None:
+        # An invoice issued before the reasons were named (the old "VAT exempt" without a
+        # provision): its correction says what the invoice said.
+        return document.cancels.tax_note
+    return note
 
 
 def check_tax_reasons(document: Document, lines: Iterable) -> None:
@@ -321,6 +326,10 @@ def check_tax_reasons(document: Document, lines: Iterable) -> None:
     "not VAT liable" tick named no reason, and guessing one is what the tax office fines.
     """
     if document.kind == DocumentKind.DELIVERY_NOTE:
+        return
+    if document.cancels_id is not None:
+        # A correction reverses the invoice's tax exactly as it was charged, and repeats
+        # its note (tax_note_for): refusing it would leave a wrong invoice uncorrectable.
         return
     if document.tax_treatment == TaxTreatment.NEEDS_REVIEW:
         raise ValidationError(

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from billing.models import BillingRunFailure
 from documents import services
@@ -246,3 +247,22 @@ def test_the_billing_run_of_a_small_business_invoices_without_vat(org):
     [invoice] = invoices(org, bill(org, dt.date(2026, 11, 1)))
     assert (invoice.total_tax, invoice.total_gross) == (D("0.00"), D("100.00"))
     assert invoice.tax_note == "Gemäß § 19 UStG wird keine Umsatzsteuer berechnet."
+
+
+def test_an_invoice_from_before_the_reasons_can_still_be_cancelled(org, admin_user, run_on_commit):
+    folder = _folder(org, tax_treatment="exempt", tax_exemption="4_8")
+    _service(folder)
+    invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
+    # What the old checkbox left: exempt, no provision, the reasonless note.
+    old_note = "Steuerfreie Leistung: Es wird keine Umsatzsteuer berechnet."
+    with connection.cursor() as cursor:  # past the freeze guard, as the old data is
+        cursor.execute(
+            "UPDATE documents_document SET tax_exemption = '', tax_note = %s WHERE id = %s",
+            [old_note, invoice.pk],
+        )
+    invoice.refresh_from_db()
+    folder.customer.tax_treatment = "needs_review"
+    folder.customer.save()
+    credit = run_on_commit(services.invoice_cancel, invoice=invoice, user=admin_user, reason="Falscher Kunde")
+    assert credit.number and credit.tax_note == old_note
+    assert credit.total_gross == -invoice.total_gross
