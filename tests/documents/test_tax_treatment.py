@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.urls import reverse
 
 from billing.models import BillingRunFailure
 from documents import services
@@ -266,3 +267,13 @@ def test_an_invoice_from_before_the_reasons_can_still_be_cancelled(org, admin_us
     credit = run_on_commit(services.invoice_cancel, invoice=invoice, user=admin_user, reason="Falscher Kunde")
     assert credit.number and credit.tax_note == old_note
     assert credit.total_gross == -invoice.total_gross
+
+
+def test_the_clerk_is_told_to_choose_the_treatment_instead_of_an_error_page(org, admin_client):
+    folder = _folder(org, name="Alt-Kunde GmbH", tax_treatment="needs_review")
+    _service(folder)
+    response = admin_client.post(reverse("documents:invoice_oneoff", args=[folder.pk]), follow=True)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Die steuerliche Behandlung von Alt-Kunde GmbH muss geprüft werden" in page
+    assert not Document.objects.exclude(status=DocumentStatus.DRAFT).exists()
