@@ -331,24 +331,21 @@ def check_tax_reasons(document: Document, lines: Iterable) -> None:
         # A correction reverses the invoice's tax exactly as it was charged, and repeats
         # its note (tax_note_for): refusing it would leave a wrong invoice uncorrectable.
         return
-    if document.tax_treatment == TaxTreatment.NEEDS_REVIEW:
-        raise ValidationError(
-            needs_review_message(document.recipient_name), code="tax_treatment_needs_review"
-        )
-    priced = [line for line in lines if line.unit_price is not None]
-    positions = tax.unexplained_zero_positions(
-        priced,
+    _check_reasons(
+        name=document.recipient_name,
         treatment=document.tax_treatment,
         exemption=document.tax_exemption,
         small_business=issuer_small_business(document),
+        priced=[line for line in lines if line.unit_price is not None],
     )
-    if positions:
-        raise ValidationError(zero_rate_message(positions), code="zero_rate_without_reason")
 
 
 def issuer_small_business(document: Document) -> bool:
     """Whether the issuer charges no VAT as a small business (§ 19 UStG): as frozen in the
-    issuer snapshot, or the organization's setting of today on a draft."""
+    issuer snapshot, or the organization's setting of today on a draft. A correction
+    follows the invoice it corrects, whatever the status is today."""
+    if document.cancels is not None:
+        return bool(document.cancels.issuer.get("small_business"))
     if document.issuer:
         return bool(document.issuer.get("small_business"))
     return document.organization.small_business
@@ -357,18 +354,24 @@ def issuer_small_business(document: Document) -> bool:
 def check_payer_tax(*, organization, payer, lines: Sequence[LineSpec] = ()) -> None:
     """`check_tax_reasons` before anything is written: for a payer and the lines its
     document would get (positions numbered as `line_values` numbers them)."""
-    if payer.tax_treatment == TaxTreatment.NEEDS_REVIEW:
-        raise ValidationError(needs_review_message(payer.name), code="tax_treatment_needs_review")
-    priced = [
-        _PricedSpec(position=position, tax_rate=spec.tax_rate, goods=spec.goods)
-        for position, spec in enumerate(lines, start=1)
-        if spec.unit_price is not None
-    ]
-    positions = tax.unexplained_zero_positions(
-        priced,
+    _check_reasons(
+        name=payer.name,
         treatment=payer.tax_treatment,
         exemption=payer.tax_exemption,
         small_business=organization.small_business,
+        priced=[
+            _PricedSpec(position=position, tax_rate=spec.tax_rate, goods=spec.goods)
+            for position, spec in enumerate(lines, start=1)
+            if spec.unit_price is not None
+        ],
+    )
+
+
+def _check_reasons(*, name: str, treatment: str, exemption: str, small_business: bool, priced) -> None:
+    if treatment == TaxTreatment.NEEDS_REVIEW:
+        raise ValidationError(needs_review_message(name), code="tax_treatment_needs_review")
+    positions = tax.unexplained_zero_positions(
+        priced, treatment=treatment, exemption=exemption, small_business=small_business
     )
     if positions:
         raise ValidationError(zero_rate_message(positions), code="zero_rate_without_reason")
@@ -611,7 +614,8 @@ def default_intro(document: Document, greeting: str | None = None) -> str:
 def line_values(document: Document, specs: Sequence[LineSpec]) -> list[dict]:
     """The column values of the document's lines (without the document itself): positions
     in order, and each priced line's rate as documents.tax.line_tax decides it for the
-    recipient (the tax note says why where it is no German VAT). Single and bulk issuing both build lines here."""
+    recipient (the tax note says why where it is no German VAT). Single and bulk issuing
+    both build lines here."""
     small_business = issuer_small_business(document)
     rows = []
     for position, spec in enumerate(specs, start=1):

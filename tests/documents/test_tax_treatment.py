@@ -277,3 +277,17 @@ def test_the_clerk_is_told_to_choose_the_treatment_instead_of_an_error_page(org,
     page = response.content.decode()
     assert "Die steuerliche Behandlung von Alt-Kunde GmbH muss geprüft werden" in page
     assert not Document.objects.exclude(status=DocumentStatus.DRAFT).exists()
+
+
+def test_a_correction_reverses_the_vat_charged_before_the_small_business_status(
+    org, admin_user, run_on_commit
+):
+    folder = _folder(org)
+    _service(folder)
+    invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
+    assert invoice.total_tax == D("18.05")
+    org.small_business = True
+    org.save()
+    credit = run_on_commit(services.invoice_cancel, invoice=invoice, user=admin_user, reason="Storno")
+    assert (credit.total_tax, credit.total_gross) == (D("-18.05"), -invoice.total_gross)
+    assert "§ 19" not in credit.tax_note
