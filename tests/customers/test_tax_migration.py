@@ -12,13 +12,10 @@ AFTER = [("customers", "0005_tax_treatment_replaces_vat_liable")]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_sends_unticked_domestic_customers_to_review_and_keeps_the_others(capsys):
+def test_it_sends_unticked_domestic_customers_to_review_and_keeps_the_others(org, capsys):
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
-    old = executor.loader.project_state(BEFORE).apps
-    Organization = old.get_model("organizations", "Organization")
-    Customer = old.get_model("customers", "Customer")
-    org = Organization._base_manager.create(name="Alt GmbH", slug="alt")
+    Customer = executor.loader.project_state(BEFORE).apps.get_model("customers", "Customer")
     rows = {
         "K1": {"vat_liable": True, "tax_treatment": "domestic"},
         "K2": {"vat_liable": False, "tax_treatment": "exempt"},
@@ -27,7 +24,7 @@ def test_it_sends_unticked_domestic_customers_to_review_and_keeps_the_others(cap
         "K5": {"vat_liable": False, "tax_treatment": "domestic"},
     }
     for number, fields in rows.items():
-        Customer._base_manager.create(organization=org, number=number, name=f"Kunde {number}", **fields)
+        Customer._base_manager.create(organization_id=org.pk, number=number, name=f"Kunde {number}", **fields)
 
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
