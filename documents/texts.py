@@ -62,9 +62,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "tax_position": "Pos. {positions}: {note}",
         "tax_small_business": "Gemäß § 19 UStG wird keine Umsatzsteuer berechnet.",
         "tax_export_goods": "Steuerfreie Ausfuhrlieferung (§ 4 Nr. 1a i. V. m. § 6 UStG).",
-        "tax_non_eu_services": (
-            "Nicht im Inland steuerbare Leistung (§ 3a Abs. 2 UStG); die Steuer schuldet der Leistungsempfänger."
-        ),
+        "tax_non_eu_services": "Nicht im Inland steuerbare Leistung (§ 3a Abs. 2 UStG).",
         "tax_exempt_4_8": "Steuerfreie Leistung nach § 4 Nr. 8 UStG (Umsätze im Geld- und Kreditverkehr).",
         "tax_exempt_4_11": (
             "Steuerfreie Leistung nach § 4 Nr. 11 UStG (Leistungen als Versicherungsvertreter oder -makler)."
@@ -136,7 +134,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "tax_export_goods": (
             "Tax-free export supply (§ 4 No. 1a in conjunction with § 6 UStG, Art. 146 VAT Directive)."
         ),
-        "tax_non_eu_services": "Service not taxable in Germany (§ 3a (2) UStG); VAT is payable by the recipient.",
+        "tax_non_eu_services": "Service not taxable in Germany (§ 3a (2) UStG).",
         "tax_exempt_4_8": "VAT-exempt supply under § 4 No. 8 UStG (financial services).",
         "tax_exempt_4_11": "VAT-exempt supply under § 4 No. 11 UStG (services of insurance agents and brokers).",
         "tax_exempt_4_12": "VAT-exempt supply under § 4 No. 12 UStG (letting of land and buildings).",
