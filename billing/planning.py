@@ -33,7 +33,7 @@ from django.db import DatabaseError
 from django.db.models import F, Q
 
 from catalog.models import Product, TaxRate
-from customers.models import Contact, Customer, TaxTreatment
+from customers.models import Contact, Customer
 from documents import texts as doc_texts
 from documents.bulk import InvoiceSpec, invoice_problem
 from documents.engine import LineInput, compute_totals, format_number, line_net
@@ -46,6 +46,7 @@ from documents.services import (
     leased_object_for,
     with_delivery,
 )
+from documents.tax import line_tax
 from financing.services import payer_for
 from folders.delivery import oneoff_deliveries
 from folders.models import Equipment, Folder, FolderStatus, OneOffLine, RecurringLine, RecurringLineChange
@@ -116,6 +117,7 @@ class PlannedInvoice:
     oneoffs: list[OneOffLine] = field(default_factory=list)
     serials: list[str] = field(default_factory=list)
     problem: ValidationError | None = None
+    small_business: bool = False  # the issuer's § 19 UStG status (no VAT on any line)
     stored: bool = False  # set by the run once the invoice is in the database
 
     @property
@@ -137,22 +139,25 @@ class PlannedInvoice:
         days = [s.service_end for s in self.specs if s.service_end]
         return max(days) if days else None
 
-    @property
-    def exempt(self) -> bool:
-        return self.payer.tax_treatment != TaxTreatment.DOMESTIC
-
     def totals(self):
         inputs = [
             LineInput(
                 quantity=s.quantity,
                 unit_price=s.unit_price,
                 discount_percent=s.discount_percent,
-                tax_rate=s.tax_rate or Decimal(0),
+                # The rate the invoice will carry for this payer (as documents.services.line_values).
+                tax_rate=line_tax(
+                    treatment=self.payer.tax_treatment,
+                    rate=s.tax_rate,
+                    goods=s.goods,
+                    exemption=self.payer.tax_exemption,
+                    small_business=self.small_business,
+                ).rate,
             )
             for s in self.specs
             if s.unit_price is not None
         ]
-        return compute_totals(inputs, reverse_charge_or_exempt=self.exempt)
+        return compute_totals(inputs)
 
     def to_spec(self) -> InvoiceSpec:
         folder = self.folder
@@ -747,6 +752,7 @@ def _plan_account(
                 invoice.lines.append(payload)
     for invoice in invoices.values():
         _fill_specs(invoice, loaded)
+        invoice.small_business = organization.small_business
         invoice.problem = _problem(invoice, organization)
         if invoice.problem is not None:
             plan.failures.append(
@@ -772,7 +778,11 @@ FOLDER_PROBLEMS = {"quote_not_accepted", "differs_from_quote", "financing_not_ap
 
 def _problem(invoice: PlannedInvoice, organization) -> ValidationError | None:
     problem = invoice_problem(
-        organization=organization, customer=invoice.customer, payer=invoice.payer, folder=invoice.folder
+        organization=organization,
+        customer=invoice.customer,
+        payer=invoice.payer,
+        folder=invoice.folder,
+        lines=invoice.specs,
     )
     if problem is None and invoice.financed:
         financing = _financing(invoice.folders[0])

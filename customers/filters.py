@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from organizations.filters import StyledFilterSet
 
-from .models import Customer, CustomerKind, PaymentMethod
+from .models import Customer, CustomerKind, PaymentMethod, TaxTreatment
 from .selectors import customer_search
 
 
@@ -32,10 +32,13 @@ class CustomerFilter(StyledFilterSet):
     payment_method = django_filters.ChoiceFilter(
         label=_("Payment"), choices=PaymentMethod.choices, empty_label=_("All")
     )
+    tax_treatment = django_filters.ChoiceFilter(
+        label=_("Tax treatment"), choices=TaxTreatment.choices, empty_label=_("All")
+    )
 
     class Meta:
         model = Customer
-        fields = ["q", "kind", "financier", "city", "email", "payment_method"]
+        fields = ["q", "kind", "financier", "city", "email", "payment_method", "tax_treatment"]
 
     def __init__(self, *args, with_kind: bool = True, **kwargs):
         super().__init__(*args, **kwargs)

@@ -29,6 +29,7 @@ from .models import (
     CustomerKind,
     Note,
     PaymentMethod,
+    TaxExemption,
     TaxTreatment,
 )
 from .selectors import organization_members
@@ -49,9 +50,9 @@ MASTER_FIELDS = [
 ]
 COMMERCIAL_FIELDS = [
     "consolidate_invoices",
-    "vat_liable",
     "is_financier",
     "tax_treatment",
+    "tax_exemption",
     "vat_id",
     "tax_number",
     "payment_terms_days",
@@ -157,6 +158,8 @@ class CustomerForm(_ModelErrorsAtFieldsMixin, StyledFormMixin, forms.ModelForm):
         for name in DEFAULTED_FIELDS:
             if name in self.fields:
                 self.fields[name].required = False
+        if "tax_treatment" in self.fields:
+            self._setup_tax_fields()
         if "payment_terms_days" in self.fields:
             self.fields["payment_terms_days"].help_text = _(
                 "Empty: the organization's default (%(days)s days)."
@@ -173,6 +176,26 @@ class CustomerForm(_ModelErrorsAtFieldsMixin, StyledFormMixin, forms.ModelForm):
         if "iban" in self.fields:
             self.fields["bic"].help_text = _("Filled in from a German IBAN when left empty.")
             self.fields["mandate_signed_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+
+    def _setup_tax_fields(self) -> None:
+        # "Needs review" is what the old checkbox left behind; nobody chooses it, but a
+        # record that still has it can be saved unchanged until someone knows the answer.
+        choices = [
+            (value, label)
+            for value, label in TaxTreatment.choices
+            if value != TaxTreatment.NEEDS_REVIEW or self.instance.tax_treatment == TaxTreatment.NEEDS_REVIEW
+        ]
+        self.fields["tax_treatment"].choices = choices
+        treatment = self.fields["tax_treatment"]
+        treatment.widget.attrs["data-tax-treatment"] = ""
+        treatment.help_text = _(
+            "German VAT is charged unless a legal reason applies; that reason is printed on every invoice."
+        )
+        exemption = self.fields["tax_exemption"]
+        exemption.choices = [("", "—"), *TaxExemption.choices]
+        exemption.help_text = _("Only for “Domestic, VAT-exempt”: the provision printed on the invoice.")
+        # Shown only with the exempt treatment (static/js/app.js; without script always shown).
+        exemption.widget.attrs["data-show-if-tax-treatment"] = TaxTreatment.EXEMPT
 
     def sections(self):
         """Fields grouped as on the detail page (Stammdaten, Kaufmännisch, Zahlung)."""
@@ -231,14 +254,6 @@ class CustomerForm(_ModelErrorsAtFieldsMixin, StyledFormMixin, forms.ModelForm):
                 validate_postal_code(data["postal_code"], country)
             except forms.ValidationError as exc:
                 self.add_error("postal_code", exc)
-        if (
-            "vat_liable" in self.changed_data
-            and data.get("vat_liable")
-            and "tax_treatment" not in self.changed_data
-        ):
-            # Ticking "VAT liable" again on an exempt customer means German VAT applies
-            # (Customer.clean would otherwise untick it to match the old treatment).
-            data["tax_treatment"] = TaxTreatment.DOMESTIC
         if "iban" in self.fields:
             self._clean_payment(data)
         return data

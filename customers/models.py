@@ -4,10 +4,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from organizations.countries import COUNTRIES, EU_COUNTRIES
+from organizations.countries import COUNTRIES, EU_COUNTRIES, country_name
 from organizations.models import TenantModel
 from organizations.validators import (
     validate_bic,
@@ -23,12 +23,28 @@ class CustomerKind(models.TextChoices):
 
 
 class TaxTreatment(models.TextChoices):
-    """How VAT applies to what this customer is billed (decides the note on the invoice)."""
+    """How VAT applies to what this customer is billed. German VAT exemption depends on the
+    supply and a named provision, never on a checkbox: every treatment but the first has a
+    printed reason (documents.tax.line_tax decides the rate and the reason of each line)."""
 
-    DOMESTIC = "domestic", _("Domestic (German VAT)")
-    EXEMPT = "exempt", _("VAT exempt")
-    EU_REVERSE_CHARGE = "eu_reverse_charge", _("EU reverse charge")
-    NON_EU = "non_eu", _("Outside the EU")
+    DOMESTIC = "domestic", _("Domestic, taxable (German VAT)")
+    EXEMPT = "exempt", _("Domestic, VAT-exempt (§ 4 UStG)")
+    EU_REVERSE_CHARGE = "eu_reverse_charge", _("EU business (reverse charge / intra-EU supply)")
+    NON_EU = "non_eu", _("Third country (export / not taxable in Germany)")
+    # Left by the old "VAT liable" tick, which never said why: no invoice until someone
+    # chooses one of the above.
+    NEEDS_REVIEW = "needs_review", _("Needs review")
+
+
+class TaxExemption(models.TextChoices):
+    """The § 4 UStG provision that exempts a domestic customer's supplies (printed on the
+    invoice, § 14 (4) Nr. 8 UStG)."""
+
+    FINANCIAL = "4_8", _("§ 4 Nr. 8 UStG – financial services")
+    INSURANCE_AGENT = "4_11", _("§ 4 Nr. 11 UStG – insurance agents and brokers")
+    REAL_ESTATE = "4_12", _("§ 4 Nr. 12 UStG – letting of land and buildings")
+    MEDICAL = "4_14", _("§ 4 Nr. 14 UStG – medical care")
+    EDUCATION = "4_21", _("§ 4 Nr. 21 UStG – school and educational services")
 
 
 class PaymentMethod(models.TextChoices):
@@ -79,9 +95,12 @@ class Customer(TenantModel):
         default=False,
         help_text=_("One invoice per billing period across all folders of this customer."),
     )
-    vat_liable = models.BooleanField(_("VAT liable"), default=True)
     tax_treatment = models.CharField(
         _("tax treatment"), max_length=20, choices=TaxTreatment.choices, default=TaxTreatment.DOMESTIC
+    )
+    # Only with the "domestic, exempt" treatment, which has no printed reason without it.
+    tax_exemption = models.CharField(
+        _("tax exemption"), max_length=10, choices=TaxExemption.choices, blank=True
     )
     # Checked in clean(): which numbers are valid depends on the customer's country.
     vat_id = models.CharField(_("VAT ID"), max_length=20, blank=True)
@@ -147,14 +166,15 @@ class Customer(TenantModel):
         return self.name
 
     def clean(self):
-        # "VAT liable" is the switch users know from the seed; the tax treatment says why
-        # no German VAT applies. Keep the two consistent instead of refusing the form.
-        if self.tax_treatment != TaxTreatment.DOMESTIC:
-            self.vat_liable = False
-        elif not self.vat_liable:
-            self.tax_treatment = TaxTreatment.EXEMPT
         country = (self.country or "DE").upper()
         errors: dict[str, list] = {}
+        if self.tax_treatment != TaxTreatment.EXEMPT:
+            # The provision belongs to the exempt treatment only (the form hides it otherwise).
+            self.tax_exemption = ""
+        elif not self.tax_exemption:
+            errors.setdefault("tax_exemption", []).append(
+                _("Choose the provision of § 4 UStG that exempts this customer's supplies.")
+            )
         vat_id_valid = False
         if self.vat_id:
             try:
@@ -210,9 +230,14 @@ class Customer(TenantModel):
 
     @property
     def address_lines(self) -> list[str]:
+        return self.postal_address(translation.get_language() or "de")
+
+    def postal_address(self, language: str) -> list[str]:
+        """The address as a letter to this customer prints it: a foreign country by its name
+        in the letter's language ("Österreich"), never as a code."""
         lines = [self.name_addition, self.street, f"{self.postal_code} {self.city}".strip()]
         if self.country and self.country != "DE":
-            lines.append(self.country)
+            lines.append(country_name(self.country, language))
         return [line for line in lines if line]
 
     @property

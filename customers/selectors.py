@@ -26,6 +26,7 @@ from .models import (
     CustomerKind,
     DeliveryMethod,
     PaymentMethod,
+    TaxTreatment,
 )
 
 User = get_user_model()
@@ -47,6 +48,12 @@ def customer_list(*, kind: str | None = None) -> QuerySet[Customer]:
     if kind:
         qs = qs.filter(kind=kind)
     return qs
+
+
+def tax_review_count() -> int:
+    """Customers whose tax treatment still needs review (left by the old "VAT liable"
+    checkbox): they get no invoice until someone chooses it, so the list points them out."""
+    return Customer.objects.filter(tax_treatment=TaxTreatment.NEEDS_REVIEW).count()
 
 
 def _count(queryset: QuerySet) -> Coalesce:

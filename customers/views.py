@@ -125,6 +125,7 @@ def _list(request, *, prospects: bool):
         "create_url": reverse("customers:prospect_create" if prospects else "customers:create"),
         "create_label": _("Add prospect") if prospects else _("Add customer"),
         "sort": request.GET.get("sort", ""),
+        "tax_review_count": selectors.tax_review_count(),
     }
     if _wants_list_fragment(request):
         response = render(request, "customers/_list_results.html", {**context, "oob": True})

@@ -49,6 +49,7 @@ from documents.services import (
     LineSpec,
     apply_totals,
     check_oneoff_lines_match_quote,
+    check_payer_tax,
     check_payment_setup,
     contact_for,
     default_intro,
@@ -86,11 +87,18 @@ class InvoiceSpec:
 
 
 def invoice_problem(
-    *, organization, customer, payer, folder, oneoff_lines: Sequence[object] = ()
+    *,
+    organization,
+    customer,
+    payer,
+    folder,
+    oneoff_lines: Sequence[object] = (),
+    lines: Sequence[LineSpec] = (),
 ) -> ValidationError | None:
     """Why an invoice to `payer` cannot be issued (the checks of `document_issue` and
     `invoice_oneoff_now`), or None. Runs without writing anything. `oneoff_lines` (the
-    folder's one-off lines on this invoice) are checked against its accepted quote."""
+    folder's one-off lines on this invoice) are checked against its accepted quote;
+    `lines` (the invoice's lines) for a 0 % rate without a printed reason."""
     financed = payer.pk != customer.pk
     try:
         if customer.kind == CustomerKind.PROSPECT and not financed:
@@ -102,6 +110,7 @@ def invoice_problem(
                 code="prospect",
             )
         require_address(payer, financier=financed)
+        check_payer_tax(organization=organization, payer=payer, lines=lines)
         check_payment_setup(organization=organization, payer=payer, method=payment_method_for(payer, folder))
         if folder is not None and oneoff_lines:
             check_oneoff_lines_match_quote(folder=folder, lines=oneoff_lines)

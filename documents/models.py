@@ -156,6 +156,8 @@ class Document(TenantModel):
     recipient_email = models.CharField(_("recipient e-mail"), max_length=254, blank=True)
     language = models.CharField(_("language"), max_length=2, default="de")
     tax_treatment = models.CharField(_("tax treatment"), max_length=20, default="domestic")
+    # The § 4 UStG provision of an exempt recipient, whose text the tax note prints.
+    tax_exemption = models.CharField(_("tax exemption"), max_length=10, blank=True)
 
     # Issuer snapshot: the organization's legal data, bank and register on the issue date.
     issuer = models.JSONField(_("issuer"), default=dict, blank=True)

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import ProductKind, Unit
 from customers.models import CustomerKind, PaymentMethod, Salutation, TaxTreatment
-from documents import texts
+from documents import tax, texts
 from documents.engine import LineInput, compute_totals, line_net, money
 from documents.models import (
     Document,
@@ -103,6 +103,7 @@ def issuer_snapshot(organization) -> dict:
         "country": organization.country,
         "vat_id": organization.vat_id,
         "tax_number": organization.tax_number,
+        "small_business": organization.small_business,
         "register_court": organization.register_court,
         "register_number": organization.register_number,
         # The seat of the company (§ 35a GmbHG): the city of its registered address.
@@ -164,7 +165,7 @@ def recipient_snapshot(payer, *, invoice: bool) -> dict:
     contact = contact_for(payer, invoice=invoice)
     return {
         "recipient_name": payer.name,
-        "recipient_address": list(payer.address_lines),
+        "recipient_address": payer.postal_address(language),
         "recipient_vat_id": payer.vat_id,
         "recipient_tax_number": payer.tax_number,
         "recipient_customer_number": payer.number,
@@ -172,6 +173,7 @@ def recipient_snapshot(payer, *, invoice: bool) -> dict:
         "recipient_email": ", ".join(recipient_emails(payer))[:254],
         "language": language,
         "tax_treatment": payer.tax_treatment,
+        "tax_exemption": payer.tax_exemption,
     }
 
 
@@ -233,11 +235,13 @@ def _breakdown(totals) -> list[dict]:
     ]
 
 
-def _financed_exempt(document: Document) -> bool:
-    """Whether the financier's lines of a quote carry no German VAT: they are taxed as the
-    financier's invoice will tax them, not as the end customer would be."""
-    treatment = (document.financed_totals or {}).get("tax_treatment") or document.tax_treatment
-    return treatment != TaxTreatment.DOMESTIC
+def _financed_recipient(document: Document) -> tuple[str, str]:
+    """The tax treatment and exemption the financier's lines of a quote are taxed with: the
+    financier's own, as its invoice will tax them, not the end customer's."""
+    header = document.financed_totals or {}
+    if header.get("tax_treatment"):
+        return header["tax_treatment"], header.get("tax_exemption", "")
+    return document.tax_treatment, document.tax_exemption
 
 
 def apply_totals(document: Document, lines: Sequence[DocumentLine]) -> None:
@@ -251,7 +255,7 @@ def apply_totals(document: Document, lines: Sequence[DocumentLine]) -> None:
     as the financier's invoice sums them; the one-off total is then what the end
     customer pays once.
     """
-    exempt = document.tax_treatment != TaxTreatment.DOMESTIC
+    # The lines carry the rate documents.tax.line_tax gave them (line_values).
     priced = [line for line in lines if line.unit_price is not None]
     counted = priced
     recurring: dict[int, list[DocumentLine]] = defaultdict(list)
@@ -264,10 +268,12 @@ def apply_totals(document: Document, lines: Sequence[DocumentLine]) -> None:
                 financed.append(line)
         counted = [line for line in priced if not line.cycle and not line.financed]
     header = {
-        k: v for k, v in (document.financed_totals or {}).items() if k in ("financier", "tax_treatment")
+        k: v
+        for k, v in (document.financed_totals or {}).items()
+        if k in ("financier", "tax_treatment", "tax_exemption")
     }
     if financed and header:
-        sub = compute_totals(_line_inputs(financed), reverse_charge_or_exempt=_financed_exempt(document))
+        sub = compute_totals(_line_inputs(financed))
         document.financed_totals = {
             **header,
             "net": str(sub.net),
@@ -277,14 +283,14 @@ def apply_totals(document: Document, lines: Sequence[DocumentLine]) -> None:
         }
     else:
         document.financed_totals = {}
-    totals = compute_totals(_line_inputs(counted), reverse_charge_or_exempt=exempt)
+    totals = compute_totals(_line_inputs(counted))
     document.total_net = totals.net
     document.total_tax = totals.tax
     document.total_gross = totals.gross
     document.tax_breakdown = _breakdown(totals)
     document.recurring_totals = []
     for cycle in sorted(recurring):
-        sub = compute_totals(_line_inputs(recurring[cycle]), reverse_charge_or_exempt=exempt)
+        sub = compute_totals(_line_inputs(recurring[cycle]))
         document.recurring_totals.append(
             {
                 "cycle": cycle,
@@ -330,14 +336,101 @@ def tax_note_for(document: Document, lines: Iterable) -> str:
         return document.cancels.tax_note
     # A draft has no issuer snapshot yet: it shows the organization's VAT ID of today.
     issuer_vat_id = document.issuer.get("vat_id", "") if document.issuer else document.organization.vat_id
-    return texts.tax_note(
+    note = texts.tax_note(
         document.language,
-        document.tax_treatment,
-        goods_positions=[line.position for line in priced if line.goods],
-        service_positions=[line.position for line in priced if not line.goods],
+        tax.reasons_by_position(
+            priced,
+            treatment=document.tax_treatment,
+            exemption=document.tax_exemption,
+            small_business=issuer_small_business(document),
+        ),
         issuer_vat_id=issuer_vat_id,
         recipient_vat_id=document.recipient_vat_id,
     )
+    if not note and document.cancels is not None:
+        # An invoice issued before the reasons were named (the old "VAT exempt" without a
+        # provision): its correction says what the invoice said.
+        return document.cancels.tax_note
+    return note
+
+
+def check_tax_reasons(document: Document, lines: Iterable) -> None:
+    """Refuse a document that would say "no VAT" without saying why (§ 14 (4) Nr. 8 UStG).
+
+    A recipient whose treatment still needs review gets no document at all: the old
+    "not VAT liable" tick named no reason, and guessing one is what the tax office fines.
+    """
+    if document.kind == DocumentKind.DELIVERY_NOTE:
+        return
+    if document.cancels_id is not None:
+        # A correction reverses the invoice's tax exactly as it was charged, and repeats
+        # its note (tax_note_for): refusing it would leave a wrong invoice uncorrectable.
+        return
+    _check_reasons(
+        name=document.recipient_name,
+        treatment=document.tax_treatment,
+        exemption=document.tax_exemption,
+        small_business=issuer_small_business(document),
+        priced=[line for line in lines if line.unit_price is not None],
+    )
+
+
+def issuer_small_business(document: Document) -> bool:
+    """Whether the issuer charges no VAT as a small business (§ 19 UStG): as frozen in the
+    issuer snapshot, or the organization's setting of today on a draft. A correction
+    follows the invoice it corrects, whatever the status is today."""
+    if document.cancels is not None:
+        return bool(document.cancels.issuer.get("small_business"))
+    if document.issuer:
+        return bool(document.issuer.get("small_business"))
+    return document.organization.small_business
+
+
+def check_payer_tax(*, organization, payer, lines: Sequence[LineSpec] = ()) -> None:
+    """`check_tax_reasons` before anything is written: for a payer and the lines its
+    document would get (positions numbered as `line_values` numbers them)."""
+    _check_reasons(
+        name=payer.name,
+        treatment=payer.tax_treatment,
+        exemption=payer.tax_exemption,
+        small_business=organization.small_business,
+        priced=[
+            _PricedSpec(position=position, tax_rate=spec.tax_rate, goods=spec.goods)
+            for position, spec in enumerate(lines, start=1)
+            if spec.unit_price is not None
+        ],
+    )
+
+
+def _check_reasons(*, name: str, treatment: str, exemption: str, small_business: bool, priced) -> None:
+    if treatment == TaxTreatment.NEEDS_REVIEW:
+        raise ValidationError(needs_review_message(name), code="tax_treatment_needs_review")
+    positions = tax.unexplained_zero_positions(
+        priced, treatment=treatment, exemption=exemption, small_business=small_business
+    )
+    if positions:
+        raise ValidationError(zero_rate_message(positions), code="zero_rate_without_reason")
+
+
+@dataclass(frozen=True, kw_only=True)
+class _PricedSpec:
+    position: int
+    tax_rate: Decimal | None
+    goods: bool
+
+
+def zero_rate_message(positions: Sequence[int]) -> str:
+    return _(
+        "Item %(positions)s has 0 %% VAT but no printed reason. Choose the customer's tax treatment "
+        "(for a VAT-exempt customer with its § 4 UStG provision) or a taxed rate for the line."
+    ) % {"positions": ", ".join(str(p) for p in positions)}
+
+
+def needs_review_message(name: str) -> str:
+    return _(
+        "The tax treatment of %(name)s needs review: the old “not VAT liable” setting gave no legal reason. "
+        "Choose the tax treatment in the customer's commercial information first."
+    ) % {"name": name}
 
 
 # --- payment text -----------------------------------------------------------------------
@@ -463,6 +556,7 @@ def document_draft_create(
     if cancels is not None:
         # A credit note reverses the invoice's tax exactly as it was charged.
         recipient["tax_treatment"] = cancels.tax_treatment
+        recipient["tax_exemption"] = cancels.tax_exemption
         recipient["language"] = cancels.language
     lang = recipient["language"]
     document = Document(
@@ -565,17 +659,26 @@ def default_intro(document: Document, greeting: str | None = None) -> str:
 
 def line_values(document: Document, specs: Sequence[LineSpec]) -> list[dict]:
     """The column values of the document's lines (without the document itself): positions
-    in order, and on a reverse-charge, exempt or export document no German VAT on any
-    priced line (the tax note says why). Single and bulk issuing both build lines here."""
-    exempt = document.tax_treatment != TaxTreatment.DOMESTIC
-    financed_exempt = _financed_exempt(document)
+    in order, and each priced line's rate as documents.tax.line_tax decides it for the
+    recipient (the tax note says why where it is no German VAT). On a financed quote the
+    financier's lines are taxed as the financier's invoice will tax them. Single and bulk
+    issuing both build lines here."""
+    small_business = issuer_small_business(document)
+    own = (document.tax_treatment, document.tax_exemption)
+    financier = _financed_recipient(document)
     rows = []
     for position, spec in enumerate(specs, start=1):
         tax_rate = spec.tax_rate
         net = None
         if spec.unit_price is not None:
-            no_vat = financed_exempt if spec.financed else exempt
-            tax_rate = Decimal("0.00") if no_vat else money(spec.tax_rate or 0)
+            treatment, exemption = financier if spec.financed else own
+            tax_rate = tax.line_tax(
+                treatment=treatment,
+                rate=spec.tax_rate,
+                goods=spec.goods,
+                exemption=exemption,
+                small_business=small_business,
+            ).rate
             net = line_net(
                 LineInput(
                     quantity=spec.quantity,
@@ -682,6 +785,7 @@ def document_issue(*, document: Document, user, issue_date: dt.date | None = Non
         if document.kind == DocumentKind.INVOICE:
             check_payment_setup(organization=organization, payer=payer, method=document.payment_method)
         lines = list(document.lines.all())
+        check_tax_reasons(document, lines)
         document.number = number_next(
             organization=organization, kind=NUMBER_KINDS[document.kind], on=issue_date
         )
@@ -906,7 +1010,11 @@ def _quote_lines(folder: Folder, language: str) -> tuple[list[LineSpec], dict]:
         specs.append(_recurring_spec(line, language, title))
     header = {}
     if financier is not None:
-        header = {"financier": financier.name, "tax_treatment": financier.tax_treatment}
+        header = {
+            "financier": financier.name,
+            "tax_treatment": financier.tax_treatment,
+            "tax_exemption": financier.tax_exemption,
+        }
     return specs, header
 
 

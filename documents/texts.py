@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from documents.engine import format_eur, format_percent
 from documents.rendering import format_date, format_iban
+from documents.tax import VAT_ID_REASONS
 
 TEXTS: dict[str, dict[str, str]] = {
     "de": {
@@ -62,9 +63,21 @@ TEXTS: dict[str, dict[str, str]] = {
         "tax_vat_ids": "Unsere USt-IdNr.: {ours}, Ihre USt-IdNr.: {theirs}.",
         "tax_positions": "Pos. {positions}: {note}",
         "tax_position": "Pos. {positions}: {note}",
-        "tax_exempt": "Steuerfreie Leistung: Es wird keine Umsatzsteuer berechnet.",
-        "tax_non_eu": (
-            "Nicht im Inland steuerbare Leistung bzw. steuerfreie Ausfuhrlieferung (§ 3a Abs. 2, § 4 Nr. 1a UStG)."
+        "tax_small_business": "Gemäß § 19 UStG wird keine Umsatzsteuer berechnet.",
+        "tax_export_goods": "Steuerfreie Ausfuhrlieferung (§ 4 Nr. 1a i. V. m. § 6 UStG).",
+        "tax_non_eu_services": "Nicht im Inland steuerbare Leistung (§ 3a Abs. 2 UStG).",
+        "tax_exempt_4_8": "Steuerfreie Leistung nach § 4 Nr. 8 UStG (Umsätze im Geld- und Kreditverkehr).",
+        "tax_exempt_4_11": (
+            "Steuerfreie Leistung nach § 4 Nr. 11 UStG (Leistungen als Versicherungsvertreter oder -makler)."
+        ),
+        "tax_exempt_4_12": (
+            "Steuerfreie Leistung nach § 4 Nr. 12 UStG (Vermietung und Verpachtung von Grundstücken)."
+        ),
+        "tax_exempt_4_14": (
+            "Steuerfreie Leistung nach § 4 Nr. 14 UStG (Heilbehandlung im Bereich der Humanmedizin)."
+        ),
+        "tax_exempt_4_21": (
+            "Steuerfreie Leistung nach § 4 Nr. 21 UStG (unmittelbar dem Schul- und Bildungszweck dienende Leistung)."
         ),
         "serial": "Seriennummer: {serial}",
         "serials": "Seriennummern: {serials}",
@@ -131,8 +144,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "tax_vat_ids": "Our VAT ID: {ours}, your VAT ID: {theirs}.",
         "tax_positions": "Items {positions}: {note}",
         "tax_position": "Item {positions}: {note}",
-        "tax_exempt": "VAT-exempt supply: no VAT is charged.",
-        "tax_non_eu": "Supply not taxable in Germany / tax-free export (§ 3a (2), § 4 No. 1a UStG).",
+        "tax_small_business": "No VAT is charged: small business under § 19 UStG.",
+        "tax_export_goods": (
+            "Tax-free export supply (§ 4 No. 1a in conjunction with § 6 UStG, Art. 146 VAT Directive)."
+        ),
+        "tax_non_eu_services": "Service not taxable in Germany (§ 3a (2) UStG).",
+        "tax_exempt_4_8": "VAT-exempt supply under § 4 No. 8 UStG (financial services).",
+        "tax_exempt_4_11": "VAT-exempt supply under § 4 No. 11 UStG (services of insurance agents and brokers).",
+        "tax_exempt_4_12": "VAT-exempt supply under § 4 No. 12 UStG (letting of land and buildings).",
+        "tax_exempt_4_14": "VAT-exempt supply under § 4 No. 14 UStG (medical care).",
+        "tax_exempt_4_21": (
+            "VAT-exempt supply under § 4 No. 21 UStG (services directly serving school and educational purposes)."
+        ),
         "serial": "Serial number: {serial}",
         "serials": "Serial numbers: {serials}",
         "model": "Model: {model}",
@@ -182,10 +205,18 @@ CYCLES: dict[str, dict[int, str]] = {
     "en": {1: "monthly", 3: "quarterly", 6: "half-yearly", 12: "yearly"},
 }
 
-TAX_NOTE_KEYS = {
-    "eu_reverse_charge": "tax_eu_reverse_charge",
-    "exempt": "tax_exempt",
-    "non_eu": "tax_non_eu",
+# The printed text of each reason documents.tax.line_tax gives for a line.
+TAX_REASON_KEYS = {
+    "small_business": "tax_small_business",
+    "eu_goods": "tax_eu_goods",
+    "eu_services": "tax_eu_reverse_charge",
+    "export_goods": "tax_export_goods",
+    "non_eu_services": "tax_non_eu_services",
+    "exempt_4_8": "tax_exempt_4_8",
+    "exempt_4_11": "tax_exempt_4_11",
+    "exempt_4_12": "tax_exempt_4_12",
+    "exempt_4_14": "tax_exempt_4_14",
+    "exempt_4_21": "tax_exempt_4_21",
 }
 
 
@@ -217,34 +248,26 @@ def _for_positions(language: str, numbers: Sequence[int], note: str) -> str:
 
 def tax_note(
     language: str,
-    treatment: str,
+    reasons: Sequence[tuple[str, Sequence[int]]],
     *,
-    goods_positions: Sequence[int] = (),
-    service_positions: Sequence[int] = (),
     issuer_vat_id: str = "",
     recipient_vat_id: str = "",
 ) -> str:
-    """The note that explains why no German VAT is charged, from the payer's tax
-    treatment and what was supplied.
+    """The note that explains why no German VAT is charged: the reasons
+    (documents.tax.reasons_by_position) with the positions each covers.
 
-    For an EU business customer the law differs by supply: goods are a tax-free
-    intra-community supply (§ 4 Nr. 1b i. V. m. § 6a UStG, Art. 138 MwStSystRL), services
-    fall under the reverse charge (§ 13b UStG, Art. 196 MwStSystRL). A document with both
-    names the positions of each; both need our and the customer's VAT ID (§ 14a UStG).
+    One reason is printed for the whole document; several name their positions (an EU
+    customer buying goods and services: the goods are a tax-free intra-community supply,
+    the services fall under the reverse charge). A note for an EU business names our and
+    the customer's VAT ID (§ 14a UStG).
     """
-    if treatment != "eu_reverse_charge":
-        key = TAX_NOTE_KEYS.get(treatment)
-        return text(language, key) if key else ""
-    goods = text(language, "tax_eu_goods")
-    services = text(language, "tax_eu_reverse_charge")
-    if goods_positions and service_positions:
+    notes = [text(language, TAX_REASON_KEYS[key]) for key, _positions in reasons]
+    if len(reasons) > 1:
         notes = [
-            _for_positions(language, goods_positions, goods),
-            _for_positions(language, service_positions, services),
+            _for_positions(language, positions, note)
+            for (_key, positions), note in zip(reasons, notes, strict=True)
         ]
-    else:
-        notes = [goods if goods_positions else services]
-    if issuer_vat_id or recipient_vat_id:
+    if any(key in VAT_ID_REASONS for key, _positions in reasons) and (issuer_vat_id or recipient_vat_id):
         notes.append(text(language, "tax_vat_ids", ours=issuer_vat_id or "–", theirs=recipient_vat_id or "–"))
     return "\n".join(notes)
 

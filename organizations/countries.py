@@ -1,5 +1,6 @@
 """Countries offered in address forms, and the EU member states that decide tax treatment."""
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 # Member states of the EU (ISO 3166-1 alpha-2); decides which tax treatments fit a country.
@@ -78,3 +79,13 @@ def country_choices(current: str | None = None) -> list[tuple[str, str]]:
     if current and current not in dict(choices):
         choices.append((current, current))
     return choices
+
+
+def country_name(code: str, language: str) -> str:
+    """The country's name in `language` ("Österreich" on a German document, "Austria" on an
+    English one): a postal address ends with the country's name, not its ISO code."""
+    name = dict(COUNTRIES).get((code or "").upper())
+    if name is None:
+        return code
+    with translation.override(language):
+        return str(name)

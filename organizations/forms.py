@@ -198,7 +198,14 @@ class OrganizationForm(StyledFormMixin, forms.ModelForm):
         (
             _("Tax and register"),
             "",
-            ["vat_id", "tax_number", "register_court", "register_number", "managing_directors"],
+            [
+                "vat_id",
+                "tax_number",
+                "small_business",
+                "register_court",
+                "register_number",
+                "managing_directors",
+            ],
             "col-md-4",
         ),
         (
@@ -253,6 +260,7 @@ class OrganizationForm(StyledFormMixin, forms.ModelForm):
             "website",
             "vat_id",
             "tax_number",
+            "small_business",
             "register_court",
             "register_number",
             "managing_directors",

@@ -31,6 +31,13 @@ class Organization(models.Model):
     website = models.CharField(_("website"), max_length=200, blank=True)
     vat_id = models.CharField(_("VAT ID"), max_length=20, blank=True, validators=[validate_vat_id])
     tax_number = models.CharField(_("tax number"), max_length=30, blank=True)
+    # The issuer's own status, not a customer's: a small business (Kleinunternehmer) charges
+    # no VAT to anybody and every document says so (§ 19 (1) UStG, § 34a UStDV).
+    small_business = models.BooleanField(
+        _("small business (§ 19 UStG)"),
+        default=False,
+        help_text=_("No VAT is charged on any document; each one prints the § 19 UStG note."),
+    )
     register_court = models.CharField(_("register court"), max_length=100, blank=True)
     register_number = models.CharField(_("register number"), max_length=50, blank=True)
     managing_directors = models.CharField(_("managing directors"), max_length=300, blank=True)

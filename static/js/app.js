@@ -31,9 +31,22 @@
     });
   };
 
+  // The § 4 UStG provision is asked only with the "domestic, VAT-exempt" tax treatment
+  // (without script the field simply stays visible; the server clears it otherwise).
+  const showTaxExemption = (root) => {
+    root.querySelectorAll("[data-show-if-tax-treatment]").forEach((field) => {
+      const treatment = field.form && field.form.querySelector("[data-tax-treatment]");
+      if (treatment) field.parentElement.hidden = treatment.value !== field.dataset.showIfTaxTreatment;
+    });
+  };
+  document.addEventListener("change", (event) => {
+    if (event.target.matches && event.target.matches("[data-tax-treatment]")) showTaxExemption(event.target.form);
+  });
+
   // Tooltips (e.g. on disabled action buttons, which explain why they are disabled).
   const enhance = (root) => {
     openFilledFilters(root);
+    showTaxExemption(root);
     if (window.bootstrap) {
       root.querySelectorAll('[data-bs-toggle="tooltip"]').forEach((el) => bootstrap.Tooltip.getOrCreateInstance(el));
     }

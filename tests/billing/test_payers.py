@@ -198,7 +198,6 @@ def test_a_reverse_charge_customer_is_billed_without_german_vat_and_with_the_not
         name="Wiener Büro GmbH",
         country="AT",
         tax_treatment="eu_reverse_charge",
-        vat_liable=False,
         vat_id="ATU13585627",
     )
     f.recurring(f.folder(org, customer), price="100.00", start=NOV)

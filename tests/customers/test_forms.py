@@ -189,24 +189,41 @@ def test_contact_form_offers_only_the_organizations_functions(org, other_org):
     assert list(form.fields["function"].queryset) == [own]
 
 
-def test_vat_liable_and_tax_treatment_stay_consistent(admin_client, org):
+def test_it_keeps_german_vat_when_the_tax_treatment_is_left_empty(admin_client, org):
+    # The old "VAT liable" checkbox was unticked by any form that left it out, which made
+    # an ordinary customer "VAT exempt" without a legal reason.
     customer = CustomerFactory(organization=org)
     url = reverse("customers:edit", args=[customer.pk])
-    admin_client.post(url, {"name": customer.name})  # unticked "VAT liable"
+    admin_client.post(url, {"name": customer.name})
     customer.refresh_from_db()
-    assert (customer.vat_liable, customer.tax_treatment) == (False, "exempt")
-    admin_client.post(url, {"name": customer.name, "vat_liable": "on", "tax_treatment": "exempt"})
-    customer.refresh_from_db()
-    assert (customer.vat_liable, customer.tax_treatment) == (True, "domestic")
+    assert (customer.tax_treatment, customer.tax_exemption) == ("domestic", "")
     admin_client.post(
-        url,
-        {
-            "name": customer.name,
-            "vat_liable": "on",
-            "tax_treatment": "non_eu",
-            "country": "CH",
-            "postal_code": "8001",
-        },
+        url, {"name": customer.name, "tax_treatment": "non_eu", "country": "CH", "postal_code": "8001"}
     )
     customer.refresh_from_db()
-    assert (customer.vat_liable, customer.tax_treatment) == (False, "non_eu")
+    assert (customer.tax_treatment, customer.tax_exemption) == ("non_eu", "")
+
+
+def test_it_asks_for_the_provision_of_a_vat_exempt_customer_at_the_field(admin_client, org):
+    customer = CustomerFactory(organization=org)
+    url = reverse("customers:edit", args=[customer.pk])
+    response = admin_client.post(url, {"name": customer.name, "tax_treatment": "exempt"})
+    assert response.status_code == 200
+    assert "Wählen Sie die Vorschrift des § 4 UStG" in str(response.context["form"].errors["tax_exemption"])
+    customer.refresh_from_db()
+    assert customer.tax_treatment == "domestic"
+    admin_client.post(url, {"name": customer.name, "tax_treatment": "exempt", "tax_exemption": "4_14"})
+    customer.refresh_from_db()
+    assert (customer.tax_treatment, customer.tax_exemption) == ("exempt", "4_14")
+    # Another treatment drops the provision, which only an exempt customer prints.
+    admin_client.post(url, {"name": customer.name, "tax_treatment": "domestic", "tax_exemption": "4_14"})
+    customer.refresh_from_db()
+    assert (customer.tax_treatment, customer.tax_exemption) == ("domestic", "")
+
+
+def test_it_offers_needs_review_only_to_a_customer_that_still_has_it(org):
+    assert "needs_review" not in dict(CustomerForm(organization=org).fields["tax_treatment"].choices)
+    customer = CustomerFactory(organization=org, tax_treatment="needs_review")
+    form = CustomerForm(instance=customer, organization=org)
+    assert "needs_review" in dict(form.fields["tax_treatment"].choices)
+    assert form.fields["tax_exemption"].widget.attrs["data-show-if-tax-treatment"] == "exempt"

@@ -15,6 +15,7 @@ from customers.models import (
     CustomerKind,
     Note,
     PaymentMethod,
+    TaxExemption,
     TaxTreatment,
 )
 from organizations.audit import history_for
@@ -186,7 +187,6 @@ class TestCustomerRules:
             vat_id="ATU13585627",
         )
         customer.full_clean()
-        assert customer.vat_liable is False
 
     def test_outside_the_eu_does_not_fit_an_eu_country(self, org):
         customer = CustomerFactory.build(organization=org, tax_treatment=TaxTreatment.NON_EU, country="FR")
@@ -194,10 +194,18 @@ class TestCustomerRules:
             customer.full_clean()
         CustomerFactory.build(organization=org, tax_treatment=TaxTreatment.NON_EU, country="CH").full_clean()
 
-    def test_unticking_vat_liable_marks_the_customer_exempt(self, org):
-        customer = CustomerFactory.build(organization=org, vat_liable=False)
+    def test_a_vat_exempt_customer_needs_its_provision(self, org):
+        customer = CustomerFactory.build(organization=org, tax_treatment=TaxTreatment.EXEMPT)
+        with pytest.raises(ValidationError) as exc:
+            customer.full_clean()
+        assert set(exc.value.error_dict) == {"tax_exemption"}
+        customer.tax_exemption = TaxExemption.EDUCATION
         customer.full_clean()
-        assert customer.tax_treatment == TaxTreatment.EXEMPT
+
+    def test_only_a_vat_exempt_customer_keeps_a_provision(self, org):
+        customer = CustomerFactory.build(organization=org, tax_exemption=TaxExemption.MEDICAL)
+        customer.full_clean()
+        assert (customer.tax_treatment, customer.tax_exemption) == (TaxTreatment.DOMESTIC, "")
 
     def test_a_prospect_cannot_be_a_financier(self, org):
         prospect = ProspectFactory.build(organization=org, is_financier=True)

@@ -155,7 +155,7 @@ def test_it_edits_a_customer_and_records_the_change(admin_client, org):
     assert "kind" not in response.context["form"].fields  # kind only changes by conversion
     response = admin_client.post(
         reverse("customers:edit", args=[customer.pk]),
-        {"name": "Neu GmbH", "city": "Hamburg", "postal_code": "20095", "vat_liable": "on"},
+        {"name": "Neu GmbH", "city": "Hamburg", "postal_code": "20095"},
         follow=True,
     )
     customer.refresh_from_db()

@@ -266,3 +266,14 @@ def test_the_settings_page_switches_advance_invoices_on_and_off(org, admin_clien
     assert admin_client.post("/organization/settings/", _settings_data(org)).status_code == 302
     org.refresh_from_db()
     assert not org.advance_invoices
+
+
+def test_it_records_the_small_business_status_in_the_settings(org, admin_client):
+    response = admin_client.post("/organization/settings/", _settings_data(org, small_business="on"))
+    assert response.status_code == 302
+    org.refresh_from_db()
+    assert org.small_business is True
+    entry = AuditEntry.objects.get(organization=org, action="organization.changed")
+    assert entry.data["changes"]["small_business"] == [False, True]
+    page = admin_client.get("/organization/settings/").content.decode()
+    assert "Kleinunternehmer (§ 19 UStG)" in page
