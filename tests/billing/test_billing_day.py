@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from billing.models import BillingCharge
+from billing.models import BillingCharge, BillingRunFailure, FailureReason
+from folders.models import Folder
 from folders.services import folder_update
 from organizations.services import organization_update
 from tests.billing import factories as f
@@ -88,3 +89,18 @@ def test_a_run_before_the_billing_day_does_not_bill_a_period_still_running(org, 
     line = f.recurring(folder, price="30.00", timing="arrears", start=dt.date(2026, 9, 15))
     bill(org, dt.date(2026, 11, 1), as_of=dt.date(2026, 11, 3))
     assert [c[2:4] for c in charges(line)] == [(dt.date(2026, 9, 15), dt.date(2026, 10, 14))]
+
+
+def test_it_lists_a_line_billed_on_another_billing_day_instead_of_billing_its_days_again(org):
+    """The day moved under billed lines (as a change that slipped past the pin during a
+    run leaves it): the next run lists the line and bills none of its days again."""
+    folder = f.folder(org)
+    line = f.recurring(folder, price="31.00", start=dt.date(2026, 10, 1))
+    bill(org, dt.date(2026, 12, 1))
+    Folder.objects.filter(pk=folder.pk).update(billing_day=15)
+    run = bill(org, dt.date(2027, 1, 1))
+    _no_day_twice(line)
+    assert [c[2:4] for c in charges(line)][-1] == (dt.date(2026, 12, 1), dt.date(2026, 12, 31))
+    failure = BillingRunFailure.objects.get(run=run)
+    assert (failure.recurring_line_id, failure.reason) == (line.pk, FailureReason.CONFLICT)
+    assert "billed twice" in failure.message
