@@ -24,6 +24,7 @@ from customers.models import Customer
 from organizations.audit import audit_entry, audit_log, diff, snapshot
 from organizations.models import AuditEntry, Organization
 from organizations.numbering import number_next
+from organizations.signals import billing_day_change_requested
 
 from . import terms
 from .models import (
@@ -206,6 +207,15 @@ def _check_billing_day_kept(folder: Folder, new_day: int | None) -> None:
     org_day = folder.organization.billing_day or 1
     if (new_day or org_day) == (stored or org_day):
         return
+    # A run in progress may have planned this folder on the old day and not stored it yet
+    # (billed_through below is still empty): the billing app refuses while one is active.
+    billing_day_change_requested.send(
+        sender=Folder,
+        organization=folder.organization,
+        folder=folder,
+        old_day=stored or org_day,
+        new_day=new_day or org_day,
+    )
     billed = folder.recurring_lines.filter(billed_through__isnull=False).order_by("-billed_through").first()
     if billed is not None:
         raise ValidationError(

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .audit import audit_log, diff, snapshot
 from .models import Membership, NumberFormat, Organization
-from .signals import billing_day_changed
+from .signals import billing_day_change_requested, billing_day_changed
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -21,6 +21,15 @@ def organization_update(*, organization: Organization, user, data: dict) -> Orga
     before = snapshot(organization)
     old_day = organization.billing_day
     with transaction.atomic():
+        if "billing_day" in data and data["billing_day"] != old_day:
+            # Before anything is set: a refusal leaves the organization as it was.
+            billing_day_change_requested.send(
+                sender=Organization,
+                organization=organization,
+                folder=None,
+                old_day=old_day,
+                new_day=data["billing_day"],
+            )
         for key, value in data.items():
             if key == "logo" and value is False:  # "clear" ticked
                 value = ""
