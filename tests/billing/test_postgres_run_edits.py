@@ -15,7 +15,7 @@ import time
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import IntegrityError, connection, connections, transaction
 from django_scopes import scopes_disabled
 
 from billing import services
@@ -186,3 +186,33 @@ def test_a_line_deleted_while_its_chunk_runs_fails_its_payer_only(org, admin_use
     failure = BillingRunFailure.objects.get(run=run)
     assert failure.payer.name == "Kunde A"
     assert not RecurringLine.objects.filter(pk=doomed.pk).exists()
+
+
+def _charge(line, start: dt.date, end: dt.date, kind: str = "period") -> None:
+    BillingCharge.objects.create(
+        organization=line.organization,
+        recurring_line=line,
+        period_start=start,
+        period_end=end,
+        kind=kind,
+        service_start=start,
+        service_end=end,
+        quantity=1,
+        unit_price=31,
+        amount=31,
+    )
+
+
+def test_the_database_refuses_a_period_that_overlaps_another_period_of_the_line(org):
+    line = f.recurring(f.folder(org), price="31.00", start=DEC)
+    _charge(line, DEC, dt.date(2026, 12, 31))
+    # Within one period, further kinds (credits, change pieces) and the setup fee are fine.
+    _charge(line, DEC, dt.date(2026, 12, 31), kind="change-credit:1")
+    _charge(line, dt.date(2026, 12, 15), dt.date(2027, 1, 14), kind="setup")
+    # The next period on the same day is fine.
+    _charge(line, JAN, dt.date(2027, 1, 31))
+    other = f.recurring(line.folder, price="31.00", start=DEC)
+    _charge(other, dt.date(2026, 12, 15), dt.date(2027, 1, 14))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _charge(line, dt.date(2026, 12, 15), dt.date(2027, 1, 14))
+    assert BillingCharge.objects.filter(recurring_line=line).count() == 4
