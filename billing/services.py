@@ -68,6 +68,7 @@ from folders import services as folder_services
 from folders.models import Folder, FolderStatus, OneOffLine, RecurringLine
 from organizations.audit import audit_log
 from organizations.models import Membership
+from organizations.services import organization_lock
 
 from . import planning
 from .models import (
@@ -236,6 +237,9 @@ def billing_run_start(
     )
     run.full_clean(validate_constraints=False)
     with transaction.atomic():
+        # Waits for a billing-day change in progress, which in turn refuses while this
+        # run is active (billing.selectors.billing_day_change_check).
+        organization_lock(organization=organization)
         if BillingRun.objects.filter(organization=organization, status__in=ACTIVE_STATUSES).exists():
             raise _already_running()
         try:

@@ -24,6 +24,7 @@ from customers.models import Customer
 from organizations.audit import audit_entry, audit_log, diff, snapshot
 from organizations.models import AuditEntry, Organization
 from organizations.numbering import number_next
+from organizations.services import organization_lock
 from organizations.signals import billing_day_change_requested
 
 from . import terms
@@ -209,6 +210,7 @@ def _check_billing_day_kept(folder: Folder, new_day: int | None) -> None:
         return
     # A run in progress may have planned this folder on the old day and not stored it yet
     # (billed_through below is still empty): the billing app refuses while one is active.
+    organization_lock(organization=folder.organization)
     billing_day_change_requested.send(
         sender=Folder,
         organization=folder.organization,
@@ -234,8 +236,14 @@ def _check_billing_day_kept(folder: Folder, new_day: int | None) -> None:
 
 
 def folder_update(*, folder: Folder, user, data: dict[str, Any]) -> Folder:
-    if "billing_day" in data:
-        _check_billing_day_kept(folder, data["billing_day"])
+    with transaction.atomic():
+        # One transaction with the billing-day check: its lock holds until the day is saved.
+        if "billing_day" in data:
+            _check_billing_day_kept(folder, data["billing_day"])
+        return _folder_update(folder=folder, user=user, data=data)
+
+
+def _folder_update(*, folder: Folder, user, data: dict[str, Any]) -> Folder:
     before = snapshot(folder, FOLDER_AUDIT)
     _apply(folder, data, FOLDER_FIELDS)
     if not folder.billing_hold:

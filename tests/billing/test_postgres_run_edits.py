@@ -22,7 +22,9 @@ from billing import services
 from billing.models import BillingCharge, BillingRunChunk, BillingRunFailure, ChunkStatus, RunStatus
 from folders.models import RecurringLine
 from folders.services import folder_update, recurring_line_delete, recurring_line_update
+from organizations.models import Organization
 from organizations.services import organization_update
+from organizations.signals import billing_day_changed
 from tests.billing import factories as f
 from tests.billing.helpers import invoices
 
@@ -216,3 +218,36 @@ def test_the_database_refuses_a_period_that_overlaps_another_period_of_the_line(
     with pytest.raises(IntegrityError), transaction.atomic():
         _charge(line, dt.date(2026, 12, 15), dt.date(2027, 1, 14))
     assert BillingCharge.objects.filter(recurring_line=line).count() == 4
+
+
+def test_a_run_started_during_a_billing_day_change_waits_for_it(org, admin_user):
+    """The change asked "is a run active?" and got no: a run started now must not plan on
+    the old day while the new one is being saved - it waits, and then plans on the new."""
+    folder = f.folder(org)
+    f.recurring(folder, price="31.00", start=DEC)
+    reached, go = threading.Event(), threading.Event()
+
+    def hold(**kwargs):
+        reached.set()
+        assert go.wait(30), "never released"
+
+    billing_day_changed.connect(hold, dispatch_uid="test.hold")
+    try:
+        change = Background(
+            lambda: organization_update(
+                organization=Organization.objects.get(pk=org.pk), user=admin_user, data={"billing_day": 15}
+            )
+        )
+        assert reached.wait(30)
+        start = Background(lambda: _started(org, DEC))
+        time.sleep(0.5)
+        assert start.thread.is_alive(), "the run started while the billing day was being changed"
+        go.set()
+        change.result()
+        run, _chunks = start.result()
+    finally:
+        go.set()
+        billing_day_changed.disconnect(dispatch_uid="test.hold")
+    run.refresh_from_db()
+    org.refresh_from_db()
+    assert (run.status, org.billing_day) == (RunStatus.RUNNING, 15)
