@@ -9,11 +9,15 @@ How a run goes (DESIGN.md section 4, "The billing run is idempotent"):
    customers owning a billable folder - and cuts them into chunks; the chunk rows are
    the fan-out and make it idempotent.
 3. `billing_chunk_execute` (task `billing_chunk_task`, one per chunk, on any worker)
-   locks the chunk row and, in that same transaction, computes the chunk's invoices
-   with the pure engine (billing.planning: plain reads, no lock on folders or lines - an
-   edit may land between planning and storing; what guards against it is listed below
-   and in folders.services), then stores them: invoices, lines and charges bulk-inserted,
-   numbers taken as one contiguous block under the number-range lock (documents.bulk),
+   works in ONE transaction that holds the chunk row's lock throughout (a chunk
+   delivered twice waits, then finds it done). In it, it plans the chunk's invoices with
+   the pure engine (billing.planning) - plain reads that lock no folder or line, so an
+   edit can land between planning and storing: billing days cannot change while the run
+   is active (billing.selectors.billing_day_change_check), a line edit locks the line,
+   judges on what the run committed and writes only its own fields (folders.services),
+   and what the database refuses fails one payer (below). Then it stores them:
+   invoices, lines and charges bulk-inserted, numbers taken as one contiguous block
+   under the number-range lock (documents.bulk),
    `billed_through` moved forward, one-off lines marked invoiced, skips and failures
    recorded, the chunk marked done and the run's counters raised. Every payer's invoice
    is atomic: the chunk's insert runs in a savepoint, and if the database refuses it
