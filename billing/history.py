@@ -18,6 +18,12 @@ a change or end reaches. `settled_day` computes that boundary; `settle_through` 
 terms and history to it. Both are exact: the property test
 (tests/billing/test_history.py) bills random scenarios with full and with narrowed
 histories and compares every charge.
+
+The boundary is laid out on the line's current billing day. Should that day have moved
+under billed periods, a billed charge can start before the boundary and still cover days
+after it; `settle_through` keeps every charge that reaches past the boundary, so the
+engine sees the overlap and refuses it (BillingConflict) instead of billing those days
+again on the new day's periods.
 """
 
 from __future__ import annotations
