@@ -155,6 +155,9 @@ class BilledCharge:
     quantity: Decimal
     unit_price: Decimal
     amount: Decimal
+    # The last day of the period it was billed for; None when unknown (then the period is
+    # taken to be the line's period starting on `period_start`).
+    period_end: date | None = None
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,7 @@ class Charge:
             quantity=self.quantity,
             unit_price=self.unit_price,
             amount=self.amount,
+            period_end=self.period_end,
         )
 
 
@@ -301,10 +305,17 @@ def due_charges(
     if terms.end is not None:
         last = min(last, terms.end)
     periods = dict(periods_between(terms.cycle, terms.billing_day, terms.start, last))
-    for period_start in billed_by_period:
+    for period_start, already in billed_by_period.items():
         bounds = period_bounds(terms.cycle, terms.billing_day, period_start)
-        if bounds[0] != period_start:
-            raise BillingConflict(f"billed period {period_start} is not a period start of this line")
+        ends = {c.period_end for c in already if c.period_end is not None}
+        if bounds[0] != period_start or ends - {bounds[1]}:
+            # Billed on periods laid out on another billing day (or cycle): the periods
+            # the terms lay out now overlap it, so its days would be billed a second time.
+            raise BillingConflict(
+                f"billed period {period_start}..{max(ends, default=period_start)} is not a period start of "
+                f"this line (billing day {terms.billing_day}): its days would be billed twice; "
+                "needs a manual correction"
+            )
         periods[period_start] = bounds[1]
 
     charges: list[Charge] = []

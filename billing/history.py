@@ -18,6 +18,12 @@ a change or end reaches. `settled_day` computes that boundary; `settle_through` 
 terms and history to it. Both are exact: the property test
 (tests/billing/test_history.py) bills random scenarios with full and with narrowed
 histories and compares every charge.
+
+The boundary is laid out on the line's current billing day. Should that day have moved
+under billed periods, a billed charge can start before the boundary and still cover days
+after it; `settle_through` keeps every charge that reaches past the boundary, so the
+engine sees the overlap and refuses it (BillingConflict) instead of billing those days
+again on the new day's periods.
 """
 
 from __future__ import annotations
@@ -112,5 +118,14 @@ def settle_through(
     if period_bounds(terms.cycle, terms.billing_day, settled)[1] != settled:
         raise ValueError(f"{settled} is not the last day of a period of this line")
     first_open = settled + ONE_DAY
-    kept = [c for c in history if c.kind == SETUP or c.period_start >= first_open]
+    # Kept by what they cover, not by where they start: a charge laid out on another
+    # billing day (the day changed after billing) may start before `first_open` and still
+    # cover days after it. The engine must see it to refuse the overlap - dropped here,
+    # its days would be billed a second time on the new day's periods.
+    kept = [c for c in history if c.kind == SETUP or _reaches(c, first_open)]
     return replace(terms, start=first_open), kept
+
+
+def _reaches(charge: BilledCharge, day: date) -> bool:
+    """Whether the charge's period (or, if its end is unknown, its days) reaches `day`."""
+    return charge.service_end >= day or (charge.period_end is not None and charge.period_end >= day)

@@ -300,7 +300,8 @@ class BillingCharge(TenantModel):
     The complete set of a line's charges is its billing history: the engine reconciles
     later changes against it (prorated credits and charges). (recurring_line,
     period_start, kind) is unique, so a period is charged at most once per kind even if
-    two workers or two runs tried. `terms_version` is the newest RecurringLineChange id
+    two workers or two runs tried; on PostgreSQL an exclusion constraint also keeps two
+    periods of one line from overlapping (billing/migrations/0002). `terms_version` is the newest RecurringLineChange id
     the line had when the charge was made: changes with a higher id were not seen yet,
     which tells the loader how far back it must reconcile.
     """

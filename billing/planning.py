@@ -229,6 +229,7 @@ def _billed(row) -> engine.BilledCharge:
         quantity=row["quantity"],
         unit_price=row["unit_price"],
         amount=row["amount"],
+        period_end=row.get("period_end"),
     )
 
 

@@ -7,12 +7,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
+from django.utils.translation import gettext as _
 
 from documents.models import DocumentKind, DocumentLine, DocumentStatus
 
 from .engine import days_in, month_end
-from .models import BillingRun, BillingRunFailure, BillingRunItem, BillingRunSkip, SkipReason
+from .models import ACTIVE_STATUSES, BillingRun, BillingRunFailure, BillingRunItem, BillingRunSkip, SkipReason
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -114,3 +116,21 @@ def deferred_revenue(organization, *, month: dt.date) -> DeferredRevenue:
             result.deferred += net - _earned_through(net, start, end, last)
     result.by_invoice = {k: v for k, v in sorted(by_invoice.items()) if v}
     return result
+
+
+def billing_day_change_check(*, organization, folder=None, **kwargs) -> None:
+    """Receiver of organizations' `billing_day_change_requested`: refuses a new billing day
+    (the organization's or a folder's) while a run of the organization is queued or
+    running. Its chunks plan one after another; a chunk planned on the new day would lay
+    its periods over days an earlier chunk, or the last run, billed on the old day - and
+    the pin only sees what is committed."""
+    if BillingRun.objects.filter(organization=organization, status__in=ACTIVE_STATUSES).exists():
+        raise ValidationError(
+            {
+                "billing_day": _(
+                    "A billing run of this organization is queued or running. The billing day can be "
+                    "changed once it has finished."
+                )
+            },
+            code="run_active",
+        )

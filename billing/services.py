@@ -9,16 +9,24 @@ How a run goes (DESIGN.md section 4, "The billing run is idempotent"):
    customers owning a billable folder - and cuts them into chunks; the chunk rows are
    the fan-out and make it idempotent.
 3. `billing_chunk_execute` (task `billing_chunk_task`, one per chunk, on any worker)
-   computes the chunk's invoices with the pure engine (billing.planning, no lock held),
-   then stores them in ONE transaction: invoices, lines and charges bulk-inserted,
-   numbers taken as one contiguous block under the number-range lock (documents.bulk),
+   works in ONE transaction that holds the chunk row's lock throughout (a chunk
+   delivered twice waits, then finds it done). In it, it plans the chunk's invoices with
+   the pure engine (billing.planning) - plain reads that lock no folder or line, so an
+   edit can land between planning and storing: billing days cannot change while the run
+   is active (billing.selectors.billing_day_change_check), a line edit locks the line,
+   judges on what the run committed and writes only its own fields (folders.services),
+   and what the database refuses fails one payer (below). Then it stores them:
+   invoices, lines and charges bulk-inserted, numbers taken as one contiguous block
+   under the number-range lock (documents.bulk),
    `billed_through` moved forward, one-off lines marked invoiced, skips and failures
    recorded, the chunk marked done and the run's counters raised. Every payer's invoice
    is atomic: the chunk's insert runs in a savepoint, and if the database refuses it
-   (a charge already exists - UNIQUE (line, period start, kind) - or a one-off line was
-   invoiced meanwhile), it is rolled back and each invoice is stored in a savepoint of
-   its own, so only the payer concerned fails and is listed. Thousands of invoices cost
-   one commit per chunk, not one each.
+   (a charge already exists - UNIQUE (line, period start, kind) - or overlaps another
+   period of its line, a one-off line was invoiced meanwhile, or a line was deleted
+   meanwhile), it is rolled back and each invoice is stored in a savepoint of its own,
+   so only the payer concerned fails and is listed. Foreign keys are checked inside the
+   savepoint (`_checked_now`), not at commit, where a deleted line would fail the whole
+   chunk. Thousands of invoices cost one commit per chunk, not one each.
 4. `billing_run_finish` closes the run once no chunk is pending.
 
 A worker killed in the middle loses its chunk's transaction (nothing of it is stored);
@@ -47,7 +55,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -64,6 +72,7 @@ from folders import services as folder_services
 from folders.models import Folder, FolderStatus, OneOffLine, RecurringLine
 from organizations.audit import audit_log
 from organizations.models import Membership
+from organizations.services import organization_lock
 
 from . import planning
 from .models import (
@@ -232,6 +241,9 @@ def billing_run_start(
     )
     run.full_clean(validate_constraints=False)
     with transaction.atomic():
+        # Waits for a billing-day change in progress, which in turn refuses while this
+        # run is active (billing.selectors.billing_day_change_check).
+        organization_lock(organization=organization)
         if BillingRun.objects.filter(organization=organization, status__in=ACTIVE_STATUSES).exists():
             raise _already_running()
         try:
@@ -452,13 +464,13 @@ def _chunk_execute(*, run_id: int, chunk_id: int) -> BillingRunChunk:
         failures = [failure for plan in plans for failure in plan.failures]
         skips = [skip for plan in plans for skip in plan.skips]
         try:
-            with transaction.atomic():
+            with transaction.atomic(), _checked_now():
                 stored = _store(run, invoices)
         except (DatabaseError, ValidationError, StaleOneOffs):
             stored = []
             for invoice in invoices:
                 try:
-                    with transaction.atomic():
+                    with transaction.atomic(), _checked_now():
                         stored += _store(run, [invoice])
                 except (DatabaseError, ValidationError, StaleOneOffs) as exc:
                     failures.append(_concurrent_failure(invoice, exc))
@@ -484,6 +496,27 @@ def _chunk_execute(*, run_id: int, chunk_id: int) -> BillingRunChunk:
             total_gross=F("total_gross") + gross,
         )
     return chunk
+
+
+@contextlib.contextmanager
+def _checked_now():
+    """Check foreign keys at each statement inside the caller's savepoint.
+
+    They are deferred to commit by default, which is outside every payer's savepoint:
+    a recurring line deleted while the chunk ran would fail the chunk's commit and with
+    it every payer of the chunk. Checked here, it fails the savepoint of the payer whose
+    charge refers to it, which is rolled back and listed. (SQLite runs one writer at a
+    time: nothing can be deleted under a chunk there.)"""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    yield
+    # Back to the default for the rest of the chunk; a savepoint rolled back undoes the
+    # setting by itself.
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _concurrent_failure(invoice: planning.PlannedInvoice, exc: Exception) -> planning.Failure:

@@ -24,6 +24,8 @@ from customers.models import Customer
 from organizations.audit import audit_entry, audit_log, diff, snapshot
 from organizations.models import AuditEntry, Organization
 from organizations.numbering import number_next
+from organizations.services import organization_lock
+from organizations.signals import billing_day_change_requested
 
 from . import terms
 from .models import (
@@ -206,6 +208,16 @@ def _check_billing_day_kept(folder: Folder, new_day: int | None) -> None:
     org_day = folder.organization.billing_day or 1
     if (new_day or org_day) == (stored or org_day):
         return
+    # A run in progress may have planned this folder on the old day and not stored it yet
+    # (billed_through below is still empty): the billing app refuses while one is active.
+    organization_lock(organization=folder.organization)
+    billing_day_change_requested.send(
+        sender=Folder,
+        organization=folder.organization,
+        folder=folder,
+        old_day=stored or org_day,
+        new_day=new_day or org_day,
+    )
     billed = folder.recurring_lines.filter(billed_through__isnull=False).order_by("-billed_through").first()
     if billed is not None:
         raise ValidationError(
@@ -224,8 +236,14 @@ def _check_billing_day_kept(folder: Folder, new_day: int | None) -> None:
 
 
 def folder_update(*, folder: Folder, user, data: dict[str, Any]) -> Folder:
-    if "billing_day" in data:
-        _check_billing_day_kept(folder, data["billing_day"])
+    with transaction.atomic():
+        # One transaction with the billing-day check: its lock holds until the day is saved.
+        if "billing_day" in data:
+            _check_billing_day_kept(folder, data["billing_day"])
+        return _folder_update(folder=folder, user=user, data=data)
+
+
+def _folder_update(*, folder: Folder, user, data: dict[str, Any]) -> Folder:
     before = snapshot(folder, FOLDER_AUDIT)
     _apply(folder, data, FOLDER_FIELDS)
     if not folder.billing_hold:
@@ -469,6 +487,27 @@ def _package_data(package: ServicePackage, *, pieces: int, start: dt.date | None
     return data
 
 
+def _lock_invoice_state(line: OneOffLine) -> None:
+    """Lock the line's row and take what invoiced or delivered it from the database (a run
+    may have invoiced it since this instance was read; see `_lock_billing_state`)."""
+    state = (
+        OneOffLine.objects.select_for_update()
+        .filter(pk=line.pk)
+        .values(
+            "invoice_document_id",
+            "invoice_number",
+            "invoiced_on",
+            "delivery_document_id",
+            "delivery_note_number",
+        )
+        .first()
+    )
+    if state is None:
+        raise ValidationError(_("This line was deleted in the meantime."))
+    for name, value in state.items():
+        setattr(line, name, value)
+
+
 def oneoff_line_update(*, line: OneOffLine, user, data: dict[str, Any]) -> OneOffLine:
     """Change a line. An invoiced line is frozen (the invoice is a record); equipment
     pieces follow the quantity, and pieces that carry data are never dropped silently."""
@@ -480,15 +519,19 @@ def oneoff_line_update(*, line: OneOffLine, user, data: dict[str, Any]) -> OneOf
     changes = diff(before, after)
     if not changes:
         return line
-    if line.is_invoiced:
-        raise ValidationError(
-            _("This line was invoiced on %(number)s and cannot be changed; correct it with a credit note.")
-            % {"number": line.invoice_number or line.invoice_document_id}
-        )
-    _check_tenant(line, folder)
-    line.full_clean()
     with transaction.atomic():
-        line.save()
+        _lock_invoice_state(line)
+        if line.is_invoiced:
+            raise ValidationError(
+                _(
+                    "This line was invoiced on %(number)s and cannot be changed; correct it with a credit note."
+                )
+                % {"number": line.invoice_number or line.invoice_document_id}
+            )
+        _check_tenant(line, folder)
+        line.full_clean()
+        # Only what changed: the invoice fields belong to the run that invoices the line.
+        line.save(update_fields=[*changes, "updated_at"])
         _sync_equipment(line)
         _log(folder=folder, user=user, action="oneoff_line.changed", obj=line, data={"changes": changes})
     return line
@@ -497,21 +540,22 @@ def oneoff_line_update(*, line: OneOffLine, user, data: dict[str, Any]) -> OneOf
 def oneoff_line_delete(*, line: OneOffLine, user) -> None:
     folder = line.folder
     _check_open(folder)
-    if line.is_invoiced:
-        raise ValidationError(
-            _("This line was invoiced on %(number)s and cannot be deleted.")
-            % {"number": line.invoice_number or line.invoice_document_id}
-        )
-    if line.delivery_document_id is not None:
-        raise ValidationError(
-            _("This line is on delivery note %(number)s and cannot be deleted.")
-            % {"number": line.delivery_note_number or line.delivery_document_id}
-        )
-    values = snapshot(line, ONEOFF_FIELDS)
-    serials = [e.serial_number for e in line.equipment.all() if e.serial_number]
-    if serials:
-        values["serial_numbers"] = ", ".join(serials)
     with transaction.atomic():
+        _lock_invoice_state(line)
+        if line.is_invoiced:
+            raise ValidationError(
+                _("This line was invoiced on %(number)s and cannot be deleted.")
+                % {"number": line.invoice_number or line.invoice_document_id}
+            )
+        if line.delivery_document_id is not None:
+            raise ValidationError(
+                _("This line is on delivery note %(number)s and cannot be deleted.")
+                % {"number": line.delivery_note_number or line.delivery_document_id}
+            )
+        values = snapshot(line, ONEOFF_FIELDS)
+        serials = [e.serial_number for e in line.equipment.all() if e.serial_number]
+        if serials:
+            values["serial_numbers"] = ", ".join(serials)
         _log(folder=folder, user=user, action="oneoff_line.deleted", obj=line, data={"values": values})
         line.delete()
 
@@ -886,14 +930,41 @@ def recurring_line_add(*, folder: Folder, user, data: dict[str, Any]) -> Recurri
     return line
 
 
+def _lock_billing_state(line: RecurringLine) -> None:
+    """Lock the line's row and take `billed_through` from the database.
+
+    The billing run moves `billed_through` in its own transaction and is the only writer
+    of it. The guards of an edit ("fixed after billing", no delete, versions) must judge
+    on what the run committed, not on what this instance read before the run - the lock
+    waits for a run that has just billed the line to commit."""
+    state = (
+        RecurringLine.objects.select_for_update()
+        .filter(pk=line.pk)
+        .values("billed_through", "billed_elsewhere_through")
+        .first()
+    )
+    if state is None:
+        raise ValidationError(_("This line was deleted in the meantime."))
+    line.billed_through = state["billed_through"]
+    line.billed_elsewhere_through = state["billed_elsewhere_through"]
+
+
 def recurring_line_update(
     *, line: RecurringLine, user, data: dict[str, Any], effective_from: dt.date | None = None
 ) -> RecurringLine:
     """Change a recurring line. Quantity or price changes become a new version from
     `effective_from` (see recurring_line_change) - except on a line never billed whose
     change applies from its start, which is simply corrected."""
+    _check_open(line.folder)
+    with transaction.atomic():
+        _lock_billing_state(line)
+        return _recurring_line_update(line=line, user=user, data=data, effective_from=effective_from)
+
+
+def _recurring_line_update(
+    *, line: RecurringLine, user, data: dict[str, Any], effective_from: dt.date | None
+) -> RecurringLine:
     folder = line.folder
-    _check_open(folder)
     new_quantity = data.get("quantity", line.quantity)
     new_price = data.get("unit_price", line.unit_price)
     other = {k: v for k, v in data.items() if k not in ("quantity", "unit_price")}
@@ -925,7 +996,9 @@ def recurring_line_update(
         )
     with transaction.atomic():
         if changes:
-            line.save()
+            # Only what changed: a full-row save would write back the billed_through this
+            # instance was read with over the one the run set since.
+            line.save(update_fields=[*changes, "updated_at"])
             _log(
                 folder=folder, user=user, action="recurring_line.changed", obj=line, data={"changes": changes}
             )
@@ -1009,12 +1082,13 @@ def recurring_line_change(
 def recurring_line_delete(*, line: RecurringLine, user) -> None:
     folder = line.folder
     _check_open(folder)
-    if line.billed_through is not None:
-        raise ValidationError(
-            _("This line is billed through %(date)s and cannot be deleted; set an end date instead.")
-            % {"date": date_format(line.billed_through, "SHORT_DATE_FORMAT")}
-        )
     with transaction.atomic():
+        _lock_billing_state(line)
+        if line.billed_through is not None:
+            raise ValidationError(
+                _("This line is billed through %(date)s and cannot be deleted; set an end date instead.")
+                % {"date": date_format(line.billed_through, "SHORT_DATE_FORMAT")}
+            )
         _log(
             folder=folder,
             user=user,

@@ -11,16 +11,40 @@ from django.utils.translation import gettext_lazy as _
 
 from .audit import audit_log, diff, snapshot
 from .models import Membership, NumberFormat, Organization
-from .signals import billing_day_changed
+from .signals import billing_day_change_requested, billing_day_changed
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
+
+
+def organization_lock(*, organization: Organization) -> None:
+    """Lock the organization's row until the caller's transaction ends.
+
+    Taken by a billing-day change (before it asks whether a billing run is active) and by
+    the start of a billing run: whichever comes second waits for the first to commit, so
+    a run never starts between the question and the change and plans on the old day.
+    (NO KEY: rows that merely refer to the organization are not held up.)"""
+    list(
+        Organization.objects.select_for_update(no_key=True)
+        .filter(pk=organization.pk)
+        .values_list("pk", flat=True)
+    )
 
 
 def organization_update(*, organization: Organization, user, data: dict) -> Organization:
     before = snapshot(organization)
     old_day = organization.billing_day
     with transaction.atomic():
+        if "billing_day" in data and data["billing_day"] != old_day:
+            # Before anything is set: a refusal leaves the organization as it was.
+            organization_lock(organization=organization)
+            billing_day_change_requested.send(
+                sender=Organization,
+                organization=organization,
+                folder=None,
+                old_day=old_day,
+                new_day=data["billing_day"],
+            )
         for key, value in data.items():
             if key == "logo" and value is False:  # "clear" ticked
                 value = ""

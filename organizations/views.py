@@ -56,9 +56,15 @@ def organization_settings(request):
             request.POST, request.FILES, instance=Organization.objects.get(pk=organization.pk)
         )
         if form.is_valid():
-            services.organization_update(organization=organization, user=request.user, data=form.cleaned_data)
-            messages.success(request, _("Organization settings saved."))
-            return redirect("organizations:settings")
+            try:
+                services.organization_update(
+                    organization=organization, user=request.user, data=form.cleaned_data
+                )
+            except ValidationError as exc:
+                form.add_error(None, _errors_for(form, exc))
+            else:
+                messages.success(request, _("Organization settings saved."))
+                return redirect("organizations:settings")
     else:
         form = OrganizationForm(instance=organization)
     return render(

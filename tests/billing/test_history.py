@@ -127,3 +127,62 @@ def test_it_refuses_a_boundary_inside_a_period() -> None:
         settle_through(terms, [], date(2026, 2, 28))
     narrowed, _ = settle_through(terms, [], date(2026, 3, 31))
     assert narrowed.start == date(2026, 4, 1)
+
+
+def _monthly(billing_day: int) -> LineTerms:
+    return LineTerms(
+        cycle=Cycle.MONTHLY,
+        timing=Timing.ADVANCE,
+        start=date(2026, 10, 1),
+        end=None,
+        segments=(Segment(date(2026, 10, 1), Decimal("1"), Decimal("31")),),
+        billing_day=billing_day,
+    )
+
+
+def _billed_on_day_one(run_month: date) -> list:
+    """What runs on billing day 1 charged from October through `run_month`."""
+    return [c.to_billed() for c in due_charges(_monthly(1), run_month=run_month, billed=[])]
+
+
+@pytest.mark.parametrize(("old_day", "new_day"), [(1, 15), (1, 28), (15, 1), (28, 2)])
+def test_it_lists_a_line_whose_billing_day_changed_after_billing_instead_of_billing_days_twice(
+    old_day: int, new_day: int
+) -> None:
+    billed = [c.to_billed() for c in due_charges(_monthly(old_day), run_month=date(2026, 12, 1), billed=[])]
+    through = max(c.service_end for c in billed)
+    terms = _monthly(new_day)
+    settled = settled_day(
+        cycle=terms.cycle,
+        billing_day=new_day,
+        billed_through=through,
+        unseen_change_starts=[],
+        end=None,
+        setup_pending=False,
+    )
+    # The window the loader reads: from the last billed period on.
+    window = [c for c in billed if c.period_end >= through]
+    narrowed, history = settle_through(terms, window, settled)
+    assert history, "the charge that overlaps the new periods must reach the engine"
+    with pytest.raises(BillingConflict, match="billed twice"):
+        due_charges(narrowed, run_month=date(2027, 1, 1), billed=history)
+
+
+def test_it_keeps_the_narrowed_history_unchanged_when_the_billing_day_is_kept() -> None:
+    billed = _billed_on_day_one(date(2026, 12, 1))
+    settled = date(2026, 11, 30)
+    _narrowed, history = settle_through(_monthly(1), billed, settled)
+    assert [c.period_start for c in history] == [date(2026, 12, 1)]
+
+
+def test_it_refuses_a_billed_period_whose_end_does_not_fit_the_terms() -> None:
+    billed = [c.to_billed() for c in due_charges(_monthly(1), run_month=date(2026, 10, 1), billed=[])]
+    quarterly = LineTerms(
+        cycle=Cycle.QUARTERLY,
+        timing=Timing.ADVANCE,
+        start=date(2026, 10, 1),
+        end=None,
+        segments=(Segment(date(2026, 10, 1), Decimal("1"), Decimal("31")),),
+    )
+    with pytest.raises(BillingConflict):
+        due_charges(quarterly, run_month=date(2026, 11, 1), billed=billed)

@@ -89,6 +89,15 @@ def test_the_benchmark_builds_and_bills_a_small_organization():
     assert "failed" not in text.split("measured")[1].split("\n")[0]
 
 
+def test_the_benchmark_changes_billing_days_mid_run_and_bills_no_day_twice():
+    out = io.StringIO()
+    call_command("bench_billing", customers=30, chunk_size=10, slug="bench-days", stdout=out)
+    text = out.getvalue()
+    assert "(1 of 3 chunks done): organization: refused" in text
+    assert "folder O" in text and "changed;" not in text
+    assert "Line-days billed twice: 0" in text
+
+
 def test_the_demo_bills_the_last_months_once(
     org, admin_user, billing_user, sales_user, support_user, readonly_user
 ):

@@ -16,6 +16,11 @@ also gives every line a real charge history) and then this month (the measured r
 Both runs are timed; PDFs are not rendered (BILLING_RENDER_PDFS off), so the figures
 are numbers, lines, charges and totals in the database. Peak memory: the process's
 maximum resident set size (getrusage), before and after each run.
+
+While the measured run is active (after its first chunk, or after planning when it has
+one chunk) the organization's billing day and the billing day of a folder still to be
+billed are changed through their services, as a clerk would; afterwards the command
+counts the line-days billed in two periods and fails unless there are none.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries, transaction
 from django.db.models import F
@@ -50,7 +56,9 @@ from customers.models import Customer
 from documents.models import Document, DocumentLine
 from financing.models import Financing
 from folders.models import Folder, OneOffLine, RecurringLine, RecurringLineChange
+from folders.services import folder_update
 from organizations.models import Organization
+from organizations.services import organization_update
 
 D = Decimal
 BATCH = 5000
@@ -82,10 +90,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--tracemalloc", action="store_true", help="Also report Python's peak allocations (slower)."
         )
+        parser.add_argument(
+            "--chunk-size", type=int, help="Billing accounts per chunk (default: BILLING_CHUNK_SIZE, 500)."
+        )
 
     def handle(self, *args, **options):
         # No PDFs, and no query log (DEBUG): measure what a production worker does.
-        with override_settings(BILLING_RENDER_PDFS=False, DEBUG=False):
+        chunks = {"BILLING_CHUNK_SIZE": options["chunk_size"]} if options["chunk_size"] else {}
+        with override_settings(BILLING_RENDER_PDFS=False, DEBUG=False, **chunks):
             self._bench(options)
 
     def _bench(self, options) -> None:
@@ -120,6 +132,10 @@ class Command(BaseCommand):
             again = self._run(org, month, "same month again", trace=False, profile=None)
             if again.invoices_count:
                 raise CommandError("A second run of the same month invoiced something.")
+            twice = self._days_billed_twice(org)
+            self.stdout.write(f"Line-days billed twice: {twice}")
+            if twice:
+                raise CommandError(f"{twice} line-days were billed in two periods.")
             with scope(organization=org):
                 if BillingCharge.objects.filter(
                     recurring_line__billed_elsewhere_through__gte=F("service_start")
@@ -348,6 +364,21 @@ class Command(BaseCommand):
             def progress(done: int, total: int) -> None:
                 bar.total, bar.n = total, done
                 bar.refresh()
+                inject()
+
+            injected = label != "measured"
+
+            def inject() -> None:
+                nonlocal injected
+                if injected:
+                    return
+                current = BillingRun.objects.get(pk=run.pk)
+                if current.status != "running":
+                    return
+                if current.chunks_total > 1 and not current.chunks_done:
+                    return  # mid-run: once the first chunk is done
+                injected = True
+                self.stdout.write(self._change_billing_days(org, current))
 
             profiler = cProfile.Profile() if profile else None
             if profiler:
@@ -378,6 +409,65 @@ class Command(BaseCommand):
                 f"max RSS of this process {rss_before:.0f} -> {_rss_mb():.0f} MB{peak}"
             )
             return run
+
+    def _change_billing_days(self, org, run: BillingRun) -> str:
+        """Change the organization's billing day, and the billing day of a folder of a chunk
+        not billed yet, through the services while `run` is active; say what happened."""
+        outcomes = []
+        pending = run.chunks.filter(status="pending").order_by("index").first()
+        folder = (
+            Folder.objects.filter(customer_id__in=pending.customer_ids).order_by("pk").first()
+            if pending is not None
+            else None
+        )
+        changes = [
+            (
+                "organization",
+                lambda: organization_update(
+                    organization=Organization.objects.get(pk=org.pk), user=None, data={"billing_day": 15}
+                ),
+            )
+        ]
+        if folder is not None:
+            changes.append(
+                (
+                    f"folder {folder.number}",
+                    lambda: folder_update(folder=folder, user=None, data={"billing_day": 17}),
+                )
+            )
+        for what, change in changes:
+            try:
+                change()
+            except ValidationError as exc:
+                outcomes.append(f"{what}: refused ({' '.join(exc.messages)})")
+            else:
+                outcomes.append(f"{what}: changed")
+        return (
+            f"Billing day change tried during the run ({run.chunks_done} of {run.chunks_total} chunks done): "
+            + ("; ".join(outcomes))
+        )
+
+    def _days_billed_twice(self, org) -> int:
+        """Days of a line that charges of two different periods cover (the setup fee is no
+        day; credits and change pieces cover days of their own period on purpose)."""
+        ranges: dict[int, dict[dt.date, list[dt.date]]] = defaultdict(dict)
+        with scope(organization=org):
+            rows = (
+                BillingCharge.objects.exclude(kind=engine.SETUP)
+                .values_list("recurring_line_id", "period_start", "service_start", "service_end")
+                .iterator(chunk_size=BATCH)
+            )
+            for line_id, period_start, first, last in rows:
+                span = ranges[line_id].setdefault(period_start, [first, last])
+                span[0], span[1] = min(span[0], first), max(span[1], last)
+        twice = 0
+        for periods in ranges.values():
+            covered_until = None
+            for first, last in sorted(periods.values()):
+                if covered_until is not None and first <= covered_until:
+                    twice += (min(last, covered_until) - first).days + 1
+                covered_until = last if covered_until is None else max(covered_until, last)
+        return twice
 
     # --- Celery workers ------------------------------------------------------------------
 
