@@ -329,6 +329,34 @@ def billing_run_resume(*, run: BillingRun, user) -> BillingRun:
     return run
 
 
+def billing_run_as_of_set(*, run: BillingRun, as_of: dt.date, user) -> BillingRun:
+    """Move the date of a run not finished yet (`bill --as-of` resuming it): the chunks
+    still to bill judge holds on it and date their invoices so. Refused before the
+    newest invoice, like a start on that day."""
+    with transaction.atomic():
+        run = BillingRun.objects.select_for_update().select_related("organization").get(pk=run.pk)
+        if not run.can_resume:
+            raise ValidationError(_("This billing run cannot be resumed."), code="not_resumable")
+        _check_issue_date(run.organization, as_of)
+        if run.as_of == as_of:
+            return run
+        previous, run.as_of = run.as_of, as_of
+        message = _("Date of the billing run moved from %(old)s to %(new)s.") % {
+            "old": date_format(previous, "SHORT_DATE_FORMAT"),
+            "new": date_format(as_of, "SHORT_DATE_FORMAT"),
+        }
+        _log(run, message)
+        run.save(update_fields=["as_of", "log"])
+        audit_log(
+            organization=run.organization,
+            user=user,
+            action="billing_run.dated",
+            obj=run,
+            data={"message": message},
+        )
+    return run
+
+
 def _dispatch(run: BillingRun) -> None:
     from .tasks import billing_run_task
 

@@ -54,6 +54,7 @@ from documents.services import (
     default_intro,
     folder_label_of,
     greeting_for,
+    issue_date_in_order,
     issued_message,
     issuer_snapshot,
     line_values,
@@ -280,6 +281,9 @@ def invoices_issue_bulk(
         raise problem
     issuer = issuer_snapshot(organization)
     now = timezone.now()
+    # Decided under the number range lock: a run resumed after a manual invoice dated
+    # later does not put older dates behind it.
+    issue_date = issue_date_in_order(organization=organization, kind=DocumentKind.INVOICE, wanted=issue_date)
     numbers = numbers_next(organization=organization, kind=NUMBER_KIND, count=len(specs), on=issue_date)
     recipients: dict[int, dict] = {}
     built = [

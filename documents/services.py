@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -44,7 +45,7 @@ from folders import terms as folder_terms
 from folders.models import Equipment, Folder, FolderStatus, OneOffLine, RecurringLine
 from organizations.audit import audit_log
 from organizations.models import AuditEntry
-from organizations.numbering import number_next
+from organizations.numbering import number_next, sequence_lock
 
 logger = logging.getLogger(__name__)
 
@@ -583,6 +584,30 @@ NUMBER_KINDS = {
 }
 
 
+# Kinds whose numbers and issue dates must ascend together (§ 14 UStG, GoBD: an auditor
+# reads a later number with an earlier date as a back-dated invoice).
+DATED_IN_ORDER = (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE)
+
+
+def issue_date_in_order(*, organization, kind: str, wanted: dt.date) -> dt.date:
+    """The issue date for documents of `kind` about to be numbered: `wanted`, unless a
+    document of the kind is already dated later; then the day they are issued (today),
+    or that later date if it lies ahead. Takes the number range lock first, so the answer
+    holds until the caller's transaction has taken its numbers and committed: no other
+    issuer can slip a later-dated document in between."""
+    if kind not in DATED_IN_ORDER:
+        return wanted
+    sequence_lock(organization=organization, kind=NUMBER_KINDS[kind], on=wanted)
+    newest = (
+        Document.objects.filter(organization=organization, kind=kind, issue_date__gt=wanted)
+        .exclude(status=DocumentStatus.DRAFT)
+        .aggregate(newest=Max("issue_date"))["newest"]
+    )
+    if newest is None:
+        return wanted
+    return max(timezone.localdate(), newest)
+
+
 def _audit_targets(document: Document) -> list:
     if document.folder_id:
         return [document.folder]
@@ -637,6 +662,7 @@ def document_issue(*, document: Document, user, issue_date: dt.date | None = Non
         if document.kind == DocumentKind.INVOICE:
             check_payment_setup(organization=organization, payer=payer, method=document.payment_method)
         lines = list(document.lines.all())
+        issue_date = issue_date_in_order(organization=organization, kind=document.kind, wanted=issue_date)
         document.number = number_next(
             organization=organization, kind=NUMBER_KINDS[document.kind], on=issue_date
         )
