@@ -36,6 +36,7 @@ run, so a notice deadline mid-month is not noticed two weeks late.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import gc
 import logging
@@ -651,6 +652,35 @@ def _lock_oneoffs(invoices: Sequence[planning.PlannedInvoice]) -> None:
         raise StaleOneOffs(sorted(ids - still_open))
 
 
+def _document_spec(invoice: planning.PlannedInvoice) -> bulk.InvoiceSpec:
+    """What to issue for a planned invoice: the invoice; or, when its charges sum to less
+    than zero (a price cut, a line ended after it was billed in advance), a credit note
+    that references the invoices whose periods it corrects - a negative invoice would
+    name nothing it corrects and sit in the invoice range (§ 14 UStG, GoBD). Charges and
+    credits together on one invoice stay an invoice as long as the total is positive."""
+    spec = invoice.to_spec()
+    if invoice.totals().gross >= ZERO:
+        return spec
+    return dataclasses.replace(spec, kind=DocumentKind.CREDIT_NOTE, corrects=_corrected_invoices(invoice))
+
+
+def _corrected_invoices(invoice: planning.PlannedInvoice) -> list[Document]:
+    """The issued invoices that billed the periods the invoice's credits reverse."""
+    periods = Q()
+    for _index, line, charge, _version in invoice.charges:
+        if charge.amount < ZERO:
+            periods |= Q(recurring_line_id=line.pk, period_start=charge.period_start)
+    if not periods:
+        return []
+    document_ids = (
+        BillingCharge.objects.filter(periods, amount__gt=ZERO, document__kind=DocumentKind.INVOICE)
+        .filter(organization_id=invoice.payer.organization_id)
+        .values_list("document_id", flat=True)
+        .distinct()
+    )
+    return list(Document.objects.filter(pk__in=list(document_ids)).order_by("issue_date", "pk"))
+
+
 def _store(run: BillingRun, invoices: Sequence[planning.PlannedInvoice]) -> list:
     """Issue `invoices` and store everything that belongs to them, in the caller's
     transaction; returns the documents."""
@@ -661,7 +691,7 @@ def _store(run: BillingRun, invoices: Sequence[planning.PlannedInvoice]) -> list
     _lock_oneoffs(invoices)
     built = bulk.invoices_issue_bulk(
         organization=organization,
-        specs=[invoice.to_spec() for invoice in invoices],
+        specs=[_document_spec(invoice) for invoice in invoices],
         user=user,
         issue_date=run.as_of,
         billing_run_id=run.pk,
@@ -855,7 +885,7 @@ def billing_run_dispatch(run_id: int) -> dict[str, int]:
         Document.objects.filter(
             organization=run.organization_id,
             billing_run_id=run.pk,
-            kind=DocumentKind.INVOICE,
+            kind__in=[DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE],
             status=DocumentStatus.ISSUED,
             sent_at__isnull=True,
         )
