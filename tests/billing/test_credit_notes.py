@@ -83,3 +83,23 @@ def test_a_credit_note_takes_no_number_of_the_invoice_range(org):
     assert numbers == ["RE-2026-000001", "RE-2026-000002", "RE-2026-000003"]
     assert [d.number for d in credit_notes(org, run)] == ["GS-2026-000001"]
     assert run.invoices_count == 2
+
+
+def test_the_run_delivers_its_credit_notes_with_its_invoices(org, mailoutbox):
+    from django.test import TestCase
+
+    from billing.services import billing_run_start
+
+    payer = f.customer(org, delivery_method="email_pdf", invoice_email="rechnung@kunde.example")
+    folder = f.folder(org, payer)
+    f.recurring(folder, price="30.00", start=NOV)
+    bill(org, NOV)
+    folder.end_date = dt.date(2026, 11, 20)
+    folder.save()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        run = billing_run_start(organization=org, period=DEC, user=None, as_of=DEC, render_pdfs=True)
+    [credit] = credit_notes(org, run)
+    [mail] = mailoutbox
+    assert mail.to == ["rechnung@kunde.example"] and credit.number in mail.subject + mail.body
+    credit.refresh_from_db()
+    assert credit.sent_at is not None
