@@ -22,8 +22,11 @@ How a run goes (DESIGN.md section 4, "The billing run is idempotent"):
 4. `billing_run_finish` closes the run once no chunk is pending.
 
 A worker killed in the middle loses its chunk's transaction (nothing of it is stored);
-the task is redelivered (acks_late) or the month is run again, and the engine bills
-exactly what is still due: the union of both runs equals one clean run.
+the task is redelivered (acks_late), or - sooner - the chunk's heartbeat ages and the
+scheduler hands it on (`billing_run_stalled_resume`), or the month is run again, and the
+engine bills exactly what is still due: the union of both runs equals one clean run.
+A document whose charges sum to less than zero is issued as a credit note that
+references the invoices it corrects (`_document_spec`), never as a negative invoice.
 
 Decisions: payer data is checked before writing (documents.bulk.invoice_problem), so a
 payer without billing address is a failure of its own invoice only. Holds, suspended

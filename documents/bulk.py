@@ -12,7 +12,10 @@ by field - in a handful of queries:
   ascending in batch order. The lock is held until the caller commits, and a rollback
   gives the whole block back, so the range stays gap-free (GoBD): one call of
   `organizations.numbering.numbers_next`. The caller does the slow work (computing what
-  is due) BEFORE calling this, so the lock is held only for the inserts.
+  is due) BEFORE calling this, so the lock is held only for the inserts. Credit notes
+  (a spec of kind credit_note) take theirs from the credit-note range, locked after the
+  invoice range. The issue date is decided under each range's lock, never before the
+  newest document of the range (numbers and dates ascend together).
 * Documents are inserted already issued, complete with snapshot, lines and totals -
   with COPY on PostgreSQL (keys taken from the sequences first, so lines can point at
   their document without reading anything back), bulk_create elsewhere. Neither calls
