@@ -597,15 +597,19 @@ def issue_date_in_order(*, organization, kind: str, wanted: dt.date) -> dt.date:
     issuer can slip a later-dated document in between."""
     if kind not in DATED_IN_ORDER:
         return wanted
-    sequence_lock(organization=organization, kind=NUMBER_KINDS[kind], on=wanted)
-    newest = (
-        Document.objects.filter(organization=organization, kind=kind, issue_date__gt=wanted)
-        .exclude(status=DocumentStatus.DRAFT)
-        .aggregate(newest=Max("issue_date"))["newest"]
-    )
-    if newest is None:
-        return wanted
-    return max(timezone.localdate(), newest)
+    day = wanted
+    while True:
+        # Again after moving the date: a later year may be a range of its own, with its
+        # own lock and its own newest document.
+        sequence_lock(organization=organization, kind=NUMBER_KINDS[kind], on=day)
+        newest = (
+            Document.objects.filter(organization=organization, kind=kind, issue_date__gt=day)
+            .exclude(status=DocumentStatus.DRAFT)
+            .aggregate(newest=Max("issue_date"))["newest"]
+        )
+        if newest is None:
+            return day
+        day = max(timezone.localdate(), newest)
 
 
 def _audit_targets(document: Document) -> list:
