@@ -659,29 +659,51 @@ def _document_spec(invoice: planning.PlannedInvoice) -> bulk.InvoiceSpec:
     """What to issue for a planned invoice: the invoice; or, when its charges sum to less
     than zero (a price cut, a line ended after it was billed in advance), a credit note
     that references the invoices whose periods it corrects - a negative invoice would
-    name nothing it corrects and sit in the invoice range (§ 14 UStG, GoBD). Charges and
-    credits together on one invoice stay an invoice as long as the total is positive."""
+    name nothing it corrects and sit in the invoice range (§ 14 UStG, GoBD). Each credit
+    line reverses the invoice line that billed its days, as a credit note by line does;
+    the newest corrected invoice is the credit note's reference. Charges and credits
+    together on one invoice stay an invoice as long as the total is positive."""
     spec = invoice.to_spec()
     if invoice.totals().gross >= ZERO:
         return spec
-    return dataclasses.replace(spec, kind=DocumentKind.CREDIT_NOTE, corrects=_corrected_invoices(invoice))
-
-
-def _corrected_invoices(invoice: planning.PlannedInvoice) -> list[Document]:
-    """The issued invoices that billed the periods the invoice's credits reverse."""
-    periods = Q()
-    for _index, line, charge, _version in invoice.charges:
-        if charge.amount < ZERO:
-            periods |= Q(recurring_line_id=line.pk, period_start=charge.period_start)
-    if not periods:
-        return []
-    document_ids = (
-        BillingCharge.objects.filter(periods, amount__gt=ZERO, document__kind=DocumentKind.INVOICE)
-        .filter(organization_id=invoice.payer.organization_id)
-        .values_list("document_id", flat=True)
+    reversed_lines = _reversed_lines(invoice)
+    lines = list(spec.lines)
+    for index, line_id in reversed_lines.items():
+        lines[index] = dataclasses.replace(lines[index], reverses_id=line_id)
+    corrects = list(
+        Document.objects.filter(lines__pk__in=set(reversed_lines.values()))
         .distinct()
+        .order_by("issue_date", "pk")
     )
-    return list(Document.objects.filter(pk__in=list(document_ids)).order_by("issue_date", "pk"))
+    return dataclasses.replace(spec, kind=DocumentKind.CREDIT_NOTE, lines=lines, corrects=corrects)
+
+
+def _reversed_lines(invoice: planning.PlannedInvoice) -> dict[int, int]:
+    """{index of a credit line: the invoice line that billed the days it credits}: the
+    newest charge of the same recurring line and period covering its first day."""
+    credits = [
+        (index, line, charge) for index, line, charge, _version in invoice.charges if charge.amount < ZERO
+    ]
+    if not credits:
+        return {}
+    periods = Q()
+    for _index, line, charge in credits:
+        periods |= Q(recurring_line_id=line.pk, period_start=charge.period_start)
+    billed = defaultdict(list)
+    for row in (
+        BillingCharge.objects.filter(periods, amount__gt=ZERO, document__kind=DocumentKind.INVOICE)
+        .filter(organization_id=invoice.payer.organization_id, document_line__isnull=False)
+        .order_by("-id")
+        .values("recurring_line_id", "period_start", "service_start", "service_end", "document_line_id")
+    ):
+        billed[row["recurring_line_id"], row["period_start"]].append(row)
+    found = {}
+    for index, line, charge in credits:
+        for row in billed[line.pk, charge.period_start]:
+            if row["service_start"] <= charge.service_start <= row["service_end"]:
+                found[index] = row["document_line_id"]
+                break
+    return found
 
 
 def _store(run: BillingRun, invoices: Sequence[planning.PlannedInvoice]) -> list:
@@ -692,9 +714,10 @@ def _store(run: BillingRun, invoices: Sequence[planning.PlannedInvoice]) -> list
     organization = run.organization
     user = run.started_by
     _lock_oneoffs(invoices)
+    specs = [_document_spec(invoice) for invoice in invoices]
     built = bulk.invoices_issue_bulk(
         organization=organization,
-        specs=[_document_spec(invoice) for invoice in invoices],
+        specs=specs,
         user=user,
         issue_date=run.as_of,
         billing_run_id=run.pk,
@@ -762,9 +785,22 @@ def _store(run: BillingRun, invoices: Sequence[planning.PlannedInvoice]) -> list
             billed_elsewhere_through=day
         )
     bulk.insert_rows(BillingRunItem, items, ids=False)
+    _close_credited(run, [spec for spec in specs if spec.corrects])
     for invoice in invoices:
         invoice.stored = True
     return [document for document, _lines in built]
+
+
+def _close_credited(run: BillingRun, credit_specs: Sequence[bulk.InvoiceSpec]) -> None:
+    """An invoice the run's credit notes (with earlier ones) credited in full is closed,
+    as a partial credit note reaching it would close it."""
+    corrected = {document.pk: document for spec in credit_specs for document in spec.corrects}
+    for document in corrected.values():
+        document_services.invoice_close_if_credited(
+            invoice=document,
+            user=run.started_by,
+            reason=_("Credited by billing run %(run)s.") % {"run": run},
+        )
 
 
 def _record(run: BillingRun, skips: Sequence[planning.Skip], failures: Sequence[planning.Failure]) -> None:

@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -1219,11 +1219,26 @@ def _check_invoice_open(invoice: Document) -> None:
         )
 
 
+def _credit_notes_of(invoice: Document):
+    """Issued credit notes that reference the invoice or reverse one of its lines."""
+    return (
+        Document.objects.filter(kind=DocumentKind.CREDIT_NOTE)
+        .exclude(status=DocumentStatus.DRAFT)
+        .filter(Q(cancels=invoice) | Q(lines__reverses__document=invoice))
+        .distinct()
+    )
+
+
 def _credited_net_by_rate(invoice: Document) -> dict[Decimal, Decimal]:
+    """What credit notes took off the invoice, per tax rate: the lines that reverse one of
+    its lines (a billing run's credit note may correct several invoices, line by line),
+    and the other lines of credit notes referencing it (a credit for an amount)."""
     credited: dict[Decimal, Decimal] = defaultdict(lambda: ZERO)
-    for line in DocumentLine.objects.filter(
-        document__cancels=invoice, document__kind=DocumentKind.CREDIT_NOTE
-    ).exclude(document__status=DocumentStatus.DRAFT):
+    for line in (
+        DocumentLine.objects.filter(document__kind=DocumentKind.CREDIT_NOTE)
+        .filter(Q(reverses__document=invoice) | Q(reverses__isnull=True, document__cancels=invoice))
+        .exclude(document__status=DocumentStatus.DRAFT)
+    ):
         credited[money(line.tax_rate or 0)] += -(line.net or ZERO)
     return credited
 
@@ -1267,7 +1282,7 @@ def invoice_cancel(*, invoice: Document, user, reason: str) -> Document:
     with transaction.atomic():
         invoice = Document.objects.select_for_update().get(pk=invoice.pk)
         _check_invoice_open(invoice)
-        if invoice.credit_notes.exclude(status=DocumentStatus.DRAFT).exists():
+        if _credit_notes_of(invoice).exists():
             raise ValidationError(
                 _(
                     "Invoice %(number)s already has invoice corrections. Correct the remaining lines or "
@@ -1408,6 +1423,18 @@ def credit_note_partial(
     return credit
 
 
+def invoice_close_if_credited(*, invoice: Document, user, reason: str) -> bool:
+    """Close an invoice that credit notes made elsewhere (a billing run's) have credited
+    in full, as a partial credit note reaching it would; True if it was closed."""
+    invoice = Document.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.kind != DocumentKind.INVOICE or invoice.status not in ACTIVE_INVOICE_STATUSES:
+        return False
+    if not _fully_credited(invoice, _invoice_net_by_rate(invoice)):
+        return False
+    _close_fully_credited(invoice, user=user, reason=reason)
+    return True
+
+
 def _fully_credited(invoice: Document, invoice_net: dict[Decimal, Decimal]) -> bool:
     """Whether the issued credit notes together reach the invoice: every rate's net is
     credited (and so its gross)."""
@@ -1420,11 +1447,7 @@ def _fully_credited(invoice: Document, invoice_net: dict[Decimal, Decimal]) -> b
 def _close_fully_credited(invoice: Document, *, user, reason: str) -> None:
     """Partial credit notes that add up to the whole invoice cancel it, as a cancellation
     would: nothing is left to pay, and its folder lines can be invoiced again."""
-    credits = list(
-        invoice.credit_notes.exclude(status=DocumentStatus.DRAFT)
-        .order_by("id")
-        .values_list("number", flat=True)
-    )
+    credits = list(_credit_notes_of(invoice).order_by("id").values_list("number", flat=True))
     _invoice_close(
         invoice,
         user=user,

@@ -58,6 +58,36 @@ def test_a_credit_note_names_every_invoice_whose_periods_it_corrects(org):
     assert credit.cancels_id == december.pk  # the newest corrected invoice
     assert november.number in credit.intro_text and december.number in credit.intro_text
     assert credit.total_net == D("-40.00")
+    # Line by line, each credit names the invoice line that billed its days.
+    assert [(ln.reverses.document_id, ln.service_start, ln.net) for ln in credit.lines.all()] == [
+        (november.pk, dt.date(2026, 11, 21), D("-10.00")),
+        (december.pk, dt.date(2026, 12, 1), D("-30.00")),
+    ]
+    # December is credited in full and so closed; November only in part.
+    november.refresh_from_db()
+    december.refresh_from_db()
+    assert (november.status, december.status) == ("issued", "cancelled")
+
+
+def test_what_the_run_credited_counts_against_the_right_invoice(org, admin_user):
+    from django.core.exceptions import ValidationError
+
+    from documents.services import credit_note_partial
+
+    folder = f.folder(org)
+    f.recurring(folder, price="30.00", start=NOV)
+    [november] = invoices(org, bill(org, NOV))
+    f.recurring(folder, price="30.00", start=DEC)  # December carries a second service
+    [december] = invoices(org, bill(org, DEC))
+    folder.end_date = dt.date(2026, 11, 20)
+    folder.save()
+    bill(org, JAN)
+    # November: 30.00 billed, 10.00 credited by the run, 20.00 left.
+    with pytest.raises(ValidationError):
+        credit_note_partial(invoice=november, user=admin_user, reason="Kulanz", amount=D("20.01"))
+    credit_note_partial(invoice=november, user=admin_user, reason="Kulanz", amount=D("20.00"))
+    november.refresh_from_db()
+    assert november.status == "cancelled"
 
 
 def test_charges_and_credits_stay_one_invoice_while_the_total_is_positive(org):
