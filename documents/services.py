@@ -39,6 +39,7 @@ from documents.models import (
     DocumentStatus,
     LineSource,
 )
+from documents.selectors import credit_notes_of
 from financing.services import payer_for
 from folders import services as folder_services
 from folders import terms as folder_terms
@@ -1219,16 +1220,6 @@ def _check_invoice_open(invoice: Document) -> None:
         )
 
 
-def _credit_notes_of(invoice: Document):
-    """Issued credit notes that reference the invoice or reverse one of its lines."""
-    return (
-        Document.objects.filter(kind=DocumentKind.CREDIT_NOTE)
-        .exclude(status=DocumentStatus.DRAFT)
-        .filter(Q(cancels=invoice) | Q(lines__reverses__document=invoice))
-        .distinct()
-    )
-
-
 def _credited_net_by_rate(invoice: Document) -> dict[Decimal, Decimal]:
     """What credit notes took off the invoice, per tax rate: the lines that reverse one of
     its lines (a billing run's credit note may correct several invoices, line by line),
@@ -1282,7 +1273,7 @@ def invoice_cancel(*, invoice: Document, user, reason: str) -> Document:
     with transaction.atomic():
         invoice = Document.objects.select_for_update().get(pk=invoice.pk)
         _check_invoice_open(invoice)
-        if _credit_notes_of(invoice).exists():
+        if credit_notes_of(invoice).exists():
             raise ValidationError(
                 _(
                     "Invoice %(number)s already has invoice corrections. Correct the remaining lines or "
@@ -1447,7 +1438,7 @@ def _fully_credited(invoice: Document, invoice_net: dict[Decimal, Decimal]) -> b
 def _close_fully_credited(invoice: Document, *, user, reason: str) -> None:
     """Partial credit notes that add up to the whole invoice cancel it, as a cancellation
     would: nothing is left to pay, and its folder lines can be invoiced again."""
-    credits = list(_credit_notes_of(invoice).order_by("id").values_list("number", flat=True))
+    credits = list(credit_notes_of(invoice).order_by("id").values_list("number", flat=True))
     _invoice_close(
         invoice,
         user=user,

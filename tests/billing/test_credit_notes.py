@@ -133,3 +133,21 @@ def test_the_run_delivers_its_credit_notes_with_its_invoices(org, mailoutbox):
     assert mail.to == ["rechnung@kunde.example"] and credit.number in mail.subject + mail.body
     credit.refresh_from_db()
     assert credit.sent_at is not None
+
+
+def test_the_invoice_page_lists_the_run_credit_note_and_what_it_credited(org, client_for, readonly_user):
+    from django.urls import reverse
+
+    from documents.selectors import credited_total
+
+    folder = f.folder(org)
+    f.recurring(folder, price="30.00", start=NOV)
+    [november] = invoices(org, bill(org, NOV))
+    [december] = invoices(org, bill(org, DEC))
+    folder.end_date = dt.date(2026, 11, 20)
+    folder.save()
+    [credit] = credit_notes(org, bill(org, JAN))
+    assert credited_total(november) == D("11.90")
+    assert credited_total(december) == D("35.70")
+    page = client_for(readonly_user).get(reverse("documents:detail", args=[november.pk])).content.decode()
+    assert credit.number in page
