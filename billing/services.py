@@ -671,7 +671,9 @@ def _document_spec(invoice: planning.PlannedInvoice) -> bulk.InvoiceSpec:
     for index, line_id in reversed_lines.items():
         lines[index] = dataclasses.replace(lines[index], reverses_id=line_id)
     corrects = list(
-        Document.objects.filter(lines__pk__in=set(reversed_lines.values()))
+        Document.objects.filter(
+            organization_id=invoice.payer.organization_id, lines__pk__in=set(reversed_lines.values())
+        )
         .distinct()
         .order_by("issue_date", "pk")
     )

@@ -1417,12 +1417,13 @@ def credit_note_partial(
 def invoice_close_if_credited(*, invoice: Document, user, reason: str) -> bool:
     """Close an invoice that credit notes made elsewhere (a billing run's) have credited
     in full, as a partial credit note reaching it would; True if it was closed."""
-    invoice = Document.objects.select_for_update().get(pk=invoice.pk)
-    if invoice.kind != DocumentKind.INVOICE or invoice.status not in ACTIVE_INVOICE_STATUSES:
-        return False
-    if not _fully_credited(invoice, _invoice_net_by_rate(invoice)):
-        return False
-    _close_fully_credited(invoice, user=user, reason=reason)
+    with transaction.atomic():
+        invoice = Document.objects.select_for_update().get(pk=invoice.pk)
+        if invoice.kind != DocumentKind.INVOICE or invoice.status not in ACTIVE_INVOICE_STATUSES:
+            return False
+        if not _fully_credited(invoice, _invoice_net_by_rate(invoice)):
+            return False
+        _close_fully_credited(invoice, user=user, reason=reason)
     return True
 
 
