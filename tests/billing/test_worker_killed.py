@@ -23,6 +23,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
+from kombu import pools as kombu_pools
 
 from billing import services, tasks
 from billing.models import BillingRun, BillingRunChunk, ChunkStatus, RunStatus
@@ -47,11 +48,13 @@ def broker_queue(settings):
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager", "task_default_queue")}
     app.conf.update(broker_url=BROKER, task_always_eager=False, task_default_queue=queue)
     _forget_connections(app)
+    # kombu keeps its pools per broker URL process-wide; another test may have closed ours.
+    kombu_pools.reset()
     try:
         yield queue
     finally:
         app.conf.update(saved)
-        app.pool.force_close_all()
+        kombu_pools.reset()
         _forget_connections(app)
         _forget_queue(queue)
 
