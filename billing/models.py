@@ -97,6 +97,10 @@ class BillingRun(TenantModel):
     # written only by the run's own task, never concurrently by chunks.
     log = models.JSONField(_("log"), default=list, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # When the run last moved (planned, a chunk done, handed to the workers again): a
+    # queued or running run that has not moved for BILLING_CHUNK_STALE_AFTER lost its
+    # worker, and the scheduler hands it back (services.billing_run_stalled_resume).
+    last_progress_at = models.DateTimeField(_("last progress"), null=True, blank=True)
     # Render each invoice's PDF after commit (off for the benchmark and the demo seed:
     # they are then rendered on first send or download).
     render_pdfs = models.BooleanField(default=True)
@@ -166,6 +170,10 @@ class BillingRunChunk(TenantModel):
     invoices_count = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The chunk's heartbeat: stamped (committed on its own) when a worker starts on it,
+    # when it is done, and when it is handed to the workers again. A pending chunk
+    # whose heartbeat is older than the longest a chunk may take lost its worker.
+    last_progress_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["run_id", "index"]

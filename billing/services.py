@@ -30,8 +30,11 @@ How a run goes (DESIGN.md section 4, "The billing run is idempotent"):
 4. `billing_run_finish` closes the run once no chunk is pending.
 
 A worker killed in the middle loses its chunk's transaction (nothing of it is stored);
-the task is redelivered (acks_late) or the month is run again, and the engine bills
-exactly what is still due: the union of both runs equals one clean run.
+the task is redelivered (acks_late), or - sooner - the chunk's heartbeat ages and the
+scheduler hands it on (`billing_run_stalled_resume`), or the month is run again, and the
+engine bills exactly what is still due: the union of both runs equals one clean run.
+A document whose charges sum to less than zero is issued as a credit note that
+references the invoices it corrects (`_document_spec`), never as a negative invoice.
 
 Decisions: payer data is checked before writing (documents.bulk.invoice_problem), so a
 payer without billing address is a failure of its own invoice only. Holds, suspended
@@ -44,6 +47,7 @@ run, so a notice deadline mid-month is not noticed two weeks late.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import gc
 import logging
@@ -341,6 +345,142 @@ def billing_run_resume(*, run: BillingRun, user) -> BillingRun:
     return run
 
 
+def billing_run_as_of_set(*, run: BillingRun, as_of: dt.date, user) -> BillingRun:
+    """Move the date of a run not finished yet (`bill --as-of` resuming it): the chunks
+    still to bill judge holds on it and date their invoices so. Refused before the
+    newest invoice, like a start on that day."""
+    with transaction.atomic():
+        run = BillingRun.objects.select_for_update().select_related("organization").get(pk=run.pk)
+        if not run.can_resume:
+            raise ValidationError(_("This billing run cannot be resumed."), code="not_resumable")
+        _check_issue_date(run.organization, as_of)
+        if run.as_of == as_of:
+            return run
+        previous, run.as_of = run.as_of, as_of
+        message = _("Date of the billing run moved from %(old)s to %(new)s.") % {
+            "old": date_format(previous, "SHORT_DATE_FORMAT"),
+            "new": date_format(as_of, "SHORT_DATE_FORMAT"),
+        }
+        _log(run, message)
+        run.save(update_fields=["as_of", "log"])
+        audit_log(
+            organization=run.organization,
+            user=user,
+            action="billing_run.dated",
+            obj=run,
+            data={"message": message},
+        )
+    return run
+
+
+# --- runs that stand still -------------------------------------------------------------
+
+
+def stale_after() -> dt.timedelta:
+    """How long a chunk may go without a heartbeat before its worker counts as lost: longer
+    than the longest a chunk may take (its task's time limit), see config/settings."""
+    return dt.timedelta(seconds=int(getattr(settings, "BILLING_CHUNK_STALE_AFTER", 660)))
+
+
+def _heartbeat(chunk_id: int) -> None:
+    """Stamp the chunk as being worked on now, committed at once (outside the chunk's
+    transaction, which nobody else sees until it commits). Waits while another delivery
+    of the chunk holds it, and then leaves a chunk that was done meanwhile alone."""
+    BillingRunChunk.objects.filter(pk=chunk_id, status=ChunkStatus.PENDING).update(
+        last_progress_at=timezone.now()
+    )
+
+
+def _stalled_chunk_ids(run: BillingRun, cutoff: dt.datetime) -> list[int]:
+    """Pending chunks whose worker is gone: started (heartbeat) but silent since `cutoff`;
+    or never started while the whole run has not moved since then (their message lost)."""
+    pending = run.chunks.filter(status=ChunkStatus.PENDING)
+    silent = Q(last_progress_at__lt=cutoff)
+    run_moved = max(filter(None, [run.last_progress_at, run.started_at, run.created_at]))
+    if run_moved < cutoff and not run.chunks.filter(last_progress_at__gte=cutoff).exists():
+        silent |= Q(last_progress_at__isnull=True)
+    return list(pending.filter(silent).order_by("index").values_list("pk", flat=True))
+
+
+def billing_run_stalled_resume(*, run: BillingRun, now: dt.datetime | None = None) -> list[int]:
+    """Hand a queued or running run back to the workers if it stands still (a worker was
+    killed mid-chunk, a message was lost): the stalled chunks are dispatched again, a run
+    never planned is planned again, a run whose last chunk is done but was not closed is
+    closed. Returns the chunks dispatched.
+
+    Idempotent: the chunks handed on get a fresh heartbeat, so checking again (the next
+    scheduler tick, the run page reloading) does nothing until they stall once more; and
+    a chunk delivered twice is billed once (its row lock, its status). Called by the
+    scheduler every few minutes and by the run page, so nobody has to press Resume."""
+    now = now or timezone.now()
+    cutoff = now - stale_after()
+    with transaction.atomic():
+        run = BillingRun.objects.select_for_update().select_related("organization").get(pk=run.pk)
+        if not run.is_active:
+            return []
+        if run.status == RunStatus.PENDING:
+            if max(filter(None, [run.last_progress_at, run.created_at])) >= cutoff:
+                return []
+            run.last_progress_at = now
+            run.save(update_fields=["last_progress_at"])
+            _stalled_audit(run, _("Billing run was not picked up by a worker; handed to the workers again."))
+            transaction.on_commit(lambda: _dispatch(run))
+            return []
+        if not run.chunks.filter(status=ChunkStatus.PENDING).exists():
+            # Every chunk is done, but the last one's task died before closing the run.
+            if max(filter(None, [run.last_progress_at, run.started_at, run.created_at])) >= cutoff:
+                return []
+            finish = True
+            chunk_ids: list[int] = []
+        else:
+            finish = False
+            chunk_ids = _stalled_chunk_ids(run, cutoff)
+            if not chunk_ids:
+                return []
+            BillingRunChunk.objects.filter(pk__in=chunk_ids).update(last_progress_at=now)
+            message = ngettext(
+                "%(count)s chunk stood still for more than %(minutes)s minutes (worker lost); "
+                "handed to the workers again.",
+                "%(count)s chunks stood still for more than %(minutes)s minutes (worker lost); "
+                "handed to the workers again.",
+                len(chunk_ids),
+            ) % {"count": len(chunk_ids), "minutes": max(1, int(stale_after().total_seconds() // 60))}
+            _log(run, message, level="warning")
+            run.last_progress_at = now
+            run.save(update_fields=["log", "last_progress_at"])
+            _stalled_audit(run, message)
+            organization_id = run.organization_id
+            transaction.on_commit(lambda: _dispatch_chunks(run.pk, chunk_ids, organization_id))
+    if finish:
+        billing_run_finish(run.pk)
+    return chunk_ids
+
+
+def _stalled_audit(run: BillingRun, message: str) -> None:
+    audit_log(
+        organization=run.organization,
+        user=None,
+        action="billing_run.resumed",
+        obj=run,
+        data={"message": message, "automatic": True},
+    )
+
+
+def billing_runs_stalled_resume(*, organization, now: dt.datetime | None = None) -> list[int]:
+    """`billing_run_stalled_resume` for every queued or running run of the organization."""
+    dispatched: list[int] = []
+    for run in BillingRun.objects.filter(organization=organization, status__in=ACTIVE_STATUSES):
+        dispatched += billing_run_stalled_resume(run=run, now=now)
+    return dispatched
+
+
+def _dispatch_chunks(run_id: int, chunk_ids: Sequence[int], organization_id: int) -> None:
+    from .tasks import billing_chunk_task
+
+    for chunk_id in chunk_ids:
+        billing_chunk_task.delay(run_id, chunk_id, organization_id)
+
+
 def _dispatch(run: BillingRun) -> None:
     from .tasks import billing_run_task
 
@@ -400,6 +540,7 @@ def billing_run_plan(run_id: int) -> list[int]:
             run.started_at = run.started_at or timezone.now()
             run.finished_at = None
             run.error = ""
+        run.last_progress_at = timezone.now()
         run.save()
         return list(
             run.chunks.filter(status=ChunkStatus.PENDING).order_by("index").values_list("pk", flat=True)
@@ -455,6 +596,7 @@ def billing_chunk_execute(*, run_id: int, chunk_id: int) -> BillingRunChunk:
 
 def _chunk_execute(*, run_id: int, chunk_id: int) -> BillingRunChunk:
     run = BillingRun.objects.select_related("organization", "started_by").get(pk=run_id)
+    _heartbeat(chunk_id)
     with transaction.atomic():
         chunk = BillingRunChunk.objects.select_for_update().get(pk=chunk_id, run_id=run_id)
         if chunk.status == ChunkStatus.DONE or run.status != RunStatus.RUNNING:
@@ -482,9 +624,10 @@ def _chunk_execute(*, run_id: int, chunk_id: int) -> BillingRunChunk:
         chunk.status = ChunkStatus.DONE
         chunk.attempts += 1
         chunk.invoices_count = len(stored)
-        chunk.finished_at = timezone.now()
+        chunk.finished_at = chunk.last_progress_at = timezone.now()
         chunk.save()
         BillingRun.objects.filter(pk=run.pk).update(
+            last_progress_at=chunk.finished_at,
             payers_done=F("payers_done") + len(chunk.customer_ids),
             chunks_done=F("chunks_done") + 1,
             invoices_count=F("invoices_count") + len(stored),
@@ -545,6 +688,59 @@ def _lock_oneoffs(invoices: Sequence[planning.PlannedInvoice]) -> None:
         raise StaleOneOffs(sorted(ids - still_open))
 
 
+def _document_spec(invoice: planning.PlannedInvoice) -> bulk.InvoiceSpec:
+    """What to issue for a planned invoice: the invoice; or, when its charges sum to less
+    than zero (a price cut, a line ended after it was billed in advance), a credit note
+    that references the invoices whose periods it corrects - a negative invoice would
+    name nothing it corrects and sit in the invoice range (§ 14 UStG, GoBD). Each credit
+    line reverses the invoice line that billed its days, as a credit note by line does;
+    the newest corrected invoice is the credit note's reference. Charges and credits
+    together on one invoice stay an invoice as long as the total is positive."""
+    spec = invoice.to_spec()
+    if invoice.totals().gross >= ZERO:
+        return spec
+    reversed_lines = _reversed_lines(invoice)
+    lines = list(spec.lines)
+    for index, line_id in reversed_lines.items():
+        lines[index] = dataclasses.replace(lines[index], reverses_id=line_id)
+    corrects = list(
+        Document.objects.filter(
+            organization_id=invoice.payer.organization_id, lines__pk__in=set(reversed_lines.values())
+        )
+        .distinct()
+        .order_by("issue_date", "pk")
+    )
+    return dataclasses.replace(spec, kind=DocumentKind.CREDIT_NOTE, lines=lines, corrects=corrects)
+
+
+def _reversed_lines(invoice: planning.PlannedInvoice) -> dict[int, int]:
+    """{index of a credit line: the invoice line that billed the days it credits}: the
+    newest charge of the same recurring line and period covering its first day."""
+    credits = [
+        (index, line, charge) for index, line, charge, _version in invoice.charges if charge.amount < ZERO
+    ]
+    if not credits:
+        return {}
+    periods = Q()
+    for _index, line, charge in credits:
+        periods |= Q(recurring_line_id=line.pk, period_start=charge.period_start)
+    billed = defaultdict(list)
+    for row in (
+        BillingCharge.objects.filter(periods, amount__gt=ZERO, document__kind=DocumentKind.INVOICE)
+        .filter(organization_id=invoice.payer.organization_id, document_line__isnull=False)
+        .order_by("-id")
+        .values("recurring_line_id", "period_start", "service_start", "service_end", "document_line_id")
+    ):
+        billed[row["recurring_line_id"], row["period_start"]].append(row)
+    found = {}
+    for index, line, charge in credits:
+        for row in billed[line.pk, charge.period_start]:
+            if row["service_start"] <= charge.service_start <= row["service_end"]:
+                found[index] = row["document_line_id"]
+                break
+    return found
+
+
 def _store(run: BillingRun, invoices: Sequence[planning.PlannedInvoice]) -> list:
     """Issue `invoices` and store everything that belongs to them, in the caller's
     transaction; returns the documents."""
@@ -553,9 +749,10 @@ def _store(run: BillingRun, invoices: Sequence[planning.PlannedInvoice]) -> list
     organization = run.organization
     user = run.started_by
     _lock_oneoffs(invoices)
+    specs = [_document_spec(invoice) for invoice in invoices]
     built = bulk.invoices_issue_bulk(
         organization=organization,
-        specs=[invoice.to_spec() for invoice in invoices],
+        specs=specs,
         user=user,
         issue_date=run.as_of,
         billing_run_id=run.pk,
@@ -623,9 +820,22 @@ def _store(run: BillingRun, invoices: Sequence[planning.PlannedInvoice]) -> list
             billed_elsewhere_through=day
         )
     bulk.insert_rows(BillingRunItem, items, ids=False)
+    _close_credited(run, [spec for spec in specs if spec.corrects])
     for invoice in invoices:
         invoice.stored = True
     return [document for document, _lines in built]
+
+
+def _close_credited(run: BillingRun, credit_specs: Sequence[bulk.InvoiceSpec]) -> None:
+    """An invoice the run's credit notes (with earlier ones) credited in full is closed,
+    as a partial credit note reaching it would close it."""
+    corrected = {document.pk: document for spec in credit_specs for document in spec.corrects}
+    for document in corrected.values():
+        document_services.invoice_close_if_credited(
+            invoice=document,
+            user=run.started_by,
+            reason=_("Credited by billing run %(run)s.") % {"run": run},
+        )
 
 
 def _record(run: BillingRun, skips: Sequence[planning.Skip], failures: Sequence[planning.Failure]) -> None:
@@ -749,7 +959,7 @@ def billing_run_dispatch(run_id: int) -> dict[str, int]:
         Document.objects.filter(
             organization=run.organization_id,
             billing_run_id=run.pk,
-            kind=DocumentKind.INVOICE,
+            kind__in=[DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE],
             status=DocumentStatus.ISSUED,
             sent_at__isnull=True,
         )

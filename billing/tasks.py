@@ -13,6 +13,10 @@
 * `billing_beat_task()` runs daily early in the morning (CELERY_BEAT_SCHEDULE): the
   contract alerts of every organization, and the billing run of every organization
   whose billing day is today.
+* `billing_stalled_task()` runs every five minutes: a queued or running run whose chunk
+  has had no heartbeat for BILLING_CHUNK_STALE_AFTER (its worker was killed, its message
+  lost) is handed to the workers again - no Resume click, no hour-long wait for the
+  broker's visibility timeout. Idempotent: a chunk handed on gets a fresh heartbeat.
 
 In eager mode (the default without a broker) everything runs inline, in order.
 """
@@ -24,9 +28,10 @@ import random
 
 from celery import shared_task
 from celery.exceptions import Retry
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django_scopes import scope
+from django_scopes import scope, scopes_disabled
 
 from organizations.models import Organization
 
@@ -85,7 +90,14 @@ def billing_run_task(self, run_id: int, organization_id: int) -> int:
         return len(chunk_ids)
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=MAX_RETRIES)
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=MAX_RETRIES,
+    # Shorter than the broker's visibility timeout and the heartbeat limit (settings).
+    time_limit=settings.BILLING_CHUNK_TIME_LIMIT,
+)
 def billing_chunk_task(self, run_id: int, chunk_id: int, organization_id: int) -> str:
     """Bill one chunk (idempotent), then close the run if it was the last one."""
     from . import services
@@ -131,6 +143,7 @@ def billing_beat_task() -> dict[str, int]:
     started = alerts = 0
     for organization in Organization.objects.order_by("pk"):
         with scope(organization=organization):
+            _resume_stalled(services, organization)
             try:
                 alerts += len(services.contract_alerts_create(organization=organization, today=today))
             except Exception:  # noqa: BLE001 - one organization never stops the others
@@ -156,3 +169,28 @@ def billing_beat_task() -> dict[str, int]:
                     organization=organization, period=period, error=" ".join(exc.messages)
                 )
     return {"runs": started, "alerts": alerts}
+
+
+def _resume_stalled(services, organization) -> int:
+    try:
+        return len(services.billing_runs_stalled_resume(organization=organization))
+    except Exception:  # noqa: BLE001 - one organization never stops the others
+        logger.exception("stalled billing runs of %s could not be resumed", organization.slug)
+        return 0
+
+
+@shared_task(acks_late=True)
+def billing_stalled_task() -> int:
+    """Every few minutes: hand runs that stand still back to the workers (see
+    services.billing_run_stalled_resume); returns how many chunks were handed on."""
+    from . import services
+    from .models import ACTIVE_STATUSES, BillingRun
+
+    dispatched = 0
+    active = BillingRun.objects.filter(status__in=ACTIVE_STATUSES).values_list("organization_id", flat=True)
+    with scopes_disabled():
+        organization_ids = sorted(set(active))
+    for organization in Organization.objects.filter(pk__in=organization_ids).order_by("pk"):
+        with scope(organization=organization):
+            dispatched += _resume_stalled(services, organization)
+    return dispatched

@@ -138,9 +138,19 @@ def resume(request, pk: int):
     return redirect("billing:detail", pk=run.pk)
 
 
+def _unstall(run: BillingRun) -> BillingRun:
+    """A run standing still is handed on as soon as someone looks at it (idempotent, like
+    the scheduler's check), so its page never shows a run waiting for a dead worker."""
+    if run.is_active:
+        services.billing_run_stalled_resume(run=run)
+        run.refresh_from_db()
+    return run
+
+
 @require("view")
 def detail(request, pk: int):
     run = get_object_or_404(BillingRun.objects.select_related("started_by"), pk=pk)
+    run = _unstall(run)
     reason = request.GET.get("reason") or ""
     if reason not in SkipReason.values:
         reason = ""
@@ -171,7 +181,7 @@ def detail(request, pk: int):
 def progress(request, pk: int):
     """The progress bar, polled by htmx while the run is queued or running; once it has
     finished, the page reloads to show what the run did."""
-    run = get_object_or_404(BillingRun, pk=pk)
+    run = _unstall(get_object_or_404(BillingRun, pk=pk))
     response = render(request, "billing/_progress.html", {"run": run})
     if getattr(request, "htmx", False) and not run.is_active:
         response["HX-Refresh"] = "true"

@@ -12,7 +12,10 @@ by field - in a handful of queries:
   ascending in batch order. The lock is held until the caller commits, and a rollback
   gives the whole block back, so the range stays gap-free (GoBD): one call of
   `organizations.numbering.numbers_next`. The caller does the slow work (computing what
-  is due) BEFORE calling this, so the lock is held only for the inserts.
+  is due) BEFORE calling this, so the lock is held only for the inserts. Credit notes
+  (a spec of kind credit_note) take theirs from the credit-note range, locked after the
+  invoice range. The issue date is decided under each range's lock, never before the
+  newest document of the range (numbers and dates ascend together).
 * Documents are inserted already issued, complete with snapshot, lines and totals -
   with COPY on PostgreSQL (keys taken from the sequences first, so lines can point at
   their document without reading anything back), bulk_create elsewhere. Neither calls
@@ -46,6 +49,7 @@ from customers.models import CustomerKind, PaymentMethod
 from documents import texts
 from documents.models import Document, DocumentKind, DocumentLine, DocumentStatus
 from documents.services import (
+    NUMBER_KINDS,
     LineSpec,
     apply_totals,
     check_oneoff_lines_match_quote,
@@ -55,6 +59,7 @@ from documents.services import (
     default_intro,
     folder_label_of,
     greeting_for,
+    issue_date_in_order,
     issued_message,
     issuer_snapshot,
     line_values,
@@ -67,8 +72,6 @@ from documents.services import (
 )
 from organizations.models import AuditEntry
 from organizations.numbering import numbers_next
-
-NUMBER_KIND = "invoice"
 
 
 @dataclass(kw_only=True)
@@ -84,6 +87,12 @@ class InvoiceSpec:
     service_end: dt.date | None = None
     leased_object: dict | None = None
     folders: Sequence[object] = field(default_factory=tuple)
+    # A credit note ("Rechnungskorrektur", numbered in the credit-note range) instead of
+    # an invoice, when what is billed sums to less than zero: never a negative invoice.
+    # `corrects` are the issued invoices whose periods it corrects (the newest becomes
+    # its `cancels` reference, all are named in its introduction).
+    kind: str = DocumentKind.INVOICE
+    corrects: Sequence[Document] = ()
 
 
 def invoice_problem(
@@ -196,11 +205,17 @@ def _document(
     recipient = recipients.get(payer.pk)
     if recipient is None:
         recipient = recipients[payer.pk] = recipient_snapshot(payer, invoice=True)
+    credit = spec.kind == DocumentKind.CREDIT_NOTE
+    corrected = max(spec.corrects, key=lambda d: (d.issue_date, d.pk)) if credit and spec.corrects else None
+    if corrected is not None:
+        # A credit note reverses the invoice's tax exactly as it was charged.
+        recipient = {**recipient, "tax_treatment": corrected.tax_treatment, "language": corrected.language}
     lang = recipient["language"]
     values = dict(_document_defaults())
     values.update(
         organization_id=organization.pk,
-        kind=DocumentKind.INVOICE,
+        kind=spec.kind,
+        cancels_id=corrected.pk if corrected is not None else None,
         status=DocumentStatus.ISSUED,
         number=number,
         issue_date=issue_date,
@@ -223,16 +238,23 @@ def _document(
     # Positional construction (as Model.from_db does): a tenth of the cost of keywords,
     # which counts with 20,000 invoices.
     document = Document(*(values[name] for name in _DOCUMENT_ATTNAMES))
-    # Django's get_FOO_display() hashes the field's choices on every call; the audit
-    # messages ask for it per invoice. Every document here is an invoice.
-    document.get_kind_display = _invoice_label
-    document.payment_method = payment_method_for(payer, folder)
-    if document.payment_method == PaymentMethod.DIRECT_DEBIT:
-        document.mandate_reference = payer.mandate_reference
-    document.payment_terms_days = payer.effective_payment_terms()
-    document.intro_text = default_intro(document, greeting_for(contact_for(payer, invoice=True), lang))
+    greeting = greeting_for(contact_for(payer, invoice=True), lang)
+    if credit:
+        # As documents.services issues a partial credit note: nothing to collect, so no
+        # payment method, terms or due date; the introduction names what it corrects.
+        document.cancels = corrected
+        document.intro_text = _credit_intro(greeting, lang, spec.corrects)
+    else:
+        # Django's get_FOO_display() hashes the field's choices on every call; the audit
+        # messages ask for it per invoice.
+        document.get_kind_display = _invoice_label
+        document.payment_method = payment_method_for(payer, folder)
+        if document.payment_method == PaymentMethod.DIRECT_DEBIT:
+            document.mandate_reference = payer.mandate_reference
+        document.payment_terms_days = payer.effective_payment_terms()
+        document.intro_text = default_intro(document, greeting)
+        document.due_date = issue_date + dt.timedelta(days=document.payment_terms_days or 0)
     document.closing_text = texts.text(lang, "closing", issuer=organization.display_legal_name)
-    document.due_date = issue_date + dt.timedelta(days=document.payment_terms_days or 0)
     lines, priced = _line_values(document, spec.lines)
     apply_totals(document, priced)
     document.tax_note = tax_note_for(document, priced)
@@ -240,8 +262,21 @@ def _document(
     return document, lines
 
 
+def _credit_intro(greeting: str, lang: str, corrects: Sequence[Document]) -> str:
+    ordered = sorted(corrects, key=lambda d: (d.issue_date, d.pk))
+    if len(ordered) == 1:
+        body = texts.text(
+            lang, "intro_credit_note", number=ordered[0].number, date=texts.date(lang, ordered[0].issue_date)
+        )
+    elif ordered:
+        body = texts.text(lang, "intro_credit_note_many", numbers=", ".join(d.number for d in ordered))
+    else:
+        body = texts.text(lang, "intro_credit_note_periods")
+    return "\n".join(part for part in (greeting, body) if part)
+
+
 def _audit_rows(document: Document, spec: InvoiceSpec, *, user_id, message: str, record: str) -> list[dict]:
-    """What documents.services._audit writes for "invoice.issued", one row per folder."""
+    """What documents.services._audit writes for "<kind>.issued", one row per folder."""
     targets = [spec.folder] if spec.folder is not None else list(spec.folders)
     data = {
         "document_id": document.pk,
@@ -256,7 +291,7 @@ def _audit_rows(document: Document, spec: InvoiceSpec, *, user_id, message: str,
         {
             "organization_id": document.organization_id,
             "user_id": user_id,
-            "action": "invoice.issued",
+            "action": f"{document.kind}.issued",
             "object_type": target._meta.label_lower,
             "object_id": target.pk,
             "object_label": str(target)[:200],
@@ -275,8 +310,11 @@ def invoices_issue_bulk(
     billing_run_id: int | None = None,
     render_pdfs: bool = True,
 ) -> list[tuple[Document, list[int]]]:
-    """Issue every spec as an invoice, numbered in order, in the caller's transaction.
+    """Issue every spec as an invoice (or a credit note, by its `kind`), numbered in
+    order in its number range, in the caller's transaction.
 
+    `issue_date` is the date wanted; each range's documents get it unless one of that
+    range is already dated later (documents.services.issue_date_in_order).
     Call `invoice_problem` for each spec first; this does not validate payers again.
     Returns (document, ids of its lines in order) per spec.
     """
@@ -289,22 +327,33 @@ def invoices_issue_bulk(
         raise problem
     issuer = issuer_snapshot(organization)
     now = timezone.now()
-    numbers = numbers_next(organization=organization, kind=NUMBER_KIND, count=len(specs), on=issue_date)
+    # Per range (invoices first, always in this order, so two chunks never wait for each
+    # other's lock): the date is decided under the range's lock, so a run resumed after
+    # a manual invoice dated later does not put older dates behind it.
+    dated: dict[str, tuple[dt.date, list[str]]] = {}
+    for kind in (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE):
+        count = sum(1 for spec in specs if spec.kind == kind)
+        if count:
+            day = issue_date_in_order(organization=organization, kind=kind, wanted=issue_date)
+            numbers = numbers_next(organization=organization, kind=NUMBER_KINDS[kind], count=count, on=day)
+            dated[kind] = (day, list(reversed(numbers)))
     recipients: dict[int, dict] = {}
-    built = [
-        _document(
-            spec,
-            organization=organization,
-            number=number,
-            issue_date=issue_date,
-            issuer=issuer,
-            user=user,
-            billing_run_id=billing_run_id,
-            now=now,
-            recipients=recipients,
+    built = []
+    for spec in specs:
+        day, numbers = dated[spec.kind]
+        built.append(
+            _document(
+                spec,
+                organization=organization,
+                number=numbers.pop(),
+                issue_date=day,
+                issuer=issuer,
+                user=user,
+                billing_run_id=billing_run_id,
+                now=now,
+                recipients=recipients,
+            )
         )
-        for spec, number in zip(specs, numbers, strict=True)
-    ]
     ids = insert_rows(Document, [_document_row(document) for document, _lines in built])
     rows = []
     for pk, (document, lines) in zip(ids, built, strict=True):
@@ -319,7 +368,9 @@ def invoices_issue_bulk(
     audits = []
     kind_label = _invoice_label()
     for (document, _lines), spec in zip(built, specs, strict=True):
-        label = f"{kind_label} {document.number}"
+        label = (
+            f"{kind_label if spec.kind == DocumentKind.INVOICE else document.title_label} {document.number}"
+        )
         message = issued_message(document)
         audits += _audit_rows(
             document, spec, user_id=user_id, message=message, record=f"{Document._meta.verbose_name}: {label}"

@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from documents import texts
 from organizations.forms import StyledFormMixin
 
-from .models import Document, DocumentStatus
+from .models import Document
+from .selectors import credit_notes_of
 
 
 class QuoteCreateForm(StyledFormMixin, forms.Form):
@@ -116,7 +117,7 @@ class CreditNoteForm(StyledFormMixin, forms.Form):
         lang = texts.lang_of((get_language() or "de")[:2])
         credited = {
             line.reverses_id
-            for credit in invoice.credit_notes.exclude(status=DocumentStatus.DRAFT)
+            for credit in credit_notes_of(invoice)
             for line in credit.lines.all()
             if line.reverses_id
         }

@@ -11,6 +11,7 @@ from customers.models import Customer
 from folders.models import Equipment, Folder, OneOffLine
 from organizations.models import AuditEntry
 
+from .engine import LineInput, compute_totals
 from .models import Document, DocumentKind, DocumentLine, DocumentStatus, LineSource
 
 ZERO = Decimal("0.00")
@@ -191,11 +192,41 @@ def document_history(document: Document, limit: int = 50) -> list[dict]:
     return rows
 
 
-def credited_total(invoice: Document) -> Decimal:
-    """Gross amount already credited on an invoice (a positive number)."""
-    total = (
-        Document.objects.filter(cancels=invoice, kind=DocumentKind.CREDIT_NOTE)
+def credit_notes_of(invoice: Document) -> QuerySet[Document]:
+    """Issued credit notes that reference the invoice or reverse one of its lines (a
+    billing run's credit note may correct several invoices, line by line)."""
+    return (
+        Document.objects.filter(kind=DocumentKind.CREDIT_NOTE)
         .exclude(status=DocumentStatus.DRAFT)
-        .aggregate(total=Sum("total_gross"))["total"]
+        .filter(Q(cancels=invoice) | Q(lines__reverses__document=invoice))
+        .distinct()
     )
-    return -(total or ZERO)
+
+
+def _belongs_to(line: DocumentLine, credit: Document, invoice: Document) -> bool:
+    if line.reverses_id is not None:
+        return line.reverses.document_id == invoice.pk
+    return credit.cancels_id == invoice.pk
+
+
+def credited_total(invoice: Document) -> Decimal:
+    """Gross amount already credited on an invoice (a positive number): whole credit notes
+    that correct only it, and of one that corrects several the lines that concern it."""
+    total = ZERO
+    for credit in credit_notes_of(invoice).prefetch_related("lines__reverses"):
+        lines = [line for line in credit.lines.all() if line.unit_price is not None]
+        own = [line for line in lines if _belongs_to(line, credit, invoice)]
+        if len(own) == len(lines):
+            total += credit.total_gross
+            continue
+        inputs = [
+            LineInput(
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                discount_percent=line.discount_percent,
+                tax_rate=line.tax_rate or ZERO,
+            )
+            for line in own
+        ]
+        total += compute_totals(inputs).gross
+    return -total

@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -38,7 +39,7 @@ from documents.models import (
     DocumentStatus,
     LineSource,
 )
-from documents.selectors import delivery_proof_for
+from documents.selectors import credit_notes_of, delivery_proof_for
 from financing.services import payer_for
 from folders import services as folder_services
 from folders import terms as folder_terms
@@ -46,7 +47,7 @@ from folders.delivery import LineDelivery, oneoff_deliveries
 from folders.models import Equipment, Folder, FolderStatus, OneOffLine, RecurringLine
 from organizations.audit import audit_log
 from organizations.models import AuditEntry
-from organizations.numbering import number_next
+from organizations.numbering import number_next, sequence_lock
 
 logger = logging.getLogger(__name__)
 
@@ -731,6 +732,34 @@ NUMBER_KINDS = {
 }
 
 
+# Kinds whose numbers and issue dates must ascend together (§ 14 UStG, GoBD: an auditor
+# reads a later number with an earlier date as a back-dated invoice).
+DATED_IN_ORDER = (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE)
+
+
+def issue_date_in_order(*, organization, kind: str, wanted: dt.date) -> dt.date:
+    """The issue date for documents of `kind` about to be numbered: `wanted`, unless a
+    document of the kind is already dated later; then the day they are issued (today),
+    or that later date if it lies ahead. Takes the number range lock first, so the answer
+    holds until the caller's transaction has taken its numbers and committed: no other
+    issuer can slip a later-dated document in between."""
+    if kind not in DATED_IN_ORDER:
+        return wanted
+    day = wanted
+    while True:
+        # Again after moving the date: a later year may be a range of its own, with its
+        # own lock and its own newest document.
+        sequence_lock(organization=organization, kind=NUMBER_KINDS[kind], on=day)
+        newest = (
+            Document.objects.filter(organization=organization, kind=kind, issue_date__gt=day)
+            .exclude(status=DocumentStatus.DRAFT)
+            .aggregate(newest=Max("issue_date"))["newest"]
+        )
+        if newest is None:
+            return day
+        day = max(timezone.localdate(), newest)
+
+
 def _audit_targets(document: Document) -> list:
     if document.folder_id:
         return [document.folder]
@@ -786,6 +815,7 @@ def document_issue(*, document: Document, user, issue_date: dt.date | None = Non
             check_payment_setup(organization=organization, payer=payer, method=document.payment_method)
         lines = list(document.lines.all())
         check_tax_reasons(document, lines)
+        issue_date = issue_date_in_order(organization=organization, kind=document.kind, wanted=issue_date)
         document.number = number_next(
             organization=organization, kind=NUMBER_KINDS[document.kind], on=issue_date
         )
@@ -1428,10 +1458,15 @@ def _check_invoice_open(invoice: Document) -> None:
 
 
 def _credited_net_by_rate(invoice: Document) -> dict[Decimal, Decimal]:
+    """What credit notes took off the invoice, per tax rate: the lines that reverse one of
+    its lines (a billing run's credit note may correct several invoices, line by line),
+    and the other lines of credit notes referencing it (a credit for an amount)."""
     credited: dict[Decimal, Decimal] = defaultdict(lambda: ZERO)
-    for line in DocumentLine.objects.filter(
-        document__cancels=invoice, document__kind=DocumentKind.CREDIT_NOTE
-    ).exclude(document__status=DocumentStatus.DRAFT):
+    for line in (
+        DocumentLine.objects.filter(document__kind=DocumentKind.CREDIT_NOTE)
+        .filter(Q(reverses__document=invoice) | Q(reverses__isnull=True, document__cancels=invoice))
+        .exclude(document__status=DocumentStatus.DRAFT)
+    ):
         credited[money(line.tax_rate or 0)] += -(line.net or ZERO)
     return credited
 
@@ -1475,7 +1510,7 @@ def invoice_cancel(*, invoice: Document, user, reason: str) -> Document:
     with transaction.atomic():
         invoice = Document.objects.select_for_update().get(pk=invoice.pk)
         _check_invoice_open(invoice)
-        if invoice.credit_notes.exclude(status=DocumentStatus.DRAFT).exists():
+        if credit_notes_of(invoice).exists():
             raise ValidationError(
                 _(
                     "Invoice %(number)s already has invoice corrections. Correct the remaining lines or "
@@ -1616,6 +1651,19 @@ def credit_note_partial(
     return credit
 
 
+def invoice_close_if_credited(*, invoice: Document, user, reason: str) -> bool:
+    """Close an invoice that credit notes made elsewhere (a billing run's) have credited
+    in full, as a partial credit note reaching it would; True if it was closed."""
+    with transaction.atomic():
+        invoice = Document.objects.select_for_update().get(pk=invoice.pk)
+        if invoice.kind != DocumentKind.INVOICE or invoice.status not in ACTIVE_INVOICE_STATUSES:
+            return False
+        if not _fully_credited(invoice, _invoice_net_by_rate(invoice)):
+            return False
+        _close_fully_credited(invoice, user=user, reason=reason)
+    return True
+
+
 def _fully_credited(invoice: Document, invoice_net: dict[Decimal, Decimal]) -> bool:
     """Whether the issued credit notes together reach the invoice: every rate's net is
     credited (and so its gross)."""
@@ -1628,11 +1676,7 @@ def _fully_credited(invoice: Document, invoice_net: dict[Decimal, Decimal]) -> b
 def _close_fully_credited(invoice: Document, *, user, reason: str) -> None:
     """Partial credit notes that add up to the whole invoice cancel it, as a cancellation
     would: nothing is left to pay, and its folder lines can be invoiced again."""
-    credits = list(
-        invoice.credit_notes.exclude(status=DocumentStatus.DRAFT)
-        .order_by("id")
-        .values_list("number", flat=True)
-    )
+    credits = list(credit_notes_of(invoice).order_by("id").values_list("number", flat=True))
     _invoice_close(
         invoice,
         user=user,

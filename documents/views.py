@@ -248,7 +248,7 @@ def document_actions(request, document: Document) -> list[dict]:
             )
     if document.kind == DocumentKind.INVOICE:
         active = status in services.ACTIVE_INVOICE_STATUSES
-        has_credits = document.credit_notes.exclude(status=DocumentStatus.DRAFT).exists()
+        has_credits = selectors.credit_notes_of(document).exists()
         if not allowed:
             reason = no_role
         elif not active:
@@ -292,7 +292,11 @@ def document_detail(request, pk: int):
             "lines": lines,
             "actions": document_actions(request, document),
             "history": selectors.document_history(document),
-            "credit_notes": list(document.credit_notes.order_by("id")),
+            "credit_notes": list(
+                selectors.credit_notes_of(document).order_by("id")
+                if document.kind == DocumentKind.INVOICE
+                else document.credit_notes.order_by("id")
+            ),
             "revisions": list(document.revisions.order_by("id")),
             "credited": selectors.credited_total(document) if document.kind == DocumentKind.INVOICE else None,
             "decline_form": DeclineForm(),

@@ -74,6 +74,20 @@ def pattern_for(*, organization: Organization, kind: str) -> str:
     return fmt.pattern if fmt else DEFAULT_PATTERNS[kind]
 
 
+def sequence_lock(
+    *, organization: Organization, kind: str, on: dt.date | None = None, pattern: str | None = None
+) -> NumberSequence:
+    """Lock the number range `kind` would take a number of on `on` from, until the caller's
+    transaction ends. Whoever holds it is the only one issuing in that range: what it
+    reads now (the newest issue date, say) stays true until its numbers are committed."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("a number range is locked only inside the transaction that takes its numbers")
+    pattern = pattern if pattern is not None else pattern_for(organization=organization, kind=kind)
+    seq_year = (on or timezone.localdate()).year if _has_year(pattern) else 0
+    NumberSequence.objects.get_or_create(organization=organization, kind=kind, year=seq_year)
+    return NumberSequence.objects.select_for_update().get(organization=organization, kind=kind, year=seq_year)
+
+
 def numbers_next(
     *, organization: Organization, kind: str, count: int, on: dt.date | None = None
 ) -> list[str]:
@@ -85,9 +99,7 @@ def numbers_next(
         return []
     pattern = pattern_for(organization=organization, kind=kind)
     year = (on or timezone.localdate()).year
-    seq_year = year if _has_year(pattern) else 0
-    NumberSequence.objects.get_or_create(organization=organization, kind=kind, year=seq_year)
-    seq = NumberSequence.objects.select_for_update().get(organization=organization, kind=kind, year=seq_year)
+    seq = sequence_lock(organization=organization, kind=kind, on=on, pattern=pattern)
     first = seq.last_number + 1
     seq.last_number += count
     seq.save(update_fields=["last_number"])

@@ -189,6 +189,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# A billing chunk takes seconds (README, "Performance"); its hard time limit only bounds
+# one that hangs. Redis hands an unacknowledged message to another worker after the
+# visibility timeout: it must outlast the longest chunk (or a live chunk would be
+# delivered twice), but not by the broker's default hour - a worker killed mid-chunk is
+# noticed by its chunk's heartbeat anyway (BILLING_CHUNK_STALE_AFTER, checked every
+# five minutes by "billing-stalled"), and the chunk handed on without anyone clicking.
+BILLING_CHUNK_TIME_LIMIT = env.int("BILLING_CHUNK_TIME_LIMIT", default=600)
+BILLING_CHUNK_STALE_AFTER = env.int("BILLING_CHUNK_STALE_AFTER", default=BILLING_CHUNK_TIME_LIMIT + 60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BILLING_CHUNK_TIME_LIMIT + 300}
 CELERY_BEAT_SCHEDULE = {
     # Contract ends of auto-renewed folders move forward before anything reads them.
     "folders-contract-ends": {
@@ -197,6 +206,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Every morning: contract-end alerts, and each organization's run on its billing day.
     "billing-daily": {"task": "billing.tasks.billing_beat_task", "schedule": crontab(hour=3, minute=30)},
+    # Runs whose worker died mid-chunk are handed on (idempotent; see billing.tasks).
+    "billing-stalled": {"task": "billing.tasks.billing_stalled_task", "schedule": crontab(minute="*/5")},
 }
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"

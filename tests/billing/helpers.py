@@ -128,3 +128,10 @@ def preview_keys(preview) -> list[tuple]:
 
 def total(docs) -> Decimal:
     return sum((d.total_gross for d in docs), Decimal("0"))
+
+
+def credit_notes(org, run: BillingRun | None = None):
+    qs = Document.objects.filter(organization=org, kind=DocumentKind.CREDIT_NOTE).prefetch_related("lines")
+    if run is not None:
+        qs = qs.filter(billing_run_id=run.pk)
+    return list(qs.order_by("number"))

@@ -7,8 +7,10 @@ twice at once is billed once (the chunk row is locked, the second finds it done)
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
+import time
 
 import pytest
 from django.db import connection, connections
@@ -110,3 +112,50 @@ def _start_or_refusal(org, month) -> str:
     except ValidationError:
         return "refused"
     return "started"
+
+
+def test_a_chunk_waiting_for_a_manual_invoice_dates_its_invoices_after_it(org, settings):
+    """The manual invoice holds the number range (uncommitted) while the run's chunk
+    wants numbers: the chunk must decide its date only once it has the range, i.e. after
+    the manual invoice committed, and so date its invoices no earlier."""
+    from django.db import transaction
+
+    from tests.billing.test_issue_dates import counter, in_order, manual_invoice
+
+    settings.BILLING_CHUNK_SIZE = 10
+    today = timezone.localdate()
+    month = _book(org, customers=3)
+    run = services.billing_run_start(
+        organization=org,
+        period=month,
+        user=None,
+        as_of=today - dt.timedelta(days=3),
+        dispatch=False,
+        render_pdfs=False,
+    )
+    [chunk_id] = services.billing_run_plan(run.pk)
+    holding, release = threading.Event(), threading.Event()
+
+    def manual():
+        with transaction.atomic():
+            document = manual_invoice(org)  # dated today, the number range locked until commit
+            holding.set()
+            assert release.wait(30)
+        return document
+
+    def chunk():
+        assert holding.wait(30)
+        return services.billing_chunk_execute(run_id=run.pk, chunk_id=chunk_id)
+
+    def release_later():
+        assert holding.wait(30)
+        time.sleep(1.5)  # the chunk is waiting for the number range by now
+        release.set()
+
+    document, _chunk, _ = _in_threads(manual, chunk, release_later)
+    issued = invoices(org)
+    assert len(issued) == 4
+    run_invoices = [d for d in issued if d.pk != document.pk]
+    assert all(counter(d.number) > counter(document.number) for d in run_invoices)
+    assert {d.issue_date for d in run_invoices} == {today}
+    assert in_order(issued)

@@ -10,7 +10,7 @@ import pytest
 from billing.models import BillingCharge, RunStatus
 from folders.models import RecurringLine
 from tests.billing import factories as f
-from tests.billing.helpers import bill, charges, invoices, lines_of
+from tests.billing.helpers import bill, charges, credit_notes, invoices, lines_of
 
 D = Decimal
 NOV = dt.date(2026, 11, 1)
@@ -153,8 +153,8 @@ def test_a_notice_received_after_billing_credits_the_unused_days(org):
     bill(org, NOV)
     folder.end_date = dt.date(2026, 11, 20)
     folder.save()
-    [invoice] = invoices(org, bill(org, dt.date(2026, 12, 1)))
-    assert lines_of(invoice) == [
+    [credit] = credit_notes(org, bill(org, dt.date(2026, 12, 1)))  # never a negative invoice
+    assert lines_of(credit) == [
         ("SIP-Trunk Business", dt.date(2026, 11, 21), dt.date(2026, 11, 30), D("-1.000"), D("-10.00"))
     ]
 

@@ -142,6 +142,12 @@ class Command(BaseCommand):
                 self.stderr.write(f"{organization.slug}: {' '.join(exc.messages)}")
                 return False
         else:
+            if as_of is not None:
+                try:
+                    run = services.billing_run_as_of_set(run=run, as_of=as_of, user=None)
+                except ValidationError as exc:
+                    self.stderr.write(f"{organization.slug}: {' '.join(exc.messages)}")
+                    return False
             self.stdout.write(f"{organization.slug}: resuming run #{run.pk}")
         started = time.monotonic()
         bar = self._bar(organization, 0)
