@@ -108,6 +108,15 @@ class CustomerForm(_ModelErrorsAtFieldsMixin, StyledFormMixin, forms.ModelForm):
         ("payment", _("Payment"), PAYMENT_FIELDS),
     )
 
+    # Shown with the possible duplicates once the service found some (see the template).
+    duplicate_reason = forms.CharField(
+        label=_("Reason for another record"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Why this is a different company (recorded in the history)."),
+    )
+
     class Meta:
         model = Customer
         fields = MASTER_FIELDS + COMMERCIAL_FIELDS + PAYMENT_FIELDS

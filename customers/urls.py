@@ -24,6 +24,7 @@ urlpatterns = [
     path("actions/<int:pk>/edit/", views.action_edit, name="action_edit"),
     path("actions/<int:pk>/done/", views.action_done, name="action_done"),
     path("actions/<int:pk>/reopen/", views.action_reopen, name="action_reopen"),
+    path("data-quality/", views.data_quality, name="data_quality"),
     path("functions/", views.function_list, name="functions"),
     path("functions/new/", views.function_add, name="function_add"),
     path("functions/defaults/", views.function_defaults, name="function_defaults"),

@@ -71,6 +71,22 @@ def _next_url(request, fallback: str) -> str:
     return fallback
 
 
+def _duplicates(form) -> list:
+    """The records the service took for the same company, to show them with links
+    beside the reason field."""
+    if "duplicate_reason" not in form.errors:
+        return []
+    data, instance = form.cleaned_data, form.instance
+    return selectors.customer_duplicates(
+        organization=instance.organization,
+        name=data.get("name", instance.name),
+        postal_code=data.get("postal_code", instance.postal_code),
+        vat_id=data.get("vat_id", instance.vat_id),
+        iban=data.get("iban", instance.iban),
+        exclude_pk=instance.pk,
+    )
+
+
 def _service_errors(form, exc: ValidationError) -> None:
     """A service refused what the form accepted (e.g. a race): show it at the fields."""
     if hasattr(exc, "error_dict"):
@@ -204,6 +220,17 @@ def _export_csv(queryset, *, prospects: bool) -> HttpResponse:
     return response
 
 
+@require("view")
+def data_quality(request):
+    """Records that share a VAT ID: one company should have one record, so each group is
+    either merged by hand or one VAT ID corrected."""
+    return render(
+        request,
+        "customers/data_quality.html",
+        {"shared_vat_ids": selectors.shared_vat_ids(organization=request.organization)},
+    )
+
+
 # --- Customer create / edit / detail / convert -----------------------------------------
 
 
@@ -227,9 +254,14 @@ def customer_create(request, kind: str = CustomerKind.CUSTOMER):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         chosen_kind = data.pop("kind") or kind
+        reason = data.pop("duplicate_reason", "")
         try:
             customer = services.customer_create(
-                organization=request.organization, user=request.user, kind=chosen_kind, data=data
+                organization=request.organization,
+                user=request.user,
+                kind=chosen_kind,
+                data=data,
+                duplicate_reason=reason,
             )
         except ValidationError as exc:
             _service_errors(form, exc)
@@ -251,6 +283,8 @@ def customer_create(request, kind: str = CustomerKind.CUSTOMER):
             "cancel_url": reverse(
                 "customers:prospects" if kind == CustomerKind.PROSPECT else "customers:list"
             ),
+            "duplicates": _duplicates(form),
+            "creating": True,
         },
     )
 
@@ -268,8 +302,12 @@ def customer_edit(request, pk: int):
         parts=parts,
     )
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        reason = data.pop("duplicate_reason", "")
         try:
-            customer = services.customer_update(customer=customer, user=request.user, data=form.cleaned_data)
+            customer = services.customer_update(
+                customer=customer, user=request.user, data=data, duplicate_reason=reason
+            )
         except ValidationError as exc:
             _service_errors(form, exc)
         else:
@@ -286,6 +324,7 @@ def customer_edit(request, pk: int):
             "title": _("Edit %(name)s") % {"name": customer.name},
             "cancel_url": _detail_url(customer),
             "payment_hidden": "payment" not in parts,
+            "duplicates": _duplicates(form),
         },
     )
 
@@ -299,8 +338,12 @@ def customer_payment_edit(request, pk: int):
         organization=request.organization,
     )
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        reason = data.pop("duplicate_reason", "")
         try:
-            customer = services.customer_update(customer=customer, user=request.user, data=form.cleaned_data)
+            customer = services.customer_update(
+                customer=customer, user=request.user, data=data, duplicate_reason=reason
+            )
         except ValidationError as exc:
             _service_errors(form, exc)
         else:
@@ -316,6 +359,7 @@ def customer_payment_edit(request, pk: int):
             "customer": customer,
             "title": _("Payment data of %(name)s") % {"name": customer.name},
             "cancel_url": _detail_url(customer, "payment"),
+            "duplicates": _duplicates(form),
         },
     )
 
