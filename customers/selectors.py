@@ -26,6 +26,7 @@ from .models import (
     Customer,
     CustomerKind,
     DeliveryMethod,
+    DeliverySite,
     PaymentMethod,
 )
 
@@ -286,7 +287,12 @@ class Change:
     new: str
 
 
-_MODELS = {"customers.customer": Customer, "customers.contact": Contact, "customers.action": Action}
+_MODELS = {
+    "customers.customer": Customer,
+    "customers.contact": Contact,
+    "customers.action": Action,
+    "customers.deliverysite": DeliverySite,
+}
 
 
 def _record_label(data: dict[str, Any]) -> str:
@@ -334,6 +340,9 @@ ACTION_TITLES = {
     "customer.changed": gettext_lazy("Record changed"),
     "customer.converted": gettext_lazy("Prospect converted into a customer"),
     "customer.duplicate_confirmed": gettext_lazy("Saved despite a possible duplicate"),
+    "delivery_site.created": gettext_lazy("Delivery address added"),
+    "delivery_site.changed": gettext_lazy("Delivery address changed"),
+    "delivery_site.default_set": gettext_lazy("Default delivery address set"),
     "contact.created": gettext_lazy("Contact added"),
     "contact.changed": gettext_lazy("Contact changed"),
     "note.created": gettext_lazy("Note added"),

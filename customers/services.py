@@ -21,7 +21,7 @@ from organizations.audit import audit_log, diff, snapshot
 from organizations.models import Membership, Organization
 from organizations.numbering import number_next
 
-from .models import Action, Contact, ContactFunction, Customer, CustomerKind, Note
+from .models import Action, Contact, ContactFunction, Customer, CustomerKind, DeliverySite, Note
 from .selectors import customer_duplicates
 
 User = get_user_model()
@@ -231,6 +231,72 @@ def prospect_convert(*, customer: Customer, user) -> Customer:
         )
     customer.kind = current.kind
     customer.converted_at = current.converted_at
+    return current
+
+
+# --- Delivery sites --------------------------------------------------------------------
+
+DELIVERY_SITE_EDITABLE = frozenset({"label", "name", "street", "postal_code", "city", "country"})
+DELIVERY_SITE_AUDITED = sorted(DELIVERY_SITE_EDITABLE | {"is_default"})
+
+
+def _site_log(site: DeliverySite, user, action: str, changes: dict[str, Any]) -> None:
+    audit_log(
+        organization=site.customer.organization,
+        user=user,
+        action=action,
+        obj=site,
+        target=site.customer,
+        data={"model": "customers.deliverysite", "record": str(site), "changes": changes},
+    )
+
+
+def delivery_site_create(
+    *, customer: Customer, user, data: dict[str, Any], is_default: bool = False
+) -> DeliverySite:
+    """Add a delivery site to the customer; the customer's first site is its default."""
+    site = DeliverySite(organization_id=customer.organization_id, customer=customer)
+    _assign(site, data, DELIVERY_SITE_EDITABLE)
+    with transaction.atomic():
+        # Locks the customer's sites, so two first sites cannot both become the default.
+        has_default = (
+            DeliverySite.objects.select_for_update().filter(customer=customer, is_default=True).exists()
+        )
+        if is_default and has_default:
+            DeliverySite.objects.filter(customer=customer, is_default=True).update(is_default=False)
+        site.is_default = is_default or not has_default
+        site.full_clean()
+        site.save()
+        _site_log(site, user, "delivery_site.created", diff({}, snapshot(site, DELIVERY_SITE_AUDITED)))
+    return site
+
+
+def delivery_site_update(*, site: DeliverySite, user, data: dict[str, Any]) -> DeliverySite:
+    """Change a site's address. Folders keep the address they copied (their documents
+    printed it); a folder takes the new address when it picks the site again."""
+    with transaction.atomic():
+        current = DeliverySite.objects.select_for_update().get(pk=site.pk)
+        before = snapshot(current, DELIVERY_SITE_AUDITED)
+        _assign(current, data, DELIVERY_SITE_EDITABLE)
+        current.full_clean()
+        current.save()
+        changes = diff(before, snapshot(current, DELIVERY_SITE_AUDITED))
+        if changes:
+            _site_log(current, user, "delivery_site.changed", changes)
+    return current
+
+
+def delivery_site_set_default(*, site: DeliverySite, user) -> DeliverySite:
+    """Make `site` the customer's default: new folders start with its address."""
+    with transaction.atomic():
+        sites = DeliverySite.objects.select_for_update().filter(customer_id=site.customer_id)
+        current = sites.get(pk=site.pk)
+        if current.is_default:
+            return current
+        sites.filter(is_default=True).update(is_default=False)
+        current.is_default = True
+        current.save(update_fields=["is_default"])
+        _site_log(current, user, "delivery_site.default_set", {"is_default": [False, True]})
     return current
 
 

@@ -17,6 +17,13 @@ urlpatterns = [
     path("<int:pk>/contacts/new/", views.contact_add, name="contact_add"),
     path("<int:pk>/contacts/<int:contact_pk>/edit/", views.contact_edit, name="contact_edit"),
     path("<int:pk>/contacts/<int:contact_pk>/toggle/", views.contact_toggle, name="contact_toggle"),
+    path("<int:pk>/delivery-sites/new/", views.delivery_site_add, name="delivery_site_add"),
+    path("<int:pk>/delivery-sites/<int:site_pk>/edit/", views.delivery_site_edit, name="delivery_site_edit"),
+    path(
+        "<int:pk>/delivery-sites/<int:site_pk>/default/",
+        views.delivery_site_default,
+        name="delivery_site_default",
+    ),
     path("<int:pk>/notes/new/", views.note_add, name="note_add"),
     path("<int:pk>/notes/<int:note_pk>/delete/", views.note_delete, name="note_delete"),
     path("<int:pk>/actions/new/", views.action_add, name="action_add"),

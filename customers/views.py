@@ -38,10 +38,11 @@ from .forms import (
     ContactForm,
     ContactFunctionForm,
     CustomerForm,
+    DeliverySiteForm,
     NoteForm,
     payment_form,
 )
-from .models import Action, Contact, ContactFunction, Customer, CustomerKind, Note
+from .models import Action, Contact, ContactFunction, Customer, CustomerKind, DeliverySite, Note
 from .tables import ActionTable, CustomerTable, ProspectTable
 
 DETAIL_TABS = (
@@ -382,6 +383,7 @@ def customer_detail(request, pk: int):
         "active_tab": tab if tab in DETAIL_TABS else "master",
         "contacts": contacts,
         "notes": notes,
+        "delivery_sites": list(customer.delivery_sites.all()),
         "actions": actions,
         "open_action_count": sum(1 for a in actions if not a.is_done),
         "next_action": next((a for a in actions if not a.is_done), None),
@@ -406,6 +408,81 @@ def customer_convert(request, pk: int):
     services.prospect_convert(customer=customer, user=request.user)
     messages.success(request, _("Prospect %(name)s was converted into a customer.") % {"name": customer.name})
     return redirect(_detail_url(customer))
+
+
+# --- Delivery sites --------------------------------------------------------------------
+
+
+@require("customers.change")
+def delivery_site_add(request, pk: int):
+    customer = get_object_or_404(Customer, pk=pk)
+    initial = {} if customer.delivery_sites.exists() else _site_from_customer(customer)
+    form = DeliverySiteForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            site = services.delivery_site_create(customer=customer, user=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            _service_errors(form, exc)
+        else:
+            messages.success(request, _("Delivery address “%(site)s” added.") % {"site": site})
+            return redirect(_detail_url(customer) + "#delivery-sites")
+    return render(
+        request,
+        "customers/simple_form.html",
+        {
+            "form": form,
+            "customer": customer,
+            "title": _("Add delivery address"),
+            "cancel_url": _detail_url(customer),
+        },
+    )
+
+
+def _site_from_customer(customer: Customer) -> dict[str, str]:
+    """The first site usually is the customer's own address: offer it."""
+    return {
+        "name": customer.name,
+        "street": customer.street,
+        "postal_code": customer.postal_code,
+        "city": customer.city,
+        "country": customer.country,
+    }
+
+
+@require("customers.change")
+def delivery_site_edit(request, pk: int, site_pk: int):
+    customer = get_object_or_404(Customer, pk=pk)
+    site = get_object_or_404(DeliverySite, pk=site_pk, customer=customer)
+    form = DeliverySiteForm(request.POST if request.method == "POST" else None, instance=site)
+    if request.method == "POST" and form.is_valid():
+        try:
+            site = services.delivery_site_update(site=site, user=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            _service_errors(form, exc)
+        else:
+            messages.success(request, _("Delivery address “%(site)s” saved.") % {"site": site})
+            return redirect(_detail_url(customer) + "#delivery-sites")
+    site.refresh_from_db()
+    return render(
+        request,
+        "customers/simple_form.html",
+        {
+            "form": form,
+            "customer": customer,
+            "title": _("Edit delivery address"),
+            "cancel_url": _detail_url(customer),
+        },
+    )
+
+
+@require("customers.change")
+@require_POST
+def delivery_site_default(request, pk: int, site_pk: int):
+    customer = get_object_or_404(Customer, pk=pk)
+    site = get_object_or_404(DeliverySite, pk=site_pk, customer=customer)
+    services.delivery_site_set_default(site=site, user=request.user)
+    messages.success(request, _("“%(site)s” is now the default delivery address.") % {"site": site})
+    return redirect(_detail_url(customer) + "#delivery-sites")
 
 
 # --- Contacts --------------------------------------------------------------------------
