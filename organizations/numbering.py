@@ -198,16 +198,26 @@ def patterns_overlap(first: str, second: str) -> bool:
     return False
 
 
-def _parse(pattern: str, number: str) -> tuple[int, int] | None:
-    """(year, counter) if `pattern` renders exactly `number` for them, else None."""
-    parts = []
+def _regex(pattern: str, *, groups: bool) -> str:
+    """A regular expression for the numbers `pattern` renders; plain character classes,
+    so the same text works in Python and in the database (SQLite, PostgreSQL)."""
+    parts = ["^"]
     pos = 0
     for match in _PLACEHOLDER.finditer(pattern):
         parts.append(re.escape(pattern[pos : match.start()]))
-        parts.append(r"(?P<year>\d{4})" if match.group(1) == "year" else r"(?P<counter>\d+)")
+        if match.group(1) == "year":
+            parts.append("(?P<year>[0-9]{4})" if groups else "[0-9]{4}")
+        else:
+            parts.append("(?P<counter>[0-9]+)" if groups else "[0-9]+")
         pos = match.end()
     parts.append(re.escape(pattern[pos:]))
-    found = re.fullmatch("".join(parts), number)
+    parts.append("$")
+    return "".join(parts)
+
+
+def _parse(pattern: str, number: str) -> tuple[int, int] | None:
+    """(year, counter) if `pattern` renders exactly `number` for them, else None."""
+    found = re.match(_regex(pattern, groups=True), number)
     if not found:
         return None
     year = int(found.group("year")) if "year" in found.groupdict() else 0
@@ -217,8 +227,11 @@ def _parse(pattern: str, number: str) -> tuple[int, int] | None:
     return year, counter
 
 
-def pattern_problems(*, organization: Organization, kind: str, pattern: str) -> list[str]:
+def pattern_problems(
+    *, organization: Organization, kind: str, pattern: str, check_taken: bool = True
+) -> list[str]:
     """Why `pattern` cannot number `kind` (empty if it can), as messages for the form.
+    `check_taken=False` skips the look through the numbers already given out (lists).
 
     Every rule protects the issuing of records later on: a number that does not fit its
     column, or one that was given out before, would make every issue of that kind fail
@@ -267,7 +280,7 @@ def pattern_problems(*, organization: Organization, kind: str, pattern: str) -> 
                     }
                 )
             )
-    if problems:
+    if problems or not check_taken:
         return problems
     clash = number_taken_later(organization=organization, kind=kind, pattern=pattern)
     if clash:
@@ -291,8 +304,9 @@ def number_taken_later(*, organization: Organization, kind: str, pattern: str) -
         seq.year: seq.last_number
         for seq in NumberSequence.objects.filter(organization=organization, kind=kind)
     }
+    candidates = _regex(pattern, groups=False)
     for field in NUMBERED_FIELDS.values():
-        for number in field.taken(organization).iterator():
+        for number in field.taken(organization).filter(number__regex=candidates).iterator():
             parsed = _parse(pattern, number)
             if parsed is None:
                 continue

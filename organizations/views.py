@@ -138,7 +138,9 @@ def number_formats(request):
         pattern = pattern_for(organization=request.organization, kind=kind)
         # A pattern saved before the checks existed may be unusable (or render a huge
         # example); show why instead of an example.
-        problems = pattern_problems(organization=request.organization, kind=kind, pattern=pattern)
+        problems = pattern_problems(
+            organization=request.organization, kind=kind, pattern=pattern, check_taken=False
+        )
         rows.append(
             {
                 "kind": kind,
