@@ -120,6 +120,10 @@ NUMBERED_FIELDS: dict[str, NumberedField] = {}
 COUNTER_WIDTH_MAX = 12
 # NumberSequence.last_number is a PositiveIntegerField: the counter never has more digits.
 COUNTER_DIGITS_MAX = 10
+# Stands for "any digit" in the automata below; a pattern never contains it (forms refuse
+# NUL characters), so no literal character is mistaken for it.
+_DIGIT = "\x00"
+_DIGITS = frozenset("0123456789")
 _LITERAL_YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
 
 
@@ -138,7 +142,7 @@ def pattern_max_length(pattern: str) -> int:
 
 
 def _tokens(pattern: str) -> list[tuple[str, int, int | None]]:
-    """The pattern as a sequence of (character, min, max) with "#" standing for a digit:
+    """The pattern as a sequence of (character, min, max) with _DIGIT standing for a digit:
     a literal is one character exactly once, {year} four digits, the counter at least its
     width (it grows beyond the width, never shorter)."""
     tokens: list[tuple[str, int, int | None]] = []
@@ -146,11 +150,11 @@ def _tokens(pattern: str) -> list[tuple[str, int, int | None]]:
     for match in _PLACEHOLDER.finditer(pattern):
         tokens.extend((char, 1, 1) for char in pattern[pos : match.start()])
         if match.group(1) == "year":
-            tokens.append(("#", 4, 4))
+            tokens.append((_DIGIT, 4, 4))
         else:
             # Capped: a pattern stored before the width check may ask for millions.
             width = min(int(match.group(2) or 0), COUNTER_WIDTH_MAX + 1)
-            tokens.append(("#", max(width, 1), None))
+            tokens.append((_DIGIT, max(width, 1), None))
         pos = match.end()
     tokens.extend((char, 1, 1) for char in pattern[pos:])
     return tokens
@@ -158,7 +162,7 @@ def _tokens(pattern: str) -> list[tuple[str, int, int | None]]:
 
 def _automaton(pattern: str) -> tuple[list[list[tuple[str, int]]], int]:
     """A small automaton over the tokens: states are positions, edges carry a character
-    or "#" (any digit). Returns (edges per state, accepting state)."""
+    or _DIGIT (any digit). Returns (edges per state, accepting state)."""
     edges: list[list[tuple[str, int]]] = [[]]
     for char, low, high in _tokens(pattern):
         for _i in range(low):
@@ -170,12 +174,10 @@ def _automaton(pattern: str) -> tuple[list[list[tuple[str, int]]], int]:
 
 
 def _matches(a: str, b: str) -> bool:
-    if a == "#" and b == "#":
-        return True
-    if a == "#":
-        return b.isdigit()
-    if b == "#":
-        return a.isdigit()
+    if a == _DIGIT:
+        return b == _DIGIT or b in _DIGITS
+    if b == _DIGIT:
+        return a in _DIGITS
     return a == b
 
 

@@ -127,3 +127,8 @@ def test_the_list_shows_why_a_stored_pattern_is_unusable(org, admin_client):
     response = admin_client.get("/organization/number-formats/")
     assert response.status_code == 200
     assert "Der Zähler darf 1 bis 12 Stellen haben" in response.content.decode()
+
+
+def test_a_literal_hash_is_no_digit():
+    assert not patterns_overlap("R#{counter:04}", "R1{counter:04}")
+    assert patterns_overlap("R#{counter:04}", "R#{year}{counter:02}")
