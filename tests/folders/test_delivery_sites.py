@@ -104,3 +104,11 @@ def test_a_site_of_another_customer_is_not_offered_nor_accepted(org, admin_clien
     assert "delivery_site" in exc.value.message_dict
     folder.refresh_from_db()
     assert folder.delivery_site is None
+
+
+def test_the_folder_page_names_the_site_it_came_from(org, admin_client, admin_user):
+    folder = FolderFactory(organization=org)
+    site = _site(folder.customer, label="Lager Nord")
+    services.folder_update(folder=folder, user=admin_user, data={"delivery_site": site})
+    page = admin_client.get(reverse("folders:detail", args=[folder.pk])).content.decode()
+    assert "Lieferadresse „Lager Nord“ des Kunden" in page
