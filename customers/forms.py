@@ -27,6 +27,7 @@ from .models import (
     ContactFunction,
     Customer,
     CustomerKind,
+    DeliverySite,
     Note,
     PaymentMethod,
     TaxExemption,
@@ -107,6 +108,15 @@ class CustomerForm(_ModelErrorsAtFieldsMixin, StyledFormMixin, forms.ModelForm):
         ("master", _("Master data"), MASTER_FIELDS),
         ("commercial", _("Commercial information"), COMMERCIAL_FIELDS),
         ("payment", _("Payment"), PAYMENT_FIELDS),
+    )
+
+    # Shown with the possible duplicates once the service found some (see the template).
+    duplicate_reason = forms.CharField(
+        label=_("Reason for another record"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Why this is a different company (recorded in the history)."),
     )
 
     class Meta:
@@ -278,6 +288,37 @@ class CustomerForm(_ModelErrorsAtFieldsMixin, StyledFormMixin, forms.ModelForm):
             )
         if iban and not data.get("account_holder"):
             data["account_holder"] = data.get("name") or self.instance.name
+
+
+class DeliverySiteForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = DeliverySite
+        fields = ["label", "name", "street", "postal_code", "city", "country"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"] = forms.ChoiceField(
+            label=DeliverySite._meta.get_field("country").verbose_name,
+            choices=country_choices(self.instance.country if self.instance.pk else None),
+            required=False,
+            initial="DE",
+            widget=forms.Select(attrs={"class": "form-select"}),
+        )
+
+    def clean_country(self):
+        return self.cleaned_data.get("country") or "DE"
+
+    def clean(self):
+        data = super().clean()
+        for name in ("label", "name", "street", "postal_code", "city"):
+            if isinstance(data.get(name), str):
+                data[name] = data[name].strip()
+        if data.get("postal_code"):
+            try:
+                validate_postal_code(data["postal_code"], data.get("country") or "DE")
+            except forms.ValidationError as exc:
+                self.add_error("postal_code", exc)
+        return data
 
 
 def payment_form(*args, organization: Organization, **kwargs) -> CustomerForm:

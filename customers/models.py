@@ -364,3 +364,56 @@ class Action(TenantModel):
     @property
     def is_overdue(self) -> bool:
         return self.done_at is None and self.due_on < timezone.localdate()
+
+
+class DeliverySite(TenantModel):
+    """A place where the customer receives equipment (a branch, a warehouse).
+
+    Sites belong to the customer, so the second deal picks one instead of retyping it;
+    a folder links the site it was chosen from and keeps its own copy of the address
+    (documents print the folder's copy). One site per customer is the default.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="delivery_sites")
+    label = models.CharField(
+        _("label"), max_length=100, blank=True, help_text=_("E.g. “Head office” or “Warehouse Nord”.")
+    )
+    name = models.CharField(_("delivery recipient"), max_length=200)
+    street = models.CharField(_("street and number"), max_length=200)
+    postal_code = models.CharField(_("postal code"), max_length=10)
+    city = models.CharField(_("city"), max_length=100)
+    country = models.CharField(_("country"), max_length=2, default="DE")
+    is_default = models.BooleanField(_("default delivery address"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_default", "label", "city", "id"]
+        verbose_name = _("delivery address")
+        verbose_name_plural = _("delivery addresses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=models.Q(is_default=True), name="deliverysite_one_default"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return ", ".join(part for part in (self.label, self.name, self.street, self.city) if part)
+
+    @property
+    def address_lines(self) -> list[str]:
+        lines = [self.name, self.street, f"{self.postal_code} {self.city}".strip()]
+        if self.country and self.country != "DE":
+            lines.append(self.country)
+        return [line for line in lines if line]
+
+    # The folder's delivery fields a site fills in (folder field -> site field).
+    FOLDER_FIELDS = {
+        "delivery_name": "name",
+        "delivery_street": "street",
+        "delivery_postal_code": "postal_code",
+        "delivery_city": "city",
+        "delivery_country": "country",
+    }
+
+    def folder_address(self) -> dict[str, str]:
+        return {folder_field: getattr(self, field) for folder_field, field in self.FOLDER_FIELDS.items()}

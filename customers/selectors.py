@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -25,11 +26,97 @@ from .models import (
     Customer,
     CustomerKind,
     DeliveryMethod,
+    DeliverySite,
     PaymentMethod,
     TaxTreatment,
 )
 
 User = get_user_model()
+
+
+# Legal forms say nothing about which company it is: "Brandt GmbH" and "Brandt
+# Bürotechnik GmbH & Co. KG" differ, "BRANDT GmbH" and "Brandt" do not.
+_LEGAL_FORMS = re.compile(
+    r"\b(gmbh|mbh|ag|kg|kgaa|ohg|gbr|ug|haftungsbeschrankt|haftungsbeschränkt|co|ek|e\.\s?k|ev|e\.\s?v|se|ltd|inc|sarl|sas)\b\.?"
+)
+
+
+def normalized_name(name: str) -> str:
+    """The company name as duplicates are compared: case, spacing, punctuation and the
+    legal form do not count."""
+    text = (name or "").casefold().replace("&", " ")
+    text = _LEGAL_FORMS.sub(" ", text)
+    return "".join(char for char in text if char.isalnum())
+
+
+@dataclass
+class Duplicate:
+    customer: Customer
+    reasons: list[str]
+
+
+def customer_duplicates(
+    *,
+    organization: Organization,
+    name: str = "",
+    postal_code: str = "",
+    vat_id: str = "",
+    iban: str = "",
+    exclude_pk: int | None = None,
+) -> list[Duplicate]:
+    """Other records of the organization that look like the same real company: the same
+    VAT ID, the same IBAN, or the same normalised name in the same postal code.
+
+    One record per company is what keeps a folder's equipment, documents and payments in
+    one place; a second record is almost always a mistake (the leasing "shadow customer")."""
+    query = Q()
+    if vat_id:
+        query |= Q(vat_id=vat_id)
+    if iban:
+        query |= Q(iban=iban)
+    key = normalized_name(name)
+    if key and postal_code:
+        query |= Q(postal_code=postal_code.strip())
+    if not query:
+        return []
+    candidates = Customer.objects.filter(query, organization=organization).order_by("number")
+    if exclude_pk is not None:
+        candidates = candidates.exclude(pk=exclude_pk)
+    found = []
+    for candidate in candidates:
+        reasons = []
+        if vat_id and candidate.vat_id == vat_id:
+            reasons.append(_("same VAT ID"))
+        if iban and candidate.iban == iban:
+            reasons.append(_("same IBAN"))
+        if (
+            key
+            and postal_code
+            and candidate.postal_code == postal_code.strip()
+            and normalized_name(candidate.name) == key
+        ):
+            reasons.append(_("same name and postal code"))
+        if reasons:
+            found.append(Duplicate(customer=candidate, reasons=reasons))
+    return found
+
+
+def shared_vat_ids(*, organization: Organization) -> list[dict[str, Any]]:
+    """VAT IDs used by more than one record of the organization, with those records
+    (the data-quality page lists them for merging or correcting)."""
+    shared = (
+        Customer.objects.filter(organization=organization)
+        .exclude(vat_id="")
+        .values("vat_id")
+        .annotate(count=Count("id"))
+        .filter(count__gt=1)
+        .order_by("vat_id")
+    )
+    vat_ids = [row["vat_id"] for row in shared]
+    records: dict[str, list[Customer]] = defaultdict(list)
+    for customer in Customer.objects.filter(organization=organization, vat_id__in=vat_ids).order_by("number"):
+        records[customer.vat_id].append(customer)
+    return [{"vat_id": vat_id, "customers": records[vat_id]} for vat_id in vat_ids]
 
 
 def customer_list(*, kind: str | None = None) -> QuerySet[Customer]:
@@ -207,7 +294,12 @@ class Change:
     new: str
 
 
-_MODELS = {"customers.customer": Customer, "customers.contact": Contact, "customers.action": Action}
+_MODELS = {
+    "customers.customer": Customer,
+    "customers.contact": Contact,
+    "customers.action": Action,
+    "customers.deliverysite": DeliverySite,
+}
 
 
 def _record_label(data: dict[str, Any]) -> str:
@@ -254,6 +346,10 @@ ACTION_TITLES = {
     "customer.created": gettext_lazy("Record created"),
     "customer.changed": gettext_lazy("Record changed"),
     "customer.converted": gettext_lazy("Prospect converted into a customer"),
+    "customer.duplicate_confirmed": gettext_lazy("Saved despite a possible duplicate"),
+    "delivery_site.created": gettext_lazy("Delivery address added"),
+    "delivery_site.changed": gettext_lazy("Delivery address changed"),
+    "delivery_site.default_set": gettext_lazy("Default delivery address set"),
     "contact.created": gettext_lazy("Contact added"),
     "contact.changed": gettext_lazy("Contact changed"),
     "note.created": gettext_lazy("Note added"),

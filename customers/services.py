@@ -21,7 +21,8 @@ from organizations.audit import audit_log, diff, snapshot
 from organizations.models import Membership, Organization
 from organizations.numbering import number_next
 
-from .models import Action, Contact, ContactFunction, Customer, CustomerKind, Note
+from .models import Action, Contact, ContactFunction, Customer, CustomerKind, DeliverySite, Note
+from .selectors import customer_duplicates
 
 User = get_user_model()
 
@@ -78,18 +79,65 @@ def _assign(obj, data: dict[str, Any], allowed: frozenset[str]) -> None:
 # --- Customers -------------------------------------------------------------------------
 
 
+# The fields that identify a company; a change to one of them is checked for duplicates.
+IDENTIFYING_FIELDS = ("name", "postal_code", "vat_id", "iban")
+
+
+def _check_duplicates(customer: Customer, reason: str) -> list[str]:
+    """Refuse a record that looks like another one of the organization unless the user
+    gave a reason; returns the other records' numbers for the audit trail."""
+    duplicates = customer_duplicates(
+        organization=customer.organization,
+        name=customer.name,
+        postal_code=customer.postal_code,
+        vat_id=customer.vat_id,
+        iban=customer.iban,
+        exclude_pk=customer.pk,
+    )
+    if duplicates and not reason.strip():
+        raise ValidationError(
+            {
+                "duplicate_reason": _(
+                    "%(records)s may be the same company. Open the existing record, or give a reason "
+                    "to save anyway."
+                )
+                % {"records": ", ".join(f"{d.customer.number} {d.customer.name}" for d in duplicates)}
+            },
+            code="duplicate",
+        )
+    return [d.customer.number for d in duplicates]
+
+
+def _log_duplicate(customer: Customer, user, numbers: list[str], reason: str) -> None:
+    if numbers:
+        audit_log(
+            organization=customer.organization,
+            user=user,
+            action="customer.duplicate_confirmed",
+            obj=customer,
+            data={"message": f"{reason.strip()} ({', '.join(numbers)})", "duplicates": numbers},
+        )
+
+
 def customer_create(
-    *, organization: Organization, user, kind: str = CustomerKind.CUSTOMER, data: dict[str, Any]
+    *,
+    organization: Organization,
+    user,
+    kind: str = CustomerKind.CUSTOMER,
+    data: dict[str, Any],
+    duplicate_reason: str = "",
 ) -> Customer:
     """Create a customer or prospect with the next number of the organization's customer range.
 
     Prospects take their number from the same range, so converting one keeps its number.
     The number is taken inside the transaction that stores the record: a failed save
-    gives it back.
+    gives it back. A record that looks like an existing company (same VAT ID, IBAN, or
+    name and postal code) is only created with a `duplicate_reason`, which is audited.
     """
     customer = Customer(organization=organization, kind=kind)
     _assign(customer, data, CUSTOMER_EDITABLE)
     with transaction.atomic():
+        duplicates = _check_duplicates(customer, duplicate_reason)
         customer.number = number_next(organization=organization, kind="customer")
         customer.full_clean()
         customer.save()
@@ -100,23 +148,33 @@ def customer_create(
             obj=customer,
             data={"changes": diff({}, {k: v for k, v in _snapshot(customer, CUSTOMER_AUDITED).items() if v})},
         )
+        _log_duplicate(customer, user, duplicates, duplicate_reason)
     return customer
 
 
-def customer_update(*, customer: Customer, user, data: dict[str, Any]) -> Customer:
+def customer_update(
+    *, customer: Customer, user, data: dict[str, Any], duplicate_reason: str = ""
+) -> Customer:
     """Change a customer's master, commercial or payment data; audits old -> new values.
 
     The stored row is re-read under a lock, so the "old" values are the ones in the
     database even when the caller's instance was already modified (ModelForms do that).
+    A change of name, postal code, VAT ID or IBAN that makes the record look like another
+    one needs a `duplicate_reason` (other edits of a known duplicate do not ask again).
     """
     with transaction.atomic():
         current = Customer.objects.select_for_update().get(pk=customer.pk)
         before = _snapshot(current, CUSTOMER_AUDITED)
         was_financier = current.is_financier
+        identity = [getattr(current, name) for name in IDENTIFYING_FIELDS]
         _assign(current, data, CUSTOMER_EDITABLE)
         current.full_clean()
         if was_financier and not current.is_financier:
             _check_finances_nothing(current)
+        duplicates = []
+        if identity != [getattr(current, name) for name in IDENTIFYING_FIELDS]:
+            duplicates = _check_duplicates(current, duplicate_reason)
+        _log_duplicate(current, user, duplicates, duplicate_reason)
         current.save()
         changes = diff(before, _snapshot(current, CUSTOMER_AUDITED))
         if changes:
@@ -173,6 +231,72 @@ def prospect_convert(*, customer: Customer, user) -> Customer:
         )
     customer.kind = current.kind
     customer.converted_at = current.converted_at
+    return current
+
+
+# --- Delivery sites --------------------------------------------------------------------
+
+DELIVERY_SITE_EDITABLE = frozenset({"label", "name", "street", "postal_code", "city", "country"})
+DELIVERY_SITE_AUDITED = sorted(DELIVERY_SITE_EDITABLE | {"is_default"})
+
+
+def _site_log(site: DeliverySite, user, action: str, changes: dict[str, Any]) -> None:
+    audit_log(
+        organization=site.customer.organization,
+        user=user,
+        action=action,
+        obj=site,
+        target=site.customer,
+        data={"model": "customers.deliverysite", "record": str(site), "changes": changes},
+    )
+
+
+def delivery_site_create(
+    *, customer: Customer, user, data: dict[str, Any], is_default: bool = False
+) -> DeliverySite:
+    """Add a delivery site to the customer; the customer's first site is its default."""
+    site = DeliverySite(organization_id=customer.organization_id, customer=customer)
+    _assign(site, data, DELIVERY_SITE_EDITABLE)
+    with transaction.atomic():
+        # Locks the customer's sites, so two first sites cannot both become the default.
+        has_default = (
+            DeliverySite.objects.select_for_update().filter(customer=customer, is_default=True).exists()
+        )
+        if is_default and has_default:
+            DeliverySite.objects.filter(customer=customer, is_default=True).update(is_default=False)
+        site.is_default = is_default or not has_default
+        site.full_clean()
+        site.save()
+        _site_log(site, user, "delivery_site.created", diff({}, snapshot(site, DELIVERY_SITE_AUDITED)))
+    return site
+
+
+def delivery_site_update(*, site: DeliverySite, user, data: dict[str, Any]) -> DeliverySite:
+    """Change a site's address. Folders keep the address they copied (their documents
+    printed it); a folder takes the new address when it picks the site again."""
+    with transaction.atomic():
+        current = DeliverySite.objects.select_for_update().get(pk=site.pk)
+        before = snapshot(current, DELIVERY_SITE_AUDITED)
+        _assign(current, data, DELIVERY_SITE_EDITABLE)
+        current.full_clean()
+        current.save()
+        changes = diff(before, snapshot(current, DELIVERY_SITE_AUDITED))
+        if changes:
+            _site_log(current, user, "delivery_site.changed", changes)
+    return current
+
+
+def delivery_site_set_default(*, site: DeliverySite, user) -> DeliverySite:
+    """Make `site` the customer's default: new folders start with its address."""
+    with transaction.atomic():
+        sites = DeliverySite.objects.select_for_update().filter(customer_id=site.customer_id)
+        current = sites.get(pk=site.pk)
+        if current.is_default:
+            return current
+        sites.filter(is_default=True).update(is_default=False)
+        current.is_default = True
+        current.save(update_fields=["is_default"])
+        _site_log(current, user, "delivery_site.default_set", {"is_default": [False, True]})
     return current
 
 

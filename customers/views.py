@@ -38,10 +38,11 @@ from .forms import (
     ContactForm,
     ContactFunctionForm,
     CustomerForm,
+    DeliverySiteForm,
     NoteForm,
     payment_form,
 )
-from .models import Action, Contact, ContactFunction, Customer, CustomerKind, Note
+from .models import Action, Contact, ContactFunction, Customer, CustomerKind, DeliverySite, Note
 from .tables import ActionTable, CustomerTable, ProspectTable
 
 DETAIL_TABS = (
@@ -69,6 +70,22 @@ def _next_url(request, fallback: str) -> str:
     ):
         return target
     return fallback
+
+
+def _duplicates(form) -> list:
+    """The records the service took for the same company, to show them with links
+    beside the reason field."""
+    if "duplicate_reason" not in form.errors:
+        return []
+    data, instance = form.cleaned_data, form.instance
+    return selectors.customer_duplicates(
+        organization=instance.organization,
+        name=data.get("name", instance.name),
+        postal_code=data.get("postal_code", instance.postal_code),
+        vat_id=data.get("vat_id", instance.vat_id),
+        iban=data.get("iban", instance.iban),
+        exclude_pk=instance.pk,
+    )
 
 
 def _service_errors(form, exc: ValidationError) -> None:
@@ -205,6 +222,17 @@ def _export_csv(queryset, *, prospects: bool) -> HttpResponse:
     return response
 
 
+@require("view")
+def data_quality(request):
+    """Records that share a VAT ID: one company should have one record, so each group is
+    either merged by hand or one VAT ID corrected."""
+    return render(
+        request,
+        "customers/data_quality.html",
+        {"shared_vat_ids": selectors.shared_vat_ids(organization=request.organization)},
+    )
+
+
 # --- Customer create / edit / detail / convert -----------------------------------------
 
 
@@ -228,9 +256,14 @@ def customer_create(request, kind: str = CustomerKind.CUSTOMER):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         chosen_kind = data.pop("kind") or kind
+        reason = data.pop("duplicate_reason", "")
         try:
             customer = services.customer_create(
-                organization=request.organization, user=request.user, kind=chosen_kind, data=data
+                organization=request.organization,
+                user=request.user,
+                kind=chosen_kind,
+                data=data,
+                duplicate_reason=reason,
             )
         except ValidationError as exc:
             _service_errors(form, exc)
@@ -252,6 +285,8 @@ def customer_create(request, kind: str = CustomerKind.CUSTOMER):
             "cancel_url": reverse(
                 "customers:prospects" if kind == CustomerKind.PROSPECT else "customers:list"
             ),
+            "duplicates": _duplicates(form),
+            "creating": True,
         },
     )
 
@@ -269,8 +304,12 @@ def customer_edit(request, pk: int):
         parts=parts,
     )
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        reason = data.pop("duplicate_reason", "")
         try:
-            customer = services.customer_update(customer=customer, user=request.user, data=form.cleaned_data)
+            customer = services.customer_update(
+                customer=customer, user=request.user, data=data, duplicate_reason=reason
+            )
         except ValidationError as exc:
             _service_errors(form, exc)
         else:
@@ -287,6 +326,7 @@ def customer_edit(request, pk: int):
             "title": _("Edit %(name)s") % {"name": customer.name},
             "cancel_url": _detail_url(customer),
             "payment_hidden": "payment" not in parts,
+            "duplicates": _duplicates(form),
         },
     )
 
@@ -300,8 +340,12 @@ def customer_payment_edit(request, pk: int):
         organization=request.organization,
     )
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        reason = data.pop("duplicate_reason", "")
         try:
-            customer = services.customer_update(customer=customer, user=request.user, data=form.cleaned_data)
+            customer = services.customer_update(
+                customer=customer, user=request.user, data=data, duplicate_reason=reason
+            )
         except ValidationError as exc:
             _service_errors(form, exc)
         else:
@@ -317,6 +361,7 @@ def customer_payment_edit(request, pk: int):
             "customer": customer,
             "title": _("Payment data of %(name)s") % {"name": customer.name},
             "cancel_url": _detail_url(customer, "payment"),
+            "duplicates": _duplicates(form),
         },
     )
 
@@ -339,6 +384,7 @@ def customer_detail(request, pk: int):
         "active_tab": tab if tab in DETAIL_TABS else "master",
         "contacts": contacts,
         "notes": notes,
+        "delivery_sites": list(customer.delivery_sites.all()),
         "actions": actions,
         "open_action_count": sum(1 for a in actions if not a.is_done),
         "next_action": next((a for a in actions if not a.is_done), None),
@@ -363,6 +409,81 @@ def customer_convert(request, pk: int):
     services.prospect_convert(customer=customer, user=request.user)
     messages.success(request, _("Prospect %(name)s was converted into a customer.") % {"name": customer.name})
     return redirect(_detail_url(customer))
+
+
+# --- Delivery sites --------------------------------------------------------------------
+
+
+@require("customers.change")
+def delivery_site_add(request, pk: int):
+    customer = get_object_or_404(Customer, pk=pk)
+    initial = {} if customer.delivery_sites.exists() else _site_from_customer(customer)
+    form = DeliverySiteForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            site = services.delivery_site_create(customer=customer, user=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            _service_errors(form, exc)
+        else:
+            messages.success(request, _("Delivery address “%(site)s” added.") % {"site": site})
+            return redirect(_detail_url(customer) + "#delivery-sites")
+    return render(
+        request,
+        "customers/simple_form.html",
+        {
+            "form": form,
+            "customer": customer,
+            "title": _("Add delivery address"),
+            "cancel_url": _detail_url(customer),
+        },
+    )
+
+
+def _site_from_customer(customer: Customer) -> dict[str, str]:
+    """The first site usually is the customer's own address: offer it."""
+    return {
+        "name": customer.name,
+        "street": customer.street,
+        "postal_code": customer.postal_code,
+        "city": customer.city,
+        "country": customer.country,
+    }
+
+
+@require("customers.change")
+def delivery_site_edit(request, pk: int, site_pk: int):
+    customer = get_object_or_404(Customer, pk=pk)
+    site = get_object_or_404(DeliverySite, pk=site_pk, customer=customer)
+    form = DeliverySiteForm(request.POST if request.method == "POST" else None, instance=site)
+    if request.method == "POST" and form.is_valid():
+        try:
+            site = services.delivery_site_update(site=site, user=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            _service_errors(form, exc)
+        else:
+            messages.success(request, _("Delivery address “%(site)s” saved.") % {"site": site})
+            return redirect(_detail_url(customer) + "#delivery-sites")
+    site.refresh_from_db()
+    return render(
+        request,
+        "customers/simple_form.html",
+        {
+            "form": form,
+            "customer": customer,
+            "title": _("Edit delivery address"),
+            "cancel_url": _detail_url(customer),
+        },
+    )
+
+
+@require("customers.change")
+@require_POST
+def delivery_site_default(request, pk: int, site_pk: int):
+    customer = get_object_or_404(Customer, pk=pk)
+    site = get_object_or_404(DeliverySite, pk=site_pk, customer=customer)
+    services.delivery_site_set_default(site=site, user=request.user)
+    messages.success(request, _("“%(site)s” is now the default delivery address.") % {"site": site})
+    return redirect(_detail_url(customer) + "#delivery-sites")
 
 
 # --- Contacts --------------------------------------------------------------------------

@@ -23,6 +23,7 @@ class DocumentsConfig(AppConfig):
                 _("Draft delivery note discarded"),
             ),
         }
+        _register_numbered_fields(Document)
         for kind, (issued, sent, discarded) in titles.items():
             selectors.HISTORY_MODELS[kind] = Document
             selectors.ACTION_TITLES[f"{kind}.issued"] = issued
@@ -38,4 +39,21 @@ class DocumentsConfig(AppConfig):
                 "invoice.credited": _("Invoice partly credited"),
                 "delivery_note.sent_to_financier": _("Delivery note sent to the financier"),
             }
+        )
+
+
+def _register_numbered_fields(document_model) -> None:
+    """The numbering checks a new pattern against the column and the numbers given out."""
+    from organizations.numbering import NUMBERED_FIELDS, NumberedField
+
+    from .models import DocumentKind
+
+    for kind in DocumentKind.values:
+        NUMBERED_FIELDS[kind] = NumberedField(
+            max_length=document_model._meta.get_field("number").max_length,
+            taken=lambda organization, kind=kind: (
+                document_model.objects.filter(organization=organization, kind=kind)
+                .exclude(number="")
+                .values_list("number", flat=True)
+            ),
         )

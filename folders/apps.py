@@ -10,3 +10,15 @@ class FoldersConfig(AppConfig):
         from .services import billing_day_pin
 
         billing_day_changed.connect(billing_day_pin, dispatch_uid="folders.billing_day_pin")
+
+        # The numbering checks a new pattern against the column and the numbers given out.
+        from organizations.numbering import NUMBERED_FIELDS, NumberedField
+
+        from .models import Folder
+
+        NUMBERED_FIELDS["folder"] = NumberedField(
+            max_length=Folder._meta.get_field("number").max_length,
+            taken=lambda organization: Folder.objects.filter(organization=organization).values_list(
+                "number", flat=True
+            ),
+        )

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.forms import TenantModelForm, add_service_errors  # noqa: F401 - re-exported
 from catalog.models import Product, ProductKind, ServicePackage, TaxRate
-from customers.models import COUNTRIES
+from customers.models import COUNTRIES, DeliverySite
 from organizations.forms import StyledFormMixin
 from organizations.templatetags.ui import money
 
@@ -65,6 +65,7 @@ class FolderForm(TenantModelForm):
             "auto_renew",
             "renewal_term_months",
             "end_date",
+            "delivery_site",
             "delivery_name",
             "delivery_street",
             "delivery_postal_code",
@@ -97,7 +98,21 @@ class FolderForm(TenantModelForm):
         ]
         self.fields["payment_method"].widget.attrs["class"] = "form-select"
         self.fields["delivery_country"].widget.attrs["class"] = "form-select"
+        # Only the folder's customer's sites; choosing one fills the address below (on save).
+        owner_customer = customer if customer is not None else getattr(self.instance, "customer", None)
+        sites = DeliverySite.objects.filter(organization=self.organization, customer=owner_customer)
+        self.fields["delivery_site"].queryset = sites
+        self.fields["delivery_site"].widget.attrs["class"] = "form-select"
+        self.fields["delivery_site"].empty_label = _("— own address for this folder —")
+        self.fields["delivery_site"].help_text = _(
+            "Choosing a delivery address of the customer takes over its address when saving."
+        )
         if customer is not None and not self.instance.pk:
+            default_site = next((site for site in sites if site.is_default), None)
+            if default_site is not None:
+                self.initial.setdefault("delivery_site", default_site.pk)
+                for name, value in default_site.folder_address().items():
+                    self.initial.setdefault(name, value)
             self.initial.setdefault("delivery_name", customer.name)
             self.initial.setdefault("delivery_street", customer.street)
             self.initial.setdefault("delivery_postal_code", customer.postal_code)

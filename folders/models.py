@@ -80,6 +80,15 @@ class Folder(TenantModel):
     delivery_postal_code = models.CharField(_("delivery postal code"), max_length=10, blank=True)
     delivery_city = models.CharField(_("delivery city"), max_length=100, blank=True)
     delivery_country = models.CharField(_("delivery country"), max_length=2, default="DE", blank=True)
+    # The customer's site the address above was taken from (choosing one fills the fields).
+    delivery_site = models.ForeignKey(
+        "customers.DeliverySite",
+        verbose_name=_("delivery site"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="folders",
+    )
 
     # Contract terms (arithmetic in folders/terms.py).
     start_date = models.DateField(

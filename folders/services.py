@@ -56,6 +56,7 @@ FOLDER_FIELDS = [
     "auto_renew",
     "renewal_term_months",
     "end_date",
+    "delivery_site",
     "payment_method",
     "billing_hold",
     "billing_hold_reason",
@@ -171,7 +172,13 @@ def folder_create(*, organization: Organization, customer: Customer, user, data:
         raise ValidationError(_("The customer belongs to another organization."))
     folder = Folder(organization=organization, customer=customer, created_by=user, status=FolderStatus.DRAFT)
     _apply(folder, data, FOLDER_FIELDS)
-    if not any(data.get(f) for f in ("delivery_street", "delivery_postal_code", "delivery_city")):
+    no_address = not any(data.get(f) for f in ("delivery_street", "delivery_postal_code", "delivery_city"))
+    if no_address and "delivery_site" not in data:
+        # The second deal of a customer goes where the first went: its default site.
+        folder.delivery_site = customer.delivery_sites.filter(is_default=True).first()
+    if folder.delivery_site is not None:
+        _take_site_address(folder)
+    elif no_address:
         folder.delivery_name = folder.delivery_name or customer.name
         folder.delivery_street = customer.street
         folder.delivery_postal_code = customer.postal_code
@@ -188,6 +195,16 @@ def folder_create(*, organization: Organization, customer: Customer, user, data:
             folder=folder, user=user, action="folder.created", data={"values": snapshot(folder, FOLDER_AUDIT)}
         )
     return folder
+
+
+def _take_site_address(folder: Folder) -> None:
+    """Copy the chosen site's address into the folder's own delivery fields (which the
+    documents print); the site must be one of the folder's customer."""
+    site = folder.delivery_site
+    if site.customer_id != folder.customer_id:
+        raise ValidationError({"delivery_site": _("Choose a delivery address of this folder's customer.")})
+    for name, value in site.folder_address().items():
+        setattr(folder, name, value)
 
 
 def _check_owner(folder: Folder) -> None:
@@ -245,7 +262,10 @@ def folder_update(*, folder: Folder, user, data: dict[str, Any]) -> Folder:
 
 def _folder_update(*, folder: Folder, user, data: dict[str, Any]) -> Folder:
     before = snapshot(folder, FOLDER_AUDIT)
+    previous_site = folder.delivery_site_id
     _apply(folder, data, FOLDER_FIELDS)
+    if folder.delivery_site_id is not None and folder.delivery_site_id != previous_site:
+        _take_site_address(folder)
     if not folder.billing_hold:
         folder.billing_hold_reason = ""
         folder.billing_hold_until = None

@@ -39,7 +39,9 @@ from .tables import FolderTable
 
 def _get_folder(pk: int) -> Folder:
     """The folder of the active organization (scoped manager): others are a 404."""
-    return get_object_or_404(Folder.objects.select_related("customer", "financing__financier"), pk=pk)
+    return get_object_or_404(
+        Folder.objects.select_related("customer", "financing__financier", "delivery_site"), pk=pk
+    )
 
 
 def _fresh(obj):

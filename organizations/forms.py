@@ -13,7 +13,7 @@ from PIL import Image
 
 from .countries import country_choices
 from .models import Membership, NumberFormat, Organization
-from .numbering import pattern_is_valid
+from .numbering import pattern_problems
 from .roles import Role
 from .services import member_user_resolve
 from .timezones import DEFAULT_TIME_ZONE, zone_choices
@@ -384,13 +384,14 @@ class NumberFormatForm(StyledFormMixin, forms.ModelForm):
         model = NumberFormat
         fields = ["pattern"]
 
+    def __init__(self, *args, organization: Organization, kind: str, **kwargs):
+        self.organization = organization
+        self.kind = kind
+        super().__init__(*args, **kwargs)
+
     def clean_pattern(self):
         pattern = self.cleaned_data["pattern"].strip()
-        if not pattern_is_valid(pattern):
-            raise forms.ValidationError(
-                _(
-                    "The pattern needs exactly one {counter} placeholder and may contain {year} once "
-                    "(without a width), e.g. RE-{year}-{counter:06}."
-                )
-            )
+        problems = pattern_problems(organization=self.organization, kind=self.kind, pattern=pattern)
+        if problems:
+            raise forms.ValidationError(problems)
         return pattern

@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from .audit import audit_log, diff, snapshot
-from .models import Membership, NumberFormat, Organization
+from .models import Membership, NumberFormat, NumberSequence, Organization
+from .numbering import pattern_for, pattern_problems
 from .signals import billing_day_change_requested, billing_day_changed
 
 if TYPE_CHECKING:
@@ -179,7 +180,17 @@ def member_set_role(*, membership: Membership, actor, role: str) -> Membership:
 
 
 def number_format_set(*, organization: Organization, actor, kind: str, pattern: str) -> NumberFormat:
+    """Save the pattern of one number range after checking it can still number every
+    record of that kind (see numbering.pattern_problems); refuses with the reasons.
+
+    The range's counters stay locked while the check runs, so no number is issued
+    between the check and the new pattern taking effect."""
     with transaction.atomic():
+        list(NumberSequence.objects.select_for_update().filter(organization=organization, kind=kind))
+        problems = pattern_problems(organization=organization, kind=kind, pattern=pattern)
+        if problems:
+            raise ValidationError({"pattern": problems})
+        previous = pattern_for(organization=organization, kind=kind)
         fmt, _ = NumberFormat.objects.update_or_create(
             organization=organization, kind=kind, defaults={"pattern": pattern}
         )
@@ -188,6 +199,6 @@ def number_format_set(*, organization: Organization, actor, kind: str, pattern: 
             user=actor,
             action="number_format.changed",
             obj=organization,
-            data={"kind": kind, "pattern": pattern},
+            data={"kind": kind, "pattern": pattern, "previous": previous},
         )
     return fmt

@@ -18,7 +18,7 @@ from .forms import MemberAddForm, MembershipRoleForm, NumberFormatForm, Organiza
 from .history import readable_history
 from .middleware import SESSION_KEY
 from .models import Membership, Organization
-from .numbering import DEFAULT_PATTERNS, KIND_LABELS, format_number, pattern_for
+from .numbering import DEFAULT_PATTERNS, KIND_LABELS, format_number, pattern_for, pattern_problems
 
 LOGO_CONTENT_TYPES = {
     ".png": "image/png",
@@ -142,12 +142,18 @@ def number_formats(request):
     rows = []
     for kind in DEFAULT_PATTERNS:
         pattern = pattern_for(organization=request.organization, kind=kind)
+        # A pattern saved before the checks existed may be unusable (or render a huge
+        # example); show why instead of an example.
+        problems = pattern_problems(
+            organization=request.organization, kind=kind, pattern=pattern, check_taken=False
+        )
         rows.append(
             {
                 "kind": kind,
                 "label": KIND_LABELS[kind],
                 "pattern": pattern,
-                "example": format_number(pattern, year=year, counter=42),
+                "problems": problems,
+                "example": "" if problems else format_number(pattern, year=year, counter=42),
             }
         )
     return render(request, "organizations/number_formats.html", {"rows": rows})
@@ -158,16 +164,22 @@ def number_format_edit(request, kind: str):
     if kind not in DEFAULT_PATTERNS:
         raise Http404
     initial = {"pattern": pattern_for(organization=request.organization, kind=kind)}
-    form = NumberFormatForm(request.POST or None, initial=initial)
+    form = NumberFormatForm(
+        request.POST or None, initial=initial, organization=request.organization, kind=kind
+    )
     if request.method == "POST" and form.is_valid():
-        services.number_format_set(
-            organization=request.organization,
-            actor=request.user,
-            kind=kind,
-            pattern=form.cleaned_data["pattern"],
-        )
-        messages.success(request, _("Number format for %(kind)s saved.") % {"kind": KIND_LABELS[kind]})
-        return redirect("organizations:number_formats")
+        try:
+            services.number_format_set(
+                organization=request.organization,
+                actor=request.user,
+                kind=kind,
+                pattern=form.cleaned_data["pattern"],
+            )
+        except ValidationError as exc:
+            form.add_error("pattern", exc.message_dict.get("pattern", exc.messages))
+        else:
+            messages.success(request, _("Number format for %(kind)s saved.") % {"kind": KIND_LABELS[kind]})
+            return redirect("organizations:number_formats")
     return render(
         request, "organizations/number_format_form.html", {"form": form, "kind_label": KIND_LABELS[kind]}
     )
