@@ -30,6 +30,7 @@ from documents.rendering import (
     PdfLine,
     render_pdf,
 )
+from organizations.validators import format_phone
 
 
 def _issuer(snapshot: dict) -> Issuer:
@@ -53,7 +54,8 @@ def _issuer(snapshot: dict) -> Issuer:
         bank_name=snapshot.get("bank_name", ""),
         creditor_id=snapshot.get("creditor_id", ""),
         email=snapshot.get("email", ""),
-        phone=snapshot.get("phone", ""),
+        # The issuer's own number, so in its national form (the snapshot keeps E.164).
+        phone=format_phone(snapshot.get("phone", ""), snapshot.get("country") or "DE"),
         website=snapshot.get("website", ""),
         logo_bytes=logo_bytes,
         logo_mime=logo_mime,
