@@ -148,3 +148,11 @@ def test_the_migration_converts_stored_numbers_and_keeps_what_does_not_parse(org
     assert vienna.phone == "+4315123456"
     assert odd.phone == "Zentrale fragen"
     assert (contact.phone, contact.mobile) == ("", "+436641234567")
+
+
+def test_the_search_finds_an_e164_number_typed_as_dialled(admin_client, org):
+    CustomerFactory(organization=org, name="Treffer GmbH", phone="+49301234567")
+    CustomerFactory(organization=org, name="Andere GmbH", phone="+4940555010")
+    for term in ("030 1234567", "030/123 45", "+49 30 1234567"):
+        html = admin_client.get(reverse("customers:list"), {"q": term}).content.decode()
+        assert "Treffer GmbH" in html and "Andere GmbH" not in html, term
