@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import re
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
@@ -56,7 +57,8 @@ def _issuer(snapshot: dict) -> Issuer:
         email=snapshot.get("email", ""),
         # The issuer's own number, so in its national form (the snapshot keeps E.164).
         phone=format_phone(snapshot.get("phone", ""), snapshot.get("country") or "DE"),
-        website=snapshot.get("website", ""),
+        # Stored as a full https address for links; on paper the scheme is noise.
+        website=re.sub(r"^https?://", "", snapshot.get("website", "")),
         logo_bytes=logo_bytes,
         logo_mime=logo_mime,
     )

@@ -187,6 +187,15 @@ class ContactDataFormMixin:
     postal_code_field: str | None = None
     country_field: str | None = None
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.phone_fields:
+            if name in self.fields:
+                # Phones get the dial pad; the value is stored and edited in E.164, which
+                # reads back the same whatever the address's country is changed to.
+                self.fields[name].widget.input_type = "tel"
+                self.fields[name].widget.attrs.setdefault("autocomplete", "tel")
+
     def contact_country(self) -> str:
         country = self.cleaned_data.get(self.country_field) if self.country_field else None
         if not country and self.country_field:

@@ -156,3 +156,9 @@ def test_the_search_finds_an_e164_number_typed_as_dialled(admin_client, org):
     for term in ("030 1234567", "030/123 45", "+49 30 1234567"):
         html = admin_client.get(reverse("customers:list"), {"q": term}).content.decode()
         assert "Treffer GmbH" in html and "Andere GmbH" not in html, term
+
+
+def test_phone_fields_open_the_dial_pad(admin_client, org):
+    customer = CustomerFactory(organization=org)
+    html = admin_client.get(reverse("customers:contact_add", args=[customer.pk])).content.decode()
+    assert 'type="tel" name="mobile"' in html
