@@ -22,6 +22,7 @@ from stdnum.iso7064 import mod_11_10
 
 from demo.records import DemoRecords
 from organizations.models import Membership
+from organizations.validators import phone_to_e164
 
 from . import services
 from .models import (
@@ -202,6 +203,16 @@ def _german_vat_id(rng: random.Random) -> str:
     return vat_id
 
 
+# Real area codes and mobile prefixes, so the generated numbers are valid and are stored
+# in E.164 like the ones clerks enter through the forms.
+AREA_CODES = ("30", "40", "89", "221", "211", "69", "711", "511", "341", "351", "421", "911", "201", "231")
+MOBILE_PREFIXES = ("170", "171", "172", "173", "174", "175", "177", "178", "179")
+
+
+def _phone(area: int, subscriber: str) -> str:
+    return phone_to_e164(f"0{AREA_CODES[area % len(AREA_CODES)]} {subscriber}", "DE")
+
+
 def _iban(rng: random.Random) -> tuple[str, str]:
     iban = IBAN.generate(
         "DE", bank_code=rng.choice(BANK_CODES), account_code=str(rng.randint(10**8, 10**10 - 1))
@@ -250,7 +261,7 @@ def _seed(organization, *, rng: random.Random, users: dict) -> None:
                 "postal_code": postal_code,
                 "city": city,
                 "email": email.replace("rechnungen@", "info@").replace("kreditoren@", "info@"),
-                "phone": f"+49 {rng.randint(30, 89)} {rng.randint(100000, 999999)}",
+                "phone": _phone(rng.randint(30, 89), str(rng.randint(100000, 999999))),
                 "is_financier": True,
                 "vat_id": _german_vat_id(rng),
                 "tax_number": f"{rng.randint(10, 99)}/{rng.randint(100, 999)}/{rng.randint(10000, 99999)}",
@@ -270,8 +281,8 @@ def _seed(organization, *, rng: random.Random, users: dict) -> None:
             "postal_code": postal_code,
             "city": city,
             "email": f"info@{domain}",
-            "phone": f"+49 {rng.randint(30, 991)} {rng.randint(1000000, 9999999)}",
-            "website": f"www.{domain}",
+            "phone": _phone(rng.randint(30, 991), str(rng.randint(1000000, 9999999))),
+            "website": f"https://www.{domain}",
             "owner": rng.choice(sales) if sales else None,
         }
         if kind == CustomerKind.CUSTOMER:
@@ -385,8 +396,12 @@ def _seed_contacts(demo: DemoRecords, records: list[tuple[str, Customer | None]]
                     "last_name": last,
                     "function": functions[function_name],
                     "email": email,
-                    "phone": f"+49 {rng.randint(30, 991)} {rng.randint(100000, 999999)}-{rng.randint(10, 99)}",
-                    "mobile": f"+49 15{rng.randint(1, 9)} {rng.randint(1000000, 9999999)}"
+                    "phone": _phone(
+                        rng.randint(30, 991), f"{rng.randint(100000, 999999)}-{rng.randint(10, 99)}"
+                    ),
+                    "mobile": phone_to_e164(
+                        f"0{MOBILE_PREFIXES[rng.randint(1, 9) - 1]} {rng.randint(1000000, 9999999)}", "DE"
+                    )
                     if function_name == "Technik"
                     else "",
                     "is_invoice_recipient": function_name == "Buchhaltung" and not customer.is_prospect,

@@ -13,13 +13,11 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from schwifty import IBAN
-from schwifty.exceptions import SchwiftyException
 
 from organizations.countries import country_choices
-from organizations.forms import StyledFormMixin
+from organizations.forms import ContactDataFormMixin, StyledFormMixin, bank_account_clean
 from organizations.models import Organization
-from organizations.validators import normalize_iban, normalize_vat_id, validate_postal_code
+from organizations.validators import normalize_iban, normalize_vat_id
 
 from .models import (
     Action,
@@ -97,12 +95,17 @@ class _ModelErrorsAtFieldsMixin:
         super()._update_errors(errors)
 
 
-class CustomerForm(_ModelErrorsAtFieldsMixin, StyledFormMixin, forms.ModelForm):
+class CustomerForm(_ModelErrorsAtFieldsMixin, ContactDataFormMixin, StyledFormMixin, forms.ModelForm):
     """Create or edit a customer; only the company name (and kind, when creating) is required.
 
     The payment fields are only part of the form for roles with ``customers.payment``;
     the kind only when creating (afterwards a prospect changes kind by conversion).
     """
+
+    phone_fields = ("phone",)
+    website_fields = ("website",)
+    postal_code_field = "postal_code"
+    country_field = "country"
 
     SECTIONS = (
         ("master", _("Master data"), MASTER_FIELDS),
@@ -252,32 +255,15 @@ class CustomerForm(_ModelErrorsAtFieldsMixin, StyledFormMixin, forms.ModelForm):
     def clean_mandate_reference(self):
         return self.cleaned_data["mandate_reference"].strip()
 
-    def clean_website(self):
-        return self.cleaned_data["website"].strip()
-
     def clean(self):
         data = super().clean()
-        country = data.get("country") or self.instance.country or "DE"
-        if data.get("postal_code"):
-            data["postal_code"] = data["postal_code"].strip()
-            try:
-                validate_postal_code(data["postal_code"], country)
-            except forms.ValidationError as exc:
-                self.add_error("postal_code", exc)
         if "iban" in self.fields:
             self._clean_payment(data)
         return data
 
     def _clean_payment(self, data):
         iban = data.get("iban")
-        if iban and not data.get("bic") and "iban" not in self.errors:
-            # Convenience: schwifty knows the BIC of German bank codes.
-            try:
-                bic = IBAN(iban).bic
-            except SchwiftyException:
-                bic = None
-            if bic is not None:
-                data["bic"] = str(bic)
+        bank_account_clean(self, data)
         if data.get("payment_method") == PaymentMethod.DIRECT_DEBIT and not self.organization.creditor_id:
             self.add_error(
                 "payment_method",
@@ -290,7 +276,10 @@ class CustomerForm(_ModelErrorsAtFieldsMixin, StyledFormMixin, forms.ModelForm):
             data["account_holder"] = data.get("name") or self.instance.name
 
 
-class DeliverySiteForm(StyledFormMixin, forms.ModelForm):
+class DeliverySiteForm(ContactDataFormMixin, StyledFormMixin, forms.ModelForm):
+    postal_code_field = "postal_code"
+    country_field = "country"
+
     class Meta:
         model = DeliverySite
         fields = ["label", "name", "street", "postal_code", "city", "country"]
@@ -313,11 +302,6 @@ class DeliverySiteForm(StyledFormMixin, forms.ModelForm):
         for name in ("label", "name", "street", "postal_code", "city"):
             if isinstance(data.get(name), str):
                 data[name] = data[name].strip()
-        if data.get("postal_code"):
-            try:
-                validate_postal_code(data["postal_code"], data.get("country") or "DE")
-            except forms.ValidationError as exc:
-                self.add_error("postal_code", exc)
         return data
 
 
@@ -336,7 +320,9 @@ def _unscoped_formfield(db_field, **kwargs):
     return db_field.formfield(**kwargs)
 
 
-class ContactForm(_ModelErrorsAtFieldsMixin, StyledFormMixin, forms.ModelForm):
+class ContactForm(_ModelErrorsAtFieldsMixin, ContactDataFormMixin, StyledFormMixin, forms.ModelForm):
+    phone_fields = ("phone", "mobile")
+
     class Meta:
         model = Contact
         formfield_callback = _unscoped_formfield
@@ -367,6 +353,11 @@ class ContactForm(_ModelErrorsAtFieldsMixin, StyledFormMixin, forms.ModelForm):
         self.fields["is_active"].help_text = _(
             "Only active contacts appear in choice lists and receive messages."
         )
+
+    def contact_country(self) -> str:
+        # A contact has no address of its own: numbers are read as dialled in the customer's country.
+        customer = self.instance.customer if self.instance.customer_id else None
+        return (customer.country if customer else "") or "DE"
 
     def clean_last_name(self):
         return self.cleaned_data["last_name"].strip()

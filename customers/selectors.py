@@ -183,6 +183,12 @@ def customer_search(qs: QuerySet[Customer], term: str) -> QuerySet[Customer]:
     contact_hits = Contact.objects.filter(
         Q(last_name__icontains=term) | Q(first_name__icontains=term) | Q(email__icontains=term)
     )
+    phone = Q(phone__icontains=term)
+    digits = re.sub(r"\D", "", term).lstrip("0")
+    if len(digits) >= 4 and re.fullmatch(r"[\d\s()+/.\-]+", term):
+        # Numbers are stored in E.164: "030 123456" is found as "+4930123456" by the
+        # digits after the trunk prefix.
+        phone |= Q(phone__icontains=digits)
     return qs.filter(
         Q(pk__in=ids_or_subquery(contact_hits, "customer_id"))  # the cheap test first (folder_search)
         | Q(name__icontains=term)
@@ -192,7 +198,7 @@ def customer_search(qs: QuerySet[Customer], term: str) -> QuerySet[Customer]:
         | Q(postal_code__startswith=term)
         | Q(email__icontains=term)
         | Q(invoice_email__icontains=term)
-        | Q(phone__icontains=term)
+        | phone
     )
 
 

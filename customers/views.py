@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST
 from organizations.access import can, require
 from organizations.roles import Role
 from organizations.tables import configure_table
+from organizations.validators import format_phone
 
 from . import agenda, selectors, services
 from .filters import CustomerFilter
@@ -122,7 +123,7 @@ def _list(request, *, prospects: bool):
     filterset = CustomerFilter(data, queryset=base, with_kind=not prospects)
     queryset = filterset.qs
     if request.GET.get("export") == "csv":
-        return _export_csv(queryset, prospects=prospects)
+        return _export_csv(queryset, prospects=prospects, home_country=request.organization.country)
     table = (ProspectTable if prospects else CustomerTable)(queryset, rows=base)
     configure_table(request, table)
     # Filtered means: other than the list's defaults. The filter bar sends every field back
@@ -168,7 +169,7 @@ def _csv_cell(value) -> str:
     return text
 
 
-def _export_csv(queryset, *, prospects: bool) -> HttpResponse:
+def _export_csv(queryset, *, prospects: bool, home_country: str) -> HttpResponse:
     today = timezone.localdate().isoformat()
     name = "interessenten" if prospects else "kunden"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -209,7 +210,7 @@ def _export_csv(queryset, *, prospects: bool) -> HttpResponse:
                     c.city,
                     c.country,
                     c.email,
-                    c.phone,
+                    format_phone(c.phone, home_country),
                     c.vat_id,
                     _("yes") if c.is_financier else _("no"),
                     c.get_payment_method_display(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import re
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
@@ -30,6 +31,7 @@ from documents.rendering import (
     PdfLine,
     render_pdf,
 )
+from organizations.validators import format_phone
 
 
 def _issuer(snapshot: dict) -> Issuer:
@@ -53,8 +55,10 @@ def _issuer(snapshot: dict) -> Issuer:
         bank_name=snapshot.get("bank_name", ""),
         creditor_id=snapshot.get("creditor_id", ""),
         email=snapshot.get("email", ""),
-        phone=snapshot.get("phone", ""),
-        website=snapshot.get("website", ""),
+        # The issuer's own number, so in its national form (the snapshot keeps E.164).
+        phone=format_phone(snapshot.get("phone", ""), snapshot.get("country") or "DE"),
+        # Stored as a full https address for links; on paper the scheme is noise.
+        website=re.sub(r"^https?://", "", snapshot.get("website", "")),
         logo_bytes=logo_bytes,
         logo_mime=logo_mime,
     )

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.forms import TenantModelForm, add_service_errors  # noqa: F401 - re-exported
 from catalog.models import Product, ProductKind, ServicePackage, TaxRate
 from customers.models import COUNTRIES, DeliverySite
-from organizations.forms import StyledFormMixin
+from organizations.forms import ContactDataFormMixin, StyledFormMixin
 from organizations.templatetags.ui import money
 
 from .models import Equipment, Folder, FolderTemplate, FolderTemplateItem, OneOffLine, RecurringLine
@@ -53,7 +53,10 @@ class UserChoiceField(forms.ModelChoiceField):
         return obj.get_full_name() or obj.username
 
 
-class FolderForm(TenantModelForm):
+class FolderForm(ContactDataFormMixin, TenantModelForm):
+    postal_code_field = "delivery_postal_code"
+    country_field = "delivery_country"
+
     class Meta(TenantModelForm.Meta):
         model = Folder
         fields = [

@@ -17,7 +17,15 @@ from .numbering import pattern_problems
 from .roles import Role
 from .services import member_user_resolve
 from .timezones import DEFAULT_TIME_ZONE, zone_choices
-from .validators import normalize_creditor_id, normalize_iban, normalize_vat_id, validate_postal_code
+from .validators import (
+    bic_for_iban,
+    normalize_creditor_id,
+    normalize_iban,
+    normalize_phone,
+    normalize_vat_id,
+    normalize_website,
+    validate_postal_code,
+)
 
 
 class DateInput(forms.DateInput):
@@ -166,6 +174,67 @@ class StyledFormMixin:
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
 
+class ContactDataFormMixin:
+    """Phone numbers, websites and postal codes checked by the same rules on every form.
+
+    A form names its fields; the country of the address decides how a number without
+    ``+`` is read and which postal code rule applies (German when unknown). Phone numbers
+    are stored in E.164, websites as full http(s) addresses.
+    """
+
+    phone_fields: tuple[str, ...] = ()
+    website_fields: tuple[str, ...] = ()
+    postal_code_field: str | None = None
+    country_field: str | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.phone_fields:
+            if name in self.fields:
+                # Phones get the dial pad; the value is stored and edited in E.164, which
+                # reads back the same whatever the address's country is changed to.
+                self.fields[name].widget.input_type = "tel"
+                self.fields[name].widget.attrs.setdefault("autocomplete", "tel")
+
+    def contact_country(self) -> str:
+        country = self.cleaned_data.get(self.country_field) if self.country_field else None
+        if not country and self.country_field:
+            country = getattr(self.instance, self.country_field, "")
+        return country or "DE"
+
+    def clean(self):
+        data = super().clean()
+        country = self.contact_country()
+        checks = [(name, normalize_phone, (country,)) for name in self.phone_fields]
+        checks += [(name, normalize_website, ()) for name in self.website_fields]
+        if self.postal_code_field:
+            checks.append((self.postal_code_field, _checked_postal_code, (country,)))
+        for name, normalize, args in checks:
+            if name not in self.fields or name in self.errors or not data.get(name):
+                continue
+            try:
+                data[name] = normalize(data[name], *args)
+            except ValidationError as exc:
+                self.add_error(name, exc)
+        return data
+
+
+def _checked_postal_code(value: str, country: str) -> str:
+    value = value.strip()
+    validate_postal_code(value, country)
+    return value
+
+
+def bank_account_clean(form: forms.Form, data: dict, *, iban: str = "iban", bic: str = "bic") -> None:
+    """Fill in the BIC of the IBAN's bank, or refuse a BIC of another bank (at the BIC)."""
+    if not data.get(iban) or iban in form.errors or bic in form.errors or bic not in form.fields:
+        return
+    try:
+        data[bic] = bic_for_iban(data[iban], data.get(bic) or "")
+    except ValidationError as exc:
+        form.add_error(bic, exc)
+
+
 # Image formats (as Pillow names them) accepted for the logo, and the extension they get.
 LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg"}
 # A small file can still decode to gigabytes of pixels when a PDF is rendered.
@@ -186,7 +255,12 @@ def _image_format(upload) -> tuple[str | None, tuple[int, int]]:
     return image_format, size
 
 
-class OrganizationForm(StyledFormMixin, forms.ModelForm):
+class OrganizationForm(ContactDataFormMixin, StyledFormMixin, forms.ModelForm):
+    phone_fields = ("phone",)
+    website_fields = ("website",)
+    postal_code_field = "postal_code"
+    country_field = "country"
+
     # (title, help text, fields, column class) for the settings page
     SECTIONS = [
         (
@@ -318,11 +392,7 @@ class OrganizationForm(StyledFormMixin, forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("postal_code"):
-            try:
-                validate_postal_code(data["postal_code"], data.get("country") or "DE")
-            except forms.ValidationError as exc:
-                self.add_error("postal_code", exc)
+        bank_account_clean(self, data)
         return data
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 
+import phonenumbers
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
@@ -44,6 +46,145 @@ def validate_bic(value: str) -> None:
             code="invalid_bic",
             params={"value": value},
         )
+
+
+def bic_for_iban(iban: str, bic: str) -> str:
+    """The BIC to store with ``iban``: the one entered, or the bank's own when left empty.
+
+    A direct debit or transfer sent with the BIC of another bank bounces (and costs a
+    return fee), so when schwifty's registry knows the IBAN's bank, the BIC must be one
+    registered for that bank's code. Banks schwifty does not know are taken on trust.
+    """
+    bic = re.sub(r"\s+", "", bic or "").upper()
+    try:
+        account = IBAN(normalize_iban(iban))
+        expected = account.bic
+    except SchwiftyException:
+        return bic
+    if expected is None:
+        return bic
+    if not bic:
+        return str(expected)
+    try:
+        entered = BIC(bic)
+    except SchwiftyException:
+        return bic  # the field's own validator names the broken BIC
+    # The primary 8 characters name the institution and location; a bank code may also be
+    # registered under a branch BIC, which the registry lists with its bank codes.
+    if str(entered)[:8] == str(expected)[:8] or account.bank_code in entered.domestic_bank_codes:
+        return bic
+    raise ValidationError(
+        _("The BIC %(bic)s does not belong to the bank of this IBAN (%(bank)s, BIC %(expected)s)."),
+        code="bic_iban_mismatch",
+        params={"bic": bic, "bank": account.bank_name or account.bank_code, "expected": str(expected)},
+    )
+
+
+def _phone_region(country: str) -> str | None:
+    country = (country or "DE").upper()
+    return country if country in phonenumbers.SUPPORTED_REGIONS else None
+
+
+def normalize_phone(value: str, country: str = "DE") -> str:
+    """A phone number in E.164 (``+4930123456``), read as dialled in ``country``.
+
+    One stored form lets the number be dialled from a page (tel: links), found by search
+    and shown formatted for the reader, whatever spacing the clerk typed.
+    """
+    text = (value or "").strip()
+    if not text:
+        return ""
+    params = {"value": text, "country": _country_name((country or "DE").upper())}
+    try:
+        number = phonenumbers.parse(text, _phone_region(country))
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            _(
+                "“%(value)s” is not a valid phone number for %(country)s: enter it with the area "
+                "code (030 1234567) or in international form (+49 30 1234567)."
+            ),
+            code="invalid_phone",
+            params=params,
+        )
+    if number.extension:
+        # E.164 has no extension; in Germany the extension is dialled as part of the number.
+        raise ValidationError(
+            _("Enter the extension as part of the number (e.g. 030 1234567-12), not separately."),
+            code="phone_extension",
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_to_e164(value: str, country: str = "DE") -> str:
+    """``value`` in E.164 when it is a valid number, otherwise unchanged (for stored data)."""
+    try:
+        return normalize_phone(value, country)
+    except ValidationError:
+        return value
+
+
+def format_phone(value: str, home_country: str = "DE") -> str:
+    """A stored number for reading: national form for numbers of ``home_country`` (the
+    organization's), international form for all others; text that is no E.164 number
+    (entered before numbers were checked) is shown as it was typed."""
+    text = (value or "").strip()
+    if not text.startswith("+"):
+        return text
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        return text
+    if not phonenumbers.is_valid_number(number):
+        return text
+    home = (home_country or "DE").upper()
+    if phonenumbers.region_code_for_number(number) == home:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+# A scheme is letters before a colon; "www.example.de:8080" has a port, not a scheme.
+_URL_SCHEME = re.compile(r"([a-z][a-z0-9+\-]*):(?!\d)", re.IGNORECASE)
+WEBSITE_SCHEMES = ("http", "https")
+
+
+def normalize_website(value: str) -> str:
+    """A website as a full http(s) address; a bare ``www.example.de`` becomes https.
+
+    Websites are shown as links, so any other scheme (``javascript:``, ``data:``) would
+    run in the clerk's browser when clicked.
+    """
+    text = (value or "").strip()
+    if not text:
+        return ""
+    match = _URL_SCHEME.match(text)
+    if match is None:
+        text = f"https://{text}"
+    elif match.group(1).lower() not in WEBSITE_SCHEMES:
+        raise ValidationError(
+            _("Only web addresses starting with http:// or https:// are allowed."),
+            code="invalid_website_scheme",
+        )
+    else:
+        text = match.group(1).lower() + text[len(match.group(1)) :]
+    try:
+        URLValidator(schemes=list(WEBSITE_SCHEMES))(text)
+    except ValidationError:
+        raise ValidationError(
+            _("“%(value)s” is not a valid web address (e.g. www.example.de)."),
+            code="invalid_website",
+            params={"value": value.strip()},
+        ) from None
+    return text
+
+
+def website_href(value: str) -> str:
+    """The link target for a stored website, or "" when it is no safe http(s) address."""
+    try:
+        return normalize_website(value)
+    except ValidationError:
+        return ""
 
 
 def normalize_vat_id(value: str) -> str:

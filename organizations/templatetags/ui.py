@@ -1,4 +1,4 @@
-"""Template helpers shared by every app: form widgets, money, IBAN and badges."""
+"""Template helpers shared by every app: form widgets, money, IBAN, phones, links and badges."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django import template
 from django.utils.formats import number_format
 from django.utils.translation import get_language
+
+from organizations.validators import format_phone, website_href
 
 register = template.Library()
 
@@ -40,6 +42,20 @@ def iban(value: str) -> str:
     """IBAN in groups of four, as printed on bank documents."""
     raw = (value or "").replace(" ", "")
     return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+@register.filter
+def phone(value: str, home_country: str = "DE") -> str:
+    """A stored (E.164) number as the reader dials it: ``{{ customer.phone|phone:organization.country }}``
+    shows numbers of the organization's country in national form, all others internationally."""
+    return format_phone(value or "", home_country or "DE")
+
+
+@register.filter(name="website_href")
+def website_href_filter(value: str) -> str:
+    """A website's link target, "" for anything but http(s) (a ``javascript:`` link would run
+    when clicked); bare ``www.…`` addresses entered before the check get https."""
+    return website_href(value or "")
 
 
 @register.simple_tag(takes_context=True)

@@ -99,3 +99,15 @@ def test_each_organization_gets_its_own_demo_records(org, other_org, admin_user,
     assert ours.filter(number="K00001").exists() and theirs.filter(number="K00001").exists()
     assert not Contact.objects.filter(organization=org, function__organization=other_org).exists()
     assert not Action.objects.filter(organization=org, assignee=outsider).exists()
+
+
+def test_the_demo_stores_valid_phone_numbers_in_e164_and_websites_with_https(
+    org, admin_user, sales_user, billing_user
+):
+    _seed(org, {"admin": admin_user, "sales": sales_user, "billing": billing_user})
+    phones = [p for p in Customer.objects.filter(organization=org).values_list("phone", flat=True) if p]
+    for phone, mobile in Contact.objects.filter(organization=org).values_list("phone", "mobile"):
+        phones += [n for n in (phone, mobile) if n]
+    assert phones and all(re.fullmatch(r"\+49\d{6,13}", p) for p in phones), phones
+    websites = [w for w in Customer.objects.filter(organization=org).values_list("website", flat=True) if w]
+    assert websites and all(w.startswith("https://www.") for w in websites)
