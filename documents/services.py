@@ -271,7 +271,7 @@ def apply_totals(document: Document, lines: Sequence[DocumentLine]) -> None:
     header = {
         k: v
         for k, v in (document.financed_totals or {}).items()
-        if k in ("financier", "tax_treatment", "tax_exemption")
+        if k in ("financier", "tax_treatment", "tax_exemption", "vat_id")
     }
     if financed and header:
         sub = compute_totals(_line_inputs(financed))
@@ -337,17 +337,42 @@ def tax_note_for(document: Document, lines: Iterable) -> str:
         return document.cancels.tax_note
     # A draft has no issuer snapshot yet: it shows the organization's VAT ID of today.
     issuer_vat_id = document.issuer.get("vat_id", "") if document.issuer else document.organization.vat_id
+    small_business = issuer_small_business(document)
+    own, financed = _split_financed(document, priced)
     note = texts.tax_note(
         document.language,
         tax.reasons_by_position(
-            priced,
+            own,
             treatment=document.tax_treatment,
             exemption=document.tax_exemption,
-            small_business=issuer_small_business(document),
+            small_business=small_business,
         ),
         issuer_vat_id=issuer_vat_id,
         recipient_vat_id=document.recipient_vat_id,
     )
+    if financed:
+        # The financier's block of a quote is taxed as the financier's invoice will be, so
+        # its reason is the financier's, with the financier's VAT ID.
+        treatment, exemption = _financed_recipient(document)
+        header = document.financed_totals or {}
+        financed_note = texts.tax_note(
+            document.language,
+            tax.reasons_by_position(
+                financed, treatment=treatment, exemption=exemption, small_business=small_business
+            ),
+            issuer_vat_id=issuer_vat_id,
+            recipient_vat_id=header.get("vat_id", ""),
+        )
+        if financed_note and small_business:
+            note = note or financed_note
+        elif financed_note:
+            extra = texts.text(
+                document.language,
+                "financed_tax_note",
+                financier=header.get("financier", ""),
+                note=financed_note,
+            )
+            note = f"{note}\n{extra}" if note else extra
     if not note and document.cancels is not None:
         # An invoice issued before the reasons were named (the old "VAT exempt" without a
         # provision): its correction says what the invoice said.
@@ -367,12 +392,32 @@ def check_tax_reasons(document: Document, lines: Iterable) -> None:
         # A correction reverses the invoice's tax exactly as it was charged, and repeats
         # its note (tax_note_for): refusing it would leave a wrong invoice uncorrectable.
         return
+    own, financed = _split_financed(document, [line for line in lines if line.unit_price is not None])
     _check_reasons(
         name=document.recipient_name,
         treatment=document.tax_treatment,
         exemption=document.tax_exemption,
         small_business=issuer_small_business(document),
-        priced=[line for line in lines if line.unit_price is not None],
+        priced=own,
+    )
+    if financed:
+        treatment, exemption = _financed_recipient(document)
+        _check_reasons(
+            name=(document.financed_totals or {}).get("financier", ""),
+            treatment=treatment,
+            exemption=exemption,
+            small_business=issuer_small_business(document),
+            priced=financed,
+        )
+
+
+def _split_financed(document: Document, priced: list) -> tuple[list, list]:
+    """A quote's own lines and the financier's (taxed by the financier's treatment)."""
+    if document.kind != DocumentKind.QUOTE or not (document.financed_totals or {}).get("tax_treatment"):
+        return priced, []
+    return (
+        [line for line in priced if not getattr(line, "financed", False)],
+        [line for line in priced if getattr(line, "financed", False)],
     )
 
 
@@ -1044,6 +1089,7 @@ def _quote_lines(folder: Folder, language: str) -> tuple[list[LineSpec], dict]:
             "financier": financier.name,
             "tax_treatment": financier.tax_treatment,
             "tax_exemption": financier.tax_exemption,
+            "vat_id": financier.vat_id,
         }
     return specs, header
 
@@ -1892,7 +1938,9 @@ def delivery_note_send_to_financier(*, document: Document, user) -> list[str]:
     its invoice recipients): a leasing company pays for the object once it was delivered.
     Filed in the document's history; returns the addresses."""
     with transaction.atomic():
-        document = Document.objects.select_for_update().select_related("folder").get(pk=document.pk)
+        document = (
+            Document.objects.select_for_update(of=("self",)).select_related("folder").get(pk=document.pk)
+        )
         if document.kind != DocumentKind.DELIVERY_NOTE:
             raise ValidationError(
                 _("Only a delivery note is sent to the financier as proof of delivery."),

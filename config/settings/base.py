@@ -155,6 +155,15 @@ EMAIL_BACKEND = env("EMAIL_BACKEND", default="devtools.mail.OutboxEmailBackend")
 EMAIL_OUTBOX_DIR = Path(env.path("EMAIL_OUTBOX_DIR", default=BASE_DIR / "var" / "outbox"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="backoffice@localhost")
 
+# A billing chunk takes seconds (README, "Performance"); its hard time limit only bounds
+# one that hangs. Redis hands an unacknowledged message to another worker after the
+# visibility timeout: it must outlast the longest chunk (or a live chunk would be
+# delivered twice), but not by the broker's default hour - a worker killed mid-chunk is
+# noticed by its chunk's heartbeat anyway (BILLING_CHUNK_STALE_AFTER, checked every
+# five minutes by "billing-stalled"), and the chunk handed on without anyone clicking.
+BILLING_CHUNK_TIME_LIMIT = env.int("BILLING_CHUNK_TIME_LIMIT", default=600)
+BILLING_CHUNK_STALE_AFTER = env.int("BILLING_CHUNK_STALE_AFTER", default=BILLING_CHUNK_TIME_LIMIT + 60)
+
 # Celery. A broker URL (Redis in production) means workers run the tasks. Without one,
 # `make run`, `make worker` and `make beat` set LOCAL_WORKER=1 for every process they
 # start: these then share kombu's filesystem transport, a broker that is just folders
@@ -163,6 +172,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="backoffice@localhost")
 # one-off management command, the tests) runs its tasks inline (eager), because no
 # worker may be there to take them.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BILLING_CHUNK_TIME_LIMIT + 300}
 CELERY_LOCAL_DIR = Path(env.path("CELERY_LOCAL_DIR", default=BASE_DIR / "var" / "celery"))
 if not CELERY_BROKER_URL and env.bool("LOCAL_WORKER", default=False):
     CELERY_BROKER_URL = "filesystem://localhost//"  # a host name, or kombu warns of its absence
@@ -189,15 +199,6 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-# A billing chunk takes seconds (README, "Performance"); its hard time limit only bounds
-# one that hangs. Redis hands an unacknowledged message to another worker after the
-# visibility timeout: it must outlast the longest chunk (or a live chunk would be
-# delivered twice), but not by the broker's default hour - a worker killed mid-chunk is
-# noticed by its chunk's heartbeat anyway (BILLING_CHUNK_STALE_AFTER, checked every
-# five minutes by "billing-stalled"), and the chunk handed on without anyone clicking.
-BILLING_CHUNK_TIME_LIMIT = env.int("BILLING_CHUNK_TIME_LIMIT", default=600)
-BILLING_CHUNK_STALE_AFTER = env.int("BILLING_CHUNK_STALE_AFTER", default=BILLING_CHUNK_TIME_LIMIT + 60)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BILLING_CHUNK_TIME_LIMIT + 300}
 CELERY_BEAT_SCHEDULE = {
     # Contract ends of auto-renewed folders move forward before anything reads them.
     "folders-contract-ends": {

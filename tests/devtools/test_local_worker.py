@@ -54,7 +54,9 @@ def test_it_keeps_a_configured_broker_under_make_run(monkeypatch, tmp_path):
     )
     assert values["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/0"
     assert values["CELERY_TASK_ALWAYS_EAGER"] is False
-    assert "CELERY_BROKER_TRANSPORT_OPTIONS" not in values
+    # Redis keeps its own transport options (the visibility timeout), none of the folders.
+    assert "data_folder_in" not in values["CELERY_BROKER_TRANSPORT_OPTIONS"]
+    assert values["CELERY_BROKER_TRANSPORT_OPTIONS"]["visibility_timeout"] == 900
 
 
 def test_it_keeps_the_tests_eager_whatever_the_environment(tmp_path):

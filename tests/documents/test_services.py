@@ -56,6 +56,8 @@ def test_it_addresses_the_quote_to_the_end_customer(financed_folder, admin_user,
     assert quote.financed_totals == {
         "financier": "GRENKE Leasing AG",
         "tax_treatment": "domestic",
+        "tax_exemption": "",
+        "vat_id": quote.folder.financing.financier.vat_id,
         "net": "8817.50",
         "tax": "1675.33",
         "gross": "10492.83",

@@ -20,7 +20,7 @@ from documents.tax import LineTax, line_tax, reasons_by_position, unexplained_ze
 from tests.billing import factories as billing_factories
 from tests.billing.helpers import bill, invoices
 from tests.documents.conftest import pdf_text
-from tests.documents.factories import FolderFactory, oneoff, recurring
+from tests.documents.factories import FolderFactory, deliver, oneoff, recurring
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +89,7 @@ def test_it_finds_zero_rate_lines_without_a_reason():
 def test_an_exempt_customers_invoice_prints_its_provision(org, admin_user, run_on_commit):
     folder = _folder(org, tax_treatment="exempt", tax_exemption="4_14")
     _service(folder)
+    deliver(folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
     text = _normalized(pdf_text(invoice))
     assert "Steuerfreie Leistung nach § 4 Nr. 14 UStG (Heilbehandlung im Bereich der Humanmedizin)." in text
@@ -112,6 +113,7 @@ def test_a_third_country_invoice_names_export_and_non_taxable_services_apart(org
     folder = _folder(org, country="CH", postal_code="8001", city="Zürich", tax_treatment="non_eu")
     oneoff(folder, unit_price="4290.00", serials=("A7PU0001",))
     _service(folder, description="Einrichtung vor Ort")
+    deliver(folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
     text = _normalized(pdf_text(invoice))
     assert "Pos. 1: Steuerfreie Ausfuhrlieferung (§ 4 Nr. 1a i. V. m. § 6 UStG)." in text
@@ -125,6 +127,7 @@ def test_a_service_to_a_third_country_in_english_is_not_taxable_in_germany(org, 
         org, country="CH", postal_code="8001", city="Zürich", tax_treatment="non_eu", language="en"
     )
     _service(folder)
+    deliver(folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
     text = _normalized(pdf_text(invoice))
     assert "Service not taxable in Germany (§ 3a (2) UStG)" in text
@@ -148,6 +151,7 @@ def test_the_recipients_country_is_printed_by_name_in_the_documents_language(
         language=language,
     )
     oneoff(folder, unit_price="500.00", serials=("A7PU0001",))
+    deliver(folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
     assert invoice.recipient_address[-1] == name
     lines = pdf_text(invoice).splitlines()
@@ -220,6 +224,7 @@ def test_a_small_business_charges_no_vat_and_prints_the_section_19_note(org, adm
     org.save()
     folder = _folder(org)
     _service(folder)
+    deliver(folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
     assert invoice.issuer["small_business"] is True
     assert (invoice.total_tax, invoice.total_gross) == (D("0.00"), D("95.00"))
@@ -234,6 +239,7 @@ def test_a_small_business_note_replaces_the_customers_own_reason(org, admin_user
         org, country="CH", postal_code="8001", city="Zürich", tax_treatment="non_eu", language="en"
     )
     oneoff(folder, unit_price="500.00", serials=("A7PU0001",))
+    deliver(folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
     assert invoice.tax_note == "No VAT is charged: small business under § 19 UStG."
 
@@ -253,6 +259,7 @@ def test_the_billing_run_of_a_small_business_invoices_without_vat(org):
 def test_an_invoice_from_before_the_reasons_can_still_be_cancelled(org, admin_user, run_on_commit):
     folder = _folder(org, tax_treatment="exempt", tax_exemption="4_8")
     _service(folder)
+    deliver(folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
     # What the old checkbox left: exempt, no provision, the reasonless note.
     old_note = "Steuerfreie Leistung: Es wird keine Umsatzsteuer berechnet."
@@ -284,6 +291,7 @@ def test_a_correction_reverses_the_vat_charged_before_the_small_business_status(
 ):
     folder = _folder(org)
     _service(folder)
+    deliver(folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
     assert invoice.total_tax == D("18.05")
     org.small_business = True
