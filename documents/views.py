@@ -247,32 +247,35 @@ def document_actions(request, document: Document) -> list[dict]:
                 )
             )
     if document.kind == DocumentKind.INVOICE:
-        active = status in services.ACTIVE_INVOICE_STATUSES
-        has_credits = document.credit_notes.exclude(status=DocumentStatus.DRAFT).exists()
-        if not allowed:
-            reason = no_role
-        elif not active:
-            reason = _("The invoice is %(status)s.") % {"status": document.get_status_display()}
-        else:
-            reason = _("The invoice already has invoice corrections.")
+        actions += _invoice_actions(document, allowed=allowed, no_role=no_role)
+    return actions
+
+
+def _invoice_actions(document: Document, *, allowed: bool, no_role: str) -> list[dict]:
+    """Cancel and correct, from the rules the services enforce. A cancelled invoice shows
+    neither: nothing will ever make them possible, so a disabled button would only be noise."""
+    actions = []
+    for key, label, icon, style, refusal in (
+        (
+            "cancel",
+            _("Cancel invoice"),
+            "bi-x-octagon",
+            "btn-outline-danger",
+            services.invoice_cancellable(document),
+        ),
+        (
+            "credit",
+            _("Invoice correction"),
+            "bi-receipt-cutoff",
+            "btn-outline-secondary",
+            services.invoice_correctable(document),
+        ),
+    ):
+        if refusal is not None and refusal.code == "already_cancelled":
+            continue
+        reason = no_role if not allowed else (refusal.messages[0] if refusal is not None else "")
         actions.append(
-            _action(
-                "cancel",
-                _("Cancel invoice"),
-                "bi-x-octagon",
-                enabled=allowed and active and not has_credits,
-                reason=reason,
-                style="btn-outline-danger",
-            )
-        )
-        actions.append(
-            _action(
-                "credit",
-                _("Invoice correction"),
-                "bi-receipt-cutoff",
-                enabled=allowed and active,
-                reason=no_role if not allowed else reason,
-            )
+            _action(key, label, icon, enabled=allowed and refusal is None, reason=reason, style=style)
         )
     return actions
 
