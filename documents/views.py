@@ -287,18 +287,21 @@ def document_detail(request, pk: int):
     except Document.DoesNotExist:
         raise Http404
     lines = list(document.lines.all())
+    actions = document_actions(request, document)
+    # The decline dialog is a form of its own: in the page only when its button can act.
+    can_decline = any(a["key"] == "decline" and a["enabled"] for a in actions)
     return render(
         request,
         "documents/detail.html",
         {
             "document": document,
             "lines": lines,
-            "actions": document_actions(request, document),
+            "actions": actions,
             "history": selectors.document_history(document),
             "credit_notes": list(document.credit_notes.order_by("id")),
             "revisions": list(document.revisions.order_by("id")),
             "credited": selectors.credited_total(document) if document.kind == DocumentKind.INVOICE else None,
-            "decline_form": DeclineForm(),
+            "decline_form": DeclineForm() if can_decline else None,
             "can_render": _can_render(request, document),
             "show_prices": document.kind != DocumentKind.DELIVERY_NOTE,
         },
