@@ -84,7 +84,7 @@ def _walk(client, pks: dict[str, int]) -> list[tuple]:
             status[url] = -1
             queue.append(url)
             visit(url)
-        if source is not None and status[url] == 403:
+        if source is not None and status[url] == 403 and ("GET", url, "from", source) not in forbidden:
             forbidden.append(("GET", url, "from", source))
 
     def visit(url: str) -> None:
