@@ -41,6 +41,8 @@ class _Offers(HTMLParser):
         attrs = dict(attrs)
         if tag == "a" and attrs.get("href"):
             self.links.append(attrs["href"])
+        if attrs.get("hx-get"):  # fragments a page loads by itself (progress, PDF status)
+            self.links.append(attrs["hx-get"])
         elif tag == "form":
             self.forms.append(((attrs.get("method") or "get").lower(), attrs.get("action") or ""))
 
