@@ -1849,25 +1849,36 @@ def delivery_note_issue(
 # --- sending ---------------------------------------------------------------------------------------
 
 
+def document_sendable(
+    document: Document, *, recipients: Sequence[str] | None = None
+) -> ValidationError | None:
+    """A document is e-mailed once issued, while it is neither cancelled nor superseded,
+    and only to someone: the given recipients or the payer's invoice addresses."""
+    if document.is_draft:
+        return ValidationError(_("Issue the document before sending it."), code="draft")
+    if document.status in (DocumentStatus.CANCELLED, DocumentStatus.SUPERSEDED):
+        return ValidationError(
+            _("%(document)s is %(status)s and is not sent any more.")
+            % {"document": document, "status": document.get_status_display()},
+            code="closed",
+        )
+    if not [r for r in (recipients or recipient_emails(document.payer)) if r]:
+        return ValidationError(
+            _("%(payer)s has no invoice e-mail address or invoice-recipient contact.")
+            % {"payer": document.payer.name},
+            code="no_recipient",
+        )
+    return None
+
+
 def document_send(*, document: Document, user, recipients: Sequence[str] | None = None) -> Document:
     """E-mail the PDF to the payer (invoice e-mail and invoice-recipient contacts)."""
     with transaction.atomic():
         document = Document.objects.select_for_update().get(pk=document.pk)
-        if document.is_draft:
-            raise ValidationError(_("Issue the document before sending it."), code="draft")
-        if document.status in (DocumentStatus.CANCELLED, DocumentStatus.SUPERSEDED):
-            raise ValidationError(
-                _("%(document)s is %(status)s and is not sent any more.")
-                % {"document": document, "status": document.get_status_display()},
-                code="closed",
-            )
+        refusal = document_sendable(document, recipients=recipients)
+        if refusal is not None:
+            raise refusal
         to = [r for r in (recipients or recipient_emails(document.payer)) if r]
-        if not to:
-            raise ValidationError(
-                _("%(payer)s has no invoice e-mail address or invoice-recipient contact.")
-                % {"payer": document.payer.name},
-                code="no_recipient",
-            )
         document.sent_at = timezone.now()
         if document.status == DocumentStatus.ISSUED:
             document.status = DocumentStatus.SENT

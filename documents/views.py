@@ -27,7 +27,7 @@ from organizations.tables import configure_table
 from . import selectors, services
 from .filters import DocumentFilter
 from .forms import CreditNoteForm, DeclineForm, DeliveryNoteForm, QuoteCreateForm, ReasonForm
-from .models import Document, DocumentKind, DocumentStatus
+from .models import Document, DocumentKind
 from .pdf import pdf_filename, render_and_store
 from .tables import document_table
 
@@ -189,17 +189,19 @@ def document_actions(request, document: Document) -> list[dict]:
             reason=_("The PDF is being prepared."),
         )
     )
-    closed = status in (DocumentStatus.CANCELLED, DocumentStatus.SUPERSEDED)
-    actions.append(
-        _action(
-            "send",
-            _("Send"),
-            "bi-envelope",
-            enabled=allowed and not closed,
-            reason=no_role if not allowed else _("Cancelled or superseded documents are not sent."),
-            recipients=", ".join(services.recipient_emails(document.payer)),
+    send_refusal = services.document_sendable(document)
+    # A cancelled or superseded document is never sent again: no button at all.
+    if send_refusal is None or send_refusal.code != "closed":
+        actions.append(
+            _action(
+                "send",
+                _("Send"),
+                "bi-envelope",
+                enabled=allowed and send_refusal is None,
+                reason=no_role if not allowed else (send_refusal.messages[0] if send_refusal else ""),
+                recipients=", ".join(services.recipient_emails(document.payer)),
+            )
         )
-    )
     if document.kind == DocumentKind.QUOTE:
         open_quote = status in services.OPEN_QUOTE_STATUSES
         closed_reason = _("The quote is %(status)s.") % {"status": document.get_status_display()}

@@ -125,3 +125,19 @@ def test_it_says_who_is_invoiced_by_the_financings_status(financed_folder, admin
     assert note.startswith("GRENKE Leasing AG hat die Finanzierung abgelehnt")
     assert "werden GRENKE Leasing AG in Rechnung gestellt" not in body
     assert "niemandem in Rechnung gestellt" in note
+
+
+def test_it_disables_send_without_a_recipient_and_hides_it_once_cancelled(invoice, admin_user, admin_client):
+    customer = invoice.payer
+    customer.contacts.update(email="")
+    type(customer).objects.filter(pk=customer.pk).update(invoice_email="", email="")
+    invoice.payer.refresh_from_db()
+    refusal = services.document_sendable(invoice)
+    assert refusal is not None and refusal.code == "no_recipient"
+    response = admin_client.get(reverse("documents:detail", args=[invoice.pk]))
+    send = _keys(response)["send"]
+    assert not send["enabled"] and send["reason"] == refusal.messages[0]
+    assert reverse("documents:send", args=[invoice.pk]) not in response.content.decode()
+    services.invoice_cancel(invoice=invoice, user=admin_user, reason="Falscher Empfänger")
+    response = admin_client.get(reverse("documents:detail", args=[invoice.pk]))
+    assert "send" not in _keys(response)
