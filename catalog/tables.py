@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import django_tables2 as tables
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -10,9 +11,27 @@ from organizations.templatetags.ui import money
 from .models import Product, ServicePackage
 
 
-class ProductTable(tables.Table):
-    sku = tables.Column(verbose_name=_("SKU"), linkify=("catalog:product_edit", {"pk": tables.A("pk")}))
-    name = tables.Column(verbose_name=_("Name"), linkify=("catalog:product_edit", {"pk": tables.A("pk")}))
+def _link(record, view: str) -> str:
+    return reverse(view, kwargs={"pk": record.pk})
+
+
+class _CatalogTable(tables.Table):
+    """Rows link to the edit page for those who may change the catalog and to the read-only
+    page for everyone else, so no role is offered a link that answers 403."""
+
+    edit_view = detail_view = ""
+
+    def __init__(self, *args, editable: bool = False, **kwargs):
+        self.row_view = self.edit_view if editable else self.detail_view
+        super().__init__(*args, **kwargs)
+
+    def row_url(self, record) -> str:
+        return _link(record, self.row_view)
+
+
+class ProductTable(_CatalogTable):
+    sku = tables.Column(verbose_name=_("SKU"), linkify=lambda table, record: table.row_url(record))
+    name = tables.Column(verbose_name=_("Name"), linkify=lambda table, record: table.row_url(record))
     kind = tables.Column(verbose_name=_("Kind"))
     unit_price = MoneyColumn(verbose_name=_("Net price"))
     tax_rate = tables.Column(verbose_name=_("Tax rate"), accessor="tax_rate__name", order_by="tax_rate__rate")
@@ -25,6 +44,8 @@ class ProductTable(tables.Table):
         attrs = {"class": "table table-hover align-middle"}
         empty_text = _("No products match the filter.")
         order_by = ("name",)
+
+    edit_view, detail_view = "catalog:product_edit", "catalog:product_detail"
 
     def render_kind(self, record):
         text = record.get_kind_display()
@@ -42,9 +63,9 @@ class ProductTable(tables.Table):
         )
 
 
-class ServicePackageTable(tables.Table):
-    code = tables.Column(verbose_name=_("Code"), linkify=("catalog:package_edit", {"pk": tables.A("pk")}))
-    name = tables.Column(verbose_name=_("Name"), linkify=("catalog:package_edit", {"pk": tables.A("pk")}))
+class ServicePackageTable(_CatalogTable):
+    code = tables.Column(verbose_name=_("Code"), linkify=lambda table, record: table.row_url(record))
+    name = tables.Column(verbose_name=_("Name"), linkify=lambda table, record: table.row_url(record))
     price = MoneyColumn(verbose_name=_("Price"))
     cycle = tables.Column(verbose_name=_("Cycle"))
     entitlements = tables.Column(verbose_name=_("Entitlements"), empty_values=(), orderable=False)
@@ -56,6 +77,8 @@ class ServicePackageTable(tables.Table):
         attrs = {"class": "table table-hover align-middle"}
         empty_text = _("No service packages yet.")
         order_by = ("name",)
+
+    edit_view, detail_view = "catalog:package_edit", "catalog:package_detail"
 
     def render_entitlements(self, record):
         parts = [

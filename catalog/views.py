@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from organizations.access import require
+from organizations.access import can, require
 from organizations.history import readable_history
 from organizations.tables import configure_table
 
@@ -24,7 +24,7 @@ from .tables import ProductTable, ServicePackageTable
 def product_list(request):
     qs = Product.objects.select_related("tax_rate", "service_package")
     flt = ProductFilter(request.GET or None, queryset=qs)
-    table = configure_table(request, ProductTable(flt.qs))
+    table = configure_table(request, ProductTable(flt.qs, editable=can(request, "catalog.change")))
     return render(
         request,
         "catalog/product_list.html",
@@ -71,6 +71,15 @@ def _delete(request, *, name: str, delete, edit_url: str, list_url: str, done_me
     return redirect(list_url)
 
 
+@require("view")
+def product_detail(request, pk: int):
+    """The product as everyone may read it; those who may change it get the edit page's button."""
+    product = get_object_or_404(Product.objects.select_related("tax_rate", "service_package"), pk=pk)
+    return render(
+        request, "catalog/product_detail.html", {"product": product, "history": readable_history(product)}
+    )
+
+
 @require("catalog.change")
 def product_create(request):
     return _product_form(request, None)
@@ -104,7 +113,7 @@ def package_list(request):
     qs = ServicePackage.objects.prefetch_related(
         Prefetch("entitlements", queryset=Entitlement.objects.order_by("kind"))
     )
-    table = configure_table(request, ServicePackageTable(qs))
+    table = configure_table(request, ServicePackageTable(qs, editable=can(request, "catalog.change")))
     return render(
         request, "catalog/package_list.html", {"table": table, "total": ServicePackage.objects.count()}
     )
@@ -152,6 +161,22 @@ def _package_form(request, package: ServicePackage | None):
             "formset": formset,
             "package": package,
             "history": readable_history(package) if package else [],
+        },
+    )
+
+
+@require("view")
+def package_detail(request, pk: int):
+    """The service package with its entitlements, read-only."""
+    package = get_object_or_404(ServicePackage.objects.select_related("tax_rate"), pk=pk)
+    return render(
+        request,
+        "catalog/package_detail.html",
+        {
+            "package": package,
+            "entitlements": package.entitlements.order_by("kind"),
+            "products": package.products.order_by("name"),
+            "history": readable_history(package),
         },
     )
 

@@ -40,6 +40,7 @@ from documents.models import (
     LineSource,
 )
 from documents.selectors import credit_notes_of, delivery_proof_for
+from financing.payer import financier_invoice_refusal
 from financing.services import payer_for
 from folders import services as folder_services
 from folders import terms as folder_terms
@@ -1316,26 +1317,11 @@ def _differs_from_quote(line: OneOffLine, quoted: DocumentLine) -> bool:
 
 
 def check_financing_approved(financing, payer) -> None:
-    """The financier is invoiced for the hardware once it approved the financing: a
-    rejected one never, a submitted one not yet."""
-    if financing.approval_status == "rejected":
-        raise ValidationError(
-            _(
-                "The financier %(name)s rejected this financing. Remove the financing or choose another "
-                "financier before invoicing."
-            )
-            % {"name": payer.name},
-            code="financing_rejected",
-        )
-    if financing.approval_status != "approved":
-        raise ValidationError(
-            _(
-                "The financing by %(name)s is not approved yet. Record the approval in the folder's "
-                "financing before the hardware is invoiced to the financier."
-            )
-            % {"name": payer.name},
-            code="financing_not_approved",
-        )
+    """Refuse to invoice the financier (`payer`) before it approved the financing; the
+    rule itself is financing's, so the folder page says the same."""
+    refusal = financier_invoice_refusal(financing)
+    if refusal is not None:
+        raise refusal
 
 
 def check_oneoff_lines_match_quote(*, folder: Folder, lines: Sequence[OneOffLine]) -> None:
@@ -1387,6 +1373,85 @@ def check_oneoff_lines_match_quote(*, folder: Folder, lines: Sequence[OneOffLine
         )
 
 
+@dataclass(frozen=True)
+class OneOffPlan:
+    """What "invoice one-off now" would invoice, once every rule let it through."""
+
+    payer: object
+    financed: bool
+    lines: list[OneOffLine]
+    pieces: dict[int, list[Equipment]]
+    deliveries: dict[int, LineDelivery]
+    advance: bool
+
+
+def _oneoff_plan(folder: Folder, open_lines: Sequence[OneOffLine]) -> OneOffPlan:
+    """Check the rules of "invoice one-off now" for the folder's not yet invoiced one-off
+    lines and say what it would invoice; raise the reason when it cannot. The service
+    runs it under its locks, the folder page (through `invoice_oneoff_refusal`) to show
+    the button only when it can act."""
+    if not open_lines:
+        raise ValidationError(
+            _("Folder %(folder)s has no one-off lines left to invoice.")
+            % {"folder": folder_label_of(folder)},
+            code="nothing_to_invoice",
+        )
+    lines = list(
+        OneOffLine.objects.filter(pk__in=[line.pk for line in open_lines])
+        .select_related("tax_rate", "product")
+        .order_by("position", "id")
+    )
+    for line in lines:
+        line.folder = folder
+    payers = {payer_for(line) for line in lines}
+    if len(payers) != 1:
+        raise ValidationError(
+            _("The one-off lines of this folder have different payers; invoice them separately."),
+            code="mixed_payers",
+        )
+    payer = payers.pop()
+    customer = folder.customer
+    financing = _financing(folder)
+    financed = payer.pk != customer.pk
+    # Invoices follow an accepted quote: accepting it activates the folder and turns
+    # the prospect into a customer. A financier is not invoiced for a prospect either.
+    if customer.kind == CustomerKind.PROSPECT:
+        raise ValidationError(
+            _("%(name)s is still a prospect. Accept the quote (or convert the prospect) before invoicing.")
+            % {"name": customer.name},
+            code="prospect",
+        )
+    require_address(payer, financier=financed)
+    if financed and financing is not None:
+        check_financing_approved(financing, payer)
+    pieces = _serials_by_line(lines)
+    # Invoiced once delivered: a leasing company pays against the delivery. Only a
+    # direct customer may get an advance invoice, and only where the organization
+    # allows it; undelivered lines otherwise wait for a later invoice (as in the run).
+    deliveries = oneoff_deliveries(lines, pieces)
+    waiting = [line for line in lines if not deliveries[line.pk].delivered]
+    advance = bool(waiting) and not financed and folder.organization.advance_invoices
+    if waiting and not advance:
+        lines = [line for line in lines if deliveries[line.pk].delivered]
+        if not lines:
+            raise awaiting_delivery_error(waiting)
+    check_oneoff_lines_match_quote(folder=folder, lines=lines)
+    return OneOffPlan(
+        payer=payer, financed=financed, lines=lines, pieces=pieces, deliveries=deliveries, advance=advance
+    )
+
+
+def invoice_oneoff_refusal(folder: Folder) -> ValidationError | None:
+    """Why "invoice one-off now" cannot act on the folder now (None: it can) - the same
+    checks, in the same order, as the service itself."""
+    open_lines = list(OneOffLine.objects.filter(folder=folder, invoice_document_id__isnull=True))
+    try:
+        _oneoff_plan(folder, open_lines)
+    except ValidationError as exc:
+        return exc
+    return None
+
+
 def invoice_oneoff_now(*, folder: Folder, user, issue_date: dt.date | None = None) -> Document:
     """ "Einmalig sofort in Rechnung stellen": invoice the folder's not yet invoiced one-off
     lines at once, to whoever ``payer_for`` names (the financier for a financed folder).
@@ -1396,59 +1461,15 @@ def invoice_oneoff_now(*, folder: Folder, user, issue_date: dt.date | None = Non
     """
     with transaction.atomic():
         folder = Folder.objects.select_for_update().select_related("customer").get(pk=folder.pk)
-        lines = list(
+        open_lines = list(
             OneOffLine.objects.select_for_update()
             .filter(organization=folder.organization, folder=folder, invoice_document_id__isnull=True)
             .order_by("position", "id")
         )
-        if not lines:
-            raise ValidationError(
-                _("Folder %(folder)s has no one-off lines left to invoice.")
-                % {"folder": folder_label_of(folder)},
-                code="nothing_to_invoice",
-            )
-        lines = list(
-            OneOffLine.objects.filter(pk__in=[line.pk for line in lines])
-            .select_related("tax_rate", "product")
-            .order_by("position", "id")
-        )
-        for line in lines:
-            line.folder = folder
-        payers = {payer_for(line) for line in lines}
-        if len(payers) != 1:
-            raise ValidationError(
-                _("The one-off lines of this folder have different payers; invoice them separately."),
-                code="mixed_payers",
-            )
-        payer = payers.pop()
+        plan = _oneoff_plan(folder, open_lines)
+        payer, financed, lines = plan.payer, plan.financed, plan.lines
+        pieces, deliveries, advance = plan.pieces, plan.deliveries, plan.advance
         customer = folder.customer
-        financing = _financing(folder)
-        financed = payer.pk != customer.pk
-        # Invoices follow an accepted quote: accepting it activates the folder and turns
-        # the prospect into a customer. A financier is not invoiced for a prospect either.
-        if customer.kind == CustomerKind.PROSPECT:
-            raise ValidationError(
-                _(
-                    "%(name)s is still a prospect. Accept the quote (or convert the prospect) before invoicing."
-                )
-                % {"name": customer.name},
-                code="prospect",
-            )
-        require_address(payer, financier=financed)
-        if financed and financing is not None:
-            check_financing_approved(financing, payer)
-        pieces = _serials_by_line(lines)
-        # Invoiced once delivered: a leasing company pays against the delivery. Only a
-        # direct customer may get an advance invoice, and only where the organization
-        # allows it; undelivered lines otherwise wait for a later invoice (as in the run).
-        deliveries = oneoff_deliveries(lines, pieces)
-        waiting = [line for line in lines if not deliveries[line.pk].delivered]
-        advance = bool(waiting) and not financed and folder.organization.advance_invoices
-        if waiting and not advance:
-            lines = [line for line in lines if deliveries[line.pk].delivered]
-            if not lines:
-                raise awaiting_delivery_error(waiting)
-        check_oneoff_lines_match_quote(folder=folder, lines=lines)
         language = texts.lang_of(payer.language)
         days = {(d.first, d.last) for line in lines if (d := deliveries[line.pk]).first}
         specs = [
@@ -1489,18 +1510,45 @@ def invoice_oneoff_now(*, folder: Folder, user, issue_date: dt.date | None = Non
 # --- credit notes ---------------------------------------------------------------------------
 
 
-def _check_invoice_open(invoice: Document) -> None:
+# The rules below answer "may this be done now?" with None (yes) or the error the service
+# raises (no, and why). Services raise it; the document page hides or disables the button
+# with its message as the tooltip - one rule, so the page never offers what is refused.
+
+
+def invoice_correctable(invoice: Document) -> ValidationError | None:
+    """An invoice takes an invoice correction (a partial credit note) while it is issued
+    and not cancelled."""
     if invoice.kind != DocumentKind.INVOICE:
-        raise ValidationError(_("Only invoices can be cancelled or credited."), code="not_an_invoice")
+        return ValidationError(_("Only invoices can be cancelled or credited."), code="not_an_invoice")
     if invoice.is_draft:
-        raise ValidationError(
+        return ValidationError(
             _("A draft has no number and is simply discarded, not cancelled."), code="draft"
         )
     if invoice.status == DocumentStatus.CANCELLED:
-        raise ValidationError(
+        return ValidationError(
             _("Invoice %(number)s is already cancelled.") % {"number": invoice.number},
             code="already_cancelled",
         )
+    return None
+
+
+def invoice_cancellable(invoice: Document) -> ValidationError | None:
+    """An invoice is cancelled in full only while nothing of it is credited yet: after an
+    invoice correction, a full reversal would credit those lines twice."""
+    refusal = invoice_correctable(invoice)
+    if refusal is not None:
+        return refusal
+    if credit_notes_of(invoice).exists():
+        return ValidationError(
+            _(
+                "Invoice %(number)s already has invoice corrections. Correct the remaining lines or "
+                "amount with another invoice correction instead; once they reach the invoice total, "
+                "the invoice is cancelled."
+            )
+            % {"number": invoice.number},
+            code="partially_credited",
+        )
+    return None
 
 
 def _credited_net_by_rate(invoice: Document) -> dict[Decimal, Decimal]:
@@ -1555,17 +1603,9 @@ def invoice_cancel(*, invoice: Document, user, reason: str) -> Document:
         raise ValidationError(_("Give a reason for the cancellation."), code="no_reason")
     with transaction.atomic():
         invoice = Document.objects.select_for_update().get(pk=invoice.pk)
-        _check_invoice_open(invoice)
-        if credit_notes_of(invoice).exists():
-            raise ValidationError(
-                _(
-                    "Invoice %(number)s already has invoice corrections. Correct the remaining lines or "
-                    "amount with another invoice correction instead; once they reach the invoice total, "
-                    "the invoice is cancelled."
-                )
-                % {"number": invoice.number},
-                code="partially_credited",
-            )
+        refusal = invoice_cancellable(invoice)
+        if refusal is not None:
+            raise refusal
         specs = _credit_note_specs(list(invoice.lines.all()))
         credit = _credit_note_issue(invoice=invoice, user=user, specs=specs, reason=reason, full=True)
         _invoice_close(
@@ -1634,7 +1674,9 @@ def credit_note_partial(
         raise ValidationError(_("Choose either lines or an amount to credit."), code="lines_or_amount")
     with transaction.atomic():
         invoice = Document.objects.select_for_update().get(pk=invoice.pk)
-        _check_invoice_open(invoice)
+        refusal = invoice_correctable(invoice)
+        if refusal is not None:
+            raise refusal
         language = invoice.language
         invoice_net = _invoice_net_by_rate(invoice)
         credited = _credited_net_by_rate(invoice)
@@ -1897,25 +1939,36 @@ def delivery_note_issue(
 # --- sending ---------------------------------------------------------------------------------------
 
 
+def document_sendable(
+    document: Document, *, recipients: Sequence[str] | None = None
+) -> ValidationError | None:
+    """A document is e-mailed once issued, while it is neither cancelled nor superseded,
+    and only to someone: the given recipients or the payer's invoice addresses."""
+    if document.is_draft:
+        return ValidationError(_("Issue the document before sending it."), code="draft")
+    if document.status in (DocumentStatus.CANCELLED, DocumentStatus.SUPERSEDED):
+        return ValidationError(
+            _("%(document)s is %(status)s and is not sent any more.")
+            % {"document": document, "status": document.get_status_display()},
+            code="closed",
+        )
+    if not [r for r in (recipients or recipient_emails(document.payer)) if r]:
+        return ValidationError(
+            _("%(payer)s has no invoice e-mail address or invoice-recipient contact.")
+            % {"payer": document.payer.name},
+            code="no_recipient",
+        )
+    return None
+
+
 def document_send(*, document: Document, user, recipients: Sequence[str] | None = None) -> Document:
     """E-mail the PDF to the payer (invoice e-mail and invoice-recipient contacts)."""
     with transaction.atomic():
         document = Document.objects.select_for_update().get(pk=document.pk)
-        if document.is_draft:
-            raise ValidationError(_("Issue the document before sending it."), code="draft")
-        if document.status in (DocumentStatus.CANCELLED, DocumentStatus.SUPERSEDED):
-            raise ValidationError(
-                _("%(document)s is %(status)s and is not sent any more.")
-                % {"document": document, "status": document.get_status_display()},
-                code="closed",
-            )
+        refusal = document_sendable(document, recipients=recipients)
+        if refusal is not None:
+            raise refusal
         to = [r for r in (recipients or recipient_emails(document.payer)) if r]
-        if not to:
-            raise ValidationError(
-                _("%(payer)s has no invoice e-mail address or invoice-recipient contact.")
-                % {"payer": document.payer.name},
-                code="no_recipient",
-            )
         document.sent_at = timezone.now()
         if document.status == DocumentStatus.ISSUED:
             document.status = DocumentStatus.SENT

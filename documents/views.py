@@ -27,7 +27,7 @@ from organizations.tables import configure_table
 from . import selectors, services
 from .filters import DocumentFilter
 from .forms import CreditNoteForm, DeclineForm, DeliveryNoteForm, QuoteCreateForm, ReasonForm
-from .models import Document, DocumentKind, DocumentStatus
+from .models import Document, DocumentKind
 from .pdf import pdf_filename, render_and_store
 from .tables import document_table
 
@@ -189,17 +189,19 @@ def document_actions(request, document: Document) -> list[dict]:
             reason=_("The PDF is being prepared."),
         )
     )
-    closed = status in (DocumentStatus.CANCELLED, DocumentStatus.SUPERSEDED)
-    actions.append(
-        _action(
-            "send",
-            _("Send"),
-            "bi-envelope",
-            enabled=allowed and not closed,
-            reason=no_role if not allowed else _("Cancelled or superseded documents are not sent."),
-            recipients=", ".join(services.recipient_emails(document.payer)),
+    send_refusal = services.document_sendable(document)
+    # A cancelled or superseded document is never sent again: no button at all.
+    if send_refusal is None or send_refusal.code != "closed":
+        actions.append(
+            _action(
+                "send",
+                _("Send"),
+                "bi-envelope",
+                enabled=allowed and send_refusal is None,
+                reason=no_role if not allowed else (send_refusal.messages[0] if send_refusal else ""),
+                recipients=", ".join(services.recipient_emails(document.payer)),
+            )
         )
-    )
     if document.kind == DocumentKind.QUOTE:
         open_quote = status in services.OPEN_QUOTE_STATUSES
         closed_reason = _("The quote is %(status)s.") % {"status": document.get_status_display()}
@@ -247,32 +249,35 @@ def document_actions(request, document: Document) -> list[dict]:
                 )
             )
     if document.kind == DocumentKind.INVOICE:
-        active = status in services.ACTIVE_INVOICE_STATUSES
-        has_credits = selectors.credit_notes_of(document).exists()
-        if not allowed:
-            reason = no_role
-        elif not active:
-            reason = _("The invoice is %(status)s.") % {"status": document.get_status_display()}
-        else:
-            reason = _("The invoice already has invoice corrections.")
+        actions += _invoice_actions(document, allowed=allowed, no_role=no_role)
+    return actions
+
+
+def _invoice_actions(document: Document, *, allowed: bool, no_role: str) -> list[dict]:
+    """Cancel and correct, from the rules the services enforce. A cancelled invoice shows
+    neither: nothing will ever make them possible, so a disabled button would only be noise."""
+    actions = []
+    for key, label, icon, style, refusal in (
+        (
+            "cancel",
+            _("Cancel invoice"),
+            "bi-x-octagon",
+            "btn-outline-danger",
+            services.invoice_cancellable(document),
+        ),
+        (
+            "credit",
+            _("Invoice correction"),
+            "bi-receipt-cutoff",
+            "btn-outline-secondary",
+            services.invoice_correctable(document),
+        ),
+    ):
+        if refusal is not None and refusal.code == "already_cancelled":
+            continue
+        reason = no_role if not allowed else (refusal.messages[0] if refusal is not None else "")
         actions.append(
-            _action(
-                "cancel",
-                _("Cancel invoice"),
-                "bi-x-octagon",
-                enabled=allowed and active and not has_credits,
-                reason=reason,
-                style="btn-outline-danger",
-            )
-        )
-        actions.append(
-            _action(
-                "credit",
-                _("Invoice correction"),
-                "bi-receipt-cutoff",
-                enabled=allowed and active,
-                reason=no_role if not allowed else reason,
-            )
+            _action(key, label, icon, enabled=allowed and refusal is None, reason=reason, style=style)
         )
     return actions
 
@@ -284,13 +289,16 @@ def document_detail(request, pk: int):
     except Document.DoesNotExist:
         raise Http404
     lines = list(document.lines.all())
+    actions = document_actions(request, document)
+    # The decline dialog is a form of its own: in the page only when its button can act.
+    can_decline = any(a["key"] == "decline" and a["enabled"] for a in actions)
     return render(
         request,
         "documents/detail.html",
         {
             "document": document,
             "lines": lines,
-            "actions": document_actions(request, document),
+            "actions": actions,
             "history": selectors.document_history(document),
             "credit_notes": list(
                 selectors.credit_notes_of(document).order_by("id")
@@ -299,7 +307,7 @@ def document_detail(request, pk: int):
             ),
             "revisions": list(document.revisions.order_by("id")),
             "credited": selectors.credited_total(document) if document.kind == DocumentKind.INVOICE else None,
-            "decline_form": DeclineForm(),
+            "decline_form": DeclineForm() if can_decline else None,
             "can_render": _can_render(request, document),
             "show_prices": document.kind != DocumentKind.DELIVERY_NOTE,
         },

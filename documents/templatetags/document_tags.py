@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils.translation import get_language
 
-from documents import selectors
+from documents import selectors, services
 from documents.engine import format_eur, format_number
 
 register = template.Library()
@@ -17,9 +17,12 @@ register = template.Library()
 def folder_documents(folder):
     """{% folder_documents folder as docs %}: every document made from the folder, in order,
     and what the folder's document buttons need to know."""
+    refusal = services.invoice_oneoff_refusal(folder)
     return {
         "documents": list(selectors.documents_for_folder(folder)),
         **selectors.folder_document_state(folder),
+        # The service's own checks: the button acts only when the service would.
+        "oneoff_refusal": refusal.messages[0] if refusal is not None else "",
     }
 
 
