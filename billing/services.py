@@ -93,6 +93,7 @@ from .models import (
     FailureReason,
     RunStatus,
     RunTrigger,
+    SkipReason,
 )
 
 logger = logging.getLogger(__name__)
@@ -127,13 +128,48 @@ def add_months(month: dt.date, months: int) -> dt.date:
 
 
 @dataclass
+class PreviewTotals:
+    """The whole month's figures, summed while every account is planned (the page keeps
+    the detail of a few accounts only, the totals count all of them)."""
+
+    invoices: int = 0
+    net: Decimal = ZERO
+    tax: Decimal = ZERO
+    gross: Decimal = ZERO
+    failures: int = 0
+    skips: Counter = field(default_factory=Counter)
+
+    def add(self, plans: Sequence[planning.AccountPlan]) -> None:
+        for plan in plans:
+            for invoice in plan.invoices:
+                totals = invoice.totals()
+                self.invoices += 1
+                self.net += totals.net
+                self.tax += totals.tax
+                self.gross += totals.gross
+            self.skips.update(skip.reason for skip in plan.skips)
+            self.failures += len(plan.failures)
+
+    @property
+    def skips_by_reason(self) -> list[tuple[str, str, int]]:
+        """(reason, label, count) for every reason present, in the order of SkipReason."""
+        return [(value, label, self.skips[value]) for value, label in SkipReason.choices if self.skips[value]]
+
+    @property
+    def skipped(self) -> int:
+        return sum(self.skips.values())
+
+
+@dataclass
 class Preview:
-    """What a run for `period` would do now, for some or all billing accounts."""
+    """What a run for `period` would do now: the detail of some billing accounts (`plans`)
+    and the totals of all of them (`month`)."""
 
     period: dt.date
     as_of: dt.date
     accounts_total: int
     plans: list[planning.AccountPlan] = field(default_factory=list)
+    month: PreviewTotals = field(default_factory=PreviewTotals)
 
     @property
     def invoices(self) -> list[planning.PlannedInvoice]:
@@ -149,11 +185,8 @@ class Preview:
 
     @property
     def totals(self) -> dict[str, Decimal]:
-        net = tax = gross = ZERO
-        for invoice in self.invoices:
-            totals = invoice.totals()
-            net, tax, gross = net + totals.net, tax + totals.tax, gross + totals.gross
-        return {"net": net, "tax": tax, "gross": gross}
+        """Net, VAT and gross of the whole month (not only of the accounts in `plans`)."""
+        return {"net": self.month.net, "tax": self.month.tax, "gross": self.month.gross}
 
 
 def billing_preview(
@@ -165,18 +198,21 @@ def billing_preview(
 ) -> Preview:
     """A dry run: the invoices, skips and failures a run would produce now. Writes nothing.
 
-    `customer_ids` limits it to some billing accounts (a page of the preview screen);
-    by default all of them.
+    `customer_ids` limits the detail kept to some billing accounts (a page of the preview
+    screen), by default all of them; the month's totals always cover every account,
+    summed chunk by chunk while planning, so the detail of the other pages is dropped
+    at once and memory stays that of one chunk.
     """
     period = _check_period(period)
     as_of = as_of or timezone.localdate()
     accounts = planning.account_ids(organization=organization, period=period)
-    known = set(accounts)
-    wanted = accounts if customer_ids is None else [c for c in customer_ids if c in known]
-    plans: list[planning.AccountPlan] = []
-    for start in range(0, len(wanted), chunk_size()):
-        plans += _plan(organization, wanted[start : start + chunk_size()], period=period, as_of=as_of)
-    return Preview(period=period, as_of=as_of, accounts_total=len(accounts), plans=plans)
+    wanted = set(accounts if customer_ids is None else customer_ids)
+    preview = Preview(period=period, as_of=as_of, accounts_total=len(accounts))
+    for start in range(0, len(accounts), chunk_size()):
+        plans = _plan(organization, accounts[start : start + chunk_size()], period=period, as_of=as_of)
+        preview.month.add(plans)
+        preview.plans += [plan for plan in plans if plan.customer.pk in wanted]
+    return preview
 
 
 def _plan(

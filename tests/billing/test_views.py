@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.test import TestCase
@@ -270,3 +271,26 @@ def test_a_run_left_running_by_a_lost_task_is_resumed_from_its_page(
     client_for(billing_user).post(url)
     assert BillingRun.objects.get().invoices_count == 1
     assert url not in client_for(billing_user).get(reverse("billing:detail", args=[run.pk])).content.decode()
+
+
+def test_it_shows_the_whole_months_totals_above_a_paged_preview(
+    client_for, billing_user, org, book, month, monkeypatch
+):
+    from billing import views
+
+    monkeypatch.setattr(views, "PREVIEW_ACCOUNTS_PER_PAGE", 1)
+    f.recurring(f.folder(org, f.customer(org, name="Zahnarzt Dr. Weiß")), price="11.00", start=month)
+    response = client_for(billing_user).get(reverse("billing:preview"), {"period": f"{month:%Y-%m}"})
+    assert response.status_code == 200
+    assert len(response.context["invoices"]) == 1  # the page shows one account ...
+    totals = response.context["preview"].month
+    # ... the summary counts the month: 89.00 + 11.00 net, 19 % VAT, one held folder.
+    assert (totals.invoices, totals.net, totals.tax, totals.gross) == (
+        2,
+        Decimal("100.00"),
+        Decimal("19.00"),
+        Decimal("119.00"),
+    )
+    assert [(reason, count) for reason, _label, count in totals.skips_by_reason] == [("hold", 1)]
+    body = response.content.decode()
+    assert "119,00" in body and "19,00" in body
