@@ -960,6 +960,7 @@ def billing_run_finish(run_id: int) -> BillingRun:
                 _("Finished: %(invoices)s invoices, %(skipped)s folders skipped, %(failed)s failures.")
                 % {"invoices": run.invoices_count, "skipped": run.skipped_count, "failed": run.failed_count},
             )
+            run.nothing_new = not run.invoices_count and not run.failed_count
         run.save()
         if not failed and run.render_pdfs and run.invoices_count:
             transaction.on_commit(lambda: _dispatch_invoices(run))

@@ -39,7 +39,7 @@ def run_list(request):
         {
             "filter": flt,
             "table": table,
-            "total": BillingRun.objects.count(),
+            "total": selectors.run_list().count(),
             "active": selectors.active_run(request.organization),
             "period_value": month_value(default_period()),
         },
@@ -112,6 +112,11 @@ def start(request):
         messages.error(request, " ".join(exc.messages))
         return redirect(f"{reverse('billing:preview')}?{urlencode({'period': month_value(period)})}")
     run.refresh_from_db()
+    if run.nothing_new:
+        # The run is kept only for the scheduler; the list does not show it, so neither
+        # does the answer.
+        messages.info(request, _("Nothing new to bill for %(month)s – no run created.") % {"month": month})
+        return redirect(f"{reverse('billing:preview')}?{urlencode({'period': month_value(period)})}")
     if run.status == "done":
         messages.success(
             request,

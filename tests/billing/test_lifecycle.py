@@ -174,3 +174,14 @@ def test_deferred_revenue_counts_credit_notes_and_ignores_other_organizations(or
     assert deferred_revenue(org, month=dt.date(2026, 10, 1)).recognized == D("101.09")
     assert deferred_revenue(org, month=dt.date(2026, 11, 1)).recognized == D("0.00")
     assert Document.objects.filter(organization=org).count() == 2
+
+
+def test_the_beat_does_not_start_the_month_again_after_a_run_with_nothing_new(org, monkeypatch):
+    org.billing_day = 3
+    org.save()
+    _beat_on(monkeypatch, dt.date(2026, 11, 3))  # nothing to bill yet
+    run = BillingRun.objects.get()
+    assert run.nothing_new and run.status == RunStatus.DONE
+    _beat_on(monkeypatch, dt.date(2026, 11, 4))
+    _beat_on(monkeypatch, dt.date(2026, 11, 5))
+    assert BillingRun.objects.count() == 1  # the month is done, not tried every day

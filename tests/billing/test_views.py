@@ -294,3 +294,18 @@ def test_it_shows_the_whole_months_totals_above_a_paged_preview(
     assert [(reason, count) for reason, _label, count in totals.skips_by_reason] == [("hold", 1)]
     body = response.content.decode()
     assert "119,00" in body and "19,00" in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_says_so_and_lists_no_run_when_a_month_has_nothing_new(client_for, billing_user, run, month):
+    # Committed for real, so the (eager) run has finished when the start answers.
+    client = client_for(billing_user)
+    response = client.post(reverse("billing:start"), {"period": f"{month:%Y-%m}"}, follow=True)
+    body = response.content.decode()
+    assert "ist nichts Neues abzurechnen – kein Lauf angelegt" in body
+    assert response.redirect_chain[-1][0].startswith(reverse("billing:preview"))
+    listed = client.get(reverse("billing:runs")).context["table"].data.data
+    assert list(listed) == [run]  # the first run only
+    # Kept for the scheduler: the month counts as done.
+    again = BillingRun.objects.exclude(pk=run.pk).get()
+    assert again.status == RunStatus.DONE and again.nothing_new
