@@ -64,7 +64,6 @@ from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from customers import services as customer_services
 from customers.models import DeliveryMethod
@@ -77,8 +76,10 @@ from folders.models import Folder, FolderStatus, OneOffLine, RecurringLine
 from organizations.audit import audit_log
 from organizations.models import Membership
 from organizations.services import organization_lock
+from organizations.system_texts import render_text, system_text
 
 from . import planning
+from . import system_texts as _system_texts  # noqa: F401 - registers the codes used below
 from .models import (
     ACTIVE_STATUSES,
     AlertKind,
@@ -296,7 +297,7 @@ def billing_run_start(
             user=user,
             action="billing_run.queued",
             obj=run,
-            data={"message": _("Billing run for %(month)s queued.") % {"month": period.strftime("%m/%Y")}},
+            data={"message": system_text("billing.run_queued", month=period)},
         )
         if dispatch:
             transaction.on_commit(lambda: _dispatch(run))
@@ -375,7 +376,7 @@ def billing_run_resume(*, run: BillingRun, user) -> BillingRun:
         user=user,
         action="billing_run.resumed",
         obj=run,
-        data={"message": _("Billing run resumed.")},
+        data={"message": system_text("billing.run_resumed")},
     )
     transaction.on_commit(lambda: _dispatch(run))
     return run
@@ -393,10 +394,7 @@ def billing_run_as_of_set(*, run: BillingRun, as_of: dt.date, user) -> BillingRu
         if run.as_of == as_of:
             return run
         previous, run.as_of = run.as_of, as_of
-        message = _("Date of the billing run moved from %(old)s to %(new)s.") % {
-            "old": date_format(previous, "SHORT_DATE_FORMAT"),
-            "new": date_format(as_of, "SHORT_DATE_FORMAT"),
-        }
+        message = system_text("billing.run_dated", old=previous, new=as_of)
         _log(run, message)
         run.save(update_fields=["as_of", "log"])
         audit_log(
@@ -459,7 +457,7 @@ def billing_run_stalled_resume(*, run: BillingRun, now: dt.datetime | None = Non
                 return []
             run.last_progress_at = now
             run.save(update_fields=["last_progress_at"])
-            _stalled_audit(run, _("Billing run was not picked up by a worker; handed to the workers again."))
+            _stalled_audit(run, system_text("billing.run_not_picked_up"))
             transaction.on_commit(lambda: _dispatch(run))
             return []
         if not run.chunks.filter(status=ChunkStatus.PENDING).exists():
@@ -474,13 +472,11 @@ def billing_run_stalled_resume(*, run: BillingRun, now: dt.datetime | None = Non
             if not chunk_ids:
                 return []
             BillingRunChunk.objects.filter(pk__in=chunk_ids).update(last_progress_at=now)
-            message = ngettext(
-                "%(count)s chunk stood still for more than %(minutes)s minutes (worker lost); "
-                "handed to the workers again.",
-                "%(count)s chunks stood still for more than %(minutes)s minutes (worker lost); "
-                "handed to the workers again.",
-                len(chunk_ids),
-            ) % {"count": len(chunk_ids), "minutes": max(1, int(stale_after().total_seconds() // 60))}
+            message = system_text(
+                "billing.chunks_stalled",
+                count=len(chunk_ids),
+                minutes=max(1, int(stale_after().total_seconds() // 60)),
+            )
             _log(run, message, level="warning")
             run.last_progress_at = now
             run.save(update_fields=["log", "last_progress_at"])
@@ -492,7 +488,7 @@ def billing_run_stalled_resume(*, run: BillingRun, now: dt.datetime | None = Non
     return chunk_ids
 
 
-def _stalled_audit(run: BillingRun, message: str) -> None:
+def _stalled_audit(run: BillingRun, message: dict) -> None:
     audit_log(
         organization=run.organization,
         user=None,
@@ -523,7 +519,9 @@ def _dispatch(run: BillingRun) -> None:
     billing_run_task.delay(run.pk, run.organization_id)
 
 
-def _log(run: BillingRun, message: str, level: str = "info") -> None:
+def _log(run: BillingRun, message: str | dict, level: str = "info") -> None:
+    """Append to the run's log. `message` is a system text (a code rendered in the reader's
+    language), or plain text where it comes from outside (an exception)."""
     run.log = [
         *run.log,
         {"at": timezone.now().isoformat(timespec="seconds"), "level": level, "message": message},
@@ -551,19 +549,11 @@ def billing_run_plan(run_id: int) -> list[int]:
             )
             run.payers_total = len(accounts)
             run.chunks_total = (len(accounts) + size - 1) // size
-            _log(
-                run,
-                ngettext(
-                    "%(accounts)s billing accounts in %(chunks)s chunk.",
-                    "%(accounts)s billing accounts in %(chunks)s chunks.",
-                    run.chunks_total,
-                )
-                % {"accounts": len(accounts), "chunks": run.chunks_total},
-            )
+            _log(run, system_text("billing.run_planned", accounts=len(accounts), chunks=run.chunks_total))
         elif run.status == RunStatus.FAILED:
             # Resume: the failed chunks get another chance; done chunks stay done.
             run.chunks.filter(status=ChunkStatus.FAILED).update(status=ChunkStatus.PENDING, error="")
-            _log(run, _("Run resumed."))
+            _log(run, system_text("billing.run_resumed_log"))
         if run.status != RunStatus.RUNNING:
             if (
                 run.status == RunStatus.FAILED
@@ -949,16 +939,18 @@ def billing_run_finish(run_id: int) -> BillingRun:
         run.status = RunStatus.FAILED if failed else RunStatus.DONE
         run.finished_at = timezone.now()
         if failed:
-            run.error = _(
-                "%(count)s of %(total)s chunks could not be billed (nothing of them was stored). "
-                "Run the month again once the cause is fixed."
-            ) % {"count": failed, "total": run.chunks_total}
-            _log(run, run.error, level="error")
+            message = system_text("billing.run_chunks_failed", count=failed, total=run.chunks_total)
+            run.error = render_text(message)
+            _log(run, message, level="error")
         else:
             _log(
                 run,
-                _("Finished: %(invoices)s invoices, %(skipped)s folders skipped, %(failed)s failures.")
-                % {"invoices": run.invoices_count, "skipped": run.skipped_count, "failed": run.failed_count},
+                system_text(
+                    "billing.run_finished",
+                    invoices=run.invoices_count,
+                    skipped=run.skipped_count,
+                    failed=run.failed_count,
+                ),
             )
             run.nothing_new = not run.invoices_count and not run.failed_count
         run.save()
@@ -1014,18 +1006,12 @@ def billing_run_dispatch(run_id: int) -> dict[str, int]:
             counts["no_recipient"] += 1
         else:
             counts["sent"] += 1
-    labels = dict(DeliveryMethod.choices)
-    others = ", ".join(
-        f"{labels.get(method, method)}: {count}"
-        for method, count in sorted(counts.items())
-        if method not in ("sent", "no_recipient")
+    message = system_text(
+        "billing.run_delivered",
+        sent=counts["sent"],
+        missing=counts["no_recipient"],
+        others={method: count for method, count in counts.items() if method not in ("sent", "no_recipient")},
     )
-    message = _("Delivery: %(sent)s invoices e-mailed, %(missing)s without an e-mail address.") % {
-        "sent": counts["sent"],
-        "missing": counts["no_recipient"],
-    }
-    if others:
-        message += " " + _("To deliver otherwise: %(methods)s.") % {"methods": others}
     with transaction.atomic():
         run = BillingRun.objects.select_for_update().get(pk=run_id)
         _log(run, message, level="warning" if counts["no_recipient"] else "info")

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from documents.engine import LineInput, line_net
 from organizations.access import require
+from organizations.system_texts import render_text
 from organizations.tables import configure_table
 
 from . import planning, selectors, services
@@ -174,7 +175,12 @@ def detail(request, pk: int):
             "reason": reason,
             "failures": selectors.run_failures(run)[:500],
             "log": [
-                {**entry, "at": dt.datetime.fromisoformat(entry["at"])}
+                {
+                    **entry,
+                    "at": dt.datetime.fromisoformat(entry["at"]),
+                    # Stored as a code, shown in the reader's language (old rows: their text).
+                    "message": render_text(entry.get("message")),
+                }
                 for entry in run.log
                 if entry.get("at")
             ],

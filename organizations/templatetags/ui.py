@@ -8,7 +8,15 @@ from django import template
 from django.utils.formats import number_format
 from django.utils.translation import get_language
 
+from organizations.system_texts import render_text
+
 register = template.Library()
+
+
+@register.filter
+def system_text(value) -> str:
+    """A stored system text (code and parameters) in the reader's language; plain text as is."""
+    return render_text(value)
 
 
 @register.filter

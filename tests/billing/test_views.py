@@ -309,3 +309,20 @@ def test_it_says_so_and_lists_no_run_when_a_month_has_nothing_new(client_for, bi
     # Kept for the scheduler: the month counts as done.
     again = BillingRun.objects.exclude(pk=run.pk).get()
     assert again.status == RunStatus.DONE and again.nothing_new
+
+
+def test_it_shows_the_run_log_in_the_readers_language(client_for, readonly_user, run):
+    from billing.models import BillingRun as Run
+
+    # Plain text from before the log stored codes is shown as it was written.
+    Run.objects.filter(pk=run.pk).update(
+        log=[*run.log, {"at": run.log[-1]["at"], "level": "info", "message": "Alter Eintrag."}]
+    )
+    assert all(isinstance(entry["message"], dict) for entry in run.log)  # stored as codes
+    client = client_for(readonly_user)
+    german = client.get(reverse("billing:detail", args=[run.pk])).content.decode()
+    assert "Beendet: 1 Rechnungen" in german and "Alter Eintrag." in german
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = client.get(reverse("billing:detail", args=[run.pk])).content.decode()
+    assert "Finished: 1 invoices, 1 folders skipped, 0 failures." in english
+    assert "Alter Eintrag." in english and "Beendet:" not in english
