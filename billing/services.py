@@ -1080,30 +1080,21 @@ def _events(folder: Folder, today: dt.date) -> list[tuple[str, dt.date]]:
     return events
 
 
-def _alert_text(folder: Folder, kind: str, day: dt.date, today: dt.date, quote) -> str:
-    label = f"{folder.number} {folder.name}"
-    date = date_format(day, "SHORT_DATE_FORMAT")
+def _alert_text(folder: Folder, kind: str, day: dt.date, today: dt.date, quote) -> dict:
+    """The alert as a system text (billing.system_texts renders it in the reader's language)."""
     if kind == AlertKind.NOTICE_DEADLINE:
-        end = folder.term_end_on(today)
-        text = _(
-            "Notice deadline for folder %(folder)s: %(date)s. Without notice the contract continues after "
-            "%(end)s. Talk to the customer about the renewal."
-        ) % {"folder": label, "date": date, "end": date_format(end, "SHORT_DATE_FORMAT") if end else "—"}
-    elif folder.end_date:
-        text = _("Contract of folder %(folder)s ends on %(date)s.") % {"folder": label, "date": date}
-    elif folder.auto_renew:
-        text = _("Contract term of folder %(folder)s ends on %(date)s and renews automatically.") % {
-            "folder": label,
-            "date": date,
-        }
+        variant, end = "notice_deadline", folder.term_end_on(today)
     else:
-        text = _("Contract term of folder %(folder)s ends on %(date)s. Offer the customer a renewal.") % {
-            "folder": label,
-            "date": date,
-        }
-    if quote is not None:
-        text += " " + _("A renewal quote was drafted.")
-    return text
+        variant = "contract_ends" if folder.end_date else "term_renews" if folder.auto_renew else "term_ends"
+        end = None
+    return system_text(
+        "billing.contract_alert",
+        kind=variant,
+        folder=f"{folder.number} {folder.name}",
+        date=day,
+        end=end,
+        quote=quote is not None,
+    )
 
 
 def _renewal_quote(folder: Folder, today: dt.date, term_end: dt.date):
@@ -1175,11 +1166,13 @@ def contract_alerts_create(*, organization, today: dt.date | None = None) -> lis
                         quote = None
                         if kind == AlertKind.TERM_END and folder.auto_renewal_quote and not folder.end_date:
                             quote = _renewal_quote(folder, today, day)
+                        text = _alert_text(folder, kind, day, today, quote)
                         action = customer_services.action_create(
                             customer=folder.customer,
                             user=None,
                             due_on=day,
-                            description=_alert_text(folder, kind, day, today, quote),
+                            description=render_text(text),
+                            system_text=text,
                             assignee=_assignee(folder),
                             source=f"billing:{kind}:{folder.pk}:{day.isoformat()}",
                         )
