@@ -326,3 +326,42 @@ def test_it_shows_the_run_log_in_the_readers_language(client_for, readonly_user,
     english = client.get(reverse("billing:detail", args=[run.pk])).content.decode()
     assert "Finished: 1 invoices, 1 folders skipped, 0 failures." in english
     assert "Alter Eintrag." in english and "Beendet:" not in english
+
+
+def test_it_labels_units_for_the_quantity_in_the_readers_language(client_for, billing_user, org, month):
+    from documents.models import DocumentLine
+
+    folder = f.folder(org, f.customer(org, name="Praxis Lindner"))
+    f.recurring(folder, price="10.00", quantity="3", unit="licence", start=month, description="Office 365")
+    client = client_for(billing_user)
+    preview = client.get(reverse("billing:preview"), {"period": f"{month:%Y-%m}"}).content.decode()
+    assert "Lizenzen" in preview
+    folder_page = client.get(reverse("folders:detail", args=[folder.pk])).content.decode()
+    assert "3 Lizenzen" in folder_page
+    run = bill(org, month, as_of=timezone.localdate())
+    line = DocumentLine.objects.get(document__billing_run_id=run.pk, description="Office 365")
+    assert line.unit == "licence"  # a code, labelled where it is shown
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("documents:detail", args=[line.document_id])).content.decode()
+    assert "licences" in page and "Lizenzen" not in page
+    assert "3 licences" in client.get(reverse("folders:detail", args=[folder.pk])).content.decode()
+
+
+def test_the_migration_stores_known_unit_words_as_codes(org, month):
+    import importlib
+
+    from django.apps import apps
+
+    from documents.models import DocumentLine
+
+    f.recurring(f.folder(org), start=month, description="Wartung")
+    run = bill(org, month, as_of=timezone.localdate())
+    # Issued lines refuse updates through their manager; the migration goes around it.
+    lines = DocumentLine._base_manager.filter(document__billing_run_id=run.pk)
+    migration = importlib.import_module("documents.migrations.0006_document_line_unit_codes")
+    lines.update(unit="Monat")
+    migration.to_codes(apps, None)
+    assert set(lines.values_list("unit", flat=True)) == {"month"}
+    lines.update(unit="Karton")
+    migration.to_codes(apps, None)
+    assert set(lines.values_list("unit", flat=True)) == {"Karton"}  # unknown words stay
