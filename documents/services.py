@@ -48,6 +48,7 @@ from folders.models import Equipment, Folder, FolderStatus, OneOffLine, Recurrin
 from organizations.audit import audit_log
 from organizations.models import AuditEntry
 from organizations.numbering import number_next, sequence_lock
+from organizations.system_texts import system_text
 
 logger = logging.getLogger(__name__)
 
@@ -769,7 +770,7 @@ def _audit_targets(document: Document) -> list:
     return list(Folder.objects.filter(pk__in=folder_ids)) or [None]
 
 
-def _audit(document: Document, *, user, action: str, message: str, extra: dict | None = None) -> None:
+def _audit(document: Document, *, user, action: str, message: str | dict, extra: dict | None = None) -> None:
     data = {
         "document_id": document.pk,
         "kind": document.kind,
@@ -842,12 +843,15 @@ def document_issue(*, document: Document, user, issue_date: dt.date | None = Non
     return document
 
 
-def issued_message(document: Document) -> str:
-    return _("%(kind)s %(number)s to %(recipient)s issued.") % {
-        "kind": document.title_label,
-        "number": document.number,
-        "recipient": document.recipient_name,
-    }
+def issued_message(document: Document) -> dict:
+    """A system text (documents.system_texts): shown in the reader's language."""
+    return system_text(
+        "documents.issued",
+        kind=document.kind,
+        cancellation=document.cancellation,
+        number=document.number,
+        recipient=document.recipient_name,
+    )
 
 
 def schedule_pdf(document_id: int, organization_id: int) -> None:
