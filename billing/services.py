@@ -27,7 +27,10 @@ How a run goes (DESIGN.md section 4, "The billing run is idempotent"):
    so only the payer concerned fails and is listed. Foreign keys are checked inside the
    savepoint (`_checked_now`), not at commit, where a deleted line would fail the whole
    chunk. Thousands of invoices cost one commit per chunk, not one each.
-4. `billing_run_finish` closes the run once no chunk is pending.
+4. `billing_run_finish` closes the run once no chunk is pending. A run that made no
+   invoice and had no failure (the month run again) is marked `nothing_new`: done, so
+   the scheduler counts the month as billed, but left out of the run list, and the
+   start page says "nothing new to bill" instead of showing an empty run.
 
 A worker killed in the middle loses its chunk's transaction (nothing of it is stored);
 the task is redelivered (acks_late), or - sooner - the chunk's heartbeat ages and the

@@ -160,4 +160,6 @@ def test_the_history_names_a_run_issued_invoice_in_the_readers_language(org):
     with translation.override("en"):
         assert render_text(entry.data["message"]) == f"Invoice {invoice.number} to Autohaus Brandt issued."
     with translation.override("de"):
-        assert render_text(entry.data["message"]) == f"Rechnung {invoice.number} an Autohaus Brandt ausgestellt."
+        assert (
+            render_text(entry.data["message"]) == f"Rechnung {invoice.number} an Autohaus Brandt ausgestellt."
+        )

@@ -365,3 +365,20 @@ def test_the_migration_stores_known_unit_words_as_codes(org, month):
     lines.update(unit="Karton")
     migration.to_codes(apps, None)
     assert set(lines.values_list("unit", flat=True)) == {"Karton"}  # unknown words stay
+
+
+def test_the_previews_month_totals_cost_no_queries_per_account(
+    client_for, billing_user, org, month, monkeypatch
+):
+    from billing import views
+
+    monkeypatch.setattr(views, "PREVIEW_ACCOUNTS_PER_PAGE", 1)
+    client = client_for(billing_user)
+    url = f"{reverse('billing:preview')}?period={month:%Y-%m}"
+    f.recurring(f.folder(org, f.customer(org, name="Erster")), start=month)
+    client.get(url)  # the session's first request loads more
+    few = _queries(client, url)
+    for n in range(8):
+        f.recurring(f.folder(org, f.customer(org, name=f"Viele {n}")), start=month)
+    many = _queries(client, url)
+    assert many == few
