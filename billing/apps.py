@@ -7,6 +7,7 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         from organizations.signals import billing_day_change_requested
 
+        from . import system_texts  # noqa: F401 - registers billing's system text codes
         from .selectors import billing_day_change_check
 
         billing_day_change_requested.connect(

@@ -97,6 +97,10 @@ class BillingRun(TenantModel):
     # written only by the run's own task, never concurrently by chunks.
     log = models.JSONField(_("log"), default=list, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # A run that found nothing new to bill (no invoice, no failure - a month run again)
+    # stays on record, so the scheduler sees the month as done and does not try every
+    # day, but is left out of the run list, where it would only be noise.
+    nothing_new = models.BooleanField(_("nothing new to bill"), default=False)
     # When the run last moved (planned, a chunk done, handed to the workers again): a
     # queued or running run that has not moved for BILLING_CHUNK_STALE_AFTER lost its
     # worker, and the scheduler hands it back (services.billing_run_stalled_resume).

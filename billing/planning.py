@@ -32,7 +32,8 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import DatabaseError
 from django.db.models import F, Q
 
-from catalog.models import Product, TaxRate
+from catalog.models import Product, TaxRate, Unit
+from catalog.units import unit_label
 from customers.models import Contact, Customer
 from documents import texts as doc_texts
 from documents.bulk import InvoiceSpec, invoice_problem
@@ -581,7 +582,7 @@ def charge_spec(line: RecurringLine, charge: engine.Charge, language: str, group
         if charge.description in billing_texts.TEXTS["de"]
         else ""
     )
-    unit = doc_texts.unit_label(language, line.unit)
+    unit = line.unit  # a code; labelled where it is shown (catalog.units)
     common = {
         "tax_rate": line.tax_rate.rate,
         "sku": line.product.sku if line.product_id else "",
@@ -596,7 +597,7 @@ def charge_spec(line: RecurringLine, charge: engine.Charge, language: str, group
         return LineSpec(
             description=billing_texts.text(language, "setup_title", title=title),
             quantity=Decimal("1"),
-            unit=doc_texts.unit_label(language, "flat"),
+            unit=Unit.FLAT,
             unit_price=charge.amount,
             **common,
         )
@@ -611,11 +612,16 @@ def charge_spec(line: RecurringLine, charge: engine.Charge, language: str, group
         if _net(quantity, unit_price) != charge.amount:
             price_text = _join(
                 price_text,
-                billing_texts.text(language, "flat_quantity", quantity=_qty(quantity, language), unit=unit),
+                billing_texts.text(
+                    language,
+                    "flat_quantity",
+                    quantity=_qty(quantity, language),
+                    unit=unit_label(unit, quantity, language),
+                ),
             )
             quantity = Decimal("1") if charge.amount >= 0 else Decimal("-1")
             unit_price = abs(charge.amount)
-            unit = doc_texts.unit_label(language, "flat")
+            unit = Unit.FLAT
     return LineSpec(
         description=title,
         detail=_join(rest, period_text, reason, price_text),

@@ -21,7 +21,10 @@ ZERO = Decimal("0.00")
 
 
 def run_list() -> QuerySet[BillingRun]:
-    return BillingRun.objects.select_related("started_by").order_by("-period", "-id")
+    """The runs worth listing: not those that found nothing new to bill."""
+    return (
+        BillingRun.objects.filter(nothing_new=False).select_related("started_by").order_by("-period", "-id")
+    )
 
 
 def run_items(run: BillingRun) -> QuerySet[BillingRunItem]:

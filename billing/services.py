@@ -27,7 +27,10 @@ How a run goes (DESIGN.md section 4, "The billing run is idempotent"):
    so only the payer concerned fails and is listed. Foreign keys are checked inside the
    savepoint (`_checked_now`), not at commit, where a deleted line would fail the whole
    chunk. Thousands of invoices cost one commit per chunk, not one each.
-4. `billing_run_finish` closes the run once no chunk is pending.
+4. `billing_run_finish` closes the run once no chunk is pending. A run that made no
+   invoice and had no failure (the month run again) is marked `nothing_new`: done, so
+   the scheduler counts the month as billed, but left out of the run list, and the
+   start page says "nothing new to bill" instead of showing an empty run.
 
 A worker killed in the middle loses its chunk's transaction (nothing of it is stored);
 the task is redelivered (acks_late), or - sooner - the chunk's heartbeat ages and the
@@ -64,7 +67,6 @@ from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from customers import services as customer_services
 from customers.models import DeliveryMethod
@@ -77,8 +79,10 @@ from folders.models import Folder, FolderStatus, OneOffLine, RecurringLine
 from organizations.audit import audit_log
 from organizations.models import Membership
 from organizations.services import organization_lock
+from organizations.system_texts import render_text, system_text
 
 from . import planning
+from . import system_texts as _system_texts  # noqa: F401 - registers the codes used below
 from .models import (
     ACTIVE_STATUSES,
     AlertKind,
@@ -93,6 +97,7 @@ from .models import (
     FailureReason,
     RunStatus,
     RunTrigger,
+    SkipReason,
 )
 
 logger = logging.getLogger(__name__)
@@ -127,13 +132,48 @@ def add_months(month: dt.date, months: int) -> dt.date:
 
 
 @dataclass
+class PreviewTotals:
+    """The whole month's figures, summed while every account is planned (the page keeps
+    the detail of a few accounts only, the totals count all of them)."""
+
+    invoices: int = 0
+    net: Decimal = ZERO
+    tax: Decimal = ZERO
+    gross: Decimal = ZERO
+    failures: int = 0
+    skips: Counter = field(default_factory=Counter)
+
+    def add(self, plans: Sequence[planning.AccountPlan]) -> None:
+        for plan in plans:
+            for invoice in plan.invoices:
+                totals = invoice.totals()
+                self.invoices += 1
+                self.net += totals.net
+                self.tax += totals.tax
+                self.gross += totals.gross
+            self.skips.update(skip.reason for skip in plan.skips)
+            self.failures += len(plan.failures)
+
+    @property
+    def skips_by_reason(self) -> list[tuple[str, str, int]]:
+        """(reason, label, count) for every reason present, in the order of SkipReason."""
+        return [(value, label, self.skips[value]) for value, label in SkipReason.choices if self.skips[value]]
+
+    @property
+    def skipped(self) -> int:
+        return sum(self.skips.values())
+
+
+@dataclass
 class Preview:
-    """What a run for `period` would do now, for some or all billing accounts."""
+    """What a run for `period` would do now: the detail of some billing accounts (`plans`)
+    and the totals of all of them (`month`)."""
 
     period: dt.date
     as_of: dt.date
     accounts_total: int
     plans: list[planning.AccountPlan] = field(default_factory=list)
+    month: PreviewTotals = field(default_factory=PreviewTotals)
 
     @property
     def invoices(self) -> list[planning.PlannedInvoice]:
@@ -149,11 +189,8 @@ class Preview:
 
     @property
     def totals(self) -> dict[str, Decimal]:
-        net = tax = gross = ZERO
-        for invoice in self.invoices:
-            totals = invoice.totals()
-            net, tax, gross = net + totals.net, tax + totals.tax, gross + totals.gross
-        return {"net": net, "tax": tax, "gross": gross}
+        """Net, VAT and gross of the whole month (not only of the accounts in `plans`)."""
+        return {"net": self.month.net, "tax": self.month.tax, "gross": self.month.gross}
 
 
 def billing_preview(
@@ -165,18 +202,21 @@ def billing_preview(
 ) -> Preview:
     """A dry run: the invoices, skips and failures a run would produce now. Writes nothing.
 
-    `customer_ids` limits it to some billing accounts (a page of the preview screen);
-    by default all of them.
+    `customer_ids` limits the detail kept to some billing accounts (a page of the preview
+    screen), by default all of them; the month's totals always cover every account,
+    summed chunk by chunk while planning, so the detail of the other pages is dropped
+    at once and memory stays that of one chunk.
     """
     period = _check_period(period)
     as_of = as_of or timezone.localdate()
     accounts = planning.account_ids(organization=organization, period=period)
-    known = set(accounts)
-    wanted = accounts if customer_ids is None else [c for c in customer_ids if c in known]
-    plans: list[planning.AccountPlan] = []
-    for start in range(0, len(wanted), chunk_size()):
-        plans += _plan(organization, wanted[start : start + chunk_size()], period=period, as_of=as_of)
-    return Preview(period=period, as_of=as_of, accounts_total=len(accounts), plans=plans)
+    wanted = set(accounts if customer_ids is None else customer_ids)
+    preview = Preview(period=period, as_of=as_of, accounts_total=len(accounts))
+    for start in range(0, len(accounts), chunk_size()):
+        plans = _plan(organization, accounts[start : start + chunk_size()], period=period, as_of=as_of)
+        preview.month.add(plans)
+        preview.plans += [plan for plan in plans if plan.customer.pk in wanted]
+    return preview
 
 
 def _plan(
@@ -260,7 +300,7 @@ def billing_run_start(
             user=user,
             action="billing_run.queued",
             obj=run,
-            data={"message": _("Billing run for %(month)s queued.") % {"month": period.strftime("%m/%Y")}},
+            data={"message": system_text("billing.run_queued", month=period)},
         )
         if dispatch:
             transaction.on_commit(lambda: _dispatch(run))
@@ -339,7 +379,7 @@ def billing_run_resume(*, run: BillingRun, user) -> BillingRun:
         user=user,
         action="billing_run.resumed",
         obj=run,
-        data={"message": _("Billing run resumed.")},
+        data={"message": system_text("billing.run_resumed")},
     )
     transaction.on_commit(lambda: _dispatch(run))
     return run
@@ -357,10 +397,7 @@ def billing_run_as_of_set(*, run: BillingRun, as_of: dt.date, user) -> BillingRu
         if run.as_of == as_of:
             return run
         previous, run.as_of = run.as_of, as_of
-        message = _("Date of the billing run moved from %(old)s to %(new)s.") % {
-            "old": date_format(previous, "SHORT_DATE_FORMAT"),
-            "new": date_format(as_of, "SHORT_DATE_FORMAT"),
-        }
+        message = system_text("billing.run_dated", old=previous, new=as_of)
         _log(run, message)
         run.save(update_fields=["as_of", "log"])
         audit_log(
@@ -423,7 +460,7 @@ def billing_run_stalled_resume(*, run: BillingRun, now: dt.datetime | None = Non
                 return []
             run.last_progress_at = now
             run.save(update_fields=["last_progress_at"])
-            _stalled_audit(run, _("Billing run was not picked up by a worker; handed to the workers again."))
+            _stalled_audit(run, system_text("billing.run_not_picked_up"))
             transaction.on_commit(lambda: _dispatch(run))
             return []
         if not run.chunks.filter(status=ChunkStatus.PENDING).exists():
@@ -438,13 +475,11 @@ def billing_run_stalled_resume(*, run: BillingRun, now: dt.datetime | None = Non
             if not chunk_ids:
                 return []
             BillingRunChunk.objects.filter(pk__in=chunk_ids).update(last_progress_at=now)
-            message = ngettext(
-                "%(count)s chunk stood still for more than %(minutes)s minutes (worker lost); "
-                "handed to the workers again.",
-                "%(count)s chunks stood still for more than %(minutes)s minutes (worker lost); "
-                "handed to the workers again.",
-                len(chunk_ids),
-            ) % {"count": len(chunk_ids), "minutes": max(1, int(stale_after().total_seconds() // 60))}
+            message = system_text(
+                "billing.chunks_stalled",
+                count=len(chunk_ids),
+                minutes=max(1, int(stale_after().total_seconds() // 60)),
+            )
             _log(run, message, level="warning")
             run.last_progress_at = now
             run.save(update_fields=["log", "last_progress_at"])
@@ -456,7 +491,7 @@ def billing_run_stalled_resume(*, run: BillingRun, now: dt.datetime | None = Non
     return chunk_ids
 
 
-def _stalled_audit(run: BillingRun, message: str) -> None:
+def _stalled_audit(run: BillingRun, message: dict) -> None:
     audit_log(
         organization=run.organization,
         user=None,
@@ -487,7 +522,9 @@ def _dispatch(run: BillingRun) -> None:
     billing_run_task.delay(run.pk, run.organization_id)
 
 
-def _log(run: BillingRun, message: str, level: str = "info") -> None:
+def _log(run: BillingRun, message: str | dict, level: str = "info") -> None:
+    """Append to the run's log. `message` is a system text (a code rendered in the reader's
+    language), or plain text where it comes from outside (an exception)."""
     run.log = [
         *run.log,
         {"at": timezone.now().isoformat(timespec="seconds"), "level": level, "message": message},
@@ -515,19 +552,11 @@ def billing_run_plan(run_id: int) -> list[int]:
             )
             run.payers_total = len(accounts)
             run.chunks_total = (len(accounts) + size - 1) // size
-            _log(
-                run,
-                ngettext(
-                    "%(accounts)s billing accounts in %(chunks)s chunk.",
-                    "%(accounts)s billing accounts in %(chunks)s chunks.",
-                    run.chunks_total,
-                )
-                % {"accounts": len(accounts), "chunks": run.chunks_total},
-            )
+            _log(run, system_text("billing.run_planned", accounts=len(accounts), chunks=run.chunks_total))
         elif run.status == RunStatus.FAILED:
             # Resume: the failed chunks get another chance; done chunks stay done.
             run.chunks.filter(status=ChunkStatus.FAILED).update(status=ChunkStatus.PENDING, error="")
-            _log(run, _("Run resumed."))
+            _log(run, system_text("billing.run_resumed_log"))
         if run.status != RunStatus.RUNNING:
             if (
                 run.status == RunStatus.FAILED
@@ -913,17 +942,20 @@ def billing_run_finish(run_id: int) -> BillingRun:
         run.status = RunStatus.FAILED if failed else RunStatus.DONE
         run.finished_at = timezone.now()
         if failed:
-            run.error = _(
-                "%(count)s of %(total)s chunks could not be billed (nothing of them was stored). "
-                "Run the month again once the cause is fixed."
-            ) % {"count": failed, "total": run.chunks_total}
-            _log(run, run.error, level="error")
+            message = system_text("billing.run_chunks_failed", count=failed, total=run.chunks_total)
+            run.error = render_text(message)
+            _log(run, message, level="error")
         else:
             _log(
                 run,
-                _("Finished: %(invoices)s invoices, %(skipped)s folders skipped, %(failed)s failures.")
-                % {"invoices": run.invoices_count, "skipped": run.skipped_count, "failed": run.failed_count},
+                system_text(
+                    "billing.run_finished",
+                    invoices=run.invoices_count,
+                    skipped=run.skipped_count,
+                    failed=run.failed_count,
+                ),
             )
+            run.nothing_new = not run.invoices_count and not run.failed_count
         run.save()
         if not failed and run.render_pdfs and run.invoices_count:
             transaction.on_commit(lambda: _dispatch_invoices(run))
@@ -977,18 +1009,12 @@ def billing_run_dispatch(run_id: int) -> dict[str, int]:
             counts["no_recipient"] += 1
         else:
             counts["sent"] += 1
-    labels = dict(DeliveryMethod.choices)
-    others = ", ".join(
-        f"{labels.get(method, method)}: {count}"
-        for method, count in sorted(counts.items())
-        if method not in ("sent", "no_recipient")
+    message = system_text(
+        "billing.run_delivered",
+        sent=counts["sent"],
+        missing=counts["no_recipient"],
+        others={method: count for method, count in counts.items() if method not in ("sent", "no_recipient")},
     )
-    message = _("Delivery: %(sent)s invoices e-mailed, %(missing)s without an e-mail address.") % {
-        "sent": counts["sent"],
-        "missing": counts["no_recipient"],
-    }
-    if others:
-        message += " " + _("To deliver otherwise: %(methods)s.") % {"methods": others}
     with transaction.atomic():
         run = BillingRun.objects.select_for_update().get(pk=run_id)
         _log(run, message, level="warning" if counts["no_recipient"] else "info")
@@ -1057,30 +1083,21 @@ def _events(folder: Folder, today: dt.date) -> list[tuple[str, dt.date]]:
     return events
 
 
-def _alert_text(folder: Folder, kind: str, day: dt.date, today: dt.date, quote) -> str:
-    label = f"{folder.number} {folder.name}"
-    date = date_format(day, "SHORT_DATE_FORMAT")
+def _alert_text(folder: Folder, kind: str, day: dt.date, today: dt.date, quote) -> dict:
+    """The alert as a system text (billing.system_texts renders it in the reader's language)."""
     if kind == AlertKind.NOTICE_DEADLINE:
-        end = folder.term_end_on(today)
-        text = _(
-            "Notice deadline for folder %(folder)s: %(date)s. Without notice the contract continues after "
-            "%(end)s. Talk to the customer about the renewal."
-        ) % {"folder": label, "date": date, "end": date_format(end, "SHORT_DATE_FORMAT") if end else "—"}
-    elif folder.end_date:
-        text = _("Contract of folder %(folder)s ends on %(date)s.") % {"folder": label, "date": date}
-    elif folder.auto_renew:
-        text = _("Contract term of folder %(folder)s ends on %(date)s and renews automatically.") % {
-            "folder": label,
-            "date": date,
-        }
+        variant, end = "notice_deadline", folder.term_end_on(today)
     else:
-        text = _("Contract term of folder %(folder)s ends on %(date)s. Offer the customer a renewal.") % {
-            "folder": label,
-            "date": date,
-        }
-    if quote is not None:
-        text += " " + _("A renewal quote was drafted.")
-    return text
+        variant = "contract_ends" if folder.end_date else "term_renews" if folder.auto_renew else "term_ends"
+        end = None
+    return system_text(
+        "billing.contract_alert",
+        kind=variant,
+        folder=f"{folder.number} {folder.name}",
+        date=day,
+        end=end,
+        quote=quote is not None,
+    )
 
 
 def _renewal_quote(folder: Folder, today: dt.date, term_end: dt.date):
@@ -1152,11 +1169,13 @@ def contract_alerts_create(*, organization, today: dt.date | None = None) -> lis
                         quote = None
                         if kind == AlertKind.TERM_END and folder.auto_renewal_quote and not folder.end_date:
                             quote = _renewal_quote(folder, today, day)
+                        text = _alert_text(folder, kind, day, today, quote)
                         action = customer_services.action_create(
                             customer=folder.customer,
                             user=None,
                             due_on=day,
-                            description=_alert_text(folder, kind, day, today, quote),
+                            description=render_text(text),
+                            system_text=text,
                             assignee=_assignee(folder),
                             source=f"billing:{kind}:{folder.pk}:{day.isoformat()}",
                         )

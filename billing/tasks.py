@@ -132,7 +132,9 @@ def billing_beat_task() -> dict[str, int]:
 
     The run of the month is started on the organization's billing day, or on a later day
     of the month if that day was missed or its run failed: a done, queued or running run
-    of the month counts, a failed one does not, so the next day tries again. A start that
+    of the month counts, a failed one does not, so the next day tries again. A run that
+    found nothing new to bill is done too (kept off the run list, not off the record), so
+    a month with nothing to bill is not tried again every day. A start that
     is refused (e.g. the organization's tax data is missing) is recorded as a failed run,
     so the billing-run list shows why nothing was billed.
     """

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from documents.engine import LineInput, line_net
 from organizations.access import require
+from organizations.system_texts import render_text
 from organizations.tables import configure_table
 
 from . import planning, selectors, services
@@ -39,7 +40,7 @@ def run_list(request):
         {
             "filter": flt,
             "table": table,
-            "total": BillingRun.objects.count(),
+            "total": selectors.run_list().count(),
             "active": selectors.active_run(request.organization),
             "period_value": month_value(default_period()),
         },
@@ -112,6 +113,11 @@ def start(request):
         messages.error(request, " ".join(exc.messages))
         return redirect(f"{reverse('billing:preview')}?{urlencode({'period': month_value(period)})}")
     run.refresh_from_db()
+    if run.nothing_new:
+        # The run is kept only for the scheduler; the list does not show it, so neither
+        # does the answer.
+        messages.info(request, _("Nothing new to bill for %(month)s – no run created.") % {"month": month})
+        return redirect(f"{reverse('billing:preview')}?{urlencode({'period': month_value(period)})}")
     if run.status == "done":
         messages.success(
             request,
@@ -169,7 +175,12 @@ def detail(request, pk: int):
             "reason": reason,
             "failures": selectors.run_failures(run)[:500],
             "log": [
-                {**entry, "at": dt.datetime.fromisoformat(entry["at"])}
+                {
+                    **entry,
+                    "at": dt.datetime.fromisoformat(entry["at"]),
+                    # Stored as a code, shown in the reader's language (old rows: their text).
+                    "message": render_text(entry.get("message")),
+                }
                 for entry in run.log
                 if entry.get("at")
             ],

@@ -56,9 +56,13 @@ class ProductKind(models.TextChoices):
 
 
 class Unit(models.TextChoices):
+    """Stored as a code; catalog.units.unit_label gives the word for a quantity and language."""
+
     PIECE = "piece", _("piece")
     HOUR = "hour", _("hour")
     MONTH = "month", _("month")
+    YEAR = "year", _("year")
+    PAGE = "page", _("page")
     LICENCE = "licence", _("licence")
     LINE = "line", _("line")
     FLAT = "flat", _("flat rate")

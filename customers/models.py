@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from organizations.countries import COUNTRIES, EU_COUNTRIES, country_name
 from organizations.models import TenantModel
+from organizations.system_texts import render_text
 from organizations.validators import (
     validate_bic,
     validate_iban,
@@ -346,6 +347,10 @@ class Action(TenantModel):
     # Set when the action was created by the system (e.g. a contract-end alert), so it is
     # created once and can be traced back.
     source = models.CharField(max_length=80, blank=True)
+    # A system-written description as code and parameters (organizations.system_texts),
+    # so each reader sees it in their language; `description` holds it in the default
+    # language, for search, and for the user to edit.
+    system_text = models.JSONField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -356,6 +361,17 @@ class Action(TenantModel):
 
     def __str__(self) -> str:
         return self.description[:50]
+
+    @property
+    def text(self) -> str:
+        """The description in the reader's language: a system text is rendered, unless
+        someone has edited the description since (then their words stand)."""
+        if self.system_text:
+            with translation.override(settings.LANGUAGE_CODE):
+                unchanged = render_text(self.system_text) == self.description
+            if unchanged:
+                return render_text(self.system_text)
+        return self.description
 
     @property
     def is_done(self) -> bool:

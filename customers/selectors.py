@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from organizations.audit import history_for
 from organizations.history import display_value, field_label, record_label
 from organizations.models import Organization
+from organizations.system_texts import render_text
 
 from .models import (
     EMAIL_DELIVERY_METHODS,
@@ -341,7 +342,7 @@ def customer_history(*, customer: Customer, limit: int = 200) -> list[dict[str, 
                 "action": entry.action,
                 "title": ACTION_TITLES.get(entry.action, entry.action),
                 "record": _record_label(data),
-                "message": data.get("message", ""),
+                "message": render_text(data.get("message", "")),
                 "changes": changes,
             }
         )

@@ -484,6 +484,7 @@ def action_create(
     description: str,
     assignee=None,
     source: str = "",
+    system_text: dict | None = None,
 ) -> Action:
     """Create a follow-up action. With a `source` (e.g. ``contract_end:<line id>``) the
     action is created once: a second call returns the existing one."""
@@ -499,6 +500,7 @@ def action_create(
         assignee=assignee,
         created_by=user if getattr(user, "is_authenticated", False) else None,
         source=source,
+        system_text=system_text,
     )
     _check_assignee(action)
     with transaction.atomic():

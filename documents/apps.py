@@ -11,6 +11,7 @@ class DocumentsConfig(AppConfig):
         # tell the folder history how to label those entries (folders cannot import us).
         from folders import selectors
 
+        from . import system_texts  # noqa: F401 - registers the history text codes
         from .models import Document
 
         titles = {

@@ -275,7 +275,7 @@ def _credit_intro(greeting: str, lang: str, corrects: Sequence[Document]) -> str
     return "\n".join(part for part in (greeting, body) if part)
 
 
-def _audit_rows(document: Document, spec: InvoiceSpec, *, user_id, message: str, record: str) -> list[dict]:
+def _audit_rows(document: Document, spec: InvoiceSpec, *, user_id, message: dict, record: str) -> list[dict]:
     """What documents.services._audit writes for "<kind>.issued", one row per folder."""
     targets = [spec.folder] if spec.folder is not None else list(spec.folders)
     data = {

@@ -41,6 +41,7 @@ from typing import Any, Literal
 
 from django.template.loader import get_template
 
+from catalog.units import unit_label
 from documents.engine import (
     LineInput,
     Totals,
@@ -477,7 +478,8 @@ def _line_rows(doc: PdfDocument) -> list[dict[str, Any]]:
                 "description": line.description,
                 "detail": line.detail,
                 "quantity": format_number(line.quantity, lang, places=None),
-                "unit": line.unit,
+                # Stored as a code; the word fits the quantity and the document's language.
+                "unit": unit_label(line.unit, line.quantity, lang),
                 "unit_price": ""
                 if line.unit_price is None
                 else format_eur(line.unit_price, lang, max_places=4),
@@ -787,7 +789,7 @@ def sample_document() -> PdfDocument:
             "Multifunktionssystem Konica Minolta bizhub C300i",
             "Seriennummer: A7PU021012345",
             "1",
-            "Stk.",
+            "piece",
             "4290.00",
             "5",
             "19.00",
@@ -796,7 +798,7 @@ def sample_document() -> PdfDocument:
             "Finisher FS-533 mit Heftfunktion",
             "Seriennummer: A7PW021099871",
             "1",
-            "Stk.",
+            "piece",
             "689.00",
             "5",
             "19.00",
@@ -805,7 +807,7 @@ def sample_document() -> PdfDocument:
             "Installation und Einweisung vor Ort",
             "Techniker: M. Schulz, 12.11.2026",
             "2.5",
-            "Std.",
+            "hour",
             "95.00",
             "0",
             "19.00",
@@ -814,7 +816,7 @@ def sample_document() -> PdfDocument:
             "Servicepauschale Farbe (Klick-Vertrag)",
             "Leistungszeitraum 01.11.2026 – 30.11.2026",
             "1",
-            "Monat",
+            "month",
             "49.90",
             "0",
             "19.00",
@@ -823,12 +825,12 @@ def sample_document() -> PdfDocument:
             "Farbkopien über Freivolumen",
             "Zählerstand 18.433, Freivolumen 15.000",
             "3433",
-            "Seiten",
+            "page",
             "0.0450",
             "0",
             "19.00",
         ),
-        ("Handbuch \u201eDokumentenmanagement im Büro\u201c", "", "2", "Stk.", "24.80", "0", "7.00"),
+        ("Handbuch \u201eDokumentenmanagement im Büro\u201c", "", "2", "piece", "24.80", "0", "7.00"),
     ]
     inputs = []
     lines = []

@@ -184,7 +184,7 @@ def document_history(document: Document, limit: int = 50) -> list[dict]:
     rows = []
     for entry in entries:
         # A consolidated invoice is filed under each of its folders: show it once.
-        key = (entry.action, entry.created_at, entry.data.get("message"))
+        key = (entry.action, entry.created_at, str(entry.data.get("message")))
         if key in seen:
             continue
         seen.add(key)

@@ -49,6 +49,7 @@ from folders.models import Equipment, Folder, FolderStatus, OneOffLine, Recurrin
 from organizations.audit import audit_log
 from organizations.models import AuditEntry
 from organizations.numbering import number_next, sequence_lock
+from organizations.system_texts import system_text
 
 logger = logging.getLogger(__name__)
 
@@ -815,7 +816,7 @@ def _audit_targets(document: Document) -> list:
     return list(Folder.objects.filter(pk__in=folder_ids)) or [None]
 
 
-def _audit(document: Document, *, user, action: str, message: str, extra: dict | None = None) -> None:
+def _audit(document: Document, *, user, action: str, message: str | dict, extra: dict | None = None) -> None:
     data = {
         "document_id": document.pk,
         "kind": document.kind,
@@ -888,12 +889,15 @@ def document_issue(*, document: Document, user, issue_date: dt.date | None = Non
     return document
 
 
-def issued_message(document: Document) -> str:
-    return _("%(kind)s %(number)s to %(recipient)s issued.") % {
-        "kind": document.title_label,
-        "number": document.number,
-        "recipient": document.recipient_name,
-    }
+def issued_message(document: Document) -> dict:
+    """A system text (documents.system_texts): shown in the reader's language."""
+    return system_text(
+        "documents.issued",
+        kind=document.kind,
+        cancellation=document.cancellation,
+        number=document.number,
+        recipient=document.recipient_name,
+    )
 
 
 def schedule_pdf(document_id: int, organization_id: int) -> None:
@@ -957,7 +961,7 @@ def _oneoff_spec(
         description=title,
         detail=_join(rest, serial_text),
         quantity=line.quantity,
-        unit=texts.unit_label(language, line.unit),
+        unit=line.unit,
         unit_price=line.unit_price,
         discount_percent=line.discount_percent,
         goods=oneoff_is_goods(line),
@@ -1021,7 +1025,7 @@ def _recurring_spec(line: RecurringLine, language: str, group_title: str) -> Lin
         description=title,
         detail=_join(rest, when),
         quantity=line.quantity,
-        unit=texts.unit_label(language, line.unit),
+        unit=line.unit,
         unit_price=line.unit_price,
         cycle=line.cycle,
         service_start=line.start_date,
@@ -1037,7 +1041,7 @@ def _setup_spec(line: RecurringLine, language: str, group_title: str) -> LineSpe
     return LineSpec(
         description=texts.text(language, "setup_line", title=title),
         quantity=Decimal(1),
-        unit=texts.unit_label(language, "flat"),
+        unit=Unit.FLAT,
         unit_price=line.setup_fee,
         **_from_folder_line(line, LineSource.RECURRING, group_title),
     )
@@ -1709,7 +1713,7 @@ def credit_note_partial(
                     description=texts.text(language, "credit_amount_line", number=invoice.number),
                     detail=reason,
                     quantity=Decimal(-1),
-                    unit=texts.unit_label(language, "flat"),
+                    unit=Unit.FLAT,
                     unit_price=amount,
                     tax_rate=rate,
                     source_folder_id=invoice.folder_id,
@@ -1811,7 +1815,7 @@ def _delivery_spec(piece: Equipment, folder: Folder, language: str, delivery_dat
         description=title,
         detail=detail,
         quantity=Decimal(1),
-        unit=texts.unit_label(language, "piece"),
+        unit=Unit.PIECE,
         sku=line.product.sku if line.product_id else "",
         source_kind=LineSource.EQUIPMENT,
         source_line_id=piece.pk,

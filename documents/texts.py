@@ -187,25 +187,6 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
-UNITS: dict[str, dict[str, str]] = {
-    "de": {
-        "piece": "Stk.",
-        "hour": "Std.",
-        "month": "Monat",
-        "licence": "Lizenz",
-        "line": "Anschluss",
-        "flat": "pauschal",
-    },
-    "en": {
-        "piece": "pc.",
-        "hour": "h",
-        "month": "month",
-        "licence": "licence",
-        "line": "line",
-        "flat": "flat",
-    },
-}
-
 CYCLES: dict[str, dict[int, str]] = {
     "de": {1: "monatlich", 3: "vierteljährlich", 6: "halbjährlich", 12: "jährlich"},
     "en": {1: "monthly", 3: "quarterly", 6: "half-yearly", 12: "yearly"},
@@ -232,10 +213,6 @@ def lang_of(language: str) -> str:
 
 def text(language: str, key: str, **values) -> str:
     return TEXTS[lang_of(language)][key].format(**values)
-
-
-def unit_label(language: str, unit: str) -> str:
-    return UNITS[lang_of(language)].get(unit, unit)
 
 
 def cycle_label(language: str, months: int | None) -> str:

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from folders.models import Folder
 from organizations.access import can, require
+from organizations.system_texts import render_text
 from organizations.tables import configure_table
 
 from . import selectors, services
@@ -388,7 +389,7 @@ def document_issue(request, document: Document):
     except ValidationError as exc:
         _error(request, exc)
         return _back(document)
-    messages.success(request, services.issued_message(document))
+    messages.success(request, render_text(services.issued_message(document)))
     return _back(document)
 
 
@@ -563,7 +564,7 @@ def quote_create(request, folder_pk: int):
                     request, _("Draft quote for %(name)s saved.") % {"name": quote.recipient_name}
                 )
             else:
-                messages.success(request, services.issued_message(quote))
+                messages.success(request, render_text(services.issued_message(quote)))
             return _back(quote)
     return render(
         request,
@@ -581,7 +582,7 @@ def invoice_oneoff(request, folder_pk: int):
     except ValidationError as exc:
         _error(request, exc)
         return redirect("folders:detail", pk=folder.pk)
-    messages.success(request, services.issued_message(invoice))
+    messages.success(request, render_text(services.issued_message(invoice)))
     waiting = selectors.folder_document_state(folder)["open_oneoff_count"]
     if waiting:
         # Lines left out because they are not delivered yet: say so, or they look forgotten.
@@ -614,7 +615,7 @@ def delivery_note_create(request, folder_pk: int):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, services.issued_message(note))
+            messages.success(request, render_text(services.issued_message(note)))
             return _back(note)
     return render(
         request,

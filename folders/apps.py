@@ -7,6 +7,7 @@ class FoldersConfig(AppConfig):
     def ready(self) -> None:
         from organizations.signals import billing_day_changed
 
+        from . import system_texts  # noqa: F401 - registers the folder history's text codes
         from .services import billing_day_pin
 
         billing_day_changed.connect(billing_day_pin, dispatch_uid="folders.billing_day_pin")

@@ -18,6 +18,7 @@ from customers.selectors import ids_or_subquery
 from organizations.audit import history_for
 from organizations.history import display_value, record_label
 from organizations.models import AuditEntry
+from organizations.system_texts import render_text
 
 from .models import Equipment, Folder, FolderStatus, OneOffLine, RecurringLine, RecurringLineChange
 
@@ -285,7 +286,7 @@ def folder_history(folder: Folder, *, limit: int = 200) -> list[HistoryRow]:
                 entry=entry,
                 title=str(title) if title else entry.action,
                 record=record_label(model, data.get("record", "")),
-                message=data.get("message", ""),
+                message=render_text(data.get("message", "")),
                 changes=changes,
             )
         )

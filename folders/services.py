@@ -26,7 +26,9 @@ from organizations.models import AuditEntry, Organization
 from organizations.numbering import number_next
 from organizations.services import organization_lock
 from organizations.signals import billing_day_change_requested
+from organizations.system_texts import system_text
 
+from . import system_texts as _system_texts  # noqa: F401 - registers the codes used below
 from . import terms
 from .models import (
     MAX_EQUIPMENT_PIECES,
@@ -325,7 +327,7 @@ def folder_activate(*, folder: Folder, user) -> Folder:
             user=user,
             status=FolderStatus.ACTIVE,
             action="folder.activated",
-            extra={"message": _("Prospect converted into a customer.")} if converted else None,
+            extra={"message": system_text("folders.prospect_converted")} if converted else None,
         )
     return folder
 
@@ -1089,7 +1091,7 @@ def recurring_line_change(
             action="recurring_line.version_added",
             obj=line,
             data={
-                "message": _("From %(date)s") % {"date": date_format(effective_from, "SHORT_DATE_FORMAT")},
+                "message": system_text("folders.version_from", date=effective_from),
                 "changes": {
                     "quantity": [str(current["quantity"]), str(quantity)],
                     "unit_price": [str(current["unit_price"]), str(unit_price)],
@@ -1282,8 +1284,7 @@ def billing_day_pin(*, organization: Organization, old_day: int, user=None, **kw
             action="folder.changed",
             data={
                 "changes": {"billing_day": [None, old_day]},
-                "message": _("The organization's billing day changed; this folder keeps day %(day)s.")
-                % {"day": old_day},
+                "message": system_text("folders.billing_day_kept", day=old_day),
             },
         )
     return len(folders)

@@ -8,9 +8,16 @@ from django import template
 from django.utils.formats import number_format
 from django.utils.translation import get_language
 
+from organizations.system_texts import render_text
 from organizations.validators import format_phone, website_href
 
 register = template.Library()
+
+
+@register.filter
+def system_text(value) -> str:
+    """A stored system text (code and parameters) in the reader's language; plain text as is."""
+    return render_text(value)
 
 
 @register.filter

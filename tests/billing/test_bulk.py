@@ -18,6 +18,7 @@ from documents.models import DocumentLine
 from documents.services import LineSpec, document_draft_create, document_issue, leased_object_for
 from organizations.models import AuditEntry
 from organizations.numbering import numbers_next
+from organizations.system_texts import render_text
 from tests.billing import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -113,7 +114,9 @@ def test_a_bulk_issued_invoice_equals_one_issued_by_the_documents_services(org, 
     assert list(bulk.lines.values_list(*line_fields)) == list(single.lines.values_list(*line_fields))
     single_audit = AuditEntry.objects.filter(action="invoice.issued", data__document_id=single.pk).get()
     bulk_audit = AuditEntry.objects.filter(action="invoice.issued", data__document_id=bulk.pk).get()
-    assert bulk_audit.data["message"] == single_audit.data["message"].replace(single.number, bulk.number)
+    assert render_text(bulk_audit.data["message"]) == render_text(single_audit.data["message"]).replace(
+        single.number, bulk.number
+    )
     assert bulk_audit.data["record"] == single_audit.data["record"].replace(single.number, bulk.number)
     assert (bulk_audit.object_type, bulk_audit.object_id, bulk_audit.user) == (
         single_audit.object_type,
@@ -139,3 +142,24 @@ def test_a_rolled_back_block_gives_its_numbers_back(org):
         assert numbers_next(organization=org, kind="invoice", count=1, on=dt.date(2026, 11, 1)) == [
             "RE-2026-000001"
         ]
+
+
+def test_the_history_names_a_run_issued_invoice_in_the_readers_language(org):
+    from django.utils import timezone, translation
+
+    from documents.models import Document
+    from organizations.models import AuditEntry
+    from tests.billing.helpers import bill
+
+    month = timezone.localdate().replace(day=1)
+    f.recurring(f.folder(org, f.customer(org, name="Autohaus Brandt")), start=month)
+    run = bill(org, month, as_of=timezone.localdate())
+    invoice = Document.objects.get(billing_run_id=run.pk)
+    entry = AuditEntry.objects.get(action="invoice.issued", data__document_id=invoice.pk)
+    assert entry.data["message"]["code"] == "documents.issued"
+    with translation.override("en"):
+        assert render_text(entry.data["message"]) == f"Invoice {invoice.number} to Autohaus Brandt issued."
+    with translation.override("de"):
+        assert (
+            render_text(entry.data["message"]) == f"Rechnung {invoice.number} an Autohaus Brandt ausgestellt."
+        )

@@ -174,3 +174,37 @@ def test_deferred_revenue_counts_credit_notes_and_ignores_other_organizations(or
     assert deferred_revenue(org, month=dt.date(2026, 10, 1)).recognized == D("101.09")
     assert deferred_revenue(org, month=dt.date(2026, 11, 1)).recognized == D("0.00")
     assert Document.objects.filter(organization=org).count() == 2
+
+
+def test_the_beat_does_not_start_the_month_again_after_a_run_with_nothing_new(org, monkeypatch):
+    org.billing_day = 3
+    org.save()
+    _beat_on(monkeypatch, dt.date(2026, 11, 3))  # nothing to bill yet
+    run = BillingRun.objects.get()
+    assert run.nothing_new and run.status == RunStatus.DONE
+    _beat_on(monkeypatch, dt.date(2026, 11, 4))
+    _beat_on(monkeypatch, dt.date(2026, 11, 5))
+    assert BillingRun.objects.count() == 1  # the month is done, not tried every day
+
+
+def test_it_shows_a_contract_alert_in_the_readers_language(org, sales_user, client_for):
+    from django.urls import reverse
+    from django.utils import translation
+
+    folder = contract(org, owner=sales_user)
+    [alert] = contract_alerts_create(organization=org, today=dt.date(2026, 8, 1))
+    action = Action.objects.get(pk=alert.action.pk)
+    assert action.system_text["code"] == "billing.contract_alert"
+    assert action.description.startswith(f"Kündigungsfrist für Ordner {folder.number}")  # searchable
+    with translation.override("en"):
+        assert action.text.startswith(f"Notice deadline for folder {folder.number} {folder.name}: 30/09/2026")
+    with translation.override("de"):
+        assert action.text == action.description
+    client = client_for(sales_user)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("customers:detail", args=[folder.customer_id]), {"tab": "actions"})
+    assert f"Notice deadline for folder {folder.number}" in page.content.decode()
+    # Someone edits the text: their words stand, in every language.
+    Action.objects.filter(pk=action.pk).update(description="Kunde anrufen")
+    with translation.override("en"):
+        assert Action.objects.get(pk=action.pk).text == "Kunde anrufen"

@@ -55,6 +55,7 @@ def test_the_bill_command_bills_a_month_and_a_second_time_nothing(org):
     call_command("bill", period="2026-11", org=org.slug, as_of="2026-11-01", no_pdf=True, stdout=out)
     assert "1 invoices" in out.getvalue()
     call_command("bill", period="2026-11", org=org.slug, as_of="2026-11-01", no_pdf=True, stdout=out)
+    assert "2026-11: nothing new to bill - no run created." in out.getvalue()
     assert len(invoices(org)) == 1
     assert BillingRun.objects.filter(trigger="command", status=RunStatus.DONE).count() == 2
 

@@ -9,6 +9,7 @@ import pytest
 
 from billing.models import BillingCharge, RunStatus
 from folders.models import RecurringLine
+from organizations.system_texts import render_text
 from tests.billing import factories as f
 from tests.billing.helpers import bill, charges, credit_notes, invoices, lines_of
 
@@ -310,7 +311,7 @@ def test_after_the_run_invoices_go_out_by_the_payers_delivery_method(org, mailou
         by_post.pk: DocumentStatus.ISSUED,
         no_address.pk: DocumentStatus.ISSUED,
     }
-    last = run.log[-1]["message"]
+    last = render_text(run.log[-1]["message"])
     assert "1" in last and "Post: 1" in last
     # Dispatching again sends nothing twice.
     from billing.services import billing_run_dispatch

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.test import TestCase
@@ -270,3 +271,114 @@ def test_a_run_left_running_by_a_lost_task_is_resumed_from_its_page(
     client_for(billing_user).post(url)
     assert BillingRun.objects.get().invoices_count == 1
     assert url not in client_for(billing_user).get(reverse("billing:detail", args=[run.pk])).content.decode()
+
+
+def test_it_shows_the_whole_months_totals_above_a_paged_preview(
+    client_for, billing_user, org, book, month, monkeypatch
+):
+    from billing import views
+
+    monkeypatch.setattr(views, "PREVIEW_ACCOUNTS_PER_PAGE", 1)
+    f.recurring(f.folder(org, f.customer(org, name="Zahnarzt Dr. Weiß")), price="11.00", start=month)
+    response = client_for(billing_user).get(reverse("billing:preview"), {"period": f"{month:%Y-%m}"})
+    assert response.status_code == 200
+    assert len(response.context["invoices"]) == 1  # the page shows one account ...
+    totals = response.context["preview"].month
+    # ... the summary counts the month: 89.00 + 11.00 net, 19 % VAT, one held folder.
+    assert (totals.invoices, totals.net, totals.tax, totals.gross) == (
+        2,
+        Decimal("100.00"),
+        Decimal("19.00"),
+        Decimal("119.00"),
+    )
+    assert [(reason, count) for reason, _label, count in totals.skips_by_reason] == [("hold", 1)]
+    body = response.content.decode()
+    assert "119,00" in body and "19,00" in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_says_so_and_lists_no_run_when_a_month_has_nothing_new(client_for, billing_user, run, month):
+    # Committed for real, so the (eager) run has finished when the start answers.
+    client = client_for(billing_user)
+    response = client.post(reverse("billing:start"), {"period": f"{month:%Y-%m}"}, follow=True)
+    body = response.content.decode()
+    assert "ist nichts Neues abzurechnen – kein Lauf angelegt" in body
+    assert response.redirect_chain[-1][0].startswith(reverse("billing:preview"))
+    listed = client.get(reverse("billing:runs")).context["table"].data.data
+    assert list(listed) == [run]  # the first run only
+    # Kept for the scheduler: the month counts as done.
+    again = BillingRun.objects.exclude(pk=run.pk).get()
+    assert again.status == RunStatus.DONE and again.nothing_new
+
+
+def test_it_shows_the_run_log_in_the_readers_language(client_for, readonly_user, run):
+    from billing.models import BillingRun as Run
+
+    # Plain text from before the log stored codes is shown as it was written.
+    Run.objects.filter(pk=run.pk).update(
+        log=[*run.log, {"at": run.log[-1]["at"], "level": "info", "message": "Alter Eintrag."}]
+    )
+    assert all(isinstance(entry["message"], dict) for entry in run.log)  # stored as codes
+    client = client_for(readonly_user)
+    german = client.get(reverse("billing:detail", args=[run.pk])).content.decode()
+    assert "Beendet: 1 Rechnungen" in german and "Alter Eintrag." in german
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = client.get(reverse("billing:detail", args=[run.pk])).content.decode()
+    assert "Finished: 1 invoices, 1 folders skipped, 0 failures." in english
+    assert "Alter Eintrag." in english and "Beendet:" not in english
+
+
+def test_it_labels_units_for_the_quantity_in_the_readers_language(client_for, billing_user, org, month):
+    from documents.models import DocumentLine
+
+    folder = f.folder(org, f.customer(org, name="Praxis Lindner"))
+    f.recurring(folder, price="10.00", quantity="3", unit="licence", start=month, description="Office 365")
+    client = client_for(billing_user)
+    preview = client.get(reverse("billing:preview"), {"period": f"{month:%Y-%m}"}).content.decode()
+    assert "Lizenzen" in preview
+    folder_page = client.get(reverse("folders:detail", args=[folder.pk])).content.decode()
+    assert "3 Lizenzen" in folder_page
+    run = bill(org, month, as_of=timezone.localdate())
+    line = DocumentLine.objects.get(document__billing_run_id=run.pk, description="Office 365")
+    assert line.unit == "licence"  # a code, labelled where it is shown
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("documents:detail", args=[line.document_id])).content.decode()
+    assert "licences" in page and "Lizenzen" not in page
+    assert "3 licences" in client.get(reverse("folders:detail", args=[folder.pk])).content.decode()
+
+
+def test_the_migration_stores_known_unit_words_as_codes(org, month):
+    import importlib
+
+    from django.apps import apps
+
+    from documents.models import DocumentLine
+
+    f.recurring(f.folder(org), start=month, description="Wartung")
+    run = bill(org, month, as_of=timezone.localdate())
+    # Issued lines refuse updates through their manager; the migration goes around it.
+    lines = DocumentLine._base_manager.filter(document__billing_run_id=run.pk)
+    migration = importlib.import_module("documents.migrations.0006_document_line_unit_codes")
+    lines.update(unit="Monat")
+    migration.to_codes(apps, None)
+    assert set(lines.values_list("unit", flat=True)) == {"month"}
+    lines.update(unit="Karton")
+    migration.to_codes(apps, None)
+    assert set(lines.values_list("unit", flat=True)) == {"Karton"}  # unknown words stay
+
+
+def test_the_previews_month_totals_cost_no_queries_per_account(
+    client_for, billing_user, org, month, monkeypatch
+):
+    from billing import views
+
+    monkeypatch.setattr(views, "PREVIEW_ACCOUNTS_PER_PAGE", 1)
+    client = client_for(billing_user)
+    url = f"{reverse('billing:preview')}?period={month:%Y-%m}"
+    f.recurring(f.folder(org, f.customer(org, name="Erster")), start=month)
+    client.get(url)  # the session's first request loads more
+    few = _queries(client, url)
+    for n in range(8):
+        f.recurring(f.folder(org, f.customer(org, name=f"Viele {n}")), start=month)
+    many = _queries(client, url)
+    assert many == few

@@ -27,6 +27,7 @@ from kombu import pools as kombu_pools
 
 from billing import services, tasks
 from billing.models import BillingRun, BillingRunChunk, ChunkStatus, RunStatus
+from organizations.system_texts import render_text
 from tests.billing import factories as f
 from tests.billing.helpers import invoices
 from tests.billing.test_celery import BROKER, _forget_connections, _redis_reachable
@@ -183,4 +184,4 @@ def test_a_run_whose_worker_is_killed_mid_chunk_finishes_without_a_click(
         tmp_path / "fresh.log"
     ).read_text()
     assert len(invoices(org, run)) == 5
-    assert any("worker" in entry["message"].lower() for entry in run.log)
+    assert any("worker" in render_text(entry["message"]).lower() for entry in run.log)

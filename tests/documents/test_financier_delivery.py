@@ -11,6 +11,7 @@ from django.urls import reverse
 from documents import services
 from documents.selectors import document_history
 from organizations.models import AuditEntry
+from organizations.system_texts import render_text
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ def test_it_sends_the_delivery_note_to_the_financier_as_proof_of_delivery(
     assert name == f"{note.number}.pdf" and content.startswith(b"%PDF")
     [row] = [r for r in document_history(note) if r["entry"].action == "delivery_note.sent_to_financier"]
     assert str(row["title"]) == "Lieferschein an den Finanzierer gesendet"
-    assert "GRENKE Leasing AG" in row["entry"].data["message"]
+    assert "GRENKE Leasing AG" in render_text(row["entry"].data["message"])
 
 
 def test_it_refuses_a_delivery_note_of_an_unfinanced_folder(direct_folder, admin_user, run_on_commit):
@@ -69,7 +70,7 @@ def test_the_financiers_invoice_mail_carries_the_folders_delivery_notes(
     assert [name for name, _c, _m in message.attachments] == [f"{invoice.number}.pdf", f"{note.number}.pdf"]
     assert f"Als Liefernachweis liegen die Lieferscheine {note.number} bei." in message.body
     sent = AuditEntry.objects.get(action="invoice.sent", data__document_id=invoice.pk)
-    assert note.number in sent.data["message"]
+    assert note.number in render_text(sent.data["message"])
 
 
 def test_an_end_customers_invoice_mail_carries_only_the_invoice(direct_folder, admin_user, run_on_commit):

@@ -128,7 +128,7 @@ def test_it_renders_a_one_page_german_invoice(invoice_pdf):
 def test_it_prints_the_lines_table_with_german_numbers(invoice_pdf):
     text = pdf_text(invoice_pdf)
     assert "Pos. Bezeichnung Menge Einheit Einzelpreis Rabatt USt Gesamt" in text
-    assert "1 Stk. 4.290,00 € 5 % 19 % 4.075,50 €" in text
+    assert "1 Stück 4.290,00 € 5 % 19 % 4.075,50 €" in text
     assert "2,5 Std. 95,00 € 19 % 237,50 €" in text
     # A click price keeps its third decimal: 3.433 x 0,045 € = 154,49 €, not 3.433 x 0,05 €.
     assert "3.433 Seiten 0,045 € 19 % 154,49 €" in text
@@ -575,3 +575,24 @@ def test_the_closing_never_stands_alone_on_a_page():
         pages = pdf_pages(render_pdf(replace(base, lines=lines, totals=totals)))
         [last] = [page for page in pages if "Mit freundlichen Grüßen" in page]
         assert "Bitte überweisen" in last, count
+
+
+def test_it_prints_units_for_the_quantity_in_the_documents_language():
+    lines, totals = priced_lines(
+        [
+            ("Toner schwarz", "", "3", "piece", "40.00", "0", "19.00"),
+            ("Servicepauschale", "", "1", "month", "49.90", "0", "19.00"),
+            ("Wartungsvertrag", "", "3", "month", "49.90", "0", "19.00"),
+            ("Einweisung", "", "2.5", "hour", "95.00", "0", "19.00"),
+            ("Altgerät abholen", "", "1", "Karton", "10.00", "0", "19.00"),  # typed by hand: as stored
+        ]
+    )
+    doc = replace(sample_document(), lines=lines, totals=totals)
+    german = " ".join(pdf_text(render_pdf(doc)).split())
+    assert "Toner schwarz 3 Stück" in german
+    assert "Servicepauschale 1 Monat" in german and "Wartungsvertrag 3 Monate" in german
+    assert "Einweisung 2,5 Std." in german
+    assert "1 Karton" in german
+    english = " ".join(pdf_text(render_pdf(replace(doc, language="en"))).split())
+    assert "3 pieces" in english and "1 month" in english and "3 months" in english
+    assert "2.5 hours" in english

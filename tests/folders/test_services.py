@@ -357,3 +357,18 @@ def test_history_names_people_by_their_full_name(org, admin_user, sales_user):
     shown = {str(label): new for label, _old, new in created.changes}
     assert "Sabine Vertrieb" in shown.values()
     assert sales_user.username not in shown.values()
+
+
+def test_it_shows_what_the_system_wrote_into_the_history_in_the_readers_language(org, admin_user):
+    from django.utils import translation
+
+    from folders.selectors import folder_history
+
+    prospect = ProspectFactory(organization=org)
+    folder = services.folder_activate(folder=_create(org, admin_user, customer=prospect), user=admin_user)
+    entry = AuditEntry.objects.get(action="folder.activated", object_id=folder.pk)
+    assert entry.data["message"] == {"code": "folders.prospect_converted", "params": {}}
+    with translation.override("en"):
+        assert "Prospect converted into a customer." in [row.message for row in folder_history(folder)]
+    with translation.override("de"):
+        assert "Interessent in einen Kunden umgewandelt." in [row.message for row in folder_history(folder)]

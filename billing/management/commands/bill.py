@@ -160,6 +160,9 @@ class Command(BaseCommand):
         with bar:
             run = services.billing_run_execute(run.pk, progress=progress)
         seconds = time.monotonic() - started
+        if run.nothing_new:
+            self.stdout.write(f"{organization.slug} {period:%Y-%m}: nothing new to bill - no run created.")
+            return True
         self.stdout.write(
             f"{organization.slug} {period:%Y-%m}: run #{run.pk} {run.status} in {seconds:.1f}s: "
             f"{run.invoices_count} invoices, {run.charges_count} charges, {run.total_gross} gross, "
