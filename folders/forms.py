@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.forms import TenantModelForm, add_service_errors  # noqa: F401 - re-exported
 from catalog.models import Product, ProductKind, ServicePackage, TaxRate
 from customers.models import COUNTRIES
+from organizations.collation import german
 from organizations.forms import StyledFormMixin
 from organizations.templatetags.ui import money
 
@@ -168,7 +169,9 @@ class _LineForm(TenantModelForm):
         products = Product.objects.filter(
             organization=self.organization, is_active=True, kind=self.product_kind
         )
-        self.fields["product"].queryset = _with_current(products.order_by("name"), self.instance.product_id)
+        self.fields["product"].queryset = _with_current(
+            products.order_by(german("name"), "pk"), self.instance.product_id
+        )
         self.fields["product"].label_from_instance = lambda p: f"{p.name} ({p.sku})"
         self.fields["product"].required = False
         self.fields["product"].help_text = ""
@@ -397,7 +400,9 @@ class FolderTemplateItemForm(TenantModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = _with_current(
-            Product.objects.filter(organization=self.organization, is_active=True).order_by("kind", "name"),
+            Product.objects.filter(organization=self.organization, is_active=True).order_by(
+                "kind", german("name"), "pk"
+            ),
             self.instance.product_id,
         )
         self.fields["product"].label_from_instance = lambda p: f"{p.name} ({p.sku})"
