@@ -67,6 +67,9 @@ PAYMENT_FIELDS = [
     "mandate_signed_on",
     "gocardless_mandate_id",
 ]
+# What only matters once a record is billed: a prospect's form leaves these out, together
+# with the payment section; they are filled in after the conversion into a customer.
+BILLING_FIELDS = ["consolidate_invoices", "payment_terms_days", "delivery_method", "invoice_email"]
 # Selects with a sensible default: not starred, an empty submission keeps the default.
 DEFAULTED_FIELDS = ("country", "language", "tax_treatment", "payment_method", "delivery_method")
 
@@ -133,6 +136,9 @@ class CustomerForm(_ModelErrorsAtFieldsMixin, StyledFormMixin, forms.ModelForm):
             if key not in parts:
                 for name in names:
                     self.fields.pop(name)
+        if self._is_prospect(creating):
+            for name in PAYMENT_FIELDS + BILLING_FIELDS:
+                self.fields.pop(name, None)
         if creating and "name" in self.fields:
             self.fields["name"].widget.attrs["autofocus"] = True
         if not creating:
@@ -173,6 +179,13 @@ class CustomerForm(_ModelErrorsAtFieldsMixin, StyledFormMixin, forms.ModelForm):
         if "iban" in self.fields:
             self.fields["bic"].help_text = _("Filled in from a German IBAN when left empty.")
             self.fields["mandate_signed_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+
+    def _is_prospect(self, creating: bool) -> bool:
+        if not creating:
+            return self.instance.kind == CustomerKind.PROSPECT
+        if "kind" not in self.fields:
+            return False
+        return self["kind"].value() == CustomerKind.PROSPECT
 
     def sections(self):
         """Fields grouped as on the detail page (Stammdaten, Kaufmännisch, Zahlung)."""
