@@ -199,7 +199,8 @@ CELERY_BEAT_SCHEDULE = {
     "billing-daily": {"task": "billing.tasks.billing_beat_task", "schedule": crontab(hour=3, minute=30)},
 }
 
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
+# Every list in the same look, with the one pagination bar (partials/_pagination.html).
+DJANGO_TABLES2_TEMPLATE = "partials/_table.html"
 
 LOGGING = {
     "version": 1,
