@@ -57,7 +57,13 @@ def _customers(q: str, filters: Filters) -> list[Hit]:
         if c.is_financier:
             badges.append(str(_("Financier")))
         hits.append(
-            Hit(c.name, f"{c.number} · {c.city}", reverse("customers:detail", args=[c.pk]), tuple(badges))
+            Hit(
+                c.name,
+                # A prospect has no number until it is converted.
+                " · ".join(part for part in (c.number, c.city) if part),
+                reverse("customers:detail", args=[c.pk]),
+                tuple(badges),
+            )
         )
     return hits
 
