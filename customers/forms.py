@@ -67,6 +67,9 @@ PAYMENT_FIELDS = [
     "mandate_signed_on",
     "gocardless_mandate_id",
 ]
+# What only matters once a record is billed: a prospect's form leaves these out, together
+# with the payment section; they are filled in after the conversion into a customer.
+BILLING_FIELDS = ["consolidate_invoices", "payment_terms_days", "delivery_method", "invoice_email"]
 # Selects with a sensible default: not starred, an empty submission keeps the default.
 DEFAULTED_FIELDS = ("country", "language", "tax_treatment", "payment_method", "delivery_method")
 
@@ -147,6 +150,9 @@ class CustomerForm(_ModelErrorsAtFieldsMixin, ContactDataFormMixin, StyledFormMi
             if key not in parts:
                 for name in names:
                     self.fields.pop(name)
+        if self._is_prospect(creating):
+            for name in PAYMENT_FIELDS + BILLING_FIELDS:
+                self.fields.pop(name, None)
         if creating and "name" in self.fields:
             self.fields["name"].widget.attrs["autofocus"] = True
         if not creating:
@@ -209,6 +215,13 @@ class CustomerForm(_ModelErrorsAtFieldsMixin, ContactDataFormMixin, StyledFormMi
         exemption.help_text = _("Only for “Domestic, VAT-exempt”: the provision printed on the invoice.")
         # Shown only with the exempt treatment (static/js/app.js; without script always shown).
         exemption.widget.attrs["data-show-if-tax-treatment"] = TaxTreatment.EXEMPT
+
+    def _is_prospect(self, creating: bool) -> bool:
+        if not creating:
+            return self.instance.kind == CustomerKind.PROSPECT
+        if "kind" not in self.fields:
+            return False
+        return self["kind"].value() == CustomerKind.PROSPECT
 
     def sections(self):
         """Fields grouped as on the detail page (Stammdaten, Kaufmännisch, Zahlung)."""

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -75,7 +76,9 @@ class Customer(TenantModel):
     """One record per real company: prospects become customers in place, financiers are
     customers with a flag. Nothing in the product ever copies a customer."""
 
-    number = models.CharField(_("customer number"), max_length=30)
+    # Empty for a prospect: the number of the customer range is only given on conversion
+    # (prospects that never buy must not use up customer numbers).
+    number = models.CharField(_("customer number"), max_length=30, blank=True)
     kind = models.CharField(
         _("kind"), max_length=10, choices=CustomerKind.choices, default=CustomerKind.CUSTOMER
     )
@@ -156,7 +159,12 @@ class Customer(TenantModel):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         constraints = [
-            models.UniqueConstraint(fields=["organization", "number"], name="customer_unique_number"),
+            models.UniqueConstraint(
+                fields=["organization", "number"], condition=~Q(number=""), name="customer_unique_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=CustomerKind.PROSPECT) | ~Q(number=""), name="customer_has_number"
+            ),
         ]
         indexes = [
             models.Index(fields=["organization", "kind", "name"]),

@@ -127,9 +127,9 @@ def customer_create(
     data: dict[str, Any],
     duplicate_reason: str = "",
 ) -> Customer:
-    """Create a customer or prospect with the next number of the organization's customer range.
+    """Create a customer with the next number of the organization's customer range, or
+    a prospect without one (it gets its number on conversion, see `prospect_convert`).
 
-    Prospects take their number from the same range, so converting one keeps its number.
     The number is taken inside the transaction that stores the record: a failed save
     gives it back. A record that looks like an existing company (same VAT ID, IBAN, or
     name and postal code) is only created with a `duplicate_reason`, which is audited.
@@ -138,7 +138,8 @@ def customer_create(
     _assign(customer, data, CUSTOMER_EDITABLE)
     with transaction.atomic():
         duplicates = _check_duplicates(customer, duplicate_reason)
-        customer.number = number_next(organization=organization, kind="customer")
+        if kind != CustomerKind.PROSPECT:
+            customer.number = number_next(organization=organization, kind="customer")
         customer.full_clean()
         customer.save()
         audit_log(
@@ -208,7 +209,8 @@ def _check_finances_nothing(customer: Customer) -> None:
 
 def prospect_convert(*, customer: Customer, user) -> Customer:
     """Turn a prospect into a customer in place: the same row, so its contacts, notes,
-    actions, folders and quotes stay attached; nothing is copied.
+    actions, folders and quotes stay attached; nothing is copied. Here it takes the next
+    customer number (a prospect created before prospects went without keeps its own).
 
     Idempotent: for a record that already is a customer this is a no-op, so folder
     activation and quote acceptance can call it without checking first.
@@ -219,17 +221,22 @@ def prospect_convert(*, customer: Customer, user) -> Customer:
             return current
         # Only the kind changes; the other fields were validated when they were saved,
         # and an incomplete prospect must still be convertible (minimal data is allowed).
+        changes = {"kind": [CustomerKind.PROSPECT.value, CustomerKind.CUSTOMER.value]}
+        if not current.number:
+            current.number = number_next(organization=current.organization, kind="customer")
+            changes["number"] = ["", current.number]
         current.kind = CustomerKind.CUSTOMER
         current.converted_at = timezone.now()
-        current.save(update_fields=["kind", "converted_at", "updated_at"])
+        current.save(update_fields=["kind", "number", "converted_at", "updated_at"])
         audit_log(
             organization=current.organization,
             user=user,
             action="customer.converted",
             obj=current,
-            data={"changes": {"kind": [CustomerKind.PROSPECT.value, CustomerKind.CUSTOMER.value]}},
+            data={"changes": changes},
         )
     customer.kind = current.kind
+    customer.number = current.number
     customer.converted_at = current.converted_at
     return current
 

@@ -6,6 +6,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_tables2.data import TableQuerysetData
 
+from organizations.collation import german
+
 from .models import Action, Customer
 from .templatetags.customers_ui import person
 
@@ -96,6 +98,14 @@ class CustomerTable(PagedTable):
         order_by = ("name",)
         empty_text = ""  # the template shows a proper empty state instead
         per_page = 25
+
+    def order_name(self, queryset, is_descending):
+        """Names in German order (Köhler, König, Krüger), see organizations.collation."""
+        name = german("name")
+        queryset = queryset.order_by(
+            name.desc() if is_descending else name.asc(), "-pk" if is_descending else "pk"
+        )
+        return queryset, True
 
     def render_city(self, record):
         country = f" ({record.country})" if record.country != "DE" else ""

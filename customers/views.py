@@ -270,7 +270,7 @@ def customer_create(request, kind: str = CustomerKind.CUSTOMER):
             _service_errors(form, exc)
         else:
             if customer.is_prospect:
-                text = _("Prospect “%(name)s” (%(number)s) created.")
+                text = _("Prospect “%(name)s” created.")
             else:
                 text = _("Customer “%(name)s” (%(number)s) created.")
             messages.success(request, text % {"name": customer.name, "number": customer.number})
@@ -335,6 +335,9 @@ def customer_edit(request, pk: int):
 @require("customers.payment")
 def customer_payment_edit(request, pk: int):
     customer = get_object_or_404(Customer, pk=pk)
+    if customer.is_prospect:
+        messages.info(request, _("A prospect gets its payment data after the conversion into a customer."))
+        return redirect(_detail_url(customer))
     form = payment_form(
         request.POST if request.method == "POST" else None,
         instance=customer,
@@ -407,8 +410,12 @@ def customer_convert(request, pk: int):
     if not customer.is_prospect:
         messages.info(request, _("“%(name)s” already is a customer.") % {"name": customer.name})
         return redirect(_detail_url(customer))
-    services.prospect_convert(customer=customer, user=request.user)
-    messages.success(request, _("Prospect %(name)s was converted into a customer.") % {"name": customer.name})
+    customer = services.prospect_convert(customer=customer, user=request.user)
+    messages.success(
+        request,
+        _("Prospect %(name)s was converted into customer %(number)s.")
+        % {"name": customer.name, "number": customer.number},
+    )
     return redirect(_detail_url(customer))
 
 

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.forms import TenantModelForm
 from customers.models import Customer
 from folders.forms import _not_negative
+from organizations.collation import german
 
 from .models import ApprovalStatus, Financing
 
@@ -35,7 +36,7 @@ class FinancingForm(TenantModelForm):
         self.fields["financier"].queryset = (
             Customer.objects.filter(organization=self.organization, is_financier=True)
             .exclude(pk=folder.customer_id)
-            .order_by("name")
+            .order_by(german("name"), "pk")
         )
         self.fields["financier"].empty_label = _("— choose a financier —")
         self.fields["financier"].error_messages["invalid_choice"] = _(

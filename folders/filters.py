@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.filters import YES_NO
 from customers.models import Customer
+from organizations.collation import german
 from organizations.filters import StyledFilterSet
 
 from .models import Folder, FolderStatus
@@ -25,7 +26,9 @@ ENDING_CHOICES = [
 def _financiers(request):
     if request is None or getattr(request, "organization", None) is None:
         return Customer.objects.none()
-    return Customer.objects.filter(organization=request.organization, is_financier=True).order_by("name")
+    return Customer.objects.filter(organization=request.organization, is_financier=True).order_by(
+        german("name"), "pk"
+    )
 
 
 class FolderFilter(StyledFilterSet):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.forms import TenantModelForm, add_service_errors  # noqa: F401 - re-exported
 from catalog.models import Product, ProductKind, ServicePackage, TaxRate
 from customers.models import COUNTRIES, DeliverySite
+from organizations.collation import german
 from organizations.forms import ContactDataFormMixin, StyledFormMixin
 from organizations.templatetags.ui import money
 
@@ -186,7 +187,9 @@ class _LineForm(TenantModelForm):
         products = Product.objects.filter(
             organization=self.organization, is_active=True, kind=self.product_kind
         )
-        self.fields["product"].queryset = _with_current(products.order_by("name"), self.instance.product_id)
+        self.fields["product"].queryset = _with_current(
+            products.order_by(german("name"), "pk"), self.instance.product_id
+        )
         self.fields["product"].label_from_instance = lambda p: f"{p.name} ({p.sku})"
         self.fields["product"].required = False
         self.fields["product"].help_text = ""
@@ -418,7 +421,9 @@ class FolderTemplateItemForm(TenantModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = _with_current(
-            Product.objects.filter(organization=self.organization, is_active=True).order_by("kind", "name"),
+            Product.objects.filter(organization=self.organization, is_active=True).order_by(
+                "kind", german("name"), "pk"
+            ),
             self.instance.product_id,
         )
         self.fields["product"].label_from_instance = lambda p: f"{p.name} ({p.sku})"

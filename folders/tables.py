@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from customers.tables import PagedTable
+from organizations.collation import german
 
 from .models import Folder
 
@@ -60,10 +61,18 @@ class FolderTable(PagedTable):
         customers' (organization, name, id) index and stops after one page, instead of
         joining and sorting every folder."""
         sign = "-" if is_descending else ""
+        name = german("customer__name")
         queryset = queryset.filter(customer__organization=F("organization")).order_by(
-            f"{sign}customer__name", f"{sign}customer_id", f"{sign}number"
+            name.desc() if is_descending else name.asc(), f"{sign}customer_id", f"{sign}number"
         )
         return queryset, True
+
+    def order_financier(self, queryset, is_descending):
+        """Financiers' names in German order, like the customers'."""
+        name = german("financing__financier__name")
+        return queryset.order_by(
+            name.desc() if is_descending else name.asc(), "-id" if is_descending else "id"
+        ), True
 
     def render_customer(self, record):
         url = reverse("customers:detail", kwargs={"pk": record.customer_id})

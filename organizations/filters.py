@@ -12,7 +12,7 @@ import django_filters
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
-from .forms import FIRST_YEAR, LAST_YEAR, MAX_PK, validate_business_date
+from .forms import FIRST_YEAR, LAST_YEAR, MAX_PK, DateInput, validate_business_date
 
 YES_NO_VALUES = ("1", "0")
 
@@ -43,6 +43,9 @@ class StyledFilterSet(django_filters.FilterSet):
                 if isinstance(field.widget, forms.Select)
                 else "form-control form-control-sm"
             )
+            if isinstance(field, forms.DateField) and not isinstance(field.widget, DateInput):
+                # The same German date field as in the forms, not the browser's format.
+                field.widget = DateInput(attrs=field.widget.attrs)
             field.widget.attrs["class"] = css
             lookup = getattr(self.filters.get(name), "lookup_expr", "")
             if isinstance(field, forms.DateField):

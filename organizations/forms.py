@@ -29,10 +29,31 @@ from .validators import (
 
 
 class DateInput(forms.DateInput):
-    input_type = "date"
+    """A date as the clerk writes it: "01.12.2026" in German, "01/12/2026" in English.
+
+    Not `<input type=date>`: that shows the browser's locale format (12/01/2026 in an
+    English browser), whatever language the back office speaks. The value is rendered in
+    the active language's first DATE_INPUT_FORMATS (config/formats) and every format of
+    that list is accepted, ISO dates (2026-12-01) included.
+    """
+
+    input_type = "text"
+    # Day and month with one or two digits, a two- or four-digit year, or ISO. The form
+    # still parses and says what is wrong; the pattern only stops obvious typos early.
+    PATTERN = r"\d{1,2}[./]\d{1,2}[./](\d{2}|\d{4})|\d{4}-\d{1,2}-\d{1,2}"
 
     def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
+        super().__init__(attrs=attrs)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        widget_attrs = context["widget"]["attrs"]
+        widget_attrs.setdefault("placeholder", _("DD/MM/YYYY"))
+        widget_attrs.setdefault("pattern", self.PATTERN)
+        widget_attrs.setdefault("title", _("Date as DD/MM/YYYY"))
+        widget_attrs.setdefault("autocomplete", "off")
+        widget_attrs.setdefault("size", 10)
+        return context
 
 
 def _grouped_to_python(to_python):
@@ -125,7 +146,7 @@ def _bounded_integer(field) -> None:
 
 
 class StyledFormMixin:
-    """Bootstrap classes on every widget, German number input for decimals, HTML5 dates,
+    """Bootstrap classes on every widget, German number input for decimals, German dates,
     and every number, date and choice bounded to what the database can hold."""
 
     def __init__(self, *args, **kwargs):

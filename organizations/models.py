@@ -33,9 +33,12 @@ class Organization(models.Model):
     tax_number = models.CharField(_("tax number"), max_length=30, blank=True)
     # The issuer's own status, not a customer's: a small business (Kleinunternehmer) charges
     # no VAT to anybody and every document says so (§ 19 (1) UStG, § 34a UStDV).
+    # The database defaults let rows be written by code that predates a column (a data
+    # migration of another app runs with the historical model of its time).
     small_business = models.BooleanField(
         _("small business (§ 19 UStG)"),
         default=False,
+        db_default=False,
         help_text=_("No VAT is charged on any document; each one prints the § 19 UStG note."),
     )
     register_court = models.CharField(_("register court"), max_length=100, blank=True)
@@ -56,6 +59,7 @@ class Organization(models.Model):
     advance_invoices = models.BooleanField(
         _("advance invoices before delivery"),
         default=False,
+        db_default=False,
         help_text=_(
             "Allow “invoice one-off now” before the goods are delivered (advance invoice, “Vorausrechnung”) "
             "for customers who pay themselves. Hardware paid by a financier is always invoiced after delivery."
@@ -65,7 +69,11 @@ class Organization(models.Model):
     # Every time shown to the organization's staff and printed on its documents is local
     # to this zone; stored datetimes stay UTC.
     time_zone = models.CharField(
-        _("time zone"), max_length=64, default="Europe/Berlin", validators=[validate_time_zone]
+        _("time zone"),
+        max_length=64,
+        default="Europe/Berlin",
+        db_default="Europe/Berlin",
+        validators=[validate_time_zone],
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

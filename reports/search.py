@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from organizations.collation import german
+
 LIMIT = 20
 
 # Values of the third-party payer filter, as in the folder list: "1" only folders with a
@@ -46,7 +48,7 @@ def _customers(q: str, filters: Filters) -> list[Hit]:
 
     rows = Customer.objects.filter(
         Q(name__icontains=q) | Q(number__iexact=q) | Q(city__icontains=q) | Q(email__icontains=q)
-    ).order_by("name")[:LIMIT]
+    ).order_by(german("name"), "pk")[:LIMIT]
     hits = []
     for c in rows:
         badges = []
@@ -55,7 +57,13 @@ def _customers(q: str, filters: Filters) -> list[Hit]:
         if c.is_financier:
             badges.append(str(_("Financier")))
         hits.append(
-            Hit(c.name, f"{c.number} · {c.city}", reverse("customers:detail", args=[c.pk]), tuple(badges))
+            Hit(
+                c.name,
+                # A prospect has no number until it is converted.
+                " · ".join(part for part in (c.number, c.city) if part),
+                reverse("customers:detail", args=[c.pk]),
+                tuple(badges),
+            )
         )
     return hits
 

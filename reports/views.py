@@ -9,6 +9,8 @@ from customers.models import Action, Customer, CustomerKind
 from folders.models import Folder, FolderStatus
 from organizations.access import require
 
+from .dashboard import action_entries, action_entry_count
+
 
 @require("view")
 def dashboard(request):
@@ -18,9 +20,15 @@ def dashboard(request):
         "customer_count": Customer.objects.filter(kind=CustomerKind.CUSTOMER).count(),
         "prospect_count": Customer.objects.filter(kind=CustomerKind.PROSPECT).count(),
         "active_folder_count": Folder.objects.filter(status=FolderStatus.ACTIVE).count(),
-        "overdue_count": actions.filter(due_on__lt=today).count(),
-        "overdue_actions": actions.filter(due_on__lt=today).order_by("due_on")[:10],
-        "my_actions": actions.filter(assignee=request.user, due_on__gte=today).order_by("due_on")[:10],
+        # A folder's contract alerts (notice deadline, term end) are one entry, see
+        # reports.dashboard.
+        "overdue_count": action_entry_count(actions.filter(due_on__lt=today)),
+        "overdue_actions": action_entries(
+            actions.filter(due_on__lt=today).order_by("due_on", "id"), limit=10
+        ),
+        "my_actions": action_entries(
+            actions.filter(assignee=request.user, due_on__gte=today).order_by("due_on", "id"), limit=10
+        ),
     }
     return render(request, "reports/dashboard.html", context)
 

@@ -211,7 +211,8 @@ CELERY_BEAT_SCHEDULE = {
     "billing-stalled": {"task": "billing.tasks.billing_stalled_task", "schedule": crontab(minute="*/5")},
 }
 
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
+# Every list in the same look, with the one pagination bar (partials/_pagination.html).
+DJANGO_TABLES2_TEMPLATE = "partials/_table.html"
 
 LOGGING = {
     "version": 1,

@@ -14,6 +14,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='organization',
             name='time_zone',
-            field=models.CharField(default='Europe/Berlin', max_length=64, validators=[organizations.validators.validate_time_zone], verbose_name='time zone'),
+            field=models.CharField(default='Europe/Berlin', db_default='Europe/Berlin', max_length=64, validators=[organizations.validators.validate_time_zone], verbose_name='time zone'),
         ),
     ]

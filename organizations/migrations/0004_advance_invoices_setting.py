@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='organization',
             name='advance_invoices',
-            field=models.BooleanField(default=False, help_text='Allow “invoice one-off now” before the goods are delivered (advance invoice, “Vorausrechnung”) for customers who pay themselves. Hardware paid by a financier is always invoiced after delivery.', verbose_name='advance invoices before delivery'),
+            field=models.BooleanField(default=False, db_default=False, help_text='Allow “invoice one-off now” before the goods are delivered (advance invoice, “Vorausrechnung”) for customers who pay themselves. Hardware paid by a financier is always invoiced after delivery.', verbose_name='advance invoices before delivery'),
         ),
     ]

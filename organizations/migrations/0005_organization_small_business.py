@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='organization',
             name='small_business',
-            field=models.BooleanField(default=False, help_text='No VAT is charged on any document; each one prints the § 19 UStG note.', verbose_name='small business (§ 19 UStG)'),
+            field=models.BooleanField(default=False, db_default=False, help_text='No VAT is charged on any document; each one prints the § 19 UStG note.', verbose_name='small business (§ 19 UStG)'),
         ),
     ]

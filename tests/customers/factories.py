@@ -24,6 +24,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
 
 class ProspectFactory(CustomerFactory):
     kind = CustomerKind.PROSPECT
+    number = ""  # given on conversion
 
 
 class ContactFunctionFactory(factory.django.DjangoModelFactory):

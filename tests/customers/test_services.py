@@ -19,7 +19,7 @@ from customers.models import (
     TaxTreatment,
 )
 from organizations.audit import history_for
-from organizations.models import NumberFormat
+from organizations.models import AuditEntry, NumberFormat
 
 from .factories import (
     ActionFactory,
@@ -50,12 +50,18 @@ def test_it_uses_the_organizations_number_format(org, admin_user):
     assert _create(org, admin_user).number == "KD-0001"
 
 
-def test_prospects_take_numbers_from_the_same_range(org, admin_user):
-    customer = _create(org, admin_user)
+def test_it_gives_prospects_a_number_only_when_they_are_converted(org, admin_user):
     prospect = _create(org, admin_user, kind=CustomerKind.PROSPECT, name="Interessent AG")
+    customer = _create(org, admin_user)
+    other_prospect = _create(org, admin_user, kind=CustomerKind.PROSPECT, name="Noch ein Interessent")
     assert prospect.is_prospect
-    assert prospect.number == "K00002"
+    assert (prospect.number, other_prospect.number) == ("", "")
     assert customer.number == "K00001"
+    services.prospect_convert(customer=prospect, user=admin_user)
+    prospect.refresh_from_db()
+    assert prospect.number == "K00002"
+    entry = AuditEntry.objects.filter(action="customer.converted").get()
+    assert entry.data["changes"]["number"] == ["", "K00002"]
 
 
 def test_a_failed_create_gives_the_number_back(org, admin_user):
@@ -105,7 +111,6 @@ def test_convert_keeps_the_record_and_everything_attached(org, admin_user):
     contact = ContactFactory(customer=prospect)
     note = NoteFactory(customer=prospect)
     action = ActionFactory(customer=prospect)
-    number = prospect.number
 
     converted = services.prospect_convert(customer=prospect, user=admin_user)
 
@@ -113,7 +118,7 @@ def test_convert_keeps_the_record_and_everything_attached(org, admin_user):
     assert Customer.objects.count() == 1
     converted.refresh_from_db()
     assert converted.kind == CustomerKind.CUSTOMER
-    assert converted.number == number
+    assert converted.number == "K00001"
     assert converted.converted_at is not None
     assert prospect.kind == CustomerKind.CUSTOMER  # the caller's instance is updated too
     assert list(converted.contacts.all()) == [contact]

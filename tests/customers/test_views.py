@@ -184,7 +184,6 @@ def test_detail_shows_header_badges_notes_sections_and_history(admin_client, org
         "Stammdaten",
         "Kaufmännisch",
         "Kontakte",
-        "Zahlung",
         "Ordner",
         "Dokumente",
         "Notizen",
@@ -192,6 +191,8 @@ def test_detail_shows_header_badges_notes_sections_and_history(admin_client, org
         "Verlauf",
     ):
         assert f">{label}" in html, label
+    # A prospect is not billed yet: no payment tab, no billing settings.
+    assert ">Zahlung" not in html and "Rechnungsversand" not in html
     assert html.index("CFO immer in Kopie setzen.") < html.index('id="customer-tabs"')  # notes on top
     assert "note-card" in html
     assert "Noch keine Ordner" in html  # the folders app's extension point
@@ -213,7 +214,7 @@ def test_convert_changes_the_kind_in_place(admin_client, org):
     assert prospect.kind == CustomerKind.CUSTOMER and prospect.converted_at
     assert Customer.objects.count() == 1
     assert contact in prospect.contacts.all()
-    assert "Interessent Weber GmbH wurde in einen Kunden umgewandelt" in response.content.decode()
+    assert "Interessent Weber GmbH wurde in Kunde K00001 umgewandelt" in response.content.decode()
     # A second click is harmless.
     response = admin_client.post(reverse("customers:convert", args=[prospect.pk]), follow=True)
     assert "ist bereits Kunde" in response.content.decode()
@@ -427,3 +428,21 @@ def test_admins_manage_contact_functions(admin_client, org):
     admin_client.post(reverse("customers:function_delete", args=[function.pk]))
     assert not ContactFunction.objects.filter(pk=function.pk).exists()
     assert "Technik" in admin_client.get(url).content.decode()
+
+
+def test_it_leaves_payment_and_billing_out_of_a_prospects_form(admin_client, org):
+    prospect = ProspectFactory(organization=org, name="Weber GmbH")
+    form = admin_client.get(reverse("customers:edit", args=[prospect.pk])).context["form"]
+    assert not {"iban", "payment_method", "payment_terms_days", "delivery_method", "invoice_email"} & set(
+        form.fields
+    )
+    form = admin_client.get(reverse("customers:prospect_create")).context["form"]
+    assert "iban" not in form.fields and "payment_terms_days" not in form.fields
+    response = admin_client.get(reverse("customers:payment", args=[prospect.pk]), follow=True)
+    assert "nach der Umwandlung" in response.content.decode()
+    response = admin_client.post(
+        reverse("customers:prospect_create"), {"name": "Neu Interessent GmbH"}, follow=True
+    )
+    created = Customer.objects.get(name="Neu Interessent GmbH")
+    assert created.is_prospect and created.number == ""
+    assert "Interessent „Neu Interessent GmbH“ angelegt." in response.content.decode()

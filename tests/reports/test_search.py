@@ -91,3 +91,12 @@ def test_it_finds_a_folder_by_its_financiers_contract_reference(admin_client, or
 def test_a_contract_reference_finds_nothing_of_another_organization(client_for, outsider, org):
     FinancingFactory(folder=FolderFactory(organization=org), contract_reference="HL-2026-08815")
     assert _folder_hits(client_for(outsider), q="HL-2026-08815") == set()
+
+
+def test_it_shows_a_prospect_without_a_number(admin_client, org):
+    from tests.customers.factories import ProspectFactory
+
+    ProspectFactory(organization=org, name="Interessent Kiel GmbH", city="Kiel")
+    html = admin_client.get(reverse("reports:search"), {"q": "Interessent"}).content.decode()
+    assert "Interessent Kiel GmbH" in html
+    assert '<div class="small text-body-secondary">Kiel</div>' in html
