@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.test import TestCase
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from billing.models import BillingRun, RunStatus
 from documents.models import Document
@@ -382,3 +382,14 @@ def test_the_previews_month_totals_cost_no_queries_per_account(
         f.recurring(f.folder(org, f.customer(org, name=f"Viele {n}")), start=month)
     many = _queries(client, url)
     assert many == few
+
+
+def test_the_month_is_picked_from_a_list_named_in_the_users_language(client_for, billing_user):
+    from django.utils.formats import date_format
+
+    this_month = timezone.localdate().replace(day=1)
+    page = client_for(billing_user).get(reverse("billing:preview")).content.decode()
+    assert 'type="month"' not in page
+    with translation.override("de"):
+        german = date_format(this_month, "F Y")
+    assert f'<option value="{this_month:%Y-%m}"' in page and german in page
