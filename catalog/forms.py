@@ -3,64 +3,10 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from django_scopes import scopes_disabled
 
-from organizations.forms import StyledFormMixin
-from organizations.models import TenantModel
+from organizations.forms import StyledFormMixin, TenantModelForm
 
 from .models import Entitlement, Product, ProductKind, ServicePackage, TaxRate
-
-
-def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    """Show a service's ValidationError on the form: at the field when the form has it,
-    otherwise in the summary at the top."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
-def tenant_formfield(db_field, **kwargs):
-    """Form field for a model field; choices of tenant models start EMPTY.
-
-    Model forms build their fields when the class is created (import time, outside any
-    organization scope, where a scoped manager refuses to query). The class-level choice
-    queryset is therefore empty, and TenantModelForm.__init__ fills it with the active
-    organization's rows - a forgotten override shows no choices instead of leaking.
-    """
-    with scopes_disabled():
-        field = db_field.formfield(**kwargs)
-    queryset = getattr(field, "queryset", None)
-    if queryset is not None and issubclass(queryset.model, TenantModel):
-        field.queryset = queryset.none()
-    return field
-
-
-class TenantModelForm(StyledFormMixin, forms.ModelForm):
-    """A model form that knows the active organization (for uniqueness and choices)."""
-
-    class Meta:
-        formfield_callback = tenant_formfield
-
-    def __init__(self, *args, organization, **kwargs):
-        self.organization = organization
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            queryset = getattr(field, "queryset", None)
-            if queryset is not None and issubclass(queryset.model, TenantModel):
-                field.queryset = queryset.model.objects.filter(organization=organization)
-
-    def _unique(self, field: str, message: str):
-        value = self.cleaned_data.get(field)
-        if value in (None, ""):
-            return value
-        qs = self._meta.model.objects.filter(organization=self.organization, **{f"{field}__iexact": value})
-        if self.instance.pk:
-            qs = qs.exclude(pk=self.instance.pk)
-        if qs.exists():
-            raise ValidationError(message % {"value": value})
-        return value
 
 
 class TaxRateForm(TenantModelForm):

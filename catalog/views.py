@@ -8,12 +8,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from organizations.access import can, require
+from organizations.forms import add_service_errors
 from organizations.history import readable_history
 from organizations.tables import configure_table
 
 from . import services
 from .filters import ProductFilter
-from .forms import EntitlementFormSet, ProductForm, ServicePackageForm, TaxRateForm, add_service_errors
+from .forms import EntitlementFormSet, ProductForm, ServicePackageForm, TaxRateForm
 from .models import Entitlement, Product, ServicePackage, TaxRate
 from .tables import ProductTable, ServicePackageTable
 

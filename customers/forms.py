@@ -9,13 +9,17 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from organizations.countries import country_choices
-from organizations.forms import ContactDataFormMixin, StyledFormMixin, bank_account_clean
+from organizations.forms import (
+    ContactDataFormMixin,
+    ModelErrorsAtFieldsMixin,
+    StyledFormMixin,
+    bank_account_clean,
+)
 from organizations.models import Organization
 from organizations.validators import normalize_iban, normalize_vat_id
 
@@ -86,19 +90,7 @@ class UserChoiceField(forms.ModelChoiceField):
         return obj.get_full_name() or obj.username
 
 
-class _ModelErrorsAtFieldsMixin:
-    """Model.clean() may name a field this form does not show (e.g. the payment fields for
-    a role that may not edit them). Show such errors in the summary instead of crashing."""
-
-    def _update_errors(self, errors):
-        if hasattr(errors, "error_dict"):
-            for name in list(errors.error_dict):
-                if name != NON_FIELD_ERRORS and name not in self.fields:
-                    errors.error_dict.setdefault(NON_FIELD_ERRORS, []).extend(errors.error_dict.pop(name))
-        super()._update_errors(errors)
-
-
-class CustomerForm(_ModelErrorsAtFieldsMixin, ContactDataFormMixin, StyledFormMixin, forms.ModelForm):
+class CustomerForm(ModelErrorsAtFieldsMixin, ContactDataFormMixin, StyledFormMixin, forms.ModelForm):
     """Create or edit a customer; only the company name (and kind, when creating) is required.
 
     The payment fields are only part of the form for roles with ``customers.payment``;
@@ -333,7 +325,7 @@ def _unscoped_formfield(db_field, **kwargs):
     return db_field.formfield(**kwargs)
 
 
-class ContactForm(_ModelErrorsAtFieldsMixin, ContactDataFormMixin, StyledFormMixin, forms.ModelForm):
+class ContactForm(ModelErrorsAtFieldsMixin, ContactDataFormMixin, StyledFormMixin, forms.ModelForm):
     phone_fields = ("phone", "mobile")
 
     class Meta:

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from organizations.access import can, require
+from organizations.forms import add_service_errors
 from organizations.roles import Role
 from organizations.tables import configure_table
 from organizations.validators import format_phone
@@ -87,15 +88,6 @@ def _duplicates(form) -> list:
         iban=data.get("iban", instance.iban),
         exclude_pk=instance.pk,
     )
-
-
-def _service_errors(form, exc: ValidationError) -> None:
-    """A service refused what the form accepted (e.g. a race): show it at the fields."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 # --- Lists -----------------------------------------------------------------------------
@@ -267,7 +259,7 @@ def customer_create(request, kind: str = CustomerKind.CUSTOMER):
                 duplicate_reason=reason,
             )
         except ValidationError as exc:
-            _service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             if customer.is_prospect:
                 text = _("Prospect “%(name)s” created.")
@@ -312,7 +304,7 @@ def customer_edit(request, pk: int):
                 customer=customer, user=request.user, data=data, duplicate_reason=reason
             )
         except ValidationError as exc:
-            _service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Changes to “%(name)s” saved.") % {"name": customer.name})
             _warn_gaps(request, customer)
@@ -351,7 +343,7 @@ def customer_payment_edit(request, pk: int):
                 customer=customer, user=request.user, data=data, duplicate_reason=reason
             )
         except ValidationError as exc:
-            _service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Payment data of “%(name)s” saved.") % {"name": customer.name})
             _warn_gaps(request, customer)
@@ -431,7 +423,7 @@ def delivery_site_add(request, pk: int):
         try:
             site = services.delivery_site_create(customer=customer, user=request.user, data=form.cleaned_data)
         except ValidationError as exc:
-            _service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Delivery address “%(site)s” added.") % {"site": site})
             return redirect(_detail_url(customer) + "#delivery-sites")
@@ -467,7 +459,7 @@ def delivery_site_edit(request, pk: int, site_pk: int):
         try:
             site = services.delivery_site_update(site=site, user=request.user, data=form.cleaned_data)
         except ValidationError as exc:
-            _service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Delivery address “%(site)s” saved.") % {"site": site})
             return redirect(_detail_url(customer) + "#delivery-sites")
@@ -509,7 +501,7 @@ def contact_add(request, pk: int):
         try:
             contact = services.contact_create(customer=customer, user=request.user, data=form.cleaned_data)
         except ValidationError as exc:
-            _service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -542,7 +534,7 @@ def contact_edit(request, pk: int, contact_pk: int):
         try:
             contact = services.contact_update(contact=contact, user=request.user, data=form.cleaned_data)
         except ValidationError as exc:
-            _service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Contact %(contact)s saved.") % {"contact": contact})
             return redirect(_detail_url(customer, "contacts"))
@@ -649,7 +641,7 @@ def action_add(request, pk: int):
                 description=data["description"],
             )
         except ValidationError as exc:
-            _service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -684,7 +676,7 @@ def action_edit(request, pk: int):
         try:
             action = services.action_update(action=action, user=request.user, data=form.cleaned_data)
         except ValidationError as exc:
-            _service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, _("Action for %(customer)s saved.") % {"customer": action.customer.name}
@@ -833,7 +825,7 @@ def function_add(request):
                 organization=request.organization, user=request.user, name=form.cleaned_data["name"]
             )
         except ValidationError as exc:
-            _service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Contact function “%(name)s” added.") % {"name": function.name})
             return redirect("customers:functions")
@@ -858,7 +850,7 @@ def function_edit(request, pk: int):
                 function=function, user=request.user, name=form.cleaned_data["name"]
             )
         except ValidationError as exc:
-            _service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Contact function “%(name)s” saved.") % {"name": function.name})
             return redirect("customers:functions")

@@ -3,10 +3,10 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from catalog.forms import TenantModelForm
 from customers.models import Customer
 from folders.forms import _not_negative
 from organizations.collation import german
+from organizations.forms import TenantModelForm
 
 from .models import ApprovalStatus, Financing
 

@@ -7,9 +7,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from catalog.forms import add_service_errors
 from folders.models import Folder
 from organizations.access import require
+from organizations.forms import add_service_errors
 
 from . import services
 from .forms import FinancingForm

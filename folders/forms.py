@@ -8,11 +8,10 @@ from django.core.validators import MinValueValidator
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from catalog.forms import TenantModelForm, add_service_errors  # noqa: F401 - re-exported
 from catalog.models import Product, ProductKind, ServicePackage, TaxRate
 from customers.models import COUNTRIES, DeliverySite
 from organizations.collation import german
-from organizations.forms import ContactDataFormMixin, StyledFormMixin
+from organizations.forms import ContactDataFormMixin, StyledFormMixin, TenantModelForm
 from organizations.templatetags.ui import money
 
 from .models import Equipment, Folder, FolderTemplate, FolderTemplateItem, OneOffLine, RecurringLine

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from catalog.models import Product, Scope, ServicePackage
 from customers.models import Customer
 from organizations.access import can, require
+from organizations.forms import add_service_errors
 from organizations.tables import configure_table
 
 from . import selectors, services
@@ -30,7 +31,6 @@ from .forms import (
     RecurringChangeForm,
     RecurringLineForm,
     SerialPasteForm,
-    add_service_errors,
 )
 from .models import Equipment, Folder, FolderTemplate, OneOffLine, RecurringLine
 from .prefill import merge_prefill, oneoff_line_prefill, package_line_prefill, recurring_line_prefill

@@ -4,15 +4,16 @@ import re
 
 from django import forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from django_scopes import scopes_disabled
 from PIL import Image
 
 from .countries import country_choices
-from .models import Membership, NumberFormat, Organization
+from .models import Membership, NumberFormat, Organization, TenantModel
 from .numbering import pattern_problems
 from .roles import Role
 from .services import member_user_resolve
@@ -254,6 +255,70 @@ def bank_account_clean(form: forms.Form, data: dict, *, iban: str = "iban", bic:
         data[bic] = bic_for_iban(data[iban], data.get(bic) or "")
     except ValidationError as exc:
         form.add_error(bic, exc)
+
+
+def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: at the field when the form has it,
+    otherwise in the summary at the top."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def tenant_formfield(db_field, **kwargs):
+    """Form field for a model field; choices of tenant models start EMPTY.
+
+    Model forms build their fields when the class is created (import time, outside any
+    organization scope, where a scoped manager refuses to query). The class-level choice
+    queryset is therefore empty, and TenantModelForm.__init__ fills it with the active
+    organization's rows - a forgotten override shows no choices instead of leaking.
+    """
+    with scopes_disabled():
+        field = db_field.formfield(**kwargs)
+    queryset = getattr(field, "queryset", None)
+    if queryset is not None and issubclass(queryset.model, TenantModel):
+        field.queryset = queryset.none()
+    return field
+
+
+class TenantModelForm(StyledFormMixin, forms.ModelForm):
+    """A model form that knows the active organization (for uniqueness and choices)."""
+
+    class Meta:
+        formfield_callback = tenant_formfield
+
+    def __init__(self, *args, organization, **kwargs):
+        self.organization = organization
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            queryset = getattr(field, "queryset", None)
+            if queryset is not None and issubclass(queryset.model, TenantModel):
+                field.queryset = queryset.model.objects.filter(organization=organization)
+
+    def _unique(self, field: str, message: str):
+        value = self.cleaned_data.get(field)
+        if value in (None, ""):
+            return value
+        qs = self._meta.model.objects.filter(organization=self.organization, **{f"{field}__iexact": value})
+        if self.instance.pk:
+            qs = qs.exclude(pk=self.instance.pk)
+        if qs.exists():
+            raise ValidationError(message % {"value": value})
+        return value
+
+
+class ModelErrorsAtFieldsMixin:
+    """Model.clean() may name a field this form does not show (e.g. the payment fields for
+    a role that may not edit them). Show such errors in the summary instead of crashing."""
+
+    def _update_errors(self, errors):
+        if hasattr(errors, "error_dict"):
+            for name in list(errors.error_dict):
+                if name != NON_FIELD_ERRORS and name not in self.fields:
+                    errors.error_dict.setdefault(NON_FIELD_ERRORS, []).extend(errors.error_dict.pop(name))
+        super()._update_errors(errors)
 
 
 # Image formats (as Pillow names them) accepted for the logo, and the extension they get.

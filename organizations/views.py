@@ -4,7 +4,7 @@ import os
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from . import services
 from .access import require
-from .forms import MemberAddForm, MembershipRoleForm, NumberFormatForm, OrganizationForm
+from .forms import MemberAddForm, MembershipRoleForm, NumberFormatForm, OrganizationForm, add_service_errors
 from .history import readable_history
 from .middleware import SESSION_KEY
 from .models import Membership, Organization
@@ -61,7 +61,7 @@ def organization_settings(request):
                     organization=organization, user=request.user, data=form.cleaned_data
                 )
             except ValidationError as exc:
-                form.add_error(None, _errors_for(form, exc))
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Organization settings saved."))
                 return redirect("organizations:settings")
@@ -100,23 +100,13 @@ def member_add(request):
                 password=data["password"],
             )
         except ValidationError as exc:
-            form.add_error(None, _errors_for(form, exc))
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, _("%(user)s added to the organization.") % {"user": membership.user.username}
             )
             return redirect("organizations:members")
     return render(request, "organizations/member_form.html", {"form": form})
-
-
-def _errors_for(form, exc: ValidationError) -> ValidationError:
-    """A service error keyed by fields, with keys the form does not show moved to the top."""
-    if not hasattr(exc, "error_dict"):
-        return exc
-    errors: dict[str, list] = {}
-    for name, field_errors in exc.error_dict.items():
-        errors.setdefault(name if name in form.fields else NON_FIELD_ERRORS, []).extend(field_errors)
-    return ValidationError(errors)
 
 
 @require("users.manage")
