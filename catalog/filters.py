@@ -4,11 +4,9 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from organizations.filters import StyledFilterSet
+from organizations.filters import YES_NO, StyledFilterSet
 
 from .models import Product, ProductKind
-
-YES_NO = [("1", _("yes")), ("0", _("no"))]
 
 
 def _bool_choice(queryset, name, value):

@@ -7,13 +7,11 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from organizations.filters import StyledFilterSet
+from organizations.filters import YES_NO, StyledFilterSet
 from organizations.forms import DateInput
 
 from .models import Document, DocumentKind
 from .selectors import STATUSES_BY_KIND
-
-YES_NO = [("1", _("yes")), ("0", _("no"))]
 
 
 class DocumentFilter(StyledFilterSet):

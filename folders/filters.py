@@ -6,10 +6,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from catalog.filters import YES_NO
 from customers.models import Customer
 from organizations.collation import german
-from organizations.filters import StyledFilterSet
+from organizations.filters import YES_NO, StyledFilterSet
 
 from .models import Folder, FolderStatus
 from .selectors import folder_search, folders_ending_within

@@ -11,10 +11,13 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.translation import gettext_lazy as _
 
 from .forms import FIRST_YEAR, LAST_YEAR, MAX_PK, DateInput, validate_business_date
 
 YES_NO_VALUES = ("1", "0")
+# The choices of a yes/no filter that also offers "all" (its empty label).
+YES_NO = [("1", _("yes")), ("0", _("no"))]
 
 
 def _bound(field: forms.Field, low: int, high: int) -> None:
