@@ -77,6 +77,7 @@ from documents.models import Document, DocumentKind, DocumentStatus
 from folders import services as folder_services
 from folders.models import Folder, FolderStatus, OneOffLine, RecurringLine
 from organizations.audit import audit_log
+from organizations.bulk import insert_rows
 from organizations.models import Membership
 from organizations.services import organization_lock
 from organizations.system_texts import render_text, system_text
@@ -836,7 +837,7 @@ def _store(run: BillingRun, invoices: Sequence[planning.PlannedInvoice]) -> list
         )
     # The database refuses a second charge for a line, period and kind (unique): if
     # someone billed one of these meanwhile, this raises and the savepoint rolls back.
-    bulk.insert_rows(BillingCharge, charges, ids=False)
+    insert_rows(BillingCharge, charges, ids=False)
     # billed_through only moves forward, in this same transaction (one UPDATE per date).
     for day, line_ids in through.items():
         RecurringLine.objects.filter(pk__in=line_ids).filter(
@@ -848,7 +849,7 @@ def _store(run: BillingRun, invoices: Sequence[planning.PlannedInvoice]) -> list
         RecurringLine.objects.filter(pk__in=line_ids, billed_elsewhere_through__isnull=True).update(
             billed_elsewhere_through=day
         )
-    bulk.insert_rows(BillingRunItem, items, ids=False)
+    insert_rows(BillingRunItem, items, ids=False)
     _close_credited(run, [spec for spec in specs if spec.corrects])
     for invoice in invoices:
         invoice.stored = True
@@ -868,7 +869,7 @@ def _close_credited(run: BillingRun, credit_specs: Sequence[bulk.InvoiceSpec]) -
 
 
 def _record(run: BillingRun, skips: Sequence[planning.Skip], failures: Sequence[planning.Failure]) -> None:
-    bulk.insert_rows(
+    insert_rows(
         BillingRunSkip,
         [
             {
@@ -884,7 +885,7 @@ def _record(run: BillingRun, skips: Sequence[planning.Skip], failures: Sequence[
         ],
         ids=False,
     )
-    bulk.insert_rows(
+    insert_rows(
         BillingRunFailure,
         [
             {
