@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from reports.views import dashboard
+from dashboard.views import dashboard
 
 urlpatterns = [
     path("", dashboard, name="dashboard"),
@@ -20,7 +20,7 @@ urlpatterns = [
     path("dev/", include("devtools.urls")),
 ]
 
-handler400 = "reports.views.error_400"
-handler403 = "reports.views.error_403"
-handler404 = "reports.views.error_404"
-handler500 = "reports.views.error_500"
+handler400 = "organizations.errors.error_400"
+handler403 = "organizations.errors.error_403"
+handler404 = "organizations.errors.error_404"
+handler500 = "organizations.errors.error_500"

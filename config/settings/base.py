@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "documents",
     "billing",
     "reports",
+    "dashboard",
     "demo",
     "devtools",
 ]
@@ -62,7 +63,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "organizations.middleware.ActiveOrganizationMiddleware",
     # Inside the organization's scope, so the page can render the usual layout.
-    "reports.middleware.MethodNotAllowedPageMiddleware",
+    "organizations.errors.MethodNotAllowedPageMiddleware",
     # Axes must be last: it inspects the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
