@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from django import forms
 from django.contrib.auth.validators import UnicodeUsernameValidator
@@ -255,6 +256,13 @@ def bank_account_clean(form: forms.Form, data: dict, *, iban: str = "iban", bic:
         data[bic] = bic_for_iban(data[iban], data.get(bic) or "")
     except ValidationError as exc:
         form.add_error(bic, exc)
+
+
+def not_negative(field: forms.Field, message) -> None:
+    """Replace the generic min-value validator of an amount with a message that names the
+    problem ("The price cannot be negative.")."""
+    field.validators = [v for v in field.validators if not isinstance(v, MinValueValidator)]
+    field.validators.append(MinValueValidator(Decimal("0"), message=message))
 
 
 def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:

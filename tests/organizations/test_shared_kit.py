@@ -23,13 +23,14 @@ KIT = {
         "tenant_formfield",
         "add_service_errors",
         "ModelErrorsAtFieldsMixin",
+        "not_negative",
     },
     "organizations.filters": {"YES_NO"},
     "organizations.bulk": {"insert_rows"},
     "organizations.errors": {"error_400", "error_403", "error_404", "error_405", "error_500"},
 }
 # Copies the kit replaced, under the names they had.
-COPIES = {"_service_errors", "_errors_for", "_ModelErrorsAtFieldsMixin"}
+COPIES = {"_service_errors", "_errors_for", "_ModelErrorsAtFieldsMixin", "_not_negative"}
 
 
 def _modules():
