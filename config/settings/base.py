@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "billing",
     "reports",
     "demo",
+    "bench",
     "devtools",
 ]
 
