@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.forms import TenantModelForm
 from customers.models import Customer
-from folders.forms import _not_negative
+from folders.forms import not_negative
 from organizations.collation import german
 
 from .models import ApprovalStatus, Financing
@@ -42,8 +42,8 @@ class FinancingForm(TenantModelForm):
         self.fields["financier"].error_messages["invalid_choice"] = _(
             "Choose a customer of this organization that is flagged as financier."
         )
-        _not_negative(self.fields["monthly_rate"], _("The lease rate cannot be negative."))
-        _not_negative(self.fields["residual_value"], _("The residual value cannot be negative."))
+        not_negative(self.fields["monthly_rate"], _("The lease rate cannot be negative."))
+        not_negative(self.fields["residual_value"], _("The residual value cannot be negative."))
         if not self.instance.pk:
             self.initial.setdefault("approval_status", ApprovalStatus.SUBMITTED)
 

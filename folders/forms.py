@@ -24,7 +24,7 @@ NEGATIVE_PRICE = _("The price cannot be negative.")
 QUANTITY_POSITIVE = _("The quantity must be greater than zero.")
 
 
-def _not_negative(field: forms.Field, message) -> None:
+def not_negative(field: forms.Field, message) -> None:
     """Replace the generic min-value validator with a message that names the problem."""
     field.validators = [v for v in field.validators if not isinstance(v, MinValueValidator)]
     field.validators.append(MinValueValidator(ZERO, message=message))
@@ -204,7 +204,7 @@ class _LineForm(TenantModelForm):
                 self.initial["tax_rate"] = default.pk
         self.fields["description"].widget.attrs["rows"] = 2
         _positive(self.fields["quantity"])
-        _not_negative(self.fields["unit_price"], NEGATIVE_PRICE)
+        not_negative(self.fields["unit_price"], NEGATIVE_PRICE)
 
 
 class OneOffLineForm(_LineForm):
@@ -226,7 +226,7 @@ class OneOffLineForm(_LineForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _not_negative(self.fields["discount_percent"], _("The discount cannot be negative."))
+        not_negative(self.fields["discount_percent"], _("The discount cannot be negative."))
         self.offered_package = None
         product = self._selected_product()
         if product is not None and product.service_package_id and not self.instance.pk:
@@ -303,7 +303,7 @@ class RecurringLineForm(_LineForm):
         self.fields["service_package"].queryset = _with_current(packages, self.instance.service_package_id)
         self.fields["service_package"].required = False
         self.fields["service_package"].help_text = _("Or: sell a maintenance contract as this line.")
-        _not_negative(self.fields["setup_fee"], _("The setup fee cannot be negative."))
+        not_negative(self.fields["setup_fee"], _("The setup fee cannot be negative."))
         if not self.instance.pk:
             del self.fields["effective_from"]
         elif self.instance.billed_through:
@@ -343,7 +343,7 @@ class RecurringChangeForm(StyledFormMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _positive(self.fields["quantity"])
-        _not_negative(self.fields["unit_price"], NEGATIVE_PRICE)
+        not_negative(self.fields["unit_price"], NEGATIVE_PRICE)
 
 
 # --- equipment -----------------------------------------------------------------------
