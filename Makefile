@@ -8,7 +8,7 @@ PORT ?= 8000
 
 SYSTEM_CHECK := $(PYTHON) scripts/system_check.py
 
-.PHONY: run test install migrate demo lint format messages bench clean worker beat
+.PHONY: run test test-fast install migrate demo lint format messages bench clean worker beat
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ run: demo
 test: install
 	@$(SYSTEM_CHECK) test
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
+
+# The quick inner loop: everything but the demo seed, benchmarks, query counts, PDF layout
+# and the page walks (marked `slow`); `make test` still runs them.
+test-fast: install
+	$(VENV)/bin/pytest -n 2 --dist loadgroup -m "not slow"
 
 lint: install
 	$(VENV)/bin/ruff check .

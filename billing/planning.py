@@ -41,10 +41,10 @@ from documents.engine import LineInput, compute_totals, format_number, line_net
 from documents.models import LineSource
 from documents.services import (
     LineSpec,
-    _oneoff_spec,
     check_financing_approved,
     check_oneoff_lines_match_quote,
     leased_object_for,
+    oneoff_spec,
     with_delivery,
 )
 from documents.tax import line_tax
@@ -458,7 +458,7 @@ def _financing(folder: Folder):
         return None
 
 
-def _is_billing(kind: str) -> bool:
+def is_billing(kind: str) -> bool:
     """Charges that bill days (and move billed_through), as opposed to credits and setup."""
     return kind == engine.PERIOD or kind.startswith(engine.CHANGE_CHARGE_PREFIX)
 
@@ -472,7 +472,7 @@ def _settled(line: RecurringLine, rows: list[dict], changes: Sequence[ChangeRow]
         unseen_change_starts=[c.effective_from for c in changes if c.id > seen],
         end=recurring_line_end(line),
         setup_pending=bool(line.setup_fee) and not any(r["kind"] == engine.SETUP for r in rows),
-        has_history=any(_is_billing(r["kind"]) for r in rows),
+        has_history=any(is_billing(r["kind"]) for r in rows),
         elsewhere_through=line.billed_elsewhere_through,
     )
 
@@ -491,7 +491,7 @@ def _needs_deep_history(line: RecurringLine, history: dict[int, list[dict]], set
     if start is None:
         return False  # never billed: the window holds all its charges
     rows = history.get(line.pk, [])
-    if not any(_is_billing(r["kind"]) for r in rows):
+    if not any(is_billing(r["kind"]) for r in rows):
         return False  # billed through a day, but not by this system: nothing to read
     return settled is None or settled < start - engine.ONE_DAY
 
@@ -528,7 +528,7 @@ def bill_line(
     taken_over = (
         line.billed_elsewhere_through is None
         and line.billed_through is not None
-        and not any(_is_billing(r["kind"]) for r in rows)
+        and not any(is_billing(r["kind"]) for r in rows)
     )
     if taken_over or line.billed_elsewhere_through is not None:
         # Taken over from an earlier system, which billed the setup fee.
@@ -537,7 +537,7 @@ def bill_line(
     charges = engine.due_charges(narrowed, run_month=period, billed=history, arrears_cutoff=arrears_cutoff)
     through = line.billed_through
     for charge in charges:
-        if _is_billing(charge.kind) and (through is None or charge.service_end > through):
+        if is_billing(charge.kind) and (through is None or charge.service_end > through):
             through = charge.service_end
     version = max((c.id for c in changes), default=0)
     return LineBilling(
@@ -639,11 +639,6 @@ def _qty(quantity: Decimal, language: str) -> str:
 
 def _net(quantity: Decimal, unit_price: Decimal) -> Decimal:
     return line_net(LineInput(quantity=quantity, unit_price=unit_price, tax_rate=Decimal(0)))
-
-
-def oneoff_spec(line: OneOffLine, language: str, pieces: Sequence[Equipment], group_title: str) -> LineSpec:
-    """The invoice line for a one-off line, as documents' "invoice one-off now" prints it."""
-    return _oneoff_spec(line, language, pieces, group_title)
 
 
 # --- planning -------------------------------------------------------------------------------
@@ -822,6 +817,7 @@ def _fill_specs(invoice: PlannedInvoice, loaded: _Loaded) -> None:
         days = {(d.first, d.last) for o in oneoffs if (d := deliveries[o.pk]).first}
         for line in oneoffs:
             pieces = loaded.pieces.get(line.pk, [])
+            # The same line documents' "invoice one-off now" prints.
             spec = oneoff_spec(line, language, pieces, title)
             invoice.specs.append(with_delivery(spec, deliveries[line.pk], language, per_line=len(days) > 1))
             invoice.serials += [p.serial_number for p in pieces if p.serial_number]

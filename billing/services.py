@@ -1113,7 +1113,7 @@ def _renewal_quote(folder: Folder, today: dt.date, term_end: dt.date):
         return None
     customer = folder.customer
     language = doc_texts.lang_of(customer.language)
-    specs = [document_services._recurring_spec(line, language, "") for line in lines]
+    specs = [document_services.recurring_spec(line, language, "") for line in lines]
     renewal_start = term_end + dt.timedelta(days=1)
     months = folder.renewal_term_months or min(folder.minimum_term_months or 12, 12)
     terms = (

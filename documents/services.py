@@ -945,7 +945,7 @@ def _serials_by_line(lines: Sequence[OneOffLine]) -> dict[int, list[Equipment]]:
     return pieces
 
 
-def _oneoff_spec(
+def oneoff_spec(
     line: OneOffLine, language: str, pieces: Sequence[Equipment], group_title: str = ""
 ) -> LineSpec:
     """A folder's one-off line as a document line; `pieces` give the serial numbers
@@ -1016,7 +1016,7 @@ def _from_folder_line(line, source_kind: str, group_title: str) -> dict:
     }
 
 
-def _recurring_spec(line: RecurringLine, language: str, group_title: str) -> LineSpec:
+def recurring_spec(line: RecurringLine, language: str, group_title: str) -> LineSpec:
     title, rest = _split_description(line.description)
     cycle = texts.cycle_label(language, line.cycle)
     when = f"{cycle}, {texts.text(language, 'since', date=texts.date(language, line.start_date))}"
@@ -1077,9 +1077,9 @@ def _quote_lines(folder: Folder, language: str) -> tuple[list[LineSpec], dict]:
     if financier is not None:
         financed_title = texts.text(language, "group_financed", financier=financier.name)[:200]
         specs += [
-            replace(_oneoff_spec(line, language, (), financed_title), financed=True) for line in financed
+            replace(oneoff_spec(line, language, (), financed_title), financed=True) for line in financed
         ]
-    specs += [_oneoff_spec(line, language, (), oneoff_title) for line in own]
+    specs += [oneoff_spec(line, language, (), oneoff_title) for line in own]
     specs += [_setup_spec(line, language, oneoff_title) for line in setups]
     for line in recurring:
         title = (
@@ -1087,7 +1087,7 @@ def _quote_lines(folder: Folder, language: str) -> tuple[list[LineSpec], dict]:
             if mixed
             else ""
         )
-        specs.append(_recurring_spec(line, language, title))
+        specs.append(recurring_spec(line, language, title))
     header = {}
     if financier is not None:
         header = {
@@ -1478,7 +1478,7 @@ def invoice_oneoff_now(*, folder: Folder, user, issue_date: dt.date | None = Non
         days = {(d.first, d.last) for line in lines if (d := deliveries[line.pk]).first}
         specs = [
             with_delivery(
-                _oneoff_spec(line, language, pieces.get(line.pk, ())),
+                oneoff_spec(line, language, pieces.get(line.pk, ())),
                 deliveries[line.pk],
                 language,
                 per_line=len(days) > 1 or advance,

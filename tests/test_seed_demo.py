@@ -15,6 +15,8 @@ from customers.models import Customer, CustomerKind, Note
 from folders.models import Folder
 from organizations.models import Membership, Organization, TenantModel
 
+pytestmark = pytest.mark.slow
+
 
 def _counts() -> dict[str, int]:
     return {

@@ -19,6 +19,8 @@ from django.urls.converters import IntConverter
 
 from organizations.models import TenantModel
 
+pytestmark = pytest.mark.slow
+
 SEED_APPS = ["customers", "catalog", "folders", "financing", "documents", "billing"]
 
 # Patterns that are not tenant data: authentication, language, the switcher itself.
@@ -107,8 +109,8 @@ def seed_everything(org, users):
 
     with scope(organization=org):
         for app in SEED_APPS:
-            if importlib.util.find_spec(f"{app}.demo") is not None:
-                importlib.import_module(f"{app}.demo").seed(org, rng=rng, users=users)
+            if importlib.util.find_spec(f"demo.{app}") is not None:
+                importlib.import_module(f"demo.{app}").seed(org, rng=rng, users=users)
 
 
 @pytest.fixture

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "reports",
     "dashboard",
     "demo",
+    "bench",
     "devtools",
 ]
 

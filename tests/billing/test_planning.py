@@ -82,6 +82,7 @@ def test_the_bill_command_refuses_a_bad_month_or_organization(org):
         call_command("bill", period="2026-11", org="nobody")
 
 
+@pytest.mark.slow
 def test_the_benchmark_builds_and_bills_a_small_organization():
     out = io.StringIO()
     call_command("bench_billing", customers=30, slug="bench-test", stdout=out)
@@ -90,6 +91,7 @@ def test_the_benchmark_builds_and_bills_a_small_organization():
     assert "failed" not in text.split("measured")[1].split("\n")[0]
 
 
+@pytest.mark.slow
 def test_the_benchmark_changes_billing_days_mid_run_and_bills_no_day_twice():
     out = io.StringIO()
     call_command("bench_billing", customers=30, chunk_size=10, slug="bench-days", stdout=out)
@@ -99,6 +101,7 @@ def test_the_benchmark_changes_billing_days_mid_run_and_bills_no_day_twice():
     assert "Line-days billed twice: 0" in text
 
 
+@pytest.mark.slow
 def test_the_demo_bills_the_last_months_once(
     org, admin_user, billing_user, sales_user, support_user, readonly_user
 ):

@@ -4,11 +4,11 @@ import datetime as dt
 import random
 import re
 
+import pytest
 from django.utils import timezone
 from schwifty import IBAN
 from stdnum.eu import vat as eu_vat
 
-from customers import demo
 from customers.models import (
     Action,
     Contact,
@@ -19,6 +19,9 @@ from customers.models import (
     PaymentMethod,
     TaxTreatment,
 )
+from demo import customers as demo
+
+pytestmark = pytest.mark.slow
 
 
 def _seed(org, users):

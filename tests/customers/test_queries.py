@@ -15,6 +15,8 @@ from customers.models import Customer
 
 from .factories import ActionFactory, ContactFactory, CustomerFactory, ProspectFactory
 
+pytestmark = pytest.mark.slow
+
 
 def _queries(client, url, params=None) -> int:
     client.get(url, params or {})  # warm up: the first request also stores the session

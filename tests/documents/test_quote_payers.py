@@ -157,6 +157,7 @@ def test_the_financed_block_of_any_accepted_quote_is_the_financiers_invoice(
     assert quote.total_net == setups
 
 
+@pytest.mark.slow
 def test_every_financed_demo_folders_quote_shows_the_financiers_invoice(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     call_command("seed_demo", only="nordtek", stdout=io.StringIO())

@@ -17,6 +17,7 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
+from bench.samples import benchmark, sample_document, sample_issuer
 from documents.engine import LineInput, compute_totals, line_net
 from documents.rendering import (
     CycleTotals,
@@ -27,12 +28,9 @@ from documents.rendering import (
     PdfLine,
     _LocalOnlyFetcher,
     _prepared_logo,
-    benchmark,
     format_date,
     format_iban,
     render_pdf,
-    sample_document,
-    sample_issuer,
 )
 
 D = Decimal

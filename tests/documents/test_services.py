@@ -805,7 +805,7 @@ def test_bulk_issuing_prints_the_same_eu_tax_note_as_single_issuing(org, admin_u
     customer.save()
     copier = oneoff(folder, unit_price="4290.00", serials=("A7PU1",))
     specs = [
-        services._oneoff_spec(copier, "de", copier.equipment.all()),
+        services.oneoff_spec(copier, "de", copier.equipment.all()),
         services.LineSpec(
             description="Wartung",
             quantity=Decimal(1),

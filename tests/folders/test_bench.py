@@ -9,6 +9,8 @@ from django_scopes import scopes_disabled
 from folders.models import Folder
 from organizations.models import Organization
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.django_db
 def test_bench_lists_times_the_pages_and_cleans_up():

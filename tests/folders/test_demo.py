@@ -4,16 +4,16 @@ import random
 
 import pytest
 
-from catalog import demo as catalog_demo
-from customers import demo as customers_demo
 from customers.models import Customer
-from financing import demo as financing_demo
+from demo import catalog as catalog_demo
+from demo import customers as customers_demo
+from demo import financing as financing_demo
+from demo import folders as folders_demo
 from financing.models import Financing
 from financing.payer import payer_for
-from folders import demo as folders_demo
 from folders.models import Equipment, Folder, FolderStatus, RecurringLineChange
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 def _seed(org, users):

@@ -18,7 +18,7 @@ from tests.customers.factories import CustomerFactory
 from tests.financing.factories import FinancierFactory, FinancingFactory
 from tests.folders.factories import FolderFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 SORTABLE = ["number", "name", "customer", "status", "financier", "start_date", "contract_end", "owner"]
 STATUSES = [FolderStatus.ACTIVE, FolderStatus.DRAFT, FolderStatus.SUSPENDED, FolderStatus.TERMINATED]

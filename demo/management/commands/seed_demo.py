@@ -2,7 +2,7 @@
 
 Idempotent: running it again creates nothing new, also after people worked with the demo
 (`make run` runs it on every start). Each app contributes its part through
-`<app>.demo.seed(organization, rng=..., users=...)`, called in dependency order; each
+`demo.<app>.seed(organization, rng=..., users=...)`, called in dependency order; each
 keeps the rows it made under fixed demo keys (`demo.records`) and touches nothing else.
 Staff and memberships are made with the organization only: whom an admin removed or
 whose role they changed stays so.
@@ -140,9 +140,9 @@ class Command(BaseCommand):
             rng = random.Random(42 + index)
             with scope(organization=org):
                 for app in APP_SEEDS:
-                    if importlib.util.find_spec(f"{app}.demo") is None:
+                    if importlib.util.find_spec(f"demo.{app}") is None:
                         continue
-                    module = importlib.import_module(f"{app}.demo")
+                    module = importlib.import_module(f"demo.{app}")
                     with transaction.atomic():
                         module.seed(org, rng=rng, users=users)
             verb = "created" if created else "completed"

@@ -31,10 +31,9 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from customers.models import Action, Contact, Customer, CustomerKind, PaymentMethod
+from folders.models import Folder, FolderStatus
 from organizations.models import AuditEntry, Membership, NumberSequence, Organization
 from organizations.roles import Role
-
-from ...models import Folder, FolderStatus
 
 BATCH = 5000
 STATUSES = [FolderStatus.ACTIVE] * 7 + [FolderStatus.DRAFT, FolderStatus.SUSPENDED, FolderStatus.TERMINATED]

@@ -5,10 +5,10 @@ folder, and standard installations.
 
 Called by `seed_demo` after customers and catalog, as
 ``seed(organization, rng=random.Random(42), users=...)``. Each demo customer of the
-roster (`customers.demo.ROSTER`) gets the recipes of its fixed place in it, and every
+roster (`demo.customers.ROSTER`) gets the recipes of its fixed place in it, and every
 folder and standard installation is kept under a demo key: a second run creates nothing,
 also after people converted prospects, edited demo customers or added their own (which
-never get demo folders). `financing.demo` then attaches the financiers to the three
+never get demo folders). `demo.financing` then attaches the financiers to the three
 financed scenarios below (SCENARIOS).
 """
 
@@ -23,14 +23,13 @@ from django.utils import timezone
 from django_scopes import scope
 
 from catalog.models import Product, ServicePackage
-from customers.demo import demo_customers
 from customers.models import Customer, CustomerKind
+from demo.customers import demo_customers
 from demo.records import DemoRecords
-
-from . import services
-from .models import Folder, FolderTemplate, Timing
-from .prefill import oneoff_line_prefill, recurring_line_prefill
-from .terms import add_months
+from folders import services
+from folders.models import Folder, FolderTemplate, Timing
+from folders.prefill import oneoff_line_prefill, recurring_line_prefill
+from folders.terms import add_months
 
 D = Decimal
 

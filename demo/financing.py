@@ -1,6 +1,6 @@
 """Demo financings: the seed's financed scenarios get their leasing company.
 
-Runs after `folders.demo` (seed_demo calls apps in order). The scenario folders and the
+Runs after `demo.folders` (seed_demo calls apps in order). The scenario folders and the
 two leasing companies are the ones the seed made (found by their demo keys, whatever
 they are called now), and each financing is kept under a demo key: a second run sets
 nothing, also when someone removed or changed a demo financing meanwhile.
@@ -16,13 +16,12 @@ from django.db import transaction
 from django.utils import timezone
 from django_scopes import scope
 
-from customers.demo import FINANCIERS, customer_key
 from customers.models import Customer
+from demo.customers import FINANCIERS, customer_key
+from demo.folders import FINANCED, scenario_folders
 from demo.records import DemoRecords
-from folders.demo import FINANCED, scenario_folders
-
-from . import services
-from .models import Financing
+from financing import services
+from financing.models import Financing
 
 
 def seed(organization, *, rng: random.Random, users: dict) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django_scopes import scopes_disabled
 
-from documents.rendering import benchmark
+from bench.samples import benchmark
 
 
 class Command(BaseCommand):
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         if n < 1:
             raise CommandError("--n must be at least 1")
         doc = None
-        label = "sample invoice (documents.rendering.sample_document)"
+        label = "sample invoice (bench.samples.sample_document)"
         if document is not None:
             from documents.models import Document
             from documents.pdf import to_pdf_document

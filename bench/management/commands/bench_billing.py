@@ -311,7 +311,7 @@ class Command(BaseCommand):
 
     def _take_over(self, org, previous: dt.date) -> None:
         """Lines older than the warm-up month: billed by an earlier system up to the month
-        before it (as billing/demo.py does after a migration)."""
+        before it (as demo/billing.py does after a migration)."""
         before = services.add_months(previous, -1)
         through = defaultdict(list)
         changes = defaultdict(list)
@@ -329,7 +329,7 @@ class Command(BaseCommand):
             ends = [
                 c.service_end
                 for c in engine.due_charges(terms, run_month=before, billed=[])
-                if planning._is_billing(c.kind)
+                if planning.is_billing(c.kind)
             ]
             if ends:
                 through[max(ends)].append(line.pk)

@@ -14,10 +14,8 @@ from decimal import Decimal
 from django.db import transaction
 from django_scopes import scope
 
-from demo.records import DemoRecords
-
-from . import services
-from .models import (
+from catalog import services
+from catalog.models import (
     Coverage,
     Cycle,
     EntitlementKind,
@@ -28,6 +26,7 @@ from .models import (
     TaxRate,
     Unit,
 )
+from demo.records import DemoRecords
 
 D = Decimal
 

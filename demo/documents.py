@@ -21,11 +21,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from demo.records import DemoRecords
+from documents import services
+from documents.models import Document, DocumentKind
+from documents.selectors import undelivered_equipment
 from folders.models import Folder
-
-from . import services
-from .models import Document, DocumentKind
-from .selectors import undelivered_equipment
 
 logger = logging.getLogger(__name__)
 

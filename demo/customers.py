@@ -20,12 +20,8 @@ from schwifty import IBAN
 from stdnum.eu import vat as eu_vat
 from stdnum.iso7064 import mod_11_10
 
-from demo.records import DemoRecords
-from organizations.models import Membership
-from organizations.validators import phone_to_e164
-
-from . import services
-from .models import (
+from customers import services
+from customers.models import (
     Action,
     Contact,
     ContactFunction,
@@ -37,6 +33,9 @@ from .models import (
     Salutation,
     TaxTreatment,
 )
+from demo.records import DemoRecords
+from organizations.models import Membership
+from organizations.validators import phone_to_e164
 
 # Real bank codes (BLZ), so the generated IBANs carry a known BIC.
 BANK_CODES = ["37040044", "10070000", "50010517", "20050550", "60050101", "70020270", "30050110", "86055592"]

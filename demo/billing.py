@@ -22,11 +22,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_scopes import scope
 
+from billing import engine, planning, services
+from billing.models import BillingCharge, BillingRun, RunTrigger
 from demo.records import DemoRecords
 from folders.models import Folder, RecurringLine
-
-from . import engine, planning, services
-from .models import BillingCharge, BillingRun, RunTrigger
 
 MONTHS = 3
 
@@ -57,7 +56,7 @@ def _take_over_history(organization, first_month: dt.date, folders: list[Folder]
         line.folder.organization = organization
         terms = planning.line_terms(line, changes.get(line.pk, []))
         charges = engine.due_charges(terms, run_month=previous, billed=[])
-        ends = [c.service_end for c in charges if planning._is_billing(c.kind)]
+        ends = [c.service_end for c in charges if planning.is_billing(c.kind)]
         if ends:
             through[max(ends)].append(line.pk)
     for day, ids in through.items():
