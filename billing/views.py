@@ -15,8 +15,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from documents.engine import LineInput, line_net
 from organizations.access import require
+from organizations.money import line_net
 from organizations.system_texts import render_text
 from organizations.tables import configure_table
 
@@ -81,14 +81,7 @@ def _invoice_rows(invoice: planning.PlannedInvoice) -> dict:
     rows = []
     language = invoice.payer.language
     for spec in invoice.specs:
-        net = line_net(
-            LineInput(
-                quantity=spec.quantity,
-                unit_price=spec.unit_price,
-                discount_percent=spec.discount_percent,
-                tax_rate=0,
-            )
-        )
+        net = line_net(spec.quantity, spec.unit_price, spec.discount_percent)
         # The period has a column of its own here; the invoice prints it in the text.
         period = (
             billing_texts.period(language, spec.service_start, spec.service_end) if spec.service_start else ""

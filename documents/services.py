@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from catalog.models import ProductKind, Unit
 from customers.models import CustomerKind, PaymentMethod, Salutation, TaxTreatment
 from documents import tax, texts
-from documents.engine import LineInput, compute_totals, line_net, money
+from documents.engine import LineInput, compute_totals, line_net
 from documents.models import (
     Document,
     DocumentKind,
@@ -48,6 +48,7 @@ from folders.delivery import LineDelivery, oneoff_deliveries
 from folders.models import Equipment, Folder, FolderStatus, OneOffLine, RecurringLine
 from organizations.audit import audit_log
 from organizations.models import AuditEntry
+from organizations.money import money
 from organizations.numbering import number_next, sequence_lock
 from organizations.system_texts import system_text
 
