@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from organizations.access import require
 from organizations.money import line_net
+from organizations.months import first_of_month_after
 from organizations.system_texts import render_text
 from organizations.tables import configure_table
 
@@ -55,7 +56,7 @@ def preview(request):
     context = {"form": form, "active": selectors.active_run(request.organization)}
     if form.is_valid():
         period = form.cleaned_data["period"]
-        latest = services.add_months(services.month_of(timezone.localdate()), 1)
+        latest = first_of_month_after(services.month_of(timezone.localdate()), 1)
         accounts = planning.account_ids(organization=request.organization, period=period)
         page = Paginator(accounts, PREVIEW_ACCOUNTS_PER_PAGE).get_page(request.GET.get("page"))
         result = services.billing_preview(

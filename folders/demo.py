@@ -30,7 +30,7 @@ from demo.records import DemoRecords
 from . import services
 from .models import Folder, FolderTemplate, Timing
 from .prefill import oneoff_line_prefill, recurring_line_prefill
-from .terms import add_months
+from .terms import months_after_clamped
 
 D = Decimal
 
@@ -151,7 +151,7 @@ class _Seeder:
     # --- helpers -----------------------------------------------------------------------
 
     def months_ago(self, months: int) -> dt.date:
-        return add_months(self.today.replace(day=1), -months)
+        return months_after_clamped(self.today.replace(day=1), -months)
 
     def serial(self, sku: str) -> str:
         self.serial_counter += 1
