@@ -20,6 +20,7 @@ from customers.demo import FINANCIERS, customer_key
 from customers.models import Customer
 from demo.records import DemoRecords
 from folders.demo import FINANCED, scenario_folders
+from organizations.money import money
 
 from . import services
 from .models import Financing
@@ -62,10 +63,8 @@ def _seed(organization, *, users: dict) -> None:
                 "contract_reference": reference,
                 "approval_status": status,
                 "approval_status_on": (folder.start_date or today) - dt.timedelta(days=10),
-                "monthly_rate": (total * factor).quantize(Decimal("0.01")),
-                "residual_value": (total * Decimal("0.05")).quantize(Decimal("0.01"))
-                if months < 60
-                else None,
+                "monthly_rate": money(total * factor),
+                "residual_value": money(total * Decimal("0.05")) if months < 60 else None,
                 "insurance": status == "approved",
                 "insurance_details": "Elektronikversicherung über den Finanzierer"
                 if status == "approved"
