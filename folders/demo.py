@@ -26,11 +26,11 @@ from catalog.models import Product, ServicePackage
 from customers.demo import demo_customers
 from customers.models import Customer, CustomerKind
 from demo.records import DemoRecords
+from organizations.months import first_of_month_after
 
 from . import services
 from .models import Folder, FolderTemplate, Timing
 from .prefill import oneoff_line_prefill, recurring_line_prefill
-from .terms import months_after_clamped
 
 D = Decimal
 
@@ -151,7 +151,7 @@ class _Seeder:
     # --- helpers -----------------------------------------------------------------------
 
     def months_ago(self, months: int) -> dt.date:
-        return months_after_clamped(self.today.replace(day=1), -months)
+        return first_of_month_after(self.today, -months)
 
     def serial(self, sku: str) -> str:
         self.serial_counter += 1

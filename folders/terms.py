@@ -30,6 +30,8 @@ def months_after_clamped(d: date, months: int) -> date:
     """Calendar-month addition; the day is clamped to the end of the target month.
 
     31 Jan + 1 month = 28 Feb (29 Feb in leap years); 31 Mar - 1 month = 28/29 Feb.
+    For stepping between month starts (billing months, calendars) use
+    ``organizations.months.first_of_month_after``.
     """
     index = d.year * 12 + (d.month - 1) + months
     year, month = divmod(index, 12)
