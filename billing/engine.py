@@ -55,11 +55,12 @@ import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import IntEnum, StrEnum
 from itertools import pairwise
 
-CENT = Decimal("0.01")
+from organizations.money import money
+
 ONE_DAY = timedelta(days=1)
 
 PERIOD = "period"
@@ -195,10 +196,6 @@ def change_credit_kind(change_id: str) -> str:
 
 
 # --- small helpers ------------------------------------------------------------------
-
-
-def money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def month_start(d: date) -> date:

@@ -5,18 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 
 from documents.models import DocumentKind, DocumentLine, DocumentStatus
+from organizations.money import money
 
 from .engine import days_in, month_end
 from .models import ACTIVE_STATUSES, BillingRun, BillingRunFailure, BillingRunItem, BillingRunSkip, SkipReason
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
 
@@ -86,7 +86,7 @@ def _earned_through(net: Decimal, start: dt.date, end: dt.date, day: dt.date) ->
     if day >= end:
         return net
     share = net * Decimal(days_in(start, day)) / Decimal(days_in(start, end))
-    return share.quantize(CENT, rounding=ROUND_HALF_UP)
+    return money(share)
 
 
 def deferred_revenue(organization, *, month: dt.date) -> DeferredRevenue:

@@ -79,6 +79,7 @@ from folders.models import Folder, FolderStatus, OneOffLine, RecurringLine
 from organizations.audit import audit_log
 from organizations.bulk import insert_rows
 from organizations.models import Membership
+from organizations.months import first_of_month_after
 from organizations.services import organization_lock
 from organizations.system_texts import render_text, system_text
 
@@ -122,11 +123,6 @@ def render_pdfs_default() -> bool:
 
 def month_of(day: dt.date) -> dt.date:
     return day.replace(day=1)
-
-
-def add_months(month: dt.date, months: int) -> dt.date:
-    year, index = divmod(month.year * 12 + month.month - 1 + months, 12)
-    return dt.date(year, index + 1, 1)
 
 
 # --- preview ---------------------------------------------------------------------------
@@ -264,11 +260,11 @@ def billing_run_start(
     """
     period = _check_period(period)
     as_of = as_of or timezone.localdate()
-    if period > add_months(month_of(as_of), 1):
+    if period > first_of_month_after(month_of(as_of), 1):
         raise ValidationError(
             {
                 "period": _("Invoices can be made at most one month ahead (up to %(month)s).")
-                % {"month": add_months(month_of(as_of), 1).strftime("%m/%Y")}
+                % {"month": first_of_month_after(month_of(as_of), 1).strftime("%m/%Y")}
             }
         )
     problem = bulk.issuer_problem(organization)

@@ -15,8 +15,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from documents.engine import LineInput, line_net
 from organizations.access import require
+from organizations.money import line_net
+from organizations.months import first_of_month_after
 from organizations.system_texts import render_text
 from organizations.tables import configure_table
 
@@ -55,7 +56,7 @@ def preview(request):
     context = {"form": form, "active": selectors.active_run(request.organization)}
     if form.is_valid():
         period = form.cleaned_data["period"]
-        latest = services.add_months(services.month_of(timezone.localdate()), 1)
+        latest = first_of_month_after(services.month_of(timezone.localdate()), 1)
         accounts = planning.account_ids(organization=request.organization, period=period)
         page = Paginator(accounts, PREVIEW_ACCOUNTS_PER_PAGE).get_page(request.GET.get("page"))
         result = services.billing_preview(
@@ -81,14 +82,7 @@ def _invoice_rows(invoice: planning.PlannedInvoice) -> dict:
     rows = []
     language = invoice.payer.language
     for spec in invoice.specs:
-        net = line_net(
-            LineInput(
-                quantity=spec.quantity,
-                unit_price=spec.unit_price,
-                discount_percent=spec.discount_percent,
-                tax_rate=0,
-            )
-        )
+        net = line_net(spec.quantity, spec.unit_price, spec.discount_percent)
         # The period has a column of its own here; the invoice prints it in the text.
         period = (
             billing_texts.period(language, spec.service_start, spec.service_end) if spec.service_start else ""

@@ -55,11 +55,6 @@ def week_start(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def add_months(first: dt.date, months: int) -> dt.date:
-    index = first.year * 12 + (first.month - 1) + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
 def month_range(first: dt.date) -> tuple[dt.date, dt.date]:
     """The days the month grid shows: Monday before the 1st to Sunday after the last day."""
     last = dt.date(first.year, first.month, calendar.monthrange(first.year, first.month)[1])

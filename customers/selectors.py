@@ -214,8 +214,12 @@ def active_contacts(*, customer: Customer) -> QuerySet[Contact]:
 
 
 def invoice_recipient_emails(*, customer: Customer) -> list[str]:
-    """Where e-mailed invoices go: the customer's invoice e-mail, then every active
-    contact flagged as invoice recipient. Empty means an e-mail delivery cannot happen."""
+    """Where e-mailed invoices (and every other document mail) go: the customer's
+    invoice e-mail, then every active contact flagged as invoice recipient; without
+    either, the customer's own e-mail. Empty means an e-mail delivery cannot happen.
+
+    Sending and the warning on the customer page both ask this, so the page never warns
+    about a customer whose invoices do go out."""
     emails: list[str] = []
     if customer.invoice_email:
         emails.append(customer.invoice_email)
@@ -227,6 +231,8 @@ def invoice_recipient_emails(*, customer: Customer) -> list[str]:
             and contact.email not in emails
         ):
             emails.append(contact.email)
+    if not emails and customer.email:
+        emails.append(customer.email)
     return emails
 
 

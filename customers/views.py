@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 
 from organizations.access import can, require
 from organizations.forms import add_service_errors
+from organizations.months import first_of_month_after
 from organizations.roles import Role
 from organizations.tables import configure_table
 from organizations.validators import format_phone
@@ -795,8 +796,8 @@ def action_calendar(request):
                 # Phones get the month's actions as a list below the (narrow) grid.
                 "agenda_days": [day for week in weeks for day in week if day.in_month and day.items],
                 "first": first,
-                "prev": agenda.month_key(agenda.add_months(first, -1)),
-                "next": agenda.month_key(agenda.add_months(first, 1)),
+                "prev": agenda.month_key(first_of_month_after(first, -1)),
+                "next": agenda.month_key(first_of_month_after(first, 1)),
                 "current": agenda.month_key(today),
                 "month_of_view": agenda.month_key(first),
                 "week_of_view": week_of_view,

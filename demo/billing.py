@@ -26,6 +26,7 @@ from billing import engine, planning, services
 from billing.models import BillingCharge, BillingRun, RunTrigger
 from demo.records import DemoRecords
 from folders.models import Folder, RecurringLine
+from organizations.months import first_of_month_after
 
 MONTHS = 3
 
@@ -34,7 +35,7 @@ def _take_over_history(organization, first_month: dt.date, folders: list[Folder]
     """Mark lines of the demo `folders` that started before `first_month` as billed
     elsewhere up to the month before it (exactly what monthly runs up to then would have
     billed)."""
-    previous = services.add_months(first_month, -1)
+    previous = first_of_month_after(first_month, -1)
     charged = set(
         BillingCharge.objects.filter(organization=organization)
         .values_list("recurring_line_id", flat=True)
@@ -76,7 +77,7 @@ def seed(organization, *, rng: random.Random, users: dict) -> None:
             return
         today = timezone.localdate()
         this_month = today.replace(day=1)
-        months = [services.add_months(this_month, -n) for n in range(MONTHS, 0, -1)]
+        months = [first_of_month_after(this_month, -n) for n in range(MONTHS, 0, -1)]
         _take_over_history(organization, months[0], folders)
         user = users.get("billing") or users.get("admin")
         for month in months:

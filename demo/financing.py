@@ -22,6 +22,7 @@ from demo.folders import FINANCED, scenario_folders
 from demo.records import DemoRecords
 from financing import services
 from financing.models import Financing
+from organizations.money import money
 
 
 def seed(organization, *, rng: random.Random, users: dict) -> None:
@@ -61,10 +62,8 @@ def _seed(organization, *, users: dict) -> None:
                 "contract_reference": reference,
                 "approval_status": status,
                 "approval_status_on": (folder.start_date or today) - dt.timedelta(days=10),
-                "monthly_rate": (total * factor).quantize(Decimal("0.01")),
-                "residual_value": (total * Decimal("0.05")).quantize(Decimal("0.01"))
-                if months < 60
-                else None,
+                "monthly_rate": money(total * factor),
+                "residual_value": money(total * Decimal("0.05")) if months < 60 else None,
                 "insurance": status == "approved",
                 "insurance_details": "Elektronikversicherung über den Finanzierer"
                 if status == "approved"

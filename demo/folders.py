@@ -29,7 +29,7 @@ from demo.records import DemoRecords
 from folders import services
 from folders.models import Folder, FolderTemplate, Timing
 from folders.prefill import oneoff_line_prefill, recurring_line_prefill
-from folders.terms import add_months
+from organizations.months import first_of_month_after
 
 D = Decimal
 
@@ -150,7 +150,7 @@ class _Seeder:
     # --- helpers -----------------------------------------------------------------------
 
     def months_ago(self, months: int) -> dt.date:
-        return add_months(self.today.replace(day=1), -months)
+        return first_of_month_after(self.today, -months)
 
     def serial(self, sku: str) -> str:
         self.serial_counter += 1

@@ -21,39 +21,17 @@ stores the resulting ``Totals``.
 
 from __future__ import annotations
 
-import decimal
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
-HUNDRED = Decimal(100)
+from organizations.money import DECIMAL_CONTEXT as _CONTEXT
 
-# Enough digits for quantity x price x discount of any realistic invoice, and independent
-# of whatever the global decimal context happens to be in the calling thread.
-_CONTEXT = decimal.Context(prec=60, rounding=ROUND_HALF_UP)
-
-MoneyLike = Decimal | int | str
-
-
-def _to_decimal(value: MoneyLike, *, field: str = "value") -> Decimal:
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, bool | float):
-        # bool is an int subclass; floats are binary fractions and never money.
-        raise TypeError(f"{field} must be a Decimal, int or str, not {type(value).__name__}")
-    if isinstance(value, int | str):
-        try:
-            return Decimal(value)
-        except decimal.InvalidOperation:
-            raise ValueError(f"{field} is not a number: {value!r}")
-    raise TypeError(f"{field} must be a Decimal, int or str, not {type(value).__name__}")
-
-
-def money(x: MoneyLike) -> Decimal:
-    """Quantize to cents with ROUND_HALF_UP (half away from zero, symmetric for negatives)."""
-    return _to_decimal(x).quantize(CENT, rounding=ROUND_HALF_UP, context=_CONTEXT)
+# The rounding rule and the line net live in organizations.money: the folder's line
+# tables show the same amounts, and folders sits below documents.
+from organizations.money import HUNDRED, ZERO, MoneyLike, money
+from organizations.money import line_net as _line_net
+from organizations.money import to_decimal as _to_decimal
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,16 +79,8 @@ class Totals:
 
 
 def line_net(line: LineInput) -> Decimal:
-    """Quantity x unit price minus the percentage discount, rounded once to cents.
-
-    Rounding once (not after the gross and again after the discount) keeps the printed
-    line amount as close as possible to the exact value.
-    """
-    exact = _CONTEXT.multiply(
-        _CONTEXT.multiply(line.quantity, line.unit_price),
-        _CONTEXT.divide(HUNDRED - line.discount_percent, HUNDRED),
-    )
-    return money(exact)
+    """The line's net as printed: see ``organizations.money.line_net``."""
+    return _line_net(line.quantity, line.unit_price, line.discount_percent)
 
 
 def tax_for(net: Decimal, rate: Decimal) -> Decimal:

@@ -30,8 +30,9 @@ from django.utils.translation import gettext as _
 
 from catalog.models import ProductKind, Unit
 from customers.models import CustomerKind, PaymentMethod, Salutation, TaxTreatment
+from customers.selectors import invoice_recipient_emails
 from documents import tax, texts
-from documents.engine import LineInput, compute_totals, line_net, money
+from documents.engine import LineInput, compute_totals, line_net
 from documents.models import (
     Document,
     DocumentKind,
@@ -48,6 +49,7 @@ from folders.delivery import LineDelivery, oneoff_deliveries
 from folders.models import Equipment, Folder, FolderStatus, OneOffLine, RecurringLine
 from organizations.audit import audit_log
 from organizations.models import AuditEntry
+from organizations.money import money
 from organizations.numbering import number_next, sequence_lock
 from organizations.system_texts import system_text
 
@@ -145,23 +147,6 @@ def contact_for(customer, *, invoice: bool):
     return (flagged or contacts or [None])[0]
 
 
-def recipient_emails(customer) -> list[str]:
-    emails: list[str] = []
-    if customer.invoice_email:
-        emails.append(customer.invoice_email)
-    for contact in customer.contacts.all():
-        if (
-            contact.is_active
-            and contact.is_invoice_recipient
-            and contact.email
-            and contact.email not in emails
-        ):
-            emails.append(contact.email)
-    if not emails and customer.email:
-        emails.append(customer.email)
-    return emails
-
-
 def recipient_snapshot(payer, *, invoice: bool) -> dict:
     """The payer's name, address and tax data as they are today (copied onto the document)."""
     language = texts.lang_of(payer.language)
@@ -173,7 +158,7 @@ def recipient_snapshot(payer, *, invoice: bool) -> dict:
         "recipient_tax_number": payer.tax_number,
         "recipient_customer_number": payer.number,
         "recipient_contact_name": _contact_name(contact, language),
-        "recipient_email": ", ".join(recipient_emails(payer))[:254],
+        "recipient_email": ", ".join(invoice_recipient_emails(customer=payer))[:254],
         "language": language,
         "tax_treatment": payer.tax_treatment,
         "tax_exemption": payer.tax_exemption,
@@ -1956,7 +1941,7 @@ def document_sendable(
             % {"document": document, "status": document.get_status_display()},
             code="closed",
         )
-    if not [r for r in (recipients or recipient_emails(document.payer)) if r]:
+    if not [r for r in (recipients or invoice_recipient_emails(customer=document.payer)) if r]:
         return ValidationError(
             _("%(payer)s has no invoice e-mail address or invoice-recipient contact.")
             % {"payer": document.payer.name},
@@ -1972,7 +1957,7 @@ def document_send(*, document: Document, user, recipients: Sequence[str] | None 
         refusal = document_sendable(document, recipients=recipients)
         if refusal is not None:
             raise refusal
-        to = [r for r in (recipients or recipient_emails(document.payer)) if r]
+        to = [r for r in (recipients or invoice_recipient_emails(customer=document.payer)) if r]
         document.sent_at = timezone.now()
         if document.status == DocumentStatus.ISSUED:
             document.status = DocumentStatus.SENT
@@ -2013,7 +1998,7 @@ def delivery_note_send_to_financier(*, document: Document, user) -> list[str]:
                 code="not_financed",
             )
         financier = financing.financier
-        to = recipient_emails(financier)
+        to = invoice_recipient_emails(customer=financier)
         if not to:
             raise ValidationError(
                 _(
@@ -2060,6 +2045,5 @@ def document_render_again(*, document: Document, user) -> None:
     transaction.on_commit(lambda: schedule_pdf(document.pk, document.organization_id))
 
 
-# documents.bulk (the billing run's batch issuing) imports these under their old names.
+# documents.bulk (the billing run's batch issuing) imports this under its old name.
 _issued_message = issued_message
-_recipient_emails = recipient_emails

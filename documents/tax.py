@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from documents.engine import ZERO, money
+from organizations.money import ZERO, money
 
 # The values of customers.models.TaxTreatment (copied onto every document).
 DOMESTIC = "domestic"

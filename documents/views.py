@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from customers.selectors import invoice_recipient_emails
 from folders.models import Folder
 from organizations.access import can, require
 from organizations.system_texts import render_text
@@ -200,7 +201,7 @@ def document_actions(request, document: Document) -> list[dict]:
                 "bi-envelope",
                 enabled=allowed and send_refusal is None,
                 reason=no_role if not allowed else (send_refusal.messages[0] if send_refusal else ""),
-                recipients=", ".join(services.recipient_emails(document.payer)),
+                recipients=", ".join(invoice_recipient_emails(customer=document.payer)),
             )
         )
     if document.kind == DocumentKind.QUOTE:
@@ -245,7 +246,7 @@ def document_actions(request, document: Document) -> list[dict]:
                     "bi-bank",
                     enabled=allowed,
                     reason=no_role,
-                    recipients=", ".join(services.recipient_emails(financier)),
+                    recipients=", ".join(invoice_recipient_emails(customer=financier)),
                     financier=financier.name,
                 )
             )

@@ -13,7 +13,7 @@ links back from documents are plain id/number fields filled through folder servi
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -26,11 +26,11 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import Cycle, Product, ServicePackage, TaxRate, Unit
 from customers.models import Customer, PaymentMethod
 from organizations.models import TenantModel
+from organizations.money import line_net
 
 from . import terms
 
 ZERO = Decimal("0")
-CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
 # An equipment line makes one Equipment row per piece; this keeps a typo (3000 instead of
 # 3) from creating thousands of rows.
@@ -306,13 +306,6 @@ class Folder(TenantModel):
         return [self.customer.name, *self.customer.address_lines]
 
 
-def _line_net(quantity: Decimal, unit_price: Decimal, discount_percent: Decimal = ZERO) -> Decimal:
-    amount = quantity * unit_price
-    if discount_percent:
-        amount = amount * (HUNDRED - discount_percent) / HUNDRED
-    return amount.quantize(CENT, ROUND_HALF_UP)
-
-
 class OneOffLine(TenantModel):
     """Something sold once (hardware, installation). Its text and price are copied from
     the catalog when added and then belong to the line. Once invoiced the line is frozen.
@@ -415,7 +408,7 @@ class OneOffLine(TenantModel):
 
     @property
     def net_amount(self) -> Decimal:
-        return _line_net(self.quantity, self.unit_price, self.discount_percent)
+        return line_net(self.quantity, self.unit_price, self.discount_percent)
 
     @property
     def pieces(self) -> int:
@@ -588,7 +581,7 @@ class RecurringLine(TenantModel):
     @property
     def net_amount(self) -> Decimal:
         """Net per full cycle at the newest quantity and price."""
-        return _line_net(self.quantity, self.unit_price)
+        return line_net(self.quantity, self.unit_price)
 
 
 class RecurringLineChange(TenantModel):

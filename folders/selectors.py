@@ -18,6 +18,7 @@ from customers.selectors import ids_or_subquery
 from organizations.audit import history_for
 from organizations.history import display_value, record_label
 from organizations.models import AuditEntry
+from organizations.money import money
 from organizations.system_texts import render_text
 
 from .models import Equipment, Folder, FolderStatus, OneOffLine, RecurringLine, RecurringLineChange
@@ -299,4 +300,4 @@ def folder_totals(folder: Folder) -> dict[str, Decimal]:
     monthly = Decimal("0")
     for line in folder.recurring_lines.all():
         monthly += line.net_amount / Decimal(line.cycle)
-    return {"oneoff": oneoff, "monthly": monthly.quantize(Decimal("0.01"))}
+    return {"oneoff": oneoff, "monthly": money(monthly)}

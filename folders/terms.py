@@ -26,10 +26,12 @@ ONE_DAY = timedelta(days=1)
 DEFAULT_MAX_RENEWAL_MONTHS = 12
 
 
-def add_months(d: date, months: int) -> date:
+def months_after_clamped(d: date, months: int) -> date:
     """Calendar-month addition; the day is clamped to the end of the target month.
 
     31 Jan + 1 month = 28 Feb (29 Feb in leap years); 31 Mar - 1 month = 28/29 Feb.
+    For stepping between month starts (billing months, calendars) use
+    ``organizations.months.first_of_month_after``.
     """
     index = d.year * 12 + (d.month - 1) + months
     year, month = divmod(index, 12)
@@ -43,7 +45,7 @@ def end_of_month(d: date) -> date:
 
 def _day_after_term(start: date, months: int) -> date:
     """First day after a term of `months` months beginning on `start` (§ 188 BGB)."""
-    same_day = add_months(start, months)
+    same_day = months_after_clamped(start, months)
     if same_day.day != start.day:
         # The same-numbered day does not exist (e.g. 31 Apr): the term ends on the
         # month's last day, so the next one begins on the 1st of the following month.
@@ -70,13 +72,13 @@ def term_end(start: date, minimum_term_months: int) -> date | None:
 def notice_deadline(term_end: date, notice_months: int) -> date:
     """Last day on which notice can be given so that the contract ends on `term_end`.
 
-    Rule: deadline = add_months(term_end + 1 day, -notice_months) - 1 day. Counting back
+    Rule: deadline = months_after_clamped(term_end + 1 day, -notice_months) - 1 day. Counting back
     from the day after the term end keeps month ends aligned: term end 31 Mar with three
     months' notice -> 31 Dec; term end 28 Feb with one month -> 31 Jan. Without a notice
     period notice can be given up to the last day of the term.
     """
     _check_months("notice_months", notice_months)
-    return add_months(term_end + ONE_DAY, -notice_months) - ONE_DAY
+    return months_after_clamped(term_end + ONE_DAY, -notice_months) - ONE_DAY
 
 
 def _renewal_months(minimum_term_months: int, renewal_months: int | None) -> int:
@@ -154,7 +156,7 @@ def earliest_cancellation_end(
       in which the notice period expires, but never before the minimum term ends.
     """
     _check_months("notice_months", notice_months)
-    open_ended_end = end_of_month(add_months(notice_given_on, notice_months))
+    open_ended_end = end_of_month(months_after_clamped(notice_given_on, notice_months))
     end = term_end(start, minimum_term_months)
     if end is None:
         return open_ended_end

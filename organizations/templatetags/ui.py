@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.utils.formats import number_format
 from django.utils.translation import get_language
 
+from organizations.money import money as money_round
 from organizations.system_texts import render_text
 from organizations.validators import format_phone, website_href
 
@@ -35,7 +36,7 @@ def money(value, currency: str = "€"):
     if value in (None, ""):
         return ""
     try:
-        amount = Decimal(value).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        amount = money_round(Decimal(value))
     except (InvalidOperation, TypeError, ValueError):
         return value
     text = number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)

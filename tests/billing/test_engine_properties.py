@@ -31,16 +31,11 @@ from billing.engine import (
     periods_between,
     prorate,
 )
+from organizations.months import first_of_month_after
 
 PROPERTIES = settings(max_examples=200, deadline=None)
 ONE_DAY = timedelta(days=1)
 CENT = Decimal("0.01")
-
-
-def add_months(month: date, months: int) -> date:
-    """Month starts only; enough for run months."""
-    year, index = divmod(month.year * 12 + month.month - 1 + months, 12)
-    return date(year, index + 1, 1)
 
 
 @dataclass(frozen=True)
@@ -82,8 +77,8 @@ billing_days = st.sampled_from([1, 15, 28]) | st.integers(min_value=1, max_value
 @st.composite
 def scenarios(draw: st.DrawFn, *, evolving: bool = True) -> Scenario:
     start = draw(st.dates(min_value=date(2027, 1, 1), max_value=date(2028, 12, 31)))
-    first_run = add_months(month_start(start), -draw(st.integers(min_value=0, max_value=2)))
-    months = [add_months(first_run, n) for n in range(draw(st.integers(min_value=1, max_value=30)))]
+    first_run = first_of_month_after(month_start(start), -draw(st.integers(min_value=0, max_value=2)))
+    months = [first_of_month_after(first_run, n) for n in range(draw(st.integers(min_value=1, max_value=30)))]
     runs = sorted(set(draw(st.lists(st.sampled_from(months), max_size=len(months)))) | {months[-1]})
 
     def known() -> date:
@@ -127,14 +122,14 @@ def bill(scenario: Scenario, runs: tuple[date, ...], *, check_idempotent: bool =
 
 def is_due(terms: LineTerms, window: tuple[date, date], horizon: date) -> bool:
     if terms.timing is Timing.ADVANCE:
-        return window[0] <= add_months(horizon, 1) - ONE_DAY
+        return window[0] <= first_of_month_after(horizon, 1) - ONE_DAY
     return window[1] < horizon
 
 
 def wanted_per_day(terms: LineTerms, horizon: date) -> dict[date, dict[Decimal, Decimal]]:
     """Per day of every due period: {unit price: quantity} of the segment in force."""
     wanted: dict[date, dict[Decimal, Decimal]] = {}
-    last = terms.end or add_months(horizon, 13)
+    last = terms.end or first_of_month_after(horizon, 13)
     for period_start, period_end in periods_between(terms.cycle, terms.billing_day, terms.start, last):
         first_day = max(period_start, terms.start)
         if terms.trial_end is not None:
@@ -217,10 +212,10 @@ def test_every_due_day_is_billed_exactly_once_at_the_version_in_force(scenario: 
 def test_catching_up_skipped_months_gives_the_same_charges(scenario: Scenario, data: st.DataObject) -> None:
     horizon = scenario.runs[-1]
     every_month = []
-    month = add_months(month_start(scenario.start), -2)
+    month = first_of_month_after(month_start(scenario.start), -2)
     while month <= horizon:
         every_month.append(month)
-        month = add_months(month, 1)
+        month = first_of_month_after(month, 1)
     skipping = sorted(set(data.draw(st.lists(st.sampled_from(every_month)))) | {horizon})
 
     in_order = bill(scenario, tuple(every_month))

@@ -228,9 +228,10 @@ def test_list_and_detail_cost_the_same_queries_for_few_or_many_invoices(
 def test_the_preview_of_a_month_too_far_ahead_offers_no_start(client_for, billing_user, book):
     from django.utils import timezone
 
-    from billing.services import add_months, month_of
+    from billing.services import month_of
+    from organizations.months import first_of_month_after
 
-    far = add_months(month_of(timezone.localdate()), 2)
+    far = first_of_month_after(month_of(timezone.localdate()), 2)
     response = client_for(billing_user).get(reverse("billing:preview"), {"period": f"{far:%Y-%m}"})
     assert response.status_code == 200 and response.context["too_early"]
     page = response.content.decode()

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers import agenda
+from organizations.months import first_of_month_after
 
 from .factories import ActionFactory, CustomerFactory
 
@@ -47,8 +48,8 @@ class TestAgenda:
         assert agenda.parse_week(value) == expected
 
     def test_month_arithmetic_crosses_years(self):
-        assert agenda.add_months(dt.date(2026, 12, 1), 1) == dt.date(2027, 1, 1)
-        assert agenda.add_months(dt.date(2026, 1, 1), -1) == dt.date(2025, 12, 1)
+        assert first_of_month_after(dt.date(2026, 12, 1), 1) == dt.date(2027, 1, 1)
+        assert first_of_month_after(dt.date(2026, 1, 1), -1) == dt.date(2025, 12, 1)
         assert agenda.week_key(dt.date(2027, 1, 1)) == "2026-W53"
         assert agenda.week_key(dt.date(2024, 12, 30)) == "2025-W01"
 

@@ -791,6 +791,27 @@ def test_it_refuses_to_send_without_an_address(direct_folder, admin_user, run_on
     assert not mail.outbox
 
 
+def test_without_invoice_recipients_the_mail_goes_to_the_customers_e_mail_and_nothing_warns(
+    direct_folder, admin_user, run_on_commit
+):
+    from customers.models import DeliveryMethod
+    from customers.selectors import customer_warnings
+
+    customer = direct_folder.customer
+    customer.email = "info@kunde.example"
+    customer.invoice_email = ""
+    customer.delivery_method = DeliveryMethod.EMAIL_PDF
+    customer.save()
+    customer.contacts.update(is_invoice_recipient=False)
+    # The customer page warns only when sending would fail: here it does not.
+    assert customer_warnings(customer=customer) == []
+    deliver(direct_folder)
+    invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
+    run_on_commit(services.document_send, document=invoice, user=admin_user)
+    [message] = mail.outbox
+    assert message.to == ["info@kunde.example"]
+
+
 # --- bulk issuing ------------------------------------------------------------------------------
 
 

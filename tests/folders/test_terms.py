@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from folders.terms import (
-    add_months,
     current_term_end,
     earliest_cancellation_end,
     end_of_month,
+    months_after_clamped,
     notice_deadline,
     renewal_date,
     term_end,
@@ -22,7 +22,7 @@ dates = st.dates(min_value=date(1990, 1, 1), max_value=date(2090, 12, 31))
 FAST = settings(max_examples=200, deadline=None)
 
 
-# --- add_months -----------------------------------------------------------------------
+# --- months_after_clamped -----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -51,13 +51,13 @@ FAST = settings(max_examples=200, deadline=None)
     ],
 )
 def test_it_adds_calendar_months_clamping_to_month_end(day: date, months: int, expected: date) -> None:
-    assert add_months(day, months) == expected
+    assert months_after_clamped(day, months) == expected
 
 
 @FAST
 @given(day=dates, months=st.integers(min_value=-120, max_value=120))
 def test_it_agrees_with_relativedelta(day: date, months: int) -> None:
-    assert add_months(day, months) == day + relativedelta(months=months)
+    assert months_after_clamped(day, months) == day + relativedelta(months=months)
 
 
 def test_it_knows_month_ends() -> None:
@@ -109,11 +109,11 @@ def test_it_refuses_negative_terms() -> None:
 def test_a_term_lasts_at_least_the_calendar_allows_and_never_more(start: date, months: int) -> None:
     end = term_end(start, months)
     assert end is not None
-    naive = add_months(start, months) - timedelta(days=1)
+    naive = months_after_clamped(start, months) - timedelta(days=1)
     # Never shorter than "same day N months later, minus one" ...
     assert end >= naive
     # ... and only longer when that day does not exist, up to the month's end.
-    assert end == naive or end == end_of_month(add_months(start, months))
+    assert end == naive or end == end_of_month(months_after_clamped(start, months))
     # A one-month-per-step chain of terms never drifts away from the N-month term.
     if start.day <= 28:
         chained = start
@@ -162,7 +162,7 @@ def test_the_deadline_leaves_the_full_notice_period(start: date, months: int, no
     deadline = notice_deadline(end, notice)
     assert deadline <= end
     # Notice given on the deadline day still leaves at least `notice` months.
-    assert add_months(deadline + timedelta(days=1), notice) <= end + timedelta(days=1)
+    assert months_after_clamped(deadline + timedelta(days=1), notice) <= end + timedelta(days=1)
 
 
 # --- current_term_end and renewal_date ---------------------------------------------------
@@ -308,7 +308,7 @@ def test_cancellation_always_respects_notice_and_minimum_term(
     given_on = start + timedelta(days=offset)
     end = earliest_cancellation_end(start, minimum, notice, auto_renew, renewal, given_on)
     # The customer always gets the full notice period, and the notice was in time for that end ...
-    assert add_months(given_on, notice) <= end + timedelta(days=1)
+    assert months_after_clamped(given_on, notice) <= end + timedelta(days=1)
     assert notice_deadline(end, notice) >= given_on
     # ... and never leaves before the minimum term is over.
     first = term_end(start, minimum)

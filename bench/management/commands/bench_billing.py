@@ -58,6 +58,7 @@ from financing.models import Financing
 from folders.models import Folder, OneOffLine, RecurringLine, RecurringLineChange
 from folders.services import folder_update
 from organizations.models import Organization
+from organizations.months import first_of_month_after
 from organizations.services import organization_update
 
 D = Decimal
@@ -107,7 +108,7 @@ class Command(BaseCommand):
             )
         today = timezone.localdate()
         month = dt.date.fromisoformat(options["month"] + "-01") if options["month"] else today.replace(day=1)
-        previous = services.add_months(month, -1)
+        previous = first_of_month_after(month, -1)
         rng = random.Random(options["seed"])
         n = options["customers"]
         self.stdout.write(
@@ -312,7 +313,7 @@ class Command(BaseCommand):
     def _take_over(self, org, previous: dt.date) -> None:
         """Lines older than the warm-up month: billed by an earlier system up to the month
         before it (as demo/billing.py does after a migration)."""
-        before = services.add_months(previous, -1)
+        before = first_of_month_after(previous, -1)
         through = defaultdict(list)
         changes = defaultdict(list)
         for line_id, change_id, effective in RecurringLineChange.objects.values_list(
