@@ -48,6 +48,9 @@ def run_list(request):
     )
 
 
+PREVIEW_DETAIL_ID = "preview-detail"
+
+
 @require("billing.run")
 def preview(request):
     """Pick a month; see per payer the invoice a run would make, line by line, and the
@@ -59,8 +62,14 @@ def preview(request):
         latest = first_of_month_after(services.month_of(timezone.localdate()), 1)
         accounts = planning.account_ids(organization=request.organization, period=period)
         page = Paginator(accounts, PREVIEW_ACCOUNTS_PER_PAGE).get_page(request.GET.get("page"))
+        # Paging swaps the detail only (htmx); the month's totals above it stay as planned
+        # on the page's first load, so a page costs its own accounts, not the whole month.
+        paging = request.headers.get("HX-Target") == PREVIEW_DETAIL_ID
         result = services.billing_preview(
-            organization=request.organization, period=period, customer_ids=list(page.object_list)
+            organization=request.organization,
+            period=period,
+            customer_ids=list(page.object_list),
+            month=not paging,
         )
         context.update(
             {

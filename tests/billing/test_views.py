@@ -394,3 +394,28 @@ def test_the_month_is_picked_from_a_list_named_in_the_users_language(client_for,
     with translation.override("de"):
         german = date_format(this_month, "F Y")
     assert f'<option value="{this_month:%Y-%m}"' in page and german in page
+
+
+def test_paging_the_preview_plans_only_the_pages_accounts(client_for, billing_user, org, month, monkeypatch):
+    from billing import planning, views
+
+    monkeypatch.setattr(views, "PREVIEW_ACCOUNTS_PER_PAGE", 1)
+    for n in range(3):
+        f.recurring(f.folder(org, f.customer(org, name=f"Kunde {n}")), start=month)
+    planned = []
+    plan_accounts = planning.plan_accounts
+
+    def recording(**kwargs):
+        planned.append(list(kwargs["customer_ids"]))
+        return plan_accounts(**kwargs)
+
+    monkeypatch.setattr(planning, "plan_accounts", recording)
+    client = client_for(billing_user)
+    url = f"{reverse('billing:preview')}?period={month:%Y-%m}"
+    first = client.get(url).content.decode()
+    assert 'id="preview-detail"' in first and 'hx-select="#preview-detail"' in first
+    assert sum(len(ids) for ids in planned) == 3  # the whole month, for its totals
+    planned.clear()
+    page = client.get(f"{url}&page=2", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="preview-detail")
+    assert page.status_code == 200 and 'id="preview-detail"' in page.content.decode()
+    assert planned == [[planning.account_ids(organization=org, period=month)[1]]]
