@@ -417,24 +417,50 @@ def customer_convert(request, pk: int):
 
 @require("customers.change")
 def delivery_site_add(request, pk: int):
+    return _delivery_site_form(request, get_object_or_404(Customer, pk=pk))
+
+
+@require("customers.change")
+def delivery_site_edit(request, pk: int, site_pk: int):
     customer = get_object_or_404(Customer, pk=pk)
-    initial = {} if customer.delivery_sites.exists() else _site_from_customer(customer)
-    form = DeliverySiteForm(request.POST if request.method == "POST" else None, initial=initial)
+    return _delivery_site_form(
+        request, customer, get_object_or_404(DeliverySite, pk=site_pk, customer=customer)
+    )
+
+
+def _delivery_site_form(request, customer: Customer, site: DeliverySite | None = None):
+    """Add a delivery site (the first one pre-filled with the customer's own address) or
+    edit one."""
+    data = request.POST if request.method == "POST" else None
+    if site is None:
+        initial = {} if customer.delivery_sites.exists() else _site_from_customer(customer)
+        form = DeliverySiteForm(data, initial=initial)
+    else:
+        form = DeliverySiteForm(data, instance=site)
     if request.method == "POST" and form.is_valid():
         try:
-            site = services.delivery_site_create(customer=customer, user=request.user, data=form.cleaned_data)
+            if site is None:
+                saved = services.delivery_site_create(
+                    customer=customer, user=request.user, data=form.cleaned_data
+                )
+                message = _("Delivery address “%(site)s” added.")
+            else:
+                saved = services.delivery_site_update(site=site, user=request.user, data=form.cleaned_data)
+                message = _("Delivery address “%(site)s” saved.")
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, _("Delivery address “%(site)s” added.") % {"site": site})
+            messages.success(request, message % {"site": saved})
             return redirect(_detail_url(customer) + "#delivery-sites")
+    if site is not None:
+        site.refresh_from_db()  # the form's failed validation must not rename the title
     return render(
         request,
         "customers/simple_form.html",
         {
             "form": form,
             "customer": customer,
-            "title": _("Add delivery address"),
+            "title": _("Add delivery address") if site is None else _("Edit delivery address"),
             "cancel_url": _detail_url(customer),
         },
     )
@@ -449,32 +475,6 @@ def _site_from_customer(customer: Customer) -> dict[str, str]:
         "city": customer.city,
         "country": customer.country,
     }
-
-
-@require("customers.change")
-def delivery_site_edit(request, pk: int, site_pk: int):
-    customer = get_object_or_404(Customer, pk=pk)
-    site = get_object_or_404(DeliverySite, pk=site_pk, customer=customer)
-    form = DeliverySiteForm(request.POST if request.method == "POST" else None, instance=site)
-    if request.method == "POST" and form.is_valid():
-        try:
-            site = services.delivery_site_update(site=site, user=request.user, data=form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Delivery address “%(site)s” saved.") % {"site": site})
-            return redirect(_detail_url(customer) + "#delivery-sites")
-    site.refresh_from_db()
-    return render(
-        request,
-        "customers/simple_form.html",
-        {
-            "form": form,
-            "customer": customer,
-            "title": _("Edit delivery address"),
-            "cancel_url": _detail_url(customer),
-        },
-    )
 
 
 @require("customers.change")

@@ -2043,7 +2043,3 @@ def document_render_again(*, document: Document, user) -> None:
     if document.pdf:
         raise ValidationError(_("The PDF already exists and is never rendered again."), code="has_pdf")
     transaction.on_commit(lambda: schedule_pdf(document.pk, document.organization_id))
-
-
-# documents.bulk (the billing run's batch issuing) imports this under its old name.
-_issued_message = issued_message
