@@ -51,6 +51,10 @@ class RunTrigger(models.TextChoices):
     COMMAND = "command", _("command line")
 
 
+# The query form of BillingRun.nothing_new.
+NOTHING_NEW = {"status": "done", "invoices_count": 0, "failed_count": 0}
+
+
 class BillingRun(TenantModel):
     """One billing run of an organization for one month.
 
@@ -97,10 +101,6 @@ class BillingRun(TenantModel):
     # written only by the run's own task, never concurrently by chunks.
     log = models.JSONField(_("log"), default=list, blank=True)
     error = models.TextField(_("error"), blank=True)
-    # A run that found nothing new to bill (no invoice, no failure - a month run again)
-    # stays on record, so the scheduler sees the month as done and does not try every
-    # day, but is left out of the run list, where it would only be noise.
-    nothing_new = models.BooleanField(_("nothing new to bill"), default=False)
     # When the run last moved (planned, a chunk done, handed to the workers again): a
     # queued or running run that has not moved for BILLING_CHUNK_STALE_AFTER lost its
     # worker, and the scheduler hands it back (services.billing_run_stalled_resume).
@@ -137,6 +137,13 @@ class BillingRun(TenantModel):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def nothing_new(self) -> bool:
+        """Done without an invoice or a failure (a month run again): it stays on record, so
+        the scheduler sees the month as done and does not try every day, but the run list
+        leaves it out (`NOTHING_NEW`), where it would only be noise."""
+        return self.status == RunStatus.DONE and not self.invoices_count and not self.failed_count
 
     @property
     def can_resume(self) -> bool:

@@ -15,16 +15,22 @@ from documents.models import DocumentKind, DocumentLine, DocumentStatus
 from organizations.money import money
 
 from .engine import days_in, month_end
-from .models import ACTIVE_STATUSES, BillingRun, BillingRunFailure, BillingRunItem, BillingRunSkip, SkipReason
+from .models import (
+    ACTIVE_STATUSES,
+    NOTHING_NEW,
+    BillingRun,
+    BillingRunFailure,
+    BillingRunItem,
+    BillingRunSkip,
+    SkipReason,
+)
 
 ZERO = Decimal("0.00")
 
 
 def run_list() -> QuerySet[BillingRun]:
     """The runs worth listing: not those that found nothing new to bill."""
-    return (
-        BillingRun.objects.filter(nothing_new=False).select_related("started_by").order_by("-period", "-id")
-    )
+    return BillingRun.objects.exclude(**NOTHING_NEW).select_related("started_by").order_by("-period", "-id")
 
 
 def run_items(run: BillingRun) -> QuerySet[BillingRunItem]:

@@ -958,7 +958,6 @@ def billing_run_finish(run_id: int) -> BillingRun:
                     failed=run.failed_count,
                 ),
             )
-            run.nothing_new = not run.invoices_count and not run.failed_count
         run.save()
         if not failed and run.render_pdfs and run.invoices_count:
             transaction.on_commit(lambda: _dispatch_invoices(run))
