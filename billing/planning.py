@@ -37,7 +37,7 @@ from catalog.units import unit_label
 from customers.models import Contact, Customer
 from documents import texts as doc_texts
 from documents.bulk import InvoiceSpec, invoice_problem
-from documents.engine import LineInput, compute_totals, format_number, line_net
+from documents.engine import LineInput, compute_totals, format_number
 from documents.models import LineSource
 from documents.services import (
     LineSpec,
@@ -52,6 +52,7 @@ from financing.services import payer_for
 from folders.delivery import oneoff_deliveries
 from folders.models import Equipment, Folder, FolderStatus, OneOffLine, RecurringLine, RecurringLineChange
 from folders.selectors import recurring_line_end, segments_from
+from organizations.money import line_net
 
 from . import engine
 from . import texts as billing_texts
@@ -609,7 +610,7 @@ def charge_spec(line: RecurringLine, charge: engine.Charge, language: str, group
             language, "period_price", price=doc_texts.eur(language, charge.unit_price)
         )
         unit_price = (charge.amount / quantity).quantize(UNIT_PRICE_PLACES, rounding=ROUND_HALF_UP)
-        if _net(quantity, unit_price) != charge.amount:
+        if line_net(quantity, unit_price) != charge.amount:
             price_text = _join(
                 price_text,
                 billing_texts.text(
@@ -635,10 +636,6 @@ def charge_spec(line: RecurringLine, charge: engine.Charge, language: str, group
 
 def _qty(quantity: Decimal, language: str) -> str:
     return format_number(quantity, doc_texts.lang_of(language), places=None)
-
-
-def _net(quantity: Decimal, unit_price: Decimal) -> Decimal:
-    return line_net(LineInput(quantity=quantity, unit_price=unit_price, tax_rate=Decimal(0)))
 
 
 # --- planning -------------------------------------------------------------------------------

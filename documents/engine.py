@@ -83,6 +83,21 @@ def line_net(line: LineInput) -> Decimal:
     return _line_net(line.quantity, line.unit_price, line.discount_percent)
 
 
+def line_inputs(lines: Iterable) -> list[LineInput]:
+    """The priced lines (anything with quantity, unit_price, discount_percent and tax_rate:
+    document lines, line specs) as the engine's inputs; lines without a price are text."""
+    return [
+        LineInput(
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            discount_percent=line.discount_percent,
+            tax_rate=line.tax_rate or Decimal(0),
+        )
+        for line in lines
+        if line.unit_price is not None
+    ]
+
+
 def tax_for(net: Decimal, rate: Decimal) -> Decimal:
     """VAT on the net sum of one rate group, rounded to cents."""
     return money(_CONTEXT.divide(_CONTEXT.multiply(net, rate), HUNDRED))

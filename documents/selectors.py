@@ -11,7 +11,7 @@ from customers.models import Customer
 from folders.models import Equipment, Folder, OneOffLine
 from organizations.models import AuditEntry
 
-from .engine import LineInput, compute_totals
+from .engine import compute_totals, line_inputs
 from .models import Document, DocumentKind, DocumentLine, DocumentStatus, LineSource
 
 ZERO = Decimal("0.00")
@@ -219,14 +219,5 @@ def credited_total(invoice: Document) -> Decimal:
         if len(own) == len(lines):
             total += credit.total_gross
             continue
-        inputs = [
-            LineInput(
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                discount_percent=line.discount_percent,
-                tax_rate=line.tax_rate or ZERO,
-            )
-            for line in own
-        ]
-        total += compute_totals(inputs).gross
+        total += compute_totals(line_inputs(own)).gross
     return -total

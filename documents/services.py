@@ -32,7 +32,7 @@ from catalog.models import ProductKind, Unit
 from customers.models import CustomerKind, PaymentMethod, Salutation, TaxTreatment
 from customers.selectors import invoice_recipient_emails
 from documents import tax, texts
-from documents.engine import LineInput, compute_totals, line_net
+from documents.engine import LineInput, compute_totals, line_inputs, line_net
 from documents.models import (
     Document,
     DocumentKind,
@@ -203,19 +203,6 @@ def leased_object_for(folder: Folder, serials: Iterable[str]) -> dict:
 # --- totals ----------------------------------------------------------------------------
 
 
-def _line_inputs(lines: Iterable[DocumentLine | LineSpec]) -> list[LineInput]:
-    return [
-        LineInput(
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            discount_percent=line.discount_percent,
-            tax_rate=line.tax_rate or Decimal(0),
-        )
-        for line in lines
-        if line.unit_price is not None
-    ]
-
-
 def _breakdown(totals) -> list[dict]:
     return [
         {"rate": str(g.rate), "net": str(g.net), "tax": str(g.tax), "gross": str(g.gross)}
@@ -261,7 +248,7 @@ def apply_totals(document: Document, lines: Sequence[DocumentLine]) -> None:
         if k in ("financier", "tax_treatment", "tax_exemption", "vat_id")
     }
     if financed and header:
-        sub = compute_totals(_line_inputs(financed))
+        sub = compute_totals(line_inputs(financed))
         document.financed_totals = {
             **header,
             "net": str(sub.net),
@@ -271,14 +258,14 @@ def apply_totals(document: Document, lines: Sequence[DocumentLine]) -> None:
         }
     else:
         document.financed_totals = {}
-    totals = compute_totals(_line_inputs(counted))
+    totals = compute_totals(line_inputs(counted))
     document.total_net = totals.net
     document.total_tax = totals.tax
     document.total_gross = totals.gross
     document.tax_breakdown = _breakdown(totals)
     document.recurring_totals = []
     for cycle in sorted(recurring):
-        sub = compute_totals(_line_inputs(recurring[cycle]))
+        sub = compute_totals(line_inputs(recurring[cycle]))
         document.recurring_totals.append(
             {
                 "cycle": cycle,
