@@ -894,7 +894,12 @@ def document_discard(*, document: Document, user) -> None:
                 code="issued",
             )
         folder = document.folder
-        label = str(document)
+        label = system_text(
+            "documents.discarded",
+            kind=document.kind,
+            cancellation=document.cancellation,
+            number=document.number,
+        )
         document.lines.all().delete()
         document.delete()
         if folder is not None:
@@ -903,7 +908,7 @@ def document_discard(*, document: Document, user) -> None:
                 user=user,
                 action=f"{document.kind}.draft_discarded",
                 obj=folder,
-                data={"message": _("%(document)s discarded.") % {"document": label}},
+                data={"message": label},
             )
 
 
@@ -1126,7 +1131,7 @@ def quote_create(
         draft,
         user=user,
         action="quote.draft_created",
-        message=_("Draft quote for %(name)s saved.") % {"name": customer.name},
+        message=system_text("documents.quote_draft_saved", name=customer.name),
     )
     return draft
 
@@ -1187,7 +1192,7 @@ def quote_accept(*, quote: Document, user) -> Document:
             quote,
             user=user,
             action="quote.accepted",
-            message=_("Quote %(number)s accepted.") % {"number": quote.number},
+            message=system_text("documents.quote_accepted", number=quote.number),
         )
         folder = quote.folder
         if folder is not None and folder.status == FolderStatus.DRAFT:
@@ -1206,7 +1211,7 @@ def quote_decline(*, quote: Document, user, reason: str = "") -> Document:
             quote,
             user=user,
             action="quote.declined",
-            message=_("Quote %(number)s declined.") % {"number": quote.number},
+            message=system_text("documents.quote_declined", number=quote.number),
             extra={"reason": reason} if reason else None,
         )
     return quote
@@ -1232,7 +1237,7 @@ def quote_revise(*, quote: Document, user, valid_until: dt.date | None = None) -
             quote,
             user=user,
             action="quote.superseded",
-            message=_("Quote %(old)s superseded by %(new)s.") % {"old": quote.number, "new": new.number},
+            message=system_text("documents.quote_superseded", old=quote.number, new=new.number),
         )
     return new
 
@@ -1588,13 +1593,12 @@ def invoice_cancel(*, invoice: Document, user, reason: str) -> Document:
             invoice,
             user=user,
             reason=reason,
-            message=_("Invoice %(number)s cancelled by %(credit)s.")
-            % {"number": invoice.number, "credit": credit.number},
+            message=system_text("documents.invoice_cancelled", number=invoice.number, credit=credit.number),
         )
     return credit
 
 
-def _invoice_close(invoice: Document, *, user, reason: str, message: str) -> None:
+def _invoice_close(invoice: Document, *, user, reason: str, message: dict) -> None:
     """Mark the invoice cancelled (audited) and release the folder lines it billed, so
     they can be invoiced again: after a cancellation or credits adding up to it."""
     invoice.status = DocumentStatus.CANCELLED
@@ -1706,8 +1710,7 @@ def credit_note_partial(
             invoice,
             user=user,
             action="invoice.credited",
-            message=_("Invoice correction %(credit)s for invoice %(number)s issued.")
-            % {"credit": credit.number, "number": invoice.number},
+            message=system_text("documents.invoice_credited", credit=credit.number, number=invoice.number),
             extra={"reason": reason, "gross": str(credit.total_gross)},
         )
         if _fully_credited(invoice, invoice_net):
@@ -1745,8 +1748,9 @@ def _close_fully_credited(invoice: Document, *, user, reason: str) -> None:
         invoice,
         user=user,
         reason=reason,
-        message=_("Invoice %(number)s is credited in full by %(credits)s and therefore cancelled.")
-        % {"number": invoice.number, "credits": ", ".join(credits)},
+        message=system_text(
+            "documents.invoice_credited_in_full", number=invoice.number, credits=list(credits)
+        ),
     )
 
 
@@ -1949,12 +1953,14 @@ def document_send(*, document: Document, user, recipients: Sequence[str] | None 
         if document.status == DocumentStatus.ISSUED:
             document.status = DocumentStatus.SENT
         document.save(update_fields=["status", "sent_at", "updated_at"])
-        message = _("%(document)s sent to %(to)s.") % {"document": document, "to": ", ".join(to)}
-        notes = delivery_proof_for(document)
-        if notes:
-            message += " " + _("Delivery notes attached as proof of delivery: %(notes)s.") % {
-                "notes": ", ".join(note.number for note in notes)
-            }
+        message = system_text(
+            "documents.sent",
+            kind=document.kind,
+            cancellation=document.cancellation,
+            number=document.number,
+            to=to,
+            notes=[note.number for note in delivery_proof_for(document)],
+        )
         _audit(document, user=user, action=f"{document.kind}.sent", message=message)
         organization_id = document.organization_id
         pk = document.pk
@@ -1999,10 +2005,9 @@ def delivery_note_send_to_financier(*, document: Document, user) -> list[str]:
             document,
             user=user,
             action="delivery_note.sent_to_financier",
-            message=_(
-                "Delivery note %(number)s sent to the financier %(financier)s (%(to)s) as proof of delivery."
-            )
-            % {"number": document.number, "financier": financier.name, "to": ", ".join(to)},
+            message=system_text(
+                "documents.sent_to_financier", number=document.number, financier=financier.name, to=list(to)
+            ),
             extra={"financier_id": financier.pk},
         )
         language = texts.lang_of(financier.language)

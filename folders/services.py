@@ -914,9 +914,9 @@ def equipment_update(
                 flat[f"{field_name}#{piece.piece}"] = values
         data: dict[str, Any] = {"changes": flat}
         if conflicts:
-            data["message"] = _("Saved despite duplicate serial numbers: %(serials)s") % {
-                "serials": ", ".join(sorted({c["serial_number"] for c in conflicts}))
-            }
+            data["message"] = system_text(
+                "folders.duplicate_serials_saved", serials=sorted({c["serial_number"] for c in conflicts})
+            )
         _log(folder=folder, user=user, action="equipment.changed", obj=line, data=data)
     return list(pieces.values())
 

@@ -11,6 +11,9 @@ system_texts_register(
     {
         "folders.prospect_converted": lambda p: _("Prospect converted into a customer."),
         "folders.version_from": lambda p: _("From %(date)s") % {"date": short_date(p["date"])},
+        "folders.duplicate_serials_saved": lambda p: (
+            _("Saved despite duplicate serial numbers: %(serials)s") % {"serials": ", ".join(p["serials"])}
+        ),
         "folders.billing_day_kept": lambda p: (
             _("The organization's billing day changed; this folder keeps day %(day)s.") % {"day": p["day"]}
         ),
