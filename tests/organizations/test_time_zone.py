@@ -22,6 +22,7 @@ def late_run(org):
         period=dt.date(2026, 12, 1),
         as_of=dt.date(2026, 12, 1),
         status=RunStatus.DONE,
+        invoices_count=3,  # a run that billed something (one with nothing new is not listed)
         finished_at=LATE_EVENING_UTC + dt.timedelta(minutes=5),
         log=[{"at": LATE_EVENING_UTC.isoformat(), "level": "info", "message": "Lauf geplant"}],
     )
