@@ -18,4 +18,5 @@ if [ ${#pending[@]} -gt 0 ]; then
 fi
 $PY manage.py compilemessages -l de >/dev/null
 untranslated=$(msgattrib --untranslated --no-obsolete "$main" | grep -c '^msgid ' || true)
-echo "German catalog: $(grep -c '^msgid ' "$main") entries, ${untranslated} untranslated (minus the header)."
+fuzzy=$(msgattrib --only-fuzzy --no-obsolete "$main" | grep -c '^msgid ' || true)
+echo "German catalog: $(grep -c '^msgid ' "$main") entries, ${untranslated} untranslated (minus the header), ${fuzzy} fuzzy (guessed, not used: translate them in locale/pending)."

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "financing",
     "documents",
     "billing",
+    "payments",
     "reports",
     "dashboard",
     "demo",

@@ -1,0 +1,280 @@
+"""Getting paid: what the payer owes, what came in, what was collected and returned.
+
+The ledger is kept in signed amounts so that one sum answers every question:
+
+- a ``Payment`` is money that moved: a receipt (bank transfer, cash, a settled direct
+  debit, a GoCardless payout) is positive; a refund of a credit balance and a returned
+  direct debit are negative;
+- an ``Allocation`` ties part of a payment to one receivable (an invoice, or a ``Charge``
+  such as a dunning or return fee); a return allocates its negative amount to the invoice
+  it reopens;
+- a receivable's open amount is its gross, plus its credit notes (negative), minus its
+  allocations; the payer's credit is the sum of its payments minus the sum of their
+  allocations, and is never negative.
+
+Issued documents stay frozen: whether an invoice is paid is derived from this ledger,
+never written into the invoice.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from organizations.models import TenantModel
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class PaymentKind(models.TextChoices):
+    RECEIPT = "receipt", _("Receipt")
+    REFUND = "refund", _("Refund")
+    RETURN = "return", _("Direct-debit return")
+
+
+class PaymentChannel(models.TextChoices):
+    TRANSFER = "transfer", _("Bank transfer")
+    CASH = "cash", _("Cash")
+    DIRECT_DEBIT = "direct_debit", _("SEPA direct debit")
+    GOCARDLESS = "gocardless", _("GoCardless payout")
+
+
+class Payment(TenantModel):
+    payer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("payer"), on_delete=models.PROTECT, related_name="payments"
+    )
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=PaymentKind.choices, default=PaymentKind.RECEIPT
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=PaymentChannel.choices)
+    # Signed: receipts are positive, refunds and returns negative.
+    amount = models.DecimalField(_("amount"), **MONEY)
+    date = models.DateField(_("date"))
+    reference = models.CharField(_("reference"), max_length=140, blank=True)
+    # Where it came from: a bank-statement entry or a direct-debit transaction (free-form
+    # key, unique per organization when set, so the same entry is never booked twice).
+    source_key = models.CharField(_("source"), max_length=120, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "source_key"],
+                condition=~Q(source_key=""),
+                name="payment_unique_source",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="receipt") & Q(amount__gt=0)) | (~Q(kind="receipt") & Q(amount__lt=0)),
+                name="payment_sign_by_kind",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "payer"], name="payment_org_payer")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} ({self.date:%d.%m.%Y})"
+
+
+class ChargeKind(models.TextChoices):
+    DUNNING_FEE = "dunning_fee", _("Dunning fee")
+    RETURN_FEE = "return_fee", _("Return fee")
+
+
+class Charge(TenantModel):
+    """A receivable of its own beside the invoices: a dunning fee or the fee for a returned
+    direct debit. Never mixed into the invoice it concerns."""
+
+    payer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("payer"), on_delete=models.PROTECT, related_name="charges"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=ChargeKind.choices)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    date = models.DateField(_("date"))
+    due_date = models.DateField(_("due date"))
+    text = models.CharField(_("text"), max_length=200)
+    # The invoice (or dunning letter) the fee concerns.
+    document = models.ForeignKey(
+        "documents.Document",
+        verbose_name=_("document"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="charges",
+    )
+    waived = models.BooleanField(_("waived"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name = _("charge")
+        verbose_name_plural = _("charges")
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="charge_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.text} {self.amount}"
+
+
+class Allocation(TenantModel):
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
+    document = models.ForeignKey(
+        "documents.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="allocations"
+    )
+    charge = models.ForeignKey(
+        Charge, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations"
+    )
+    # Signed like the payment: a return allocates a negative amount (it reopens the invoice).
+    amount = models.DecimalField(_("amount"), **MONEY)
+    date = models.DateField(_("date"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(document__isnull=False) & Q(charge__isnull=True))
+                | (Q(document__isnull=True) & Q(charge__isnull=False)),
+                name="allocation_one_target",
+            ),
+            models.CheckConstraint(condition=~Q(amount=0), name="allocation_not_zero"),
+        ]
+        indexes = [models.Index(fields=["organization", "document"], name="allocation_org_document")]
+
+
+class MandateScheme(models.TextChoices):
+    CORE = "CORE", _("SEPA Core")
+    B2B = "B2B", _("SEPA B2B")
+
+
+class MandateStatus(models.TextChoices):
+    ACTIVE = "active", pgettext_lazy("mandate status", "active")
+    REVOKED = "revoked", pgettext_lazy("mandate status", "revoked")
+    EXPIRED = "expired", pgettext_lazy("mandate status", "expired")
+
+
+class SepaMandate(TenantModel):
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="mandates"
+    )
+    # Set when the mandate covers one folder whose payment method differs from the customer's.
+    folder = models.ForeignKey(
+        "folders.Folder",
+        verbose_name=_("folder"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="mandates",
+    )
+    reference = models.CharField(_("mandate reference"), max_length=35)
+    signed_on = models.DateField(_("signed on"))
+    scheme = models.CharField(
+        _("scheme"), max_length=4, choices=MandateScheme.choices, default=MandateScheme.CORE
+    )
+    debtor_name = models.CharField(_("account holder"), max_length=70)
+    iban = models.CharField(_("IBAN"), max_length=34)
+    bic = models.CharField(_("BIC"), max_length=11, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=MandateStatus.choices, default=MandateStatus.ACTIVE
+    )
+    # The first collection is sent as FRST, every later one as RCUR.
+    last_collected_on = models.DateField(_("last collected on"), null=True, blank=True)
+    # What the next collection reports as amended (pain.008 AmdmntInfDtls), cleared after it.
+    original_reference = models.CharField(_("original mandate reference"), max_length=35, blank=True)
+    original_iban = models.CharField(_("original IBAN"), max_length=34, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-signed_on", "-id"]
+        verbose_name = _("SEPA mandate")
+        verbose_name_plural = _("SEPA mandates")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "reference"], name="mandate_unique_reference")
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class BatchKind(models.TextChoices):
+    SEPA = "sepa", _("SEPA direct debit")
+    GOCARDLESS = "gocardless", _("GoCardless")
+
+
+class BatchStatus(models.TextChoices):
+    CREATED = "created", pgettext_lazy("batch status", "created")
+    SUBMITTED = "submitted", pgettext_lazy("batch status", "submitted")
+    SETTLED = "settled", pgettext_lazy("batch status", "settled")
+    CANCELLED = "cancelled", pgettext_lazy("batch status", "cancelled")
+
+
+class DirectDebitBatch(TenantModel):
+    kind = models.CharField(_("kind"), max_length=12, choices=BatchKind.choices, default=BatchKind.SEPA)
+    collection_date = models.DateField(_("collection date"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=BatchStatus.choices, default=BatchStatus.CREATED
+    )
+    message_id = models.CharField(_("message id"), max_length=35, blank=True)
+    file = models.FileField(_("file"), upload_to="payments/batches/", blank=True, max_length=255)
+    total = models.DecimalField(_("total"), default=0, **MONEY)
+    count = models.PositiveIntegerField(_("transactions"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-collection_date", "-id"]
+        verbose_name = _("direct-debit batch")
+        verbose_name_plural = _("direct-debit batches")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.collection_date:%d.%m.%Y}"
+
+
+class ItemStatus(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("collection status", "collection pending")
+    SETTLED = "settled", pgettext_lazy("collection status", "settled")
+    RETURNED = "returned", pgettext_lazy("collection status", "returned")
+    CANCELLED = "cancelled", pgettext_lazy("collection status", "cancelled")
+
+
+class DirectDebitItem(TenantModel):
+    """One collection in a batch: one invoice of one payer."""
+
+    batch = models.ForeignKey(DirectDebitBatch, on_delete=models.CASCADE, related_name="items")
+    document = models.ForeignKey("documents.Document", on_delete=models.PROTECT, related_name="collections")
+    payer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
+    mandate = models.ForeignKey(
+        SepaMandate, null=True, blank=True, on_delete=models.PROTECT, related_name="items"
+    )
+    amount = models.DecimalField(_("amount"), **MONEY)
+    end_to_end_id = models.CharField(_("end-to-end id"), max_length=35)
+    sequence_type = models.CharField(_("sequence type"), max_length=4, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ItemStatus.choices, default=ItemStatus.PENDING
+    )
+    return_reason = models.CharField(_("return reason"), max_length=4, blank=True)
+    returned_on = models.DateField(_("returned on"), null=True, blank=True)
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # An invoice is in at most one collection that has not ended.
+            models.UniqueConstraint(
+                fields=["organization", "document"],
+                condition=Q(status="pending"),
+                name="one_pending_collection",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="collection_positive"),
+        ]

@@ -1,0 +1,318 @@
+"""Writes of the ledger: record a payment, apply credit, refund, book a return, add a fee.
+
+Every write locks the payer's row first, so two clerks (or a statement import and a
+clerk) booking money of the same payer at once are serialized and an invoice can never
+be paid twice over. Amounts are checked against what is open *after* the lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from customers.models import Customer
+from documents.models import Document, DocumentKind, DocumentStatus
+from organizations.audit import audit_log
+from organizations.money import ZERO, money
+
+from .models import Allocation, Charge, ChargeKind, Payment, PaymentChannel, PaymentKind
+from .selectors import charge_open_amounts, customer_credit, open_amounts, open_items, payments_with_credit
+
+Receivable = Document | Charge
+
+
+def lock_payer(payer: Customer) -> Customer:
+    return Customer.objects.select_for_update().get(pk=payer.pk)
+
+
+def _open_of(receivables: Sequence[Receivable]) -> dict[tuple[str, int], Decimal]:
+    docs = [r for r in receivables if isinstance(r, Document)]
+    charges = [r for r in receivables if isinstance(r, Charge)]
+    result = {("document", k): v for k, v in open_amounts(docs).items()}
+    result.update({("charge", k): v for k, v in charge_open_amounts(charges).items()})
+    return result
+
+
+def _key(receivable: Receivable) -> tuple[str, int]:
+    return ("document" if isinstance(receivable, Document) else "charge", receivable.pk)
+
+
+def _label(receivable: Receivable) -> str:
+    return receivable.number if isinstance(receivable, Document) else receivable.text
+
+
+def _check_receivable(receivable: Receivable, payer: Customer) -> None:
+    if receivable.payer_id != payer.pk:
+        raise ValidationError(_("%(item)s is addressed to another payer.") % {"item": _label(receivable)})
+    if isinstance(receivable, Document) and (
+        receivable.kind != DocumentKind.INVOICE or receivable.status == DocumentStatus.DRAFT
+    ):
+        raise ValidationError(_("Only issued invoices can be paid."))
+
+
+def _allocate(
+    payment: Payment, wanted: Sequence[tuple[Receivable, Decimal]], *, date: dt.date, available: Decimal
+) -> list[Allocation]:
+    """Allocate ``wanted`` from ``payment``, refusing more than is open or available."""
+    opens = _open_of([r for r, _amount in wanted])
+    rows = []
+    for receivable, amount in wanted:
+        amount = money(amount)
+        if amount <= ZERO:
+            raise ValidationError(_("An amount to apply must be more than zero."))
+        key = _key(receivable)
+        if amount > opens[key]:
+            raise ValidationError(
+                _("%(item)s has only %(open)s open.") % {"item": _label(receivable), "open": opens[key]}
+            )
+        if amount > available:
+            raise ValidationError(_("The amounts to apply are more than the money available."))
+        opens[key] -= amount
+        available -= amount
+        rows.append(
+            Allocation(
+                organization_id=payment.organization_id,
+                payment=payment,
+                document=receivable if isinstance(receivable, Document) else None,
+                charge=receivable if isinstance(receivable, Charge) else None,
+                amount=amount,
+                date=date,
+            )
+        )
+    return Allocation.objects.bulk_create(rows)
+
+
+def oldest_first(payer: Customer, amount: Decimal, *, today: dt.date) -> list[tuple[Receivable, Decimal]]:
+    """How an amount without instructions is applied: oldest due receivable first."""
+    plan = []
+    for item in open_items(today=today, payer=payer):
+        if amount <= ZERO:
+            break
+        if item.open <= ZERO or item.pending_collection:
+            continue
+        take = min(item.open, amount)
+        plan.append((item.invoice or item.charge, take))
+        amount -= take
+    return plan
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    organization,
+    payer: Customer,
+    amount: Decimal,
+    date: dt.date,
+    channel: str,
+    user,
+    allocations: Sequence[tuple[Receivable, Decimal]] | None = None,
+    reference: str = "",
+    source_key: str = "",
+    note: str = "",
+) -> Payment:
+    """Book money received from ``payer``. Without ``allocations`` it pays the oldest open
+    items first; whatever is not applied stays as the payer's credit."""
+    amount = money(amount)
+    if amount <= ZERO:
+        raise ValidationError(_("A payment must be more than zero."))
+    if channel not in PaymentChannel.values:
+        raise ValidationError(_("Unknown payment channel."))
+    payer = lock_payer(payer)
+    if source_key and Payment.objects.filter(source_key=source_key).exists():
+        raise ValidationError(_("This payment has already been booked."))
+    if allocations is None:
+        allocations = oldest_first(payer, amount, today=date)
+    for receivable, _amount in allocations:
+        _check_receivable(receivable, payer)
+    payment = Payment.objects.create(
+        organization=organization,
+        payer=payer,
+        kind=PaymentKind.RECEIPT,
+        channel=channel,
+        amount=amount,
+        date=date,
+        reference=reference[:140],
+        source_key=source_key,
+        note=note,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    applied = _allocate(payment, allocations, date=date, available=amount)
+    audit_log(
+        organization=organization,
+        user=user,
+        action="payment.recorded",
+        obj=payer,
+        data={
+            "amount": str(amount),
+            "date": date.isoformat(),
+            "channel": channel,
+            "applied": {_label(a.document or a.charge): str(a.amount) for a in applied},
+        },
+    )
+    return payment
+
+
+@transaction.atomic
+def credit_apply(
+    *, organization, payer: Customer, receivable: Receivable, amount: Decimal, date: dt.date, user
+) -> list[Allocation]:
+    """Apply the payer's credit (money received and not yet applied) to a receivable."""
+    payer = lock_payer(payer)
+    _check_receivable(receivable, payer)
+    amount = money(amount)
+    credit = customer_credit(payer)
+    if amount > credit:
+        raise ValidationError(_("The payer has only %(credit)s credit.") % {"credit": credit})
+    rows: list[Allocation] = []
+    for payment, left in payments_with_credit(payer):
+        if amount <= ZERO:
+            break
+        take = min(left, amount)
+        rows += _allocate(payment, [(receivable, take)], date=date, available=left)
+        amount -= take
+    audit_log(
+        organization=organization,
+        user=user,
+        action="payment.credit_applied",
+        obj=payer,
+        data={"item": _label(receivable), "amount": str(sum((r.amount for r in rows), ZERO))},
+    )
+    return rows
+
+
+@transaction.atomic
+def credit_refund(
+    *, organization, payer: Customer, amount: Decimal, date: dt.date, user, reference: str = ""
+) -> Payment:
+    """Pay a credit balance back to the payer."""
+    payer = lock_payer(payer)
+    amount = money(amount)
+    if amount <= ZERO:
+        raise ValidationError(_("A refund must be more than zero."))
+    credit = customer_credit(payer)
+    if amount > credit:
+        raise ValidationError(_("The payer has only %(credit)s credit.") % {"credit": credit})
+    refund = Payment.objects.create(
+        organization=organization,
+        payer=payer,
+        kind=PaymentKind.REFUND,
+        channel=PaymentChannel.TRANSFER,
+        amount=-amount,
+        date=date,
+        reference=reference[:140],
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    audit_log(
+        organization=organization,
+        user=user,
+        action="payment.refunded",
+        obj=payer,
+        data={"amount": str(amount)},
+    )
+    return refund
+
+
+@transaction.atomic
+def return_record(
+    *,
+    organization,
+    invoice: Document,
+    amount: Decimal,
+    date: dt.date,
+    reason: str,
+    user,
+    fee: Decimal = ZERO,
+    source_key: str = "",
+    channel: str = PaymentChannel.DIRECT_DEBIT,
+) -> Payment:
+    """A collected amount came back (direct-debit return): the invoice is open again, and
+    the organization's return fee, if any, is booked as a charge of its own."""
+    payer = lock_payer(invoice.payer)
+    amount = money(amount)
+    if amount <= ZERO:
+        raise ValidationError(_("A returned amount must be more than zero."))
+    if source_key and Payment.objects.filter(source_key=source_key).exists():
+        raise ValidationError(_("This return has already been booked."))
+    paid = sum(
+        (a.amount for a in Allocation.objects.filter(document=invoice)),
+        ZERO,
+    )
+    if amount > paid:
+        raise ValidationError(
+            _("%(item)s has only %(paid)s paid; more cannot come back.")
+            % {"item": invoice.number, "paid": paid}
+        )
+    returned = Payment.objects.create(
+        organization=organization,
+        payer=payer,
+        kind=PaymentKind.RETURN,
+        channel=channel,
+        amount=-amount,
+        date=date,
+        reference=reason[:140],
+        source_key=source_key,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    Allocation.objects.create(
+        organization=organization, payment=returned, document=invoice, amount=-amount, date=date
+    )
+    if fee and money(fee) > ZERO:
+        charge_add(
+            organization=organization,
+            payer=payer,
+            kind=ChargeKind.RETURN_FEE,
+            amount=fee,
+            date=date,
+            due_date=date,
+            text=_("Return fee %(number)s") % {"number": invoice.number},
+            document=invoice,
+            user=user,
+        )
+    audit_log(
+        organization=organization,
+        user=user,
+        action="payment.returned",
+        obj=invoice,
+        data={"amount": str(amount), "reason": reason},
+    )
+    return returned
+
+
+def charge_add(
+    *,
+    organization,
+    payer: Customer,
+    kind: str,
+    amount: Decimal,
+    date: dt.date,
+    due_date: dt.date,
+    text: str,
+    user,
+    document: Document | None = None,
+) -> Charge:
+    amount = money(amount)
+    if amount <= ZERO:
+        raise ValidationError(_("A fee must be more than zero."))
+    charge = Charge.objects.create(
+        organization=organization,
+        payer=payer,
+        kind=kind,
+        amount=amount,
+        date=date,
+        due_date=due_date,
+        text=text[:200],
+        document=document,
+    )
+    audit_log(
+        organization=organization,
+        user=user,
+        action="payment.charge_added",
+        obj=payer,
+        data={"text": text, "amount": str(amount)},
+    )
+    return charge

@@ -1,0 +1,58 @@
+"""Issued invoices and credit notes made as rows, for the ledger's tests.
+
+The ledger reads only a document's payer, number, dates, status and gross, so these
+skip the folders and the issuing service (which have tests of their own).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+from documents.models import Document, DocumentKind, DocumentStatus
+
+_numbers = itertools.count(1)
+
+
+def issued_invoice(
+    org, payer, gross="119.00", *, issue_date=dt.date(2026, 11, 2), due_days=14, **kwargs
+) -> Document:
+    gross = Decimal(gross)
+    net = (gross / Decimal("1.19")).quantize(Decimal("0.01"))
+    defaults = {
+        "organization": org,
+        "kind": DocumentKind.INVOICE,
+        "status": DocumentStatus.ISSUED,
+        "number": f"RE-2026-{next(_numbers):05}",
+        "issue_date": issue_date,
+        "due_date": issue_date + dt.timedelta(days=due_days),
+        "customer": payer,
+        "payer": payer,
+        "recipient_name": payer.name,
+        "total_net": net,
+        "total_tax": gross - net,
+        "total_gross": gross,
+    }
+    defaults.update(kwargs)
+    return Document.objects.create(**defaults)
+
+
+def issued_credit_note(invoice: Document, gross: str, *, cancellation=False) -> Document:
+    gross = -Decimal(gross)
+    net = (gross / Decimal("1.19")).quantize(Decimal("0.01"))
+    return Document.objects.create(
+        organization=invoice.organization,
+        kind=DocumentKind.CREDIT_NOTE,
+        status=DocumentStatus.ISSUED,
+        number=f"GS-2026-{next(_numbers):05}",
+        issue_date=invoice.issue_date,
+        customer=invoice.customer,
+        payer=invoice.payer,
+        recipient_name=invoice.recipient_name,
+        total_net=net,
+        total_tax=gross - net,
+        total_gross=gross,
+        cancels=invoice,
+        cancellation=cancellation,
+    )
