@@ -16,6 +16,7 @@ urlpatterns = [
     path("financing/", include("financing.urls")),
     path("documents/", include("documents.urls")),
     path("billing/", include("billing.urls")),
+    path("payments/", include("payments.urls")),
     path("reports/", include("reports.urls")),
     path("dev/", include("devtools.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Payments pages, one module per page group (batches, mandates, payments, statements, dunning)."""
