@@ -19,11 +19,11 @@ __all__ = ["app"]
 @task_prerun.connect
 def _dawdle(**kwargs) -> None:
     seconds = float(os.environ.get("BILLING_TEST_SLOW_CHUNK") or 0)
-    from billing import services
+    from billing import chunks
 
-    if not seconds or getattr(services._plan, "dawdles", False):
+    if not seconds or getattr(chunks._plan, "dawdles", False):
         return
-    plan = services._plan
+    plan = chunks._plan
 
     def slow_plan(*args, **kw):
         result = plan(*args, **kw)
@@ -32,4 +32,4 @@ def _dawdle(**kwargs) -> None:
         return result
 
     slow_plan.dawdles = True
-    services._plan = slow_plan
+    chunks._plan = slow_plan

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, connections, transaction
 from django_scopes import scopes_disabled
 
-from billing import services
+from billing import chunks, services
 from billing.models import BillingCharge, BillingRunChunk, BillingRunFailure, ChunkStatus, RunStatus
 from folders.models import RecurringLine
 from folders.services import folder_update, recurring_line_delete, recurring_line_update
@@ -69,10 +69,10 @@ class Background:
 
 @contextlib.contextmanager
 def held_after(monkeypatch, name: str):
-    """Hold the chunk inside its transaction right after `services.<name>` returned;
+    """Hold the chunk inside its transaction right after `chunks.<name>` returned;
     yields `release`. (`_plan`: planned, nothing stored; `_record`: stored, not committed.)"""
     reached, go = threading.Event(), threading.Event()
-    original = getattr(services, name)
+    original = getattr(chunks, name)
 
     def hold(*args, **kwargs):
         value = original(*args, **kwargs)
@@ -80,7 +80,7 @@ def held_after(monkeypatch, name: str):
         assert go.wait(30), "never released"
         return value
 
-    monkeypatch.setattr(services, name, hold)
+    monkeypatch.setattr(chunks, name, hold)
     try:
         yield reached, go.set
     finally:

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from billing import services
+from billing import chunks
 from billing.models import BillingCharge, BillingRun, BillingRunChunk, ChunkStatus, RunStatus
 from billing.services import billing_preview, billing_run_execute, billing_run_start
 from tests.billing import factories as f
@@ -88,7 +88,7 @@ def test_a_run_killed_in_the_middle_and_run_again_equals_one_clean_run(org, smal
     build_book(org)
     bill(clean, NOV)
 
-    real_store = services._store
+    real_store = chunks._store
     stored = {"chunks": 0}
 
     def dies_after_the_first_chunk(run, planned):
@@ -99,13 +99,13 @@ def test_a_run_killed_in_the_middle_and_run_again_equals_one_clean_run(org, smal
         stored["chunks"] += 1
         return real_store(run, planned)
 
-    monkeypatch.setattr(services, "_store", dies_after_the_first_chunk)
+    monkeypatch.setattr(chunks, "_store", dies_after_the_first_chunk)
     first = bill(org, NOV)
     assert first.status == RunStatus.FAILED
     assert BillingRunChunk.objects.filter(run=first, status=ChunkStatus.DONE).count() == 1
     assert 0 < first.invoices_count < BillingRun.objects.get(organization=clean).invoices_count
 
-    monkeypatch.setattr(services, "_store", real_store)
+    monkeypatch.setattr(chunks, "_store", real_store)
     second = bill(org, NOV)
     assert second.status == RunStatus.DONE
     assert invoice_keys(org) == invoice_keys(clean)
@@ -117,17 +117,17 @@ def test_a_failed_run_can_be_resumed(org, small_chunks, monkeypatch):
     build_book(clean)
     build_book(org)
     bill(clean, NOV)
-    real_store = services._store
+    real_store = chunks._store
 
     def always_dies_on_financier(run, planned):
         if any(p.financed for p in planned):
             raise RuntimeError("database went away")
         return real_store(run, planned)
 
-    monkeypatch.setattr(services, "_store", always_dies_on_financier)
+    monkeypatch.setattr(chunks, "_store", always_dies_on_financier)
     run = bill(org, NOV)
     assert run.status == RunStatus.FAILED
-    monkeypatch.setattr(services, "_store", real_store)
+    monkeypatch.setattr(chunks, "_store", real_store)
     run = billing_run_execute(run.pk)
     assert run.status == RunStatus.DONE
     assert invoice_keys(org) == invoice_keys(clean)
@@ -135,7 +135,7 @@ def test_a_failed_run_can_be_resumed(org, small_chunks, monkeypatch):
 
 def test_a_chunk_that_fails_once_is_retried_and_nothing_is_lost(org, small_chunks, monkeypatch):
     build_book(org)
-    real_store = services._store
+    real_store = chunks._store
     calls = {"n": 0}
 
     def flaky(run, planned):
@@ -144,7 +144,7 @@ def test_a_chunk_that_fails_once_is_retried_and_nothing_is_lost(org, small_chunk
             raise RuntimeError("deadlock detected")
         return real_store(run, planned)
 
-    monkeypatch.setattr(services, "_store", flaky)
+    monkeypatch.setattr(chunks, "_store", flaky)
     run = bill(org, NOV)
     assert run.status == RunStatus.DONE
     assert run.payers_done == run.payers_total
@@ -157,7 +157,7 @@ def test_a_charge_stored_meanwhile_by_someone_else_fails_only_that_payer(org, mo
     first_line = f.recurring(first, start=NOV)
     second = f.folder(org, f.customer(org, name="Zweiter Kunde"))
     f.recurring(second, start=NOV)
-    real_plan = services._plan
+    real_plan = chunks._plan
 
     def plan_then_race(organization, customer_ids, **kwargs):
         plans = real_plan(organization, customer_ids, **kwargs)
@@ -175,7 +175,7 @@ def test_a_charge_stored_meanwhile_by_someone_else_fails_only_that_payer(org, mo
         )
         return plans
 
-    monkeypatch.setattr(services, "_plan", plan_then_race)
+    monkeypatch.setattr(chunks, "_plan", plan_then_race)
     run = bill(org, NOV)
     [invoice] = invoices(org, run)
     assert invoice.payer.name == "Zweiter Kunde"

@@ -13,7 +13,7 @@ from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
-from billing import services, tasks
+from billing import chunks, services, tasks
 from billing.models import BillingRun, BillingRunChunk, ChunkStatus, RunStatus
 from organizations.models import AuditEntry
 from organizations.system_texts import render_text
@@ -31,7 +31,7 @@ def _running_run_with_a_dead_chunk(org, *, silent_for: dt.timedelta) -> BillingR
         organization=org, period=month, user=None, dispatch=False, render_pdfs=False
     )
     [chunk_id] = services.billing_run_plan(run.pk)
-    services._heartbeat(chunk_id)  # a worker took the chunk ... and was killed
+    chunks._heartbeat(chunk_id)  # a worker took the chunk ... and was killed
     then = timezone.now() - silent_for
     BillingRunChunk.objects.filter(pk=chunk_id).update(last_progress_at=then)
     BillingRun.objects.filter(pk=run.pk).update(last_progress_at=then, started_at=then, created_at=then)
