@@ -1,4 +1,7 @@
-"""Customer, prospect, contact, note and action pages.
+"""Customer and prospect pages: the lists (with their CSV export), create, edit, payment
+data, the customer page, the conversion of a prospect, delivery addresses and data quality.
+Contacts and contact functions are in `contact_views.py`, notes, actions and the action
+calendar in `action_views.py`.
 
 Thin views: permission, form, one service call, a message naming the record, redirect.
 Objects are fetched through scoped managers, so another organization's rows are 404.
@@ -11,42 +14,29 @@ whole page) stays the answer without JavaScript.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F
+from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.formats import date_format
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from organizations.access import can, require
 from organizations.forms import add_service_errors
-from organizations.months import first_of_month_after
 from organizations.roles import Role
 from organizations.tables import configure_table
 from organizations.validators import format_phone
 
-from . import agenda, selectors, services
+from . import selectors, services
 from .filters import CustomerFilter
-from .forms import (
-    ActionCalendarForm,
-    ActionForm,
-    ContactForm,
-    ContactFunctionForm,
-    CustomerForm,
-    DeliverySiteForm,
-    NoteForm,
-    payment_form,
-)
-from .models import Action, Contact, ContactFunction, Customer, CustomerKind, DeliverySite, Note
-from .tables import ActionTable, CustomerTable, ProspectTable
+from .forms import ActionForm, CustomerForm, DeliverySiteForm, NoteForm, payment_form
+from .models import Customer, CustomerKind, DeliverySite
+from .tables import CustomerTable, ProspectTable
 
 DETAIL_TABS = (
     "master",
@@ -61,18 +51,20 @@ DETAIL_TABS = (
 )
 
 
-def _detail_url(customer: Customer, tab: str | None = None) -> str:
+def detail_url(customer: Customer, tab: str | None = None) -> str:
     url = reverse("customers:detail", args=[customer.pk])
     return f"{url}?tab={tab}" if tab else url
 
 
-def _next_url(request, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
+def customer_summary(customer: Customer) -> dict:
+    """What the customer page shows about actions and contacts outside their own tabs
+    (the tab's badge, "at a glance"), refreshed beside a row that htmx swapped."""
+    open_actions = customer.actions.filter(done_at__isnull=True).order_by("due_on", "id")
+    return {
+        "open_action_count": open_actions.count(),
+        "next_action": open_actions.first(),
+        "active_contact_count": customer.contacts.filter(is_active=True).count(),
+    }
 
 
 def _duplicates(form) -> list:
@@ -268,7 +260,7 @@ def customer_create(request, kind: str = CustomerKind.CUSTOMER):
                 text = _("Customer “%(name)s” (%(number)s) created.")
             messages.success(request, text % {"name": customer.name, "number": customer.number})
             _warn_gaps(request, customer)
-            return redirect(_detail_url(customer))
+            return redirect(detail_url(customer))
     is_prospect = (form["kind"].value() if "kind" in form.fields else kind) == CustomerKind.PROSPECT
     return render(
         request,
@@ -309,7 +301,7 @@ def customer_edit(request, pk: int):
         else:
             messages.success(request, _("Changes to “%(name)s” saved.") % {"name": customer.name})
             _warn_gaps(request, customer)
-            return redirect(_detail_url(customer))
+            return redirect(detail_url(customer))
     customer.refresh_from_db()  # the form modified the instance; show the stored header
     return render(
         request,
@@ -318,7 +310,7 @@ def customer_edit(request, pk: int):
             "form": form,
             "customer": customer,
             "title": _("Edit %(name)s") % {"name": customer.name},
-            "cancel_url": _detail_url(customer),
+            "cancel_url": detail_url(customer),
             "payment_hidden": "payment" not in parts,
             "duplicates": _duplicates(form),
         },
@@ -330,7 +322,7 @@ def customer_payment_edit(request, pk: int):
     customer = get_object_or_404(Customer, pk=pk)
     if customer.is_prospect:
         messages.info(request, _("A prospect gets its payment data after the conversion into a customer."))
-        return redirect(_detail_url(customer))
+        return redirect(detail_url(customer))
     form = payment_form(
         request.POST if request.method == "POST" else None,
         instance=customer,
@@ -348,7 +340,7 @@ def customer_payment_edit(request, pk: int):
         else:
             messages.success(request, _("Payment data of “%(name)s” saved.") % {"name": customer.name})
             _warn_gaps(request, customer)
-            return redirect(_detail_url(customer, "payment"))
+            return redirect(detail_url(customer, "payment"))
     customer.refresh_from_db()
     return render(
         request,
@@ -357,7 +349,7 @@ def customer_payment_edit(request, pk: int):
             "form": form,
             "customer": customer,
             "title": _("Payment data of %(name)s") % {"name": customer.name},
-            "cancel_url": _detail_url(customer, "payment"),
+            "cancel_url": detail_url(customer, "payment"),
             "duplicates": _duplicates(form),
         },
     )
@@ -402,14 +394,14 @@ def customer_convert(request, pk: int):
     customer = get_object_or_404(Customer, pk=pk)
     if not customer.is_prospect:
         messages.info(request, _("“%(name)s” already is a customer.") % {"name": customer.name})
-        return redirect(_detail_url(customer))
+        return redirect(detail_url(customer))
     customer = services.prospect_convert(customer=customer, user=request.user)
     messages.success(
         request,
         _("Prospect %(name)s was converted into customer %(number)s.")
         % {"name": customer.name, "number": customer.number},
     )
-    return redirect(_detail_url(customer))
+    return redirect(detail_url(customer))
 
 
 # --- Delivery sites --------------------------------------------------------------------
@@ -451,7 +443,7 @@ def _delivery_site_form(request, customer: Customer, site: DeliverySite | None =
             add_service_errors(form, exc)
         else:
             messages.success(request, message % {"site": saved})
-            return redirect(_detail_url(customer) + "#delivery-sites")
+            return redirect(detail_url(customer) + "#delivery-sites")
     if site is not None:
         site.refresh_from_db()  # the form's failed validation must not rename the title
     return render(
@@ -461,7 +453,7 @@ def _delivery_site_form(request, customer: Customer, site: DeliverySite | None =
             "form": form,
             "customer": customer,
             "title": _("Add delivery address") if site is None else _("Edit delivery address"),
-            "cancel_url": _detail_url(customer),
+            "cancel_url": detail_url(customer),
         },
     )
 
@@ -484,406 +476,4 @@ def delivery_site_default(request, pk: int, site_pk: int):
     site = get_object_or_404(DeliverySite, pk=site_pk, customer=customer)
     services.delivery_site_set_default(site=site, user=request.user)
     messages.success(request, _("“%(site)s” is now the default delivery address.") % {"site": site})
-    return redirect(_detail_url(customer) + "#delivery-sites")
-
-
-# --- Contacts --------------------------------------------------------------------------
-
-
-@require("customers.change")
-def contact_add(request, pk: int):
-    customer = get_object_or_404(Customer, pk=pk)
-    form = ContactForm(
-        request.POST if request.method == "POST" else None,
-        organization=request.organization,
-        instance=Contact(customer=customer),
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            contact = services.contact_create(customer=customer, user=request.user, data=form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Contact %(contact)s added to %(customer)s.")
-                % {"contact": contact, "customer": customer.name},
-            )
-            return redirect(_detail_url(customer, "contacts"))
-    return render(
-        request,
-        "customers/simple_form.html",
-        {
-            "form": form,
-            "customer": customer,
-            "title": _("Add contact"),
-            "cancel_url": _detail_url(customer, "contacts"),
-        },
-    )
-
-
-@require("customers.change")
-def contact_edit(request, pk: int, contact_pk: int):
-    customer = get_object_or_404(Customer, pk=pk)
-    contact = get_object_or_404(Contact, pk=contact_pk, customer=customer)
-    form = ContactForm(
-        request.POST if request.method == "POST" else None,
-        organization=request.organization,
-        instance=contact,
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            contact = services.contact_update(contact=contact, user=request.user, data=form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Contact %(contact)s saved.") % {"contact": contact})
-            return redirect(_detail_url(customer, "contacts"))
-    contact.refresh_from_db()
-    return render(
-        request,
-        "customers/simple_form.html",
-        {
-            "form": form,
-            "customer": customer,
-            "title": _("Edit contact %(contact)s") % {"contact": contact},
-            "cancel_url": _detail_url(customer, "contacts"),
-        },
-    )
-
-
-@require("customers.change")
-@require_POST
-def contact_toggle(request, pk: int, contact_pk: int):
-    customer = get_object_or_404(Customer, pk=pk)
-    contact = get_object_or_404(Contact, pk=contact_pk, customer=customer)
-    try:
-        contact = services.contact_set_active(
-            contact=contact, user=request.user, active=not contact.is_active
-        )
-    except ValidationError as exc:
-        # A stored value that today's rules refuse (e.g. an imported e-mail address) is
-        # named, so it can be corrected in the contact's form; nothing was changed.
-        messages.error(
-            request,
-            _("Contact %(contact)s was not changed: %(reason)s")
-            % {"contact": contact, "reason": " ".join(exc.messages)},
-        )
-    else:
-        if contact.is_active:
-            messages.success(request, _("Contact %(contact)s is active again.") % {"contact": contact})
-        else:
-            messages.success(request, _("Contact %(contact)s deactivated.") % {"contact": contact})
-    if request.htmx:
-        context = {"customer": customer, "contact": contact, **_customer_summary(customer)}
-        return render(request, "customers/_contact_update.html", context)
-    return redirect(_detail_url(customer, "contacts"))
-
-
-def _customer_summary(customer: Customer) -> dict:
-    """What the customer page shows about actions and contacts outside their own tabs
-    (the tab's badge, "at a glance"), refreshed beside a row that htmx swapped."""
-    open_actions = customer.actions.filter(done_at__isnull=True).order_by("due_on", "id")
-    return {
-        "open_action_count": open_actions.count(),
-        "next_action": open_actions.first(),
-        "active_contact_count": customer.contacts.filter(is_active=True).count(),
-    }
-
-
-# --- Notes -----------------------------------------------------------------------------
-
-
-@require("notes.change")
-def note_add(request, pk: int):
-    customer = get_object_or_404(Customer, pk=pk)
-    form = NoteForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        services.note_create(customer=customer, user=request.user, text=form.cleaned_data["text"])
-        messages.success(request, _("Note added to %(customer)s.") % {"customer": customer.name})
-        return redirect(_detail_url(customer))
-    return render(
-        request,
-        "customers/simple_form.html",
-        {"form": form, "customer": customer, "title": _("Add note"), "cancel_url": _detail_url(customer)},
-    )
-
-
-@require("notes.change")
-@require_POST
-def note_delete(request, pk: int, note_pk: int):
-    customer = get_object_or_404(Customer, pk=pk)
-    note = get_object_or_404(Note, pk=note_pk, customer=customer)
-    # Everyone deletes their own notes; administrators may also clean up others'.
-    if note.author_id != request.user.id and request.role != Role.ADMIN:
-        raise PermissionDenied
-    services.note_delete(note=note, user=request.user)
-    messages.success(request, _("Note on %(customer)s deleted.") % {"customer": customer.name})
-    return redirect(
-        _detail_url(customer, request.POST.get("tab") if request.POST.get("tab") in DETAIL_TABS else None)
-    )
-
-
-# --- Actions ---------------------------------------------------------------------------
-
-
-@require("notes.change")
-def action_add(request, pk: int):
-    customer = get_object_or_404(Customer, pk=pk)
-    form = ActionForm(request.POST if request.method == "POST" else None, organization=request.organization)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            action = services.action_create(
-                customer=customer,
-                user=request.user,
-                due_on=data["due_on"],
-                assignee=data["assignee"],
-                description=data["description"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Action for %(customer)s due on %(date)s added.")
-                % {"customer": customer.name, "date": _date(action.due_on)},
-            )
-            return redirect(_detail_url(customer, "actions"))
-    return render(
-        request,
-        "customers/simple_form.html",
-        {
-            "form": form,
-            "customer": customer,
-            "title": _("Add action"),
-            "cancel_url": _detail_url(customer, "actions"),
-        },
-    )
-
-
-def _date(day: dt.date) -> str:
-    return date_format(day, "SHORT_DATE_FORMAT")
-
-
-@require("notes.change")
-def action_edit(request, pk: int):
-    action = get_object_or_404(Action.objects.select_related("customer"), pk=pk)
-    form = ActionForm(
-        request.POST if request.method == "POST" else None, organization=request.organization, instance=action
-    )
-    fallback = _detail_url(action.customer, "actions")
-    if request.method == "POST" and form.is_valid():
-        try:
-            action = services.action_update(action=action, user=request.user, data=form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request, _("Action for %(customer)s saved.") % {"customer": action.customer.name}
-            )
-            return redirect(_next_url(request, fallback))
-    action.refresh_from_db()
-    return render(
-        request,
-        "customers/simple_form.html",
-        {
-            "form": form,
-            "customer": action.customer,
-            "title": _("Edit action"),
-            "cancel_url": _next_url(request, fallback),
-            "next": request.GET.get("next") or request.POST.get("next") or "",
-        },
-    )
-
-
-@require("notes.change")
-@require_POST
-def action_done(request, pk: int):
-    action = get_object_or_404(Action.objects.select_related("customer"), pk=pk)
-    action = services.action_complete(action=action, user=request.user)
-    messages.success(
-        request,
-        _("Action for %(customer)s marked as done.") % {"customer": action.customer.name},
-    )
-    return _action_changed(request, action)
-
-
-@require("notes.change")
-@require_POST
-def action_reopen(request, pk: int):
-    action = get_object_or_404(Action.objects.select_related("customer"), pk=pk)
-    action = services.action_reopen(action=action, user=request.user)
-    messages.success(request, _("Action for %(customer)s reopened.") % {"customer": action.customer.name})
-    return _action_changed(request, action)
-
-
-def _action_changed(request, action: Action):
-    """Without JavaScript: back to the page the button was on. With htmx: the action's
-    row as the page it came from shows it - the customer page's actions tab, or the
-    calendar's list of open actions (which posts row=list and its assignee filter)."""
-    if not request.htmx:
-        return redirect(_next_url(request, _detail_url(action.customer, "actions")))
-    if request.POST.get("row") != "list":
-        context = {"action": action, "customer": action.customer, **_customer_summary(action.customer)}
-        return render(request, "customers/_action_update.html", context)
-    # The done row stays in the list (with "Reopen"), so a slip of the mouse is undone
-    # in place; the count in the title follows the list's assignee filter.
-    calendar = ActionCalendarForm(
-        {"assignee": request.POST.get("assignee", "")}, organization=request.organization
-    )
-    assignee = calendar.cleaned_data.get("assignee") if calendar.is_valid() else None
-    context = {
-        "table": ActionTable([action], orderable=False),
-        "count": selectors.open_actions(assignee=assignee).count(),
-        "assignee": assignee,
-        # The row's own links ("next") lead back to the list, not to this POST's address.
-        "list_path": _next_url(request, f"{reverse('customers:actions')}?view=list"),
-    }
-    return render(request, "customers/_open_action_update.html", context)
-
-
-@require("view")
-def action_calendar(request):
-    """All customers' actions: month grid, week view or a plain list of open actions."""
-    form = ActionCalendarForm(request.GET or None, organization=request.organization)
-    params = {}
-    if form.is_bound:
-        form.is_valid()  # invalid values (unknown assignee, bad view) are simply dropped
-        params = form.cleaned_data
-    view = params.get("view") or "month"
-    assignee = params.get("assignee")
-    only_open = bool(params.get("open"))
-    today = timezone.localdate()
-    context = {
-        "form": form,
-        "view": view,
-        "today": today,
-        "assignee": assignee,
-        "only_open": only_open,
-    }
-    if view == "week":
-        monday = agenda.parse_week(request.GET.get("week")) or agenda.week_start(today)
-        sunday = monday + dt.timedelta(days=6)
-        actions = selectors.actions_between(start=monday, end=sunday, assignee=assignee, only_open=only_open)
-        context.update(
-            {
-                "days": agenda.week_days(monday, selectors.actions_by_day(actions), today),
-                "monday": monday,
-                "sunday": sunday,
-                "week_number": monday.isocalendar()[1],
-                "prev": agenda.week_key(monday - dt.timedelta(days=7)),
-                "next": agenda.week_key(monday + dt.timedelta(days=7)),
-                "current": agenda.week_key(today),
-                "month_of_view": agenda.month_key(monday),
-                "week_of_view": agenda.week_key(monday),
-            }
-        )
-    elif view == "list":
-        table = ActionTable(selectors.open_actions(assignee=assignee))
-        configure_table(request, table, per_page=50)
-        context.update({"table": table, "count": table.paginator.count})
-    else:
-        view = context["view"] = "month"
-        first = agenda.parse_month(request.GET.get("month")) or today.replace(day=1)
-        start, end = agenda.month_range(first)
-        actions = selectors.actions_between(start=start, end=end, assignee=assignee, only_open=only_open)
-        week_of_view = agenda.week_key(today if agenda.month_key(today) == agenda.month_key(first) else first)
-        weeks = agenda.month_weeks(first, selectors.actions_by_day(actions), today)
-        context.update(
-            {
-                "weeks": weeks,
-                # Phones get the month's actions as a list below the (narrow) grid.
-                "agenda_days": [day for week in weeks for day in week if day.in_month and day.items],
-                "first": first,
-                "prev": agenda.month_key(first_of_month_after(first, -1)),
-                "next": agenda.month_key(first_of_month_after(first, 1)),
-                "current": agenda.month_key(today),
-                "month_of_view": agenda.month_key(first),
-                "week_of_view": week_of_view,
-            }
-        )
-    return render(request, "customers/actions.html", context)
-
-
-# --- Contact functions -----------------------------------------------------------------
-
-
-@require("view")
-def function_list(request):
-    functions = ContactFunction.objects.annotate(contact_count=Count("contact")).order_by("name")
-    return render(request, "customers/functions.html", {"functions": functions})
-
-
-@require("config.manage")
-def function_add(request):
-    form = ContactFunctionForm(
-        request.POST if request.method == "POST" else None, organization=request.organization
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            function = services.contact_function_create(
-                organization=request.organization, user=request.user, name=form.cleaned_data["name"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Contact function “%(name)s” added.") % {"name": function.name})
-            return redirect("customers:functions")
-    return render(
-        request,
-        "customers/simple_form.html",
-        {"form": form, "title": _("Add contact function"), "cancel_url": reverse("customers:functions")},
-    )
-
-
-@require("config.manage")
-def function_edit(request, pk: int):
-    function = get_object_or_404(ContactFunction, pk=pk)
-    form = ContactFunctionForm(
-        request.POST if request.method == "POST" else None,
-        organization=request.organization,
-        instance=function,
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            function = services.contact_function_update(
-                function=function, user=request.user, name=form.cleaned_data["name"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Contact function “%(name)s” saved.") % {"name": function.name})
-            return redirect("customers:functions")
-    function.refresh_from_db()
-    return render(
-        request,
-        "customers/simple_form.html",
-        {
-            "form": form,
-            "title": _("Edit contact function “%(name)s”") % {"name": function.name},
-            "cancel_url": reverse("customers:functions"),
-        },
-    )
-
-
-@require("config.manage")
-@require_POST
-def function_delete(request, pk: int):
-    function = get_object_or_404(ContactFunction, pk=pk)
-    name = function.name
-    services.contact_function_delete(function=function, user=request.user)
-    messages.success(request, _("Contact function “%(name)s” deleted.") % {"name": name})
-    return redirect("customers:functions")
-
-
-@require("config.manage")
-@require_POST
-def function_defaults(request):
-    # The button sends "confirm"; a bare POST (a stray request) changes nothing.
-    if request.POST.get("confirm") != "1":
-        messages.error(request, _("Nothing was created."))
-        return redirect("customers:functions")
-    services.contact_functions_ensure_defaults(organization=request.organization)
-    messages.success(request, _("Default contact functions created."))
-    return redirect("customers:functions")
+    return redirect(detail_url(customer) + "#delivery-sites")

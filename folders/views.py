@@ -16,7 +16,7 @@ from organizations.access import can, require
 from organizations.forms import add_service_errors
 from organizations.tables import configure_table
 
-from . import selectors, services
+from . import equipment, lines, selectors, services, standard_installations
 from .filters import FolderFilter
 from .forms import (
     EquipmentFormSet,
@@ -345,7 +345,7 @@ def oneoff_add(request, pk: int):
         if form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if k != "add_service_package"}
             try:
-                line = services.oneoff_line_add(
+                line = lines.oneoff_line_add(
                     folder=folder,
                     user=request.user,
                     data=data,
@@ -384,7 +384,7 @@ def oneoff_edit(request, pk: int, line_pk: int):
     form = OneOffLineForm(request.POST or None, instance=line, organization=request.organization)
     if request.method == "POST" and form.is_valid():
         try:
-            services.oneoff_line_update(line=_fresh(line), user=request.user, data=form.cleaned_data)
+            lines.oneoff_line_update(line=_fresh(line), user=request.user, data=form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -409,7 +409,7 @@ def oneoff_delete(request, pk: int, line_pk: int):
     line = _get_oneoff(pk, line_pk)
     label = str(line)
     try:
-        services.oneoff_line_delete(line=line, user=request.user)
+        lines.oneoff_line_delete(line=line, user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -444,7 +444,7 @@ def recurring_add(request, pk: int):
         form = RecurringLineForm(request.POST, organization=request.organization)
         if form.is_valid():
             try:
-                line = services.recurring_line_add(folder=folder, user=request.user, data=form.cleaned_data)
+                line = lines.recurring_line_add(folder=folder, user=request.user, data=form.cleaned_data)
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
@@ -483,7 +483,7 @@ def recurring_edit(request, pk: int, line_pk: int):
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "effective_from"}
         try:
-            services.recurring_line_update(
+            lines.recurring_line_update(
                 line=_fresh(line),
                 user=request.user,
                 data=data,
@@ -515,7 +515,7 @@ def recurring_delete(request, pk: int, line_pk: int):
     line = _get_recurring(pk, line_pk)
     label = str(line)
     try:
-        services.recurring_line_delete(line=line, user=request.user)
+        lines.recurring_line_delete(line=line, user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -538,7 +538,7 @@ def recurring_change(request, pk: int, line_pk: int):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.recurring_line_change(line=line, user=request.user, **form.cleaned_data)
+            lines.recurring_line_change(line=line, user=request.user, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -588,7 +588,7 @@ def equipment_edit(request, pk: int, line_pk: int):
         confirm = paste.cleaned_data.get("confirm_duplicates", False)
         rows = [{**f.cleaned_data, "id": f.instance.pk} for f in formset.forms]
         try:
-            services.equipment_update(
+            equipment.equipment_update(
                 line=line,
                 user=request.user,
                 rows=rows,
@@ -596,7 +596,7 @@ def equipment_edit(request, pk: int, line_pk: int):
                 confirm_duplicates=confirm,
                 may_record_delivery=may_record_delivery,
             )
-        except services.DuplicateSerialWarning as exc:
+        except equipment.DuplicateSerialWarning as exc:
             warning = exc
         except ValidationError as exc:
             if hasattr(exc, "error_dict") and "serials" in exc.error_dict:
@@ -657,7 +657,7 @@ def _template_form(request, template: FolderTemplate | None):
         if form_ok and formset_ok:
             try:
                 if template is None:
-                    template = services.folder_template_create(
+                    template = standard_installations.folder_template_create(
                         organization=request.organization,
                         user=request.user,
                         data=form.cleaned_data,
@@ -667,7 +667,7 @@ def _template_form(request, template: FolderTemplate | None):
                         request, _("Standard installation “%(name)s” created.") % {"name": template.name}
                     )
                 else:
-                    services.folder_template_update(
+                    standard_installations.folder_template_update(
                         template=_fresh(template),
                         user=request.user,
                         data=form.cleaned_data,
@@ -702,6 +702,6 @@ def template_edit(request, pk: int):
 def template_delete(request, pk: int):
     template = get_object_or_404(FolderTemplate, pk=pk)
     name = template.name
-    services.folder_template_delete(template=template, user=request.user)
+    standard_installations.folder_template_delete(template=template, user=request.user)
     messages.success(request, _("Standard installation “%(name)s” deleted.") % {"name": name})
     return redirect("folders:templates")
