@@ -8,13 +8,16 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         # The numbering checks a new pattern against the column and the numbers given out.
-        from organizations.numbering import NUMBERED_FIELDS, NumberedField
+        from organizations.numbering import NumberedField, numbered_field_register
 
         from .models import Customer
 
-        NUMBERED_FIELDS["customer"] = NumberedField(
-            max_length=Customer._meta.get_field("number").max_length,
-            taken=lambda organization: Customer.objects.filter(organization=organization).values_list(
-                "number", flat=True
+        numbered_field_register(
+            "customer",
+            NumberedField(
+                max_length=Customer._meta.get_field("number").max_length,
+                taken=lambda organization: Customer.objects.filter(organization=organization).values_list(
+                    "number", flat=True
+                ),
             ),
         )

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 
 from organizations.access import can, require
 from organizations.forms import add_service_errors
+from organizations.panels import page_panels
 from organizations.roles import Role
 from organizations.tables import configure_table
 from organizations.validators import format_phone
@@ -384,6 +385,8 @@ def customer_detail(request, pk: int):
         "note_form": NoteForm(),
         "action_form": ActionForm(organization=request.organization),
         "is_admin": request.role == Role.ADMIN,
+        # The folders and documents tabs, filled by those apps.
+        "panels": page_panels("customer.detail", request, customer),
     }
     return render(request, "customers/detail.html", context)
 

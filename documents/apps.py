@@ -7,13 +7,16 @@ class DocumentsConfig(AppConfig):
     verbose_name = _("documents")
 
     def ready(self):
-        # Every document is filed under its folder's history (documents.services._audit);
-        # tell the folder history how to label those entries (folders cannot import us).
-        from folders import selectors
+        from folders.selectors import history_register
 
-        from . import system_texts  # noqa: F401 - registers the history text codes
+        from . import panels, system_texts  # noqa: F401 - system_texts registers the history text codes
         from .models import Document
 
+        panels.register()
+        _register_numbered_fields(Document)
+
+        # Every document is filed under its folder's history (documents.services._audit);
+        # tell the folder history how to label those entries (folders cannot import us).
         titles = {
             "quote": (_("Quote issued"), _("Quote sent"), _("Draft quote discarded")),
             "invoice": (_("Invoice issued"), _("Invoice sent"), _("Draft invoice discarded")),
@@ -24,37 +27,37 @@ class DocumentsConfig(AppConfig):
                 _("Draft delivery note discarded"),
             ),
         }
-        _register_numbered_fields(Document)
+        action_titles = {
+            "quote.draft_created": _("Draft quote created"),
+            "quote.accepted": _("Quote accepted"),
+            "quote.declined": _("Quote declined"),
+            "quote.superseded": _("Quote superseded"),
+            "invoice.cancelled": _("Invoice cancelled"),
+            "invoice.credited": _("Invoice partly credited"),
+            "delivery_note.sent_to_financier": _("Delivery note sent to the financier"),
+        }
         for kind, (issued, sent, discarded) in titles.items():
-            selectors.HISTORY_MODELS[kind] = Document
-            selectors.ACTION_TITLES[f"{kind}.issued"] = issued
-            selectors.ACTION_TITLES[f"{kind}.sent"] = sent
-            selectors.ACTION_TITLES[f"{kind}.draft_discarded"] = discarded
-        selectors.ACTION_TITLES.update(
-            {
-                "quote.draft_created": _("Draft quote created"),
-                "quote.accepted": _("Quote accepted"),
-                "quote.declined": _("Quote declined"),
-                "quote.superseded": _("Quote superseded"),
-                "invoice.cancelled": _("Invoice cancelled"),
-                "invoice.credited": _("Invoice partly credited"),
-                "delivery_note.sent_to_financier": _("Delivery note sent to the financier"),
-            }
-        )
+            action_titles[f"{kind}.issued"] = issued
+            action_titles[f"{kind}.sent"] = sent
+            action_titles[f"{kind}.draft_discarded"] = discarded
+        history_register(models=dict.fromkeys(titles, Document), titles=action_titles)
 
 
 def _register_numbered_fields(document_model) -> None:
     """The numbering checks a new pattern against the column and the numbers given out."""
-    from organizations.numbering import NUMBERED_FIELDS, NumberedField
+    from organizations.numbering import NumberedField, numbered_field_register
 
     from .models import DocumentKind
 
     for kind in DocumentKind.values:
-        NUMBERED_FIELDS[kind] = NumberedField(
-            max_length=document_model._meta.get_field("number").max_length,
-            taken=lambda organization, kind=kind: (
-                document_model.objects.filter(organization=organization, kind=kind)
-                .exclude(number="")
-                .values_list("number", flat=True)
+        numbered_field_register(
+            kind,
+            NumberedField(
+                max_length=document_model._meta.get_field("number").max_length,
+                taken=lambda organization, kind=kind: (
+                    document_model.objects.filter(organization=organization, kind=kind)
+                    .exclude(number="")
+                    .values_list("number", flat=True)
+                ),
             ),
         )

@@ -9,6 +9,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from customers.models import Customer
 from folders.models import Equipment, Folder, OneOffLine
+from folders.selectors import action_title
 from organizations.models import AuditEntry
 
 from .engine import compute_totals, line_inputs
@@ -173,8 +174,6 @@ def document_detail(pk: int) -> Document:
 def document_history(document: Document, limit: int = 50) -> list[dict]:
     """The audit entries about this document (filed under its folder), newest first,
     each with its readable title."""
-    from folders.selectors import ACTION_TITLES
-
     entries = (
         AuditEntry.objects.filter(data__document_id=document.pk)
         .select_related("user")
@@ -188,7 +187,7 @@ def document_history(document: Document, limit: int = 50) -> list[dict]:
         if key in seen:
             continue
         seen.add(key)
-        rows.append({"entry": entry, "title": ACTION_TITLES.get(entry.action, entry.action)})
+        rows.append({"entry": entry, "title": action_title(entry.action)})
     return rows
 
 

@@ -6,17 +6,19 @@ class FinancingConfig(AppConfig):
     name = "financing"
 
     def ready(self):
-        # Financing changes are filed under their folder; tell the folder history how to
-        # label them (folders cannot import financing).
-        from folders import selectors
+        from folders.selectors import history_register
 
+        from . import panels
         from .models import Financing
 
-        selectors.HISTORY_MODELS["financing"] = Financing
-        selectors.ACTION_TITLES.update(
-            {
+        panels.register()
+        # Financing changes are filed under their folder; tell the folder history how to
+        # label them (folders cannot import financing).
+        history_register(
+            models={"financing": Financing},
+            titles={
                 "financing.added": _("Financing added"),
                 "financing.changed": _("Financing changed"),
                 "financing.removed": _("Financing removed"),
-            }
+            },
         )

@@ -80,9 +80,11 @@ def folder_detail(pk: int) -> Folder:
 
 
 def customer_folders(customer: Customer) -> QuerySet[Folder]:
+    """The customer's own folders, newest first, with their line counts and what their
+    badges show (the payer note reads the customer and the financier)."""
     return (
         Folder.objects.filter(customer=customer)
-        .select_related("financing__financier", "owner")
+        .select_related("customer", "financing__financier", "owner")
         .annotate(
             oneoff_count=Count("oneoff_lines", distinct=True),
             recurring_count=Count("recurring_lines", distinct=True),
@@ -97,7 +99,7 @@ def financier_folders(customer: Customer) -> list[Folder]:
     ``invoiced_net`` (the part already invoiced), so its page shows what it owes."""
     folders = list(
         Folder.objects.filter(financing__financier=customer)
-        .select_related("customer", "financing")
+        .select_related("customer", "financing__financier")
         .prefetch_related("oneoff_lines")
         .order_by("-id")
     )
@@ -223,15 +225,16 @@ class HistoryRow:
     changes: list[tuple[str, Any, Any]] = field(default_factory=list)
 
 
-# Apps that file entries under a folder (financing) register their models and action
-# titles here from their AppConfig.ready(), so folders needs no import of them.
-HISTORY_MODELS: dict[str, type] = {
+# Apps that file entries under a folder (financing, documents) add their models and action
+# titles through `history_register` from their AppConfig.ready(), so folders needs no
+# import of them.
+_HISTORY_MODELS: dict[str, type] = {
     "folder": Folder,
     "oneoff_line": OneOffLine,
     "equipment": Equipment,
     "recurring_line": RecurringLine,
 }
-ACTION_TITLES: dict[str, Any] = {
+_ACTION_TITLES: dict[str, Any] = {
     "folder.created": gettext_lazy("Folder created"),
     "folder.created_from_template": gettext_lazy("Created from standard installation"),
     "folder.changed": gettext_lazy("Folder changed"),
@@ -254,8 +257,21 @@ ACTION_TITLES: dict[str, Any] = {
 }
 
 
+def history_register(*, models: dict[str, type] | None = None, titles: dict[str, Any] | None = None) -> None:
+    """Name the model behind an action prefix ("financing" -> Financing: the labels of its
+    fields) and the title of each action ("financing.added" -> "Financing added")."""
+    _HISTORY_MODELS.update(models or {})
+    _ACTION_TITLES.update(titles or {})
+
+
+def action_title(action: str) -> str:
+    """The readable title of an audit action; the action itself when none is registered."""
+    title = _ACTION_TITLES.get(action)
+    return str(title) if title else action
+
+
 def _field_labels(action: str) -> dict[str, str]:
-    model = HISTORY_MODELS.get(action.partition(".")[0], Folder)
+    model = _HISTORY_MODELS.get(action.partition(".")[0], Folder)
     labels = {f.name: str(f.verbose_name) for f in model._meta.concrete_fields}
     labels["serial_numbers"] = _("serial numbers")
     return labels
@@ -267,7 +283,7 @@ def folder_history(folder: Folder, *, limit: int = 200) -> list[HistoryRow]:
     rows = []
     for entry in history_for(folder)[:limit]:
         labels = _field_labels(entry.action)
-        model = HISTORY_MODELS.get(entry.action.partition(".")[0])
+        model = _HISTORY_MODELS.get(entry.action.partition(".")[0])
         data = entry.data or {}
         changes = []
         for key, values in (data.get("changes") or {}).items():
@@ -281,11 +297,10 @@ def folder_history(folder: Folder, *, limit: int = 200) -> list[HistoryRow]:
             for key, value in data["values"].items():
                 if value not in (None, "", "0", "0.00", False):
                     changes.append((labels.get(key, key), None, display_value(model, key, value)))
-        title = ACTION_TITLES.get(entry.action)
         rows.append(
             HistoryRow(
                 entry=entry,
-                title=str(title) if title else entry.action,
+                title=action_title(entry.action),
                 record=record_label(model, data.get("record", "")),
                 message=render_text(data.get("message", "")),
                 changes=changes,

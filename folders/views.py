@@ -14,6 +14,7 @@ from catalog.models import Product, Scope, ServicePackage
 from customers.models import Customer
 from organizations.access import can, require
 from organizations.forms import add_service_errors
+from organizations.panels import page_panels
 from organizations.tables import configure_table
 
 from . import equipment, lines, selectors, services, standard_installations
@@ -83,8 +84,6 @@ def folder_detail(request, pk: int):
     today = timezone.localdate()
     oneoff_lines = list(folder.oneoff_lines.all())
     recurring_lines = list(folder.recurring_lines.all())
-    # The payer of each line is shown through financing's template tag (payer_for):
-    # folders must not import financing, which builds on folders.
     for line in oneoff_lines:
         line.folder = folder
     for line in recurring_lines:
@@ -94,7 +93,6 @@ def folder_detail(request, pk: int):
     context = {
         "folder": folder,
         "customer": folder.customer,
-        "financing": getattr(folder, "financing", None) if folder.is_third_party_paid else None,
         "oneoff_lines": oneoff_lines,
         "recurring_lines": recurring_lines,
         "totals": selectors.folder_totals(folder),
@@ -104,7 +102,8 @@ def folder_detail(request, pk: int):
         "today": today,
         "can_edit": can(request, "folders.change"),
         "can_equipment": can(request, "equipment.change"),
-        "can_financing": can(request, "financing.change"),
+        # The sections of the apps built on folders (financing, documents).
+        "panels": page_panels("folder.detail", request, folder),
     }
     return render(request, "folders/detail.html", context)
 

@@ -120,14 +120,19 @@ def number_next(*, organization: Organization, kind: str, on: dt.date | None = N
 @dataclass(frozen=True)
 class NumberedField:
     """Where the numbers of one kind are stored: the column's length and the numbers
-    already given out. The apps that own those tables fill NUMBERED_FIELDS at start-up
-    (this app cannot import them)."""
+    already given out. The apps that own those tables register theirs at start-up
+    (`numbered_field_register`; this app cannot import them)."""
 
     max_length: int
     taken: Callable[[Organization], QuerySet]  # values_list("number", flat=True)
 
 
-NUMBERED_FIELDS: dict[str, NumberedField] = {}
+_NUMBERED_FIELDS: dict[str, NumberedField] = {}
+
+
+def numbered_field_register(kind: str, field: NumberedField) -> None:
+    _NUMBERED_FIELDS[kind] = field
+
 
 COUNTER_WIDTH_MAX = 12
 # NumberSequence.last_number is a PositiveIntegerField: the counter never has more digits.
@@ -275,7 +280,7 @@ def pattern_problems(
         problems.append(
             str(_("Write {year} instead of a fixed year; the year is filled in when the number is taken."))
         )
-    field = NUMBERED_FIELDS.get(kind)
+    field = _NUMBERED_FIELDS.get(kind)
     if field is not None and pattern_max_length(pattern) > field.max_length:
         problems.append(
             str(
@@ -319,7 +324,7 @@ def number_taken_later(*, organization: Organization, kind: str, pattern: str) -
         for seq in NumberSequence.objects.filter(organization=organization, kind=kind)
     }
     candidates = _regex(pattern, groups=False)
-    for field in NUMBERED_FIELDS.values():
+    for field in _NUMBERED_FIELDS.values():
         for number in field.taken(organization).filter(number__regex=candidates).iterator():
             parsed = _parse(pattern, number)
             if parsed is None:

@@ -183,3 +183,63 @@ def test_it_keeps_the_readme_table_and_this_rule_the_same():
 def test_it_knows_every_app_that_exists():
     installed = {path.parent.name for path in ROOT.glob("*/apps.py")} | {"config"}
     assert installed <= set(APPS), "add the new app to the README layout table and to MAY_IMPORT"
+
+
+# Methods that change a dict, list or set in place.
+MUTATORS = {"update", "setdefault", "pop", "popitem", "clear", "append", "extend", "insert", "add", "remove"}
+
+
+def _is_constant(expr: ast.expr) -> bool:
+    name = expr.attr if isinstance(expr, ast.Attribute) else getattr(expr, "id", "")
+    return name.lstrip("_").isupper()
+
+
+def foreign_writes(app: str, tree: ast.AST):
+    """Writes into another app's module state: an item or attribute assigned or deleted on
+    a name imported from it, or a module constant of it changed in place."""
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module.split(".")[0] in set(APPS) - {app}:
+                bound.update(alias.asname or alias.name for alias in node.names)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] in set(APPS) - {app}:
+                    bound.add(alias.asname or alias.name.split(".")[0])
+
+    def rooted(expr: ast.expr) -> bool:
+        while isinstance(expr, ast.Attribute | ast.Subscript):
+            expr = expr.value
+        return isinstance(expr, ast.Name) and expr.id in bound
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.Delete):
+            targets = node.targets
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+            targets = [node.target]
+        else:
+            targets = []
+        for target in targets:
+            if isinstance(target, ast.Subscript | ast.Attribute) and rooted(target):
+                yield node.lineno, ast.unparse(target)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in MUTATORS
+            and _is_constant(node.func.value)
+            and rooted(node.func.value)
+        ):
+            yield node.lineno, ast.unparse(node.func)
+
+
+@pytest.mark.parametrize("app", [app for app in existing_apps() if app in PRODUCT])
+def test_it_writes_into_no_module_of_another_app(app):
+    """A product app that adds to another app's page, history or numbering calls that app's
+    register function (`panel_register`, `history_register`, `numbered_field_register`);
+    what stands beside the product (a benchmark configuring Celery) may set anything."""
+    wrong = [
+        f"{path.relative_to(ROOT)}:{line} changes {name}"
+        for path, tree in modules(app)
+        for line, name in foreign_writes(app, tree)
+    ]
+    assert not wrong, "call a register function of the app that owns it:\n" + "\n".join(wrong)

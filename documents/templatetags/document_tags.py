@@ -1,4 +1,4 @@
-"""Template helpers for the documents sections on folder and customer pages."""
+"""Template filters that format quantities and prices of documents."""
 
 from __future__ import annotations
 
@@ -7,31 +7,9 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils.translation import get_language
 
-from documents import selectors, services
 from documents.engine import format_eur, format_number
 
 register = template.Library()
-
-
-@register.simple_tag
-def folder_documents(folder):
-    """{% folder_documents folder as docs %}: every document made from the folder, in order,
-    and what the folder's document buttons need to know."""
-    refusal = services.invoice_oneoff_refusal(folder)
-    return {
-        "documents": list(selectors.documents_for_folder(folder)),
-        **selectors.folder_document_state(folder),
-        # The service's own checks: the button acts only when the service would.
-        "oneoff_refusal": refusal.messages[0] if refusal is not None else "",
-    }
-
-
-@register.simple_tag
-def customer_documents(customer, limit: int = 50):
-    """{% customer_documents customer as docs %}: documents addressed to the customer and
-    those of its folders a financier pays."""
-    qs = selectors.documents_for_customer(customer)
-    return {"documents": list(qs[:limit]), "total": qs.count()}
 
 
 @register.filter

@@ -2,23 +2,7 @@ from __future__ import annotations
 
 from django import template
 
-from folders import selectors
-
 register = template.Library()
-
-
-@register.simple_tag
-def customer_folders(customer):
-    """{% customer_folders customer as folders %}: the customer's own folders."""
-    return list(selectors.customer_folders(customer))
-
-
-@register.simple_tag
-def financed_folders(customer):
-    """{% financed_folders customer as folders %}: folders of others this financier pays for."""
-    if not getattr(customer, "is_financier", False):
-        return []
-    return list(selectors.financier_folders(customer))
 
 
 @register.filter

@@ -22,6 +22,16 @@ def system_text(value) -> str:
 
 
 @register.filter
+def lookup(mapping, key):
+    """``{{ panel.line_payers|lookup:line.pk }}``: the value under a variable key; None when
+    the mapping or the key is missing."""
+    try:
+        return mapping[key]
+    except (KeyError, TypeError, IndexError):
+        return None
+
+
+@register.filter
 def with_errors(field):
     """Render a bound field's widget, marked invalid when it has errors."""
     css = field.field.widget.attrs.get("class", "")

@@ -376,12 +376,18 @@ def test_the_folder_and_customer_sections_list_the_documents(
     from django.template.loader import render_to_string
     from django.test import RequestFactory
 
+    from documents import panels
     from organizations.context_processors import _Perms
 
     request = RequestFactory().get("/")
     html = render_to_string(
-        "folders/_documents_section.html",
-        {"folder": financed_folder, "can": _Perms("admin"), "request": request},
+        "documents/_folder_documents.html",
+        {
+            "folder": financed_folder,
+            "panel": panels.folder_documents(request, financed_folder),
+            "can": _Perms("admin"),
+            "request": request,
+        },
     )
     for key in ("quote", "financed", "note"):
         assert documents[key].number in html
@@ -389,11 +395,20 @@ def test_the_folder_and_customer_sections_list_the_documents(
     assert (
         reverse("documents:invoice_oneoff", args=[financed_folder.pk]) not in html
     )  # nothing left to invoice
-    html = render_to_string("customers/_documents_section.html", {"customer": grenke, "can": _Perms("admin")})
+
+    def customer_section(customer):
+        return render_to_string(
+            "documents/_customer_documents.html",
+            {
+                "customer": customer,
+                "panel": panels.customer_documents(request, customer),
+                "can": _Perms("admin"),
+            },
+        )
+
+    html = customer_section(grenke)
     assert documents["financed"].number in html and documents["quote"].number not in html
-    html = render_to_string(
-        "customers/_documents_section.html", {"customer": financed_folder.customer, "can": _Perms("admin")}
-    )
+    html = customer_section(financed_folder.customer)
     for key in ("quote", "financed", "note"):
         assert documents[key].number in html
 

@@ -15,6 +15,20 @@ D = Decimal
 TODAY = dt.date(2026, 12, 1)
 
 
+def pay(org, user, payer, amount, invoice=None, channel=PaymentChannel.TRANSFER):
+    """Book ``amount`` from ``payer``, all of it on ``invoice`` (oldest first without one)."""
+    allocations = None if invoice is None else [(invoice, D(amount))]
+    return services.payment_record(
+        organization=org,
+        payer=payer,
+        amount=D(amount),
+        date=TODAY,
+        channel=channel,
+        user=user,
+        allocations=allocations,
+    )
+
+
 @pytest.fixture
 def payer(org):
     return CustomerFactory(organization=org, name="Bäckerei Schulz GmbH")
