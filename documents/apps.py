@@ -7,7 +7,7 @@ class DocumentsConfig(AppConfig):
     verbose_name = _("documents")
 
     def ready(self):
-        # Every document is filed under its folder's history (documents.services._audit);
+        # Every document is filed under its folder's history (documents.services.drafts.document_audit);
         # tell the folder history how to label those entries (folders cannot import us).
         from folders import selectors
 
