@@ -1,5 +1,5 @@
-"""One-off invoices ("invoice one-off now") and the rules that say when an invoice may be
-invoiced, corrected or cancelled.
+"""One-off invoices ("invoice one-off now"), and the rules that say when a folder's one-off
+lines may be invoiced and when an invoice may be corrected or cancelled.
 
 One-off lines are invoiced to whoever ``payer_for`` names, once delivered (or in advance
 where the organization allows it), and only as the customer accepted them in the quote.
