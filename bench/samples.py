@@ -13,15 +13,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from documents.engine import LineInput, compute_totals, line_net
-from documents.rendering import (
-    Issuer,
-    Party,
-    PdfDocument,
-    PdfLine,
-    format_date,
-    format_iban,
-    render_pdf,
-)
+from documents.labels import format_date, format_iban
+from documents.rendering import Issuer, Party, PdfDocument, PdfLine, render_pdf
 
 _SAMPLE_LOGO = b"""<svg xmlns="http://www.w3.org/2000/svg" width="240" height="64" viewBox="0 0 240 64">
 <rect x="0" y="8" width="48" height="48" rx="6" fill="#1f4e79"/>

@@ -34,15 +34,9 @@ from django.db import DatabaseError
 from customers.models import Customer
 from documents import texts as doc_texts
 from documents.bulk import InvoiceSpec, invoice_problem
+from documents.composition import LineSpec, leased_object_for, oneoff_spec, with_delivery
 from documents.engine import LineInput, compute_totals
-from documents.services import (
-    LineSpec,
-    check_financing_approved,
-    check_oneoff_lines_match_quote,
-    leased_object_for,
-    oneoff_spec,
-    with_delivery,
-)
+from documents.services import check_financing_approved, check_oneoff_lines_match_quote
 from documents.tax import line_tax
 from financing.services import payer_for
 from folders.delivery import oneoff_deliveries

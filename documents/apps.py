@@ -15,7 +15,7 @@ class DocumentsConfig(AppConfig):
         panels.register()
         _register_numbered_fields(Document)
 
-        # Every document is filed under its folder's history (documents.services._audit);
+        # Every document is filed under its folder's history (documents.services.drafts.document_audit);
         # tell the folder history how to label those entries (folders cannot import us).
         titles = {
             "quote": (_("Quote issued"), _("Quote sent"), _("Draft quote discarded")),

@@ -3,7 +3,7 @@
 `document_draft_create` + `document_issue` cost about a dozen queries per invoice (draft
 insert, lines, totals update, row lock, number sequence, audit); 20,000 invoices a month
 cannot afford that. `invoices_issue_bulk` issues a batch with the SAME result - the
-fields are built by the same helpers of documents.services, and
+fields are built by the same helpers of documents.composition and documents.services, and
 tests/billing/test_bulk.py compares a bulk-issued invoice with a singly issued one field
 by field - in a handful of queries:
 
@@ -45,28 +45,30 @@ from django.utils.translation import gettext as _
 
 from customers.models import CustomerKind, PaymentMethod
 from documents import texts
-from documents.models import Document, DocumentKind, DocumentLine, DocumentStatus
-from documents.services import (
-    NUMBER_KINDS,
+from documents.composition import (
     LineSpec,
-    apply_totals,
-    check_oneoff_lines_match_quote,
     check_payer_tax,
-    check_payment_setup,
     contact_for,
     default_intro,
     folder_label_of,
     greeting_for,
-    issue_date_in_order,
-    issued_message,
     issuer_snapshot,
-    line_values,
     payment_method_for,
     payment_text_for,
     recipient_snapshot,
+    tax_note_for,
+)
+from documents.models import Document, DocumentKind, DocumentLine, DocumentStatus
+from documents.services import (
+    NUMBER_KINDS,
+    apply_totals,
+    check_oneoff_lines_match_quote,
+    check_payment_setup,
+    issue_date_in_order,
+    issued_message,
+    line_values,
     require_address,
     schedule_pdf,
-    tax_note_for,
 )
 from organizations.bulk import insert_rows
 from organizations.models import AuditEntry
@@ -139,7 +141,7 @@ def issuer_problem(organization) -> ValidationError | None:
 
 @dataclass(slots=True)
 class _Priced:
-    """What documents.services.apply_totals and tax_note_for read of a line."""
+    """What documents.services.apply_totals and documents.composition.tax_note_for read of a line."""
 
     quantity: Decimal
     unit_price: Decimal | None
@@ -275,7 +277,7 @@ def _credit_intro(greeting: str, lang: str, corrects: Sequence[Document]) -> str
 
 
 def _audit_rows(document: Document, spec: InvoiceSpec, *, user_id, message: dict, record: str) -> list[dict]:
-    """What documents.services._audit writes for "<kind>.issued", one row per folder."""
+    """What documents.services.drafts.document_audit writes for "<kind>.issued", one row per folder."""
     targets = [spec.folder] if spec.folder is not None else list(spec.folders)
     data = {
         "document_id": document.pk,

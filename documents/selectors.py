@@ -154,15 +154,20 @@ def delivery_proof_for(invoice: Document) -> list[Document]:
     )
 
 
-def financier_of(document: Document) -> Customer | None:
-    """The financier of the document's folder today (None for an unfinanced folder)."""
-    folder = document.folder
+def financing_of(folder: Folder | None):
+    """The folder's financing (None for no folder or an unfinanced one)."""
     if folder is None:
         return None
     try:
-        return folder.financing.financier
+        return folder.financing
     except ObjectDoesNotExist:
         return None
+
+
+def financier_of(document: Document) -> Customer | None:
+    """The financier of the document's folder today (None for an unfinanced folder)."""
+    financing = financing_of(document.folder)
+    return financing.financier if financing is not None else None
 
 
 def document_detail(pk: int) -> Document:

@@ -1,6 +1,6 @@
 """The sentences printed on documents, in the recipient's language.
 
-Like the renderer's labels (documents.rendering.LABELS) these are plain dicts keyed by
+Like the renderer's labels (documents.labels) these are plain dicts keyed by
 language instead of gettext: a document is frozen in the *customer's* language at
 issuing time, whatever the UI language of the clerk who issued it, and one worker
 renders German and English documents one after the other.
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from documents.engine import format_eur, format_percent
-from documents.rendering import format_date, format_iban
+from documents.labels import format_date, format_iban
 from documents.tax import VAT_ID_REASONS
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -273,3 +273,13 @@ def masked_iban(iban: str) -> str:
     if len(compact) < 8:
         return format_iban(compact)
     return f"{compact[:4]} **** **** {compact[-4:]}"
+
+
+def split_description(text: str) -> tuple[str, str]:
+    """Folder lines keep "name\\ndescription"; the first line is the printed title."""
+    head, _sep, rest = (text or "").strip().partition("\n")
+    return head.strip(), rest.strip()
+
+
+def join_lines(*parts: str) -> str:
+    return "\n".join(p for p in parts if p)

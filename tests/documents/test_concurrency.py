@@ -16,6 +16,7 @@ from django_scopes import scopes_disabled
 
 from documents import services
 from documents.models import Document, DocumentKind
+from documents.services import drafts
 from folders.models import OneOffLine
 from organizations.models import NumberSequence
 from tests.documents.factories import FolderFactory, deliver, oneoff
@@ -35,14 +36,14 @@ def _postgres_only():
 def slow_issue(monkeypatch):
     """Hold the number lock a little longer (the audit write happens after the number is
     taken) and skip PDF rendering, so the threads really overlap and the test is quick."""
-    real_audit = services.audit_log
+    real_audit = drafts.audit_log
 
     def audit(**kwargs):
         time.sleep(0.02)
         return real_audit(**kwargs)
 
-    monkeypatch.setattr(services, "audit_log", audit)
-    monkeypatch.setattr(services, "schedule_pdf", lambda *args: None)
+    monkeypatch.setattr(drafts, "audit_log", audit)
+    monkeypatch.setattr(drafts, "schedule_pdf", lambda *args: None)
     return monkeypatch
 
 
