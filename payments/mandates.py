@@ -93,13 +93,19 @@ def mandate_valid_on(day: dt.date) -> QuerySet[SepaMandate]:
 
 
 def mandates_for(payer_ids, *, day: dt.date) -> dict[tuple[int, int | None], SepaMandate]:
-    """The newest active mandate per (customer, folder or None)."""
+    """Per (customer, folder or None) the newest active mandate, or, when none is active,
+    the newest one (so a collection can say that it was revoked or expired)."""
     found: dict[tuple[int, int | None], SepaMandate] = {}
-    rows = SepaMandate.objects.filter(customer_id__in=list(payer_ids), status=MandateStatus.ACTIVE).order_by(
-        "signed_on", "id"
-    )
+    rows = SepaMandate.objects.filter(customer_id__in=list(payer_ids)).order_by("signed_on", "id")
     for mandate in rows:
-        found[(mandate.customer_id, mandate.folder_id)] = mandate
+        key = (mandate.customer_id, mandate.folder_id)
+        current = found.get(key)
+        if (
+            current is None
+            or mandate.status == MandateStatus.ACTIVE
+            or current.status != MandateStatus.ACTIVE
+        ):
+            found[key] = mandate
     return found
 
 
