@@ -129,7 +129,10 @@ def test_the_folder_mandate_wins_over_the_customer_mandate(org, billing_user):
 )
 def test_an_invoice_that_cannot_be_collected_is_refused_with_its_reason(org, billing_user, setup, message):
     payer, mandate = dd_payer(org)
-    invoice = dd_invoice(org, payer)
+    if setup == "prenotification":
+        invoice = dd_invoice(org, payer, issue_date=COLLECT - dt.timedelta(days=3), due_days=0)
+    else:
+        invoice = dd_invoice(org, payer)
     if setup == "no_mandate":
         mandate.delete()
     elif setup == "revoked":
@@ -152,9 +155,6 @@ def test_an_invoice_that_cannot_be_collected_is_refused_with_its_reason(org, bil
             user=billing_user,
             allocations=[],
         )
-    elif setup == "prenotification":
-        day = COLLECT - dt.timedelta(days=3)
-        type(invoice).objects.filter(pk=invoice.pk).update(issue_date=day, due_date=day)
     [candidate] = batches.candidates(organization=org, collection_date=COLLECT)
     assert not candidate.collectable and message in candidate.refusal
     with pytest.raises(ValidationError, match=message):
