@@ -48,7 +48,8 @@ def dd_payer(org, *, name="Bäckerei Schulz GmbH", iban=IBANS[0], reference=None
 
 def dd_invoice(org, payer, gross="119.00", **kwargs):
     kwargs.setdefault("issue_date", ISSUED)
-    return issued_invoice(org, payer, gross, payment_method="direct_debit", **kwargs)
+    kwargs.setdefault("payment_method", "direct_debit")
+    return issued_invoice(org, payer, gross, **kwargs)
 
 
 def read_pain008(data: bytes) -> dict:
