@@ -191,3 +191,31 @@ def test_mandate_export_mirrors_gocardless_import_columns(org, billing_user, set
     assert row["customer_bank_account.iban"] == mandate.iban
     assert row["mandate.reference"] == mandate.reference
     assert row["mandate.creditor_id"] == org.creditor_id
+
+
+def test_the_shell_command_writes_the_batch_file(org, setup, today, tmp_path, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    payer, mandate, invoice = setup
+    out = tmp_path / "lastschrift.xml"
+    date = _date(org, today)
+    call_command("sepa_batch", "--org", org.slug, "--date", date.isoformat(), "--out", str(out))
+    parsed = read_pain008(out.read_bytes())
+    assert [t["e2e"] for t in parsed["txs"]] == [invoice.number]
+    assert DirectDebitBatch.objects.get().count == 1
+    with pytest.raises(CommandError, match="Nothing to collect"):
+        call_command("sepa_batch", "--org", org.slug, "--date", date.isoformat(), "--out", str(out))
+    with pytest.raises(CommandError, match="date"):
+        call_command("sepa_batch", "--org", org.slug, "--date", "10.12.2026", "--out", str(out))
+
+
+def test_the_daily_task_expires_unused_mandates(org, setup):
+    from payments.tasks import mandates_expire_task
+
+    _payer, mandate, _invoice = setup
+    SepaMandate.objects.filter(pk=mandate.pk).update(signed_on=dt.date(2020, 1, 1))
+    assert mandates_expire_task() == 1
+    mandate.refresh_from_db()
+    assert mandate.status == "expired"
+    assert mandates_expire_task() == 0
