@@ -27,6 +27,15 @@ from tests.payments.sepa_helpers import COLLECT, IBANS, TODAY, dd_invoice, dd_pa
 D = Decimal
 
 
+@pytest.fixture(autouse=True)
+def _english(_default_language):
+    """The refusals are asserted by their English msgids."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 def _create(org, user, invoices, *, date=COLLECT):
     return batches.batch_create(
         organization=org, collection_date=date, invoice_ids=[i.pk for i in invoices], user=user, today=TODAY
