@@ -84,7 +84,9 @@ class Command(BaseCommand):
                         reference=f"M-{c.number}",
                         signed_on=issued - dt.timedelta(days=100),
                         debtor_name=c.name[:70],
-                        iban=str(IBAN.generate("DE", bank_code="37040044", account_code=f"{1000000 + i:010}")),
+                        iban=str(
+                            IBAN.generate("DE", bank_code="37040044", account_code=f"{1000000 + i:010}")
+                        ),
                         last_collected_on=None if i % 3 else issued,
                     )
                     for i, c in enumerate(customers)
@@ -112,13 +114,17 @@ class Command(BaseCommand):
                 ],
                 batch_size=2000,
             )
-            self.stdout.write(f"data: {n} payers, mandates and invoices in {time.perf_counter() - started:.1f} s")
+            self.stdout.write(
+                f"data: {n} payers, mandates and invoices in {time.perf_counter() - started:.1f} s"
+            )
             date = batches.default_collection_date(org, today=today)
             t0 = time.perf_counter()
             found = batches.candidates(organization=org, collection_date=date)
             t1 = time.perf_counter()
             ids = [c.invoice.pk for c in found if c.collectable]
-            batch = batches.batch_create(organization=org, collection_date=date, invoice_ids=ids, user=None, today=today)
+            batch = batches.batch_create(
+                organization=org, collection_date=date, invoice_ids=ids, user=None, today=today
+            )
             t2 = time.perf_counter()
             size = batch.file.size
             batch.file.delete(save=False)
