@@ -66,10 +66,8 @@ def batch_new(request):
     if request.method == "POST" and date is not None:
         ids = []
         for value in request.POST.getlist("invoice"):
-            try:
+            if value.isdigit() and len(value) < 16:
                 ids.append(int(value))
-            except ValueError:
-                continue
         try:
             batch = batches.batch_create(
                 organization=org,

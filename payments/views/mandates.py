@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,8 +29,11 @@ def mandate_list(request):
         "customer__name", "-signed_on", "-id"
     )
     customer = None
-    if request.GET.get("customer", "").isdigit():
-        customer = get_object_or_404(Customer, pk=int(request.GET["customer"]))
+    raw = request.GET.get("customer", "")
+    if raw:
+        if not (raw.isdigit() and len(raw) < 16):
+            raise Http404
+        customer = get_object_or_404(Customer, pk=int(raw))
         qs = qs.filter(customer=customer)
     status = request.GET.get("status")
     if status in MandateStatus.values:

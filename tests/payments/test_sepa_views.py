@@ -219,3 +219,16 @@ def test_the_daily_task_expires_unused_mandates(org, setup):
     mandate.refresh_from_db()
     assert mandate.status == "expired"
     assert mandates_expire_task() == 0
+
+
+def test_hostile_parameters_get_a_clear_answer(org, billing_user, setup, today):
+    client = login(billing_user)
+    assert client.get("/payments/mandates/", {"customer": "99999999999999999999"}).status_code == 404
+    assert client.get("/payments/mandates/", {"customer": "abc", "page": "-1"}).status_code == 404
+    for date in ["9999-12-31", "1899-12-31", "abc"]:
+        assert client.get("/payments/batches/new/", {"date": date}).status_code == 200
+    response = client.post(
+        "/payments/batches/new/",
+        {"date": _date(org, today).isoformat(), "invoice": ["99999999999999999999", "x"]},
+    )
+    assert response.status_code == 200 and not DirectDebitBatch.objects.exists()
