@@ -51,7 +51,7 @@ TEXTS: dict[str, dict[str, str]] = {
             "Rechnungsnummer {number}."
         ),
         "payment_direct_debit": (
-            "Den Betrag von {amount} ziehen wir am {due} per SEPA-Lastschrift von Ihrem Konto {account} ein. "
+            "Den Betrag von {amount} ziehen wir frühestens am {due} per SEPA-Lastschrift von Ihrem Konto {account} ein. "
             "Mandatsreferenz: {mandate}, Gläubiger-Identifikationsnummer: {creditor_id}. "
             "Bitte sorgen Sie für ausreichende Deckung."
         ),
@@ -134,7 +134,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "payment_transfer_no_bank": "Please pay {amount} by {due} without deduction, quoting invoice number {number}.",
         "payment_direct_debit": (
-            "We will collect {amount} on {due} by SEPA direct debit from your account {account}. "
+            "We will collect {amount} on {due} at the earliest by SEPA direct debit from your account {account}. "
             "Mandate reference: {mandate}, creditor identifier: {creditor_id}. "
             "Please ensure sufficient funds."
         ),

@@ -19,6 +19,7 @@ never written into the invoice.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -189,6 +190,15 @@ class SepaMandate(TenantModel):
     # What the next collection reports as amended (pain.008 AmdmntInfDtls), cleared after it.
     original_reference = models.CharField(_("original mandate reference"), max_length=35, blank=True)
     original_iban = models.CharField(_("original IBAN"), max_length=34, blank=True)
+    # Shorter pre-notification agreed with this debtor (empty: the organization's).
+    prenotification_days = models.PositiveSmallIntegerField(
+        _("agreed pre-notification (days)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(60)],
+        help_text=_("Empty: the organization's pre-notification period."),
+    )
+    revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -278,3 +288,43 @@ class DirectDebitItem(TenantModel):
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="collection_positive"),
         ]
+
+
+class PaymentSettings(TenantModel):
+    """Per organization: how far ahead direct debits are collected and what a return costs.
+
+    Created with the defaults on first use (``payment_settings_for``)."""
+
+    organization = models.OneToOneField(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="payment_settings"
+    )
+    # Days (TARGET2 business days) between today and the earliest collection date: the
+    # file must reach the bank before its cut-off on the day before the collection.
+    lead_time_days = models.PositiveSmallIntegerField(
+        _("lead time (business days)"),
+        default=2,
+        validators=[MaxValueValidator(30)],
+        help_text=_("The earliest collection date is this many TARGET2 business days after today."),
+    )
+    # The SEPA rulebook asks for the pre-notification 14 calendar days before the
+    # collection unless creditor and debtor agreed on a shorter period.
+    prenotification_days = models.PositiveSmallIntegerField(
+        _("pre-notification (days)"),
+        default=14,
+        validators=[MaxValueValidator(60)],
+        help_text=_("Days between the invoice (the pre-notification) and the collection."),
+    )
+    return_fee = models.DecimalField(
+        _("return fee"),
+        default=0,
+        validators=[MinValueValidator(0)],
+        help_text=_("Charged to the payer for each returned direct debit; 0 for none."),
+        **MONEY,
+    )
+
+    class Meta:
+        verbose_name = _("payment settings")
+        verbose_name_plural = _("payment settings")
+
+    def __str__(self) -> str:
+        return str(self.organization)

@@ -212,6 +212,11 @@ CELERY_BEAT_SCHEDULE = {
     "billing-daily": {"task": "billing.tasks.billing_beat_task", "schedule": crontab(hour=3, minute=30)},
     # Runs whose worker died mid-chunk are handed on (idempotent; see billing.tasks).
     "billing-stalled": {"task": "billing.tasks.billing_stalled_task", "schedule": crontab(minute="*/5")},
+    # SEPA mandates unused for 36 months lapse.
+    "payments-mandates-expire": {
+        "task": "payments.tasks.mandates_expire_task",
+        "schedule": crontab(hour=2, minute=45),
+    },
 }
 
 # Every list in the same look, with the one pagination bar (partials/_pagination.html).

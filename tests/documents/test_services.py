@@ -378,6 +378,9 @@ def test_it_asks_direct_debit_payers_for_nothing_and_names_the_mandate(org, admi
     assert "SEPA-Lastschrift" in invoice.payment_text
     assert "MND-000123" in invoice.payment_text and "DE98ZZZ09999999999" in invoice.payment_text
     assert "DE89 **** **** 3000" in invoice.payment_text
+    # The pre-notification: amount and the earliest collection date (the due date).
+    assert f"frühestens am {invoice.due_date:%d.%m.%Y}" in invoice.payment_text
+    assert "Den Betrag von 119,00 €" in invoice.payment_text
 
 
 def test_the_folders_payment_method_wins_over_the_customers(org, admin_user, run_on_commit):

@@ -1,0 +1,207 @@
+"""Direct debits: the batch list, a new batch (date, candidates, create), the batch page
+with its file and what happens next (submit, settle, return, cancel), and the GoCardless
+exports. Thin: parse, call one service in payments.batches, say what happened."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from organizations.access import require
+from organizations.money import ZERO
+
+from .. import batches
+from ..forms import BatchDateForm, ReturnForm
+from ..models import BatchKind, BatchStatus, DirectDebitBatch, DirectDebitItem, ItemStatus
+
+PER_PAGE = 50
+
+
+def _error(request, exc: ValidationError) -> None:
+    messages.error(request, " ".join(exc.messages))
+
+
+@require("view")
+def batch_list(request):
+    qs = DirectDebitBatch.objects.all().order_by("-collection_date", "-id")
+    kind = request.GET.get("kind")
+    if kind in BatchKind.values:
+        qs = qs.filter(kind=kind)
+    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "payments/batch_list.html",
+        {"page": page, "total": qs.count(), "kind": kind, "kinds": BatchKind.choices},
+    )
+
+
+def _kind(request) -> str:
+    kind = request.GET.get("kind") or request.POST.get("kind") or BatchKind.SEPA
+    return kind if kind in BatchKind.values else BatchKind.SEPA
+
+
+@require("payments.manage")
+def batch_new(request):
+    """Pick the collection date, see the invoices that can be collected on it (ticked) and
+    those that cannot (with the reason), create the batch from the ticked ones."""
+    today = timezone.localdate()
+    kind = _kind(request)
+    org = request.organization
+    data = request.POST if request.method == "POST" else request.GET
+    form = BatchDateForm(
+        data if "date" in data else None, initial={"date": batches.default_collection_date(org, today=today)}
+    )
+    date = form.cleaned_data["date"] if form.is_bound and form.is_valid() else None
+    if date is None and not form.is_bound:
+        date = batches.default_collection_date(org, today=today)
+    if request.method == "POST" and date is not None:
+        ids = []
+        for value in request.POST.getlist("invoice"):
+            if value.isdigit() and len(value) < 16:
+                ids.append(int(value))
+        try:
+            batch = batches.batch_create(
+                organization=org,
+                collection_date=date,
+                invoice_ids=ids,
+                user=request.user,
+                today=today,
+                kind=kind,
+            )
+        except ValidationError as exc:
+            _error(request, exc)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Batch of %(count)s collections (%(total)s €) for %(date)s created: download the file and send it to the bank."
+                )
+                % {
+                    "count": batch.count,
+                    "total": batch.total,
+                    "date": date_format(date, "SHORT_DATE_FORMAT"),
+                },
+            )
+            return redirect("payments:batch_detail", pk=batch.pk)
+    refusal = batches.organization_refusal(org, kind=kind)
+    date_refusal = batches.collection_date_refusal(org, date, today=today) if date else None
+    if kind == BatchKind.GOCARDLESS:
+        found = batches.gocardless_candidates(organization=org, charge_date=date) if date else []
+    else:
+        found = batches.candidates(organization=org, collection_date=date) if date else []
+    ok = [c for c in found if c.collectable]
+    return render(
+        request,
+        "payments/batch_new.html",
+        {
+            "form": form,
+            "kind": kind,
+            "date": date,
+            "refusal": refusal,
+            "date_refusal": date_refusal,
+            "collectable": ok,
+            "refused": [c for c in found if not c.collectable],
+            "total": sum((c.amount for c in ok), ZERO),
+            "settings_url": reverse("organizations:settings"),
+        },
+    )
+
+
+@require("view")
+def batch_detail(request, pk: int):
+    batch = get_object_or_404(DirectDebitBatch, pk=pk)
+    items = batch.items.select_related("document", "payer", "mandate").order_by("id")
+    page = Paginator(items, 200).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "payments/batch_detail.html",
+        {
+            "batch": batch,
+            "page": page,
+            "return_form": ReturnForm(initial={"date": timezone.localdate()}),
+            "can_return": batch.status in (BatchStatus.SUBMITTED, BatchStatus.SETTLED),
+            "returnable": (ItemStatus.PENDING, ItemStatus.SETTLED),
+        },
+    )
+
+
+@require("view")
+def batch_download(request, pk: int):
+    batch = get_object_or_404(DirectDebitBatch, pk=pk)
+    if not batch.file:
+        raise Http404
+    name = batch.file.name.rsplit("/", 1)[-1]
+    content_type = "text/csv" if name.endswith(".csv") else "application/xml"
+    return FileResponse(batch.file.open("rb"), as_attachment=True, filename=name, content_type=content_type)
+
+
+def _batch_action(service, success: str):
+    @require("payments.manage")
+    @require_POST
+    def view(request, pk: int):
+        batch = get_object_or_404(DirectDebitBatch, pk=pk)
+        try:
+            service(batch=batch, user=request.user)
+        except ValidationError as exc:
+            _error(request, exc)
+        else:
+            messages.success(request, str(success) % {"batch": batch})
+        return redirect("payments:batch_detail", pk=batch.pk)
+
+    return view
+
+
+batch_submit = _batch_action(
+    batches.batch_submit, gettext_lazy("Batch %(batch)s marked as submitted to the bank.")
+)
+batch_settle = _batch_action(
+    batches.batch_settle, gettext_lazy("Batch %(batch)s settled: its invoices are paid.")
+)
+batch_cancel = _batch_action(
+    batches.batch_cancel, gettext_lazy("Batch %(batch)s cancelled: its invoices can be collected again.")
+)
+
+
+@require("payments.manage")
+@require_POST
+def item_return(request, pk: int):
+    item = get_object_or_404(DirectDebitItem, pk=pk)
+    form = ReturnForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    else:
+        try:
+            batches.item_return(
+                item=item,
+                reason=form.cleaned_data["reason"],
+                date=form.cleaned_data["date"],
+                user=request.user,
+            )
+        except ValidationError as exc:
+            _error(request, exc)
+        else:
+            messages.success(
+                request,
+                _("Return of %(number)s recorded (%(reason)s): the invoice is open again.")
+                % {"number": item.document.number, "reason": form.cleaned_data["reason"]},
+            )
+    return redirect("payments:batch_detail", pk=item.batch_id)
+
+
+@require("payments.manage")
+def gocardless_mandates_export(request):
+    data = batches.gocardless_mandates_csv(organization=request.organization, today=timezone.localdate())
+    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="gocardless-mandates-{timezone.localdate():%Y-%m-%d}.csv"'
+    )
+    return response
