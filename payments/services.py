@@ -20,7 +20,8 @@ from documents.models import Document, DocumentKind, DocumentStatus
 from organizations.audit import audit_log
 from organizations.money import ZERO, money
 
-from .models import Allocation, Charge, ChargeKind, Payment, PaymentChannel, PaymentKind
+from .mail import PLACEHOLDERS, template_problems
+from .models import Allocation, Charge, ChargeKind, Payment, PaymentChannel, PaymentKind, PaymentMailSettings
 from .selectors import charge_open_amounts, customer_credit, open_amounts, open_items, payments_with_credit
 
 Receivable = Document | Charge
@@ -316,3 +317,47 @@ def charge_add(
         data={"text": text, "amount": str(amount)},
     )
     return charge
+
+
+def payment_mail_settings(organization) -> PaymentMailSettings:
+    """The organization's payment e-mail settings (defaults until someone saves them)."""
+    found = PaymentMailSettings.objects.filter(organization=organization).first()
+    return found or PaymentMailSettings(organization=organization)
+
+
+@transaction.atomic
+def payment_mail_settings_update(
+    *, organization, user, enabled: bool, subject: str, body: str
+) -> PaymentMailSettings:
+    problems = template_problems(subject) + template_problems(body)
+    if problems:
+        raise ValidationError(
+            _("Unknown placeholder: %(names)s. Allowed: %(allowed)s.")
+            % {
+                "names": ", ".join("{" + p + "}" for p in problems),
+                "allowed": ", ".join("{" + p + "}" for p in PLACEHOLDERS),
+            }
+        )
+    found, _created = PaymentMailSettings.objects.update_or_create(
+        organization=organization,
+        defaults={"enabled": enabled, "subject": subject.strip(), "body": body.strip()},
+    )
+    audit_log(
+        organization=organization,
+        user=user,
+        action="payment.mail_settings_changed",
+        obj=organization,
+        data={"enabled": enabled},
+    )
+    return found
+
+
+def payment_confirmation_schedule(*, payment: Payment) -> bool:
+    """After commit, e-mail the payer that the money arrived, unless switched off."""
+    if not payment_mail_settings(payment.organization).enabled:
+        return False
+    from .tasks import send_payment_email
+
+    payment_id, organization_id = payment.pk, payment.organization_id
+    transaction.on_commit(lambda: send_payment_email.delay(payment_id, organization_id))
+    return True
