@@ -45,3 +45,9 @@ def send_payment_email(payment_id: int, organization_id: int) -> int:
             reply_to=organization.email,
         )
         return message.send()
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_payment_emails(payment_ids: list[int], organization_id: int) -> int:
+    """The payment e-mails of a whole bank statement, one after the other."""
+    return sum(send_payment_email(pk, organization_id) for pk in payment_ids)
