@@ -168,11 +168,15 @@ class Command(BaseCommand):
             payer = payers[(index + len(returned)) % customers]
             if roll < 0.70:
                 sample.append(
-                    SampleEntry(invoice.total_gross, remittance=f"Rechnung {invoice.number}", bank_reference=ref)
+                    SampleEntry(
+                        invoice.total_gross, remittance=f"Rechnung {invoice.number}", bank_reference=ref
+                    )
                 )
             elif roll < 0.80:
                 part = (invoice.total_gross / 2).quantize(Decimal("0.01"))
-                sample.append(SampleEntry(part, remittance=f"Teilzahlung {invoice.number}", bank_reference=ref))
+                sample.append(
+                    SampleEntry(part, remittance=f"Teilzahlung {invoice.number}", bank_reference=ref)
+                )
             elif roll < 0.90:
                 sample.append(
                     SampleEntry(invoice.total_gross, remittance="Miete", iban=payer.iban, bank_reference=ref)
@@ -180,7 +184,9 @@ class Command(BaseCommand):
             elif roll < 0.97:
                 sample.append(SampleEntry(Decimal("12.34"), remittance="Spende", bank_reference=ref))
             else:
-                sample.append(SampleEntry(Decimal("4.90"), credit=False, remittance="Entgelt", bank_reference=ref))
+                sample.append(
+                    SampleEntry(Decimal("4.90"), credit=False, remittance="Entgelt", bank_reference=ref)
+                )
         for index, invoice in enumerate(returned):
             sample.append(
                 SampleEntry(
