@@ -267,7 +267,9 @@ def _chunks(items, size: int = CHUNK):
         yield items[start : start + size]
 
 
-def statement_import(*, organization, data: bytes, file_name: str, user, today: dt.date) -> ImportResult:
+def statement_import(
+    *, organization, data: bytes, file_name: str, user, today: dt.date, bulk: bool = True
+) -> ImportResult:
     """Read a CAMT file and book what it says. A file imported before changes nothing."""
     sha = hashlib.sha256(data).hexdigest()
     existing = BankStatement.objects.defer("content").filter(sha256=sha).first()
@@ -317,10 +319,13 @@ def statement_import(*, organization, data: bytes, file_name: str, user, today: 
             for e in message.entries
         ]
         # Claims each entry's key; an entry another import holds is left to that import.
+        # In key order, so two imports that share entries wait for each other instead of
+        # deadlocking on the unique index.
+        rows.sort(key=lambda row: row.source_key)
         StatementEntry.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
         entries = list(StatementEntry.objects.filter(statement=statement).order_by("position"))
         known = len(rows) - len(entries)
-        counts = entries_book(organization=organization, entries=entries, user=user)
+        counts = entries_book(organization=organization, entries=entries, user=user, bulk=bulk)
         statement.known_count = known
         statement.save(update_fields=["known_count"])
         audit_log(

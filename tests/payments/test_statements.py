@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from lxml import etree
 
 from demo.camt_sample import SampleEntry, camt_xml
+from documents.models import Document
+from organizations.models import AuditEntry
 from payments import camt, selectors, services, statements
 from payments.models import (
     BankStatement,
@@ -367,3 +369,86 @@ def test_an_unknown_placeholder_is_refused(org, billing_user):
             organization=org, user=billing_user, enabled=True, subject="{betrag}", body=""
         )
     assert not PaymentMailSettings.objects.exists()
+
+
+def _ledger_of(org):
+    from django_scopes import scope
+
+    with scope(organization=org):
+        entries = [
+            (
+                e.position,
+                e.status,
+                e.note,
+                e.payer.number if e.payer else None,
+                e.candidates
+                and sorted(Document.objects.filter(pk__in=e.candidates).values_list("number", flat=True)),
+                e.payment
+                and (
+                    e.payment.kind,
+                    e.payment.channel,
+                    e.payment.amount,
+                    e.payment.date,
+                    e.payment.reference,
+                    e.payment.source_key,
+                    sorted((a.document.number, a.amount, a.date) for a in e.payment.allocations.all()),
+                ),
+            )
+            for e in StatementEntry.objects.filter(organization=org).order_by("position")
+        ]
+        audit = sorted(
+            (a.action, a.object_label, str(sorted(a.data.items())))
+            for a in AuditEntry.objects.filter(organization=org, action__startswith="payment.")
+        )
+        return entries, audit
+
+
+def test_the_bulk_booking_books_exactly_what_the_plain_path_books(org, other_org, billing_user):
+    """Field by field: a statement booked in bulk and one booked payment by payment."""
+    files = []
+    for target in (org, other_org):
+        payer = CustomerFactory(
+            organization=target, number="K1", name="Schulz", iban="DE89370400440532013000"
+        )
+        second = CustomerFactory(organization=target, number="K2", name="Adler")
+        invoices = [
+            issued_invoice(target, payer, "119.00", number="RE-2026-0001"),
+            issued_invoice(target, payer, "75.00", number="RE-2026-0002"),
+            issued_invoice(target, second, "50.00", number="RE-2026-0003"),
+            issued_invoice(target, second, "20.00", number="RE-2026-0004"),
+            issued_invoice(target, payer, "33.00", number="RE-2026-0005"),
+        ]
+        services.payment_record(
+            organization=target,
+            payer=payer,
+            amount=D("33.00"),
+            date=dt.date(2026, 11, 20),
+            channel=PaymentChannel.DIRECT_DEBIT,
+            user=billing_user,
+            allocations=[(invoices[4], D("33.00"))],
+        )
+        files.append(target)
+    entries = [
+        SampleEntry(D("119.00"), remittance="RE-2026-0001", bank_reference="E1"),
+        SampleEntry(D("75.00"), iban="DE89370400440532013000", bank_reference="E2"),
+        SampleEntry(D("70.00"), remittance="RE-2026-0003 RE-2026-0004", bank_reference="E3"),
+        SampleEntry(D("10.00"), remittance="RE-2026-0001", bank_reference="E4"),
+        SampleEntry(D("5.00"), remittance="RE-2026-0003", bank_reference="E5"),
+        SampleEntry(D("9.99"), bank_reference="E6"),
+        SampleEntry(
+            D("33.00"), credit=False, end_to_end_id="RE-2026-0005", return_reason="AC04", bank_reference="E7"
+        ),
+        SampleEntry(D("1.00"), credit=False, bank_reference="E8"),
+    ]
+    data = camt_xml(entries, account_iban=ACCOUNT)
+    for target, bulk in ((org, True), (other_org, False)):
+        from django_scopes import scope
+
+        with scope(organization=target):
+            statements.statement_import(
+                organization=target, data=data, file_name="a.xml", user=billing_user, today=TODAY, bulk=bulk
+            )
+    bulk_ledger, plain_ledger = _ledger_of(org), _ledger_of(other_org)
+    assert bulk_ledger == plain_ledger
+    statuses = [row[1] for row in bulk_ledger[0]]
+    assert statuses.count(EntryStatus.MATCHED) == 3 and EntryStatus.RETURNED in statuses
