@@ -45,6 +45,13 @@ class PaymentTable(tables.Table):
         return format_html_join(", ", '<a href="{}">{}</a>', rows) if rows else "—"
 
 
+class BucketColumn(MoneyColumn):
+    """An ageing bucket: a dash where nothing is open, so the amounts stand out."""
+
+    def render(self, value):
+        return super().render(value) if value else "–"
+
+
 class OpenItemsTable(tables.Table):
     """Per payer: what is open in each ageing bucket (rows are dicts from ageing_by_payer)."""
 
@@ -58,7 +65,7 @@ class OpenItemsTable(tables.Table):
         per_page = DEFAULT_PER_PAGE
 
     def __init__(self, *args, **kwargs):
-        extra = [(key, MoneyColumn(verbose_name=label)) for key, label, *_r in AGEING_BUCKETS]
+        extra = [(key, BucketColumn(verbose_name=label)) for key, label, *_r in AGEING_BUCKETS]
         extra.append(
             (
                 "total",

@@ -114,6 +114,11 @@ def payment_record(request):
         if entry is not None and entry.candidates:
             invoices = selectors.receivable_invoices().filter(pk__in=entry.candidates).values("payer_id")
             candidates = list(Customer.objects.filter(pk__in=invoices).order_by("name")[:PAYER_RESULTS])
+        if entry is not None and not candidates and entry.counterparty_name:
+            # The account holder's name as the bank sent it, when a customer has it.
+            candidates = list(
+                Customer.objects.filter(name__iexact=entry.counterparty_name.strip())[:PAYER_RESULTS]
+            )
         results = (
             list(customer_search(Customer.objects.all(), term).order_by("name")[:PAYER_RESULTS])
             if term
