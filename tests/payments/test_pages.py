@@ -308,3 +308,18 @@ def test_another_organizations_records_are_not_found(org, other_org, payer, clie
     assert client.post(reverse("payments:credit_refund", args=[payer.pk]), {"amount": "1"}).status_code == 404
     page = client.get(reverse("payments:open_items"))
     assert page.context["total"]["count"] == 0 and invoice.number not in page.content.decode()
+
+
+def test_the_ageing_date_leaves_out_later_invoices_and_ages_on_that_day(org, payer, billing):
+    issued_invoice(org, payer, "100.00", issue_date=dt.date(2026, 9, 1))  # due 15.09.
+    issued_invoice(org, payer, "50.00", issue_date=dt.date(2026, 11, 20))
+    page = billing.get(reverse("payments:open_items") + "?as_of=30.09.2026")
+    total = page.context["total"]
+    assert total["total"] == D("100.00") and total["d1_30"] == D("100.00")
+    assert page.context["as_of"] == dt.date(2026, 9, 30)
+
+
+def test_the_sidebar_leads_to_the_payments_pages(billing):
+    html = billing.get(reverse("payments:payments")).content.decode()
+    for name in ("payments:payments", "payments:open_items", "payments:statements"):
+        assert f'href="{reverse(name)}"' in html
