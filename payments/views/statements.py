@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -22,6 +23,7 @@ from ..statements import statement_import
 from ..tables import StatementTable
 
 MAX_UPLOAD = 50 * 1024 * 1024
+ENTRIES_PER_PAGE = 100
 
 
 def _statements():
@@ -102,13 +104,15 @@ def statement_detail(request, pk: int):
     entries = statement.entries.select_related("payer", "payment").order_by("position")
     if show == "review":
         entries = entries.filter(status__in=OPEN_ENTRY_STATUSES)
+    page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
     counts = dict(statement.entries.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
     return render(
         request,
         "payments/statement_detail.html",
         {
             "statement": statement,
-            "entries": entries[:2000],
+            "page": page,
+            "entries": page.object_list,
             "counts": [(s, s.label, counts.get(s.value, 0)) for s in EntryStatus],
             "show": show,
             "open_statuses": [s.value for s in OPEN_ENTRY_STATUSES],

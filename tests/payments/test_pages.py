@@ -323,3 +323,16 @@ def test_the_sidebar_leads_to_the_payments_pages(billing):
     html = billing.get(reverse("payments:payments")).content.decode()
     for name in ("payments:payments", "payments:open_items", "payments:statements"):
         assert f'href="{reverse(name)}"' in html
+
+
+def test_a_long_statement_is_shown_page_by_page(org, billing):
+    from payments.statements import statement_import
+
+    entries = [SampleEntry(D("1.00") + i, bank_reference=f"P{i}") for i in range(150)]
+    data = camt_xml(entries, account_iban="DE02120300000000202051")
+    result = statement_import(organization=org, data=data, file_name="long.xml", user=None, today=TODAY)
+    url = reverse("payments:statement", args=[result.statement.pk])
+    first = billing.get(url)
+    second = billing.get(url + "?page=2&show=review")
+    assert len(first.context["entries"]) == 100 and len(second.context["entries"]) == 50
+    assert billing.get(url + "?page=abc").status_code == 200
