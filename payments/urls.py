@@ -17,4 +17,5 @@ urlpatterns: list = [
     path("statements/", statements.statement_list, name="statements"),
     path("statements/upload/", statements.statement_upload, name="statement_upload"),
     path("statements/<int:pk>/", statements.statement_detail, name="statement"),
+    path("statements/<int:pk>/file/", statements.statement_file, name="statement_file"),
 ]

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -119,3 +120,13 @@ def statement_detail(request, pk: int):
             "can_manage": can(request, "payments.manage"),
         },
     )
+
+
+@require("view")
+def statement_file(request, pk: int):
+    """The file as the bank sent it, kept unchanged with its import."""
+    statement = get_object_or_404(BankStatement, pk=pk)
+    response = HttpResponse(bytes(statement.content), content_type="application/xml")
+    name = statement.file_name.replace('"', "") or f"statement-{statement.pk}.xml"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

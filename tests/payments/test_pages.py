@@ -303,6 +303,7 @@ def test_another_organizations_records_are_not_found(org, other_org, payer, clie
     client = client_for(outsider)
     assert client.get(reverse("payments:customer", args=[payer.pk])).status_code == 404
     assert client.get(reverse("payments:statement", args=[result.statement.pk])).status_code == 404
+    assert client.get(reverse("payments:statement_file", args=[result.statement.pk])).status_code == 404
     assert client.get(reverse("payments:record") + f"?payer={payer.pk}").status_code == 404
     assert client.get(reverse("payments:record") + f"?entry={entry.pk}").status_code == 404
     assert client.post(reverse("payments:credit_refund", args=[payer.pk]), {"amount": "1"}).status_code == 404
@@ -336,3 +337,5 @@ def test_a_long_statement_is_shown_page_by_page(org, billing):
     second = billing.get(url + "?page=2&show=review")
     assert len(first.context["entries"]) == 100 and len(second.context["entries"]) == 50
     assert billing.get(url + "?page=abc").status_code == 200
+    original = billing.get(reverse("payments:statement_file", args=[result.statement.pk]))
+    assert original.content == data and original["Content-Type"] == "application/xml"
