@@ -452,3 +452,24 @@ def test_the_bulk_booking_books_exactly_what_the_plain_path_books(org, other_org
     assert bulk_ledger == plain_ledger
     statuses = [row[1] for row in bulk_ledger[0]]
     assert statuses.count(EntryStatus.MATCHED) == 3 and EntryStatus.RETURNED in statuses
+
+
+def test_the_demo_statement_is_valid_and_imports_as_described(org, billing_user, payer, camt_schema):
+    import random
+
+    from demo.payments_ledger import open_invoices, statement_for
+
+    for _ in range(4):
+        issued_invoice(org, payer, "119.00")
+    data = statement_for(org, open_invoices(org), rng=random.Random(1), today=TODAY, statement_id="DEMO-1")
+    camt_schema("camt.053.001.08").validate(etree.fromstring(data))
+    result = statements.statement_import(
+        organization=org, data=data, file_name="demo.xml", user=billing_user, today=TODAY
+    )
+    assert result.counts == {
+        EntryStatus.MATCHED: 3,  # they name their invoice (one pays part)
+        # Without a number: the payer is known by the IBAN, but four invoices have the amount.
+        EntryStatus.AMBIGUOUS: 1,
+        EntryStatus.UNMATCHED: 1,
+        EntryStatus.IGNORED: 1,
+    }
