@@ -339,3 +339,31 @@ def test_a_long_statement_is_shown_page_by_page(org, billing):
     assert billing.get(url + "?page=abc").status_code == 200
     original = billing.get(reverse("payments:statement_file", args=[result.statement.pk]))
     assert original.content == data and original["Content-Type"] == "application/xml"
+
+
+def test_the_payments_list_filters_by_payer_channel_and_date(org, payer, billing, billing_user):
+    other = CustomerFactory(organization=org, name="Adler Zahnarztpraxis")
+    services.payment_record(
+        organization=org,
+        payer=payer,
+        amount=D("10.00"),
+        date=TODAY,
+        channel="cash",
+        user=billing_user,
+        allocations=[],
+    )
+    services.payment_record(
+        organization=org,
+        payer=other,
+        amount=D("20.00"),
+        date=dt.date(2026, 11, 1),
+        channel="transfer",
+        user=billing_user,
+        allocations=[],
+    )
+    url = reverse("payments:payments")
+    assert billing.get(url).context["total"] == D("30.00")
+    assert billing.get(url + "?payer=Adler").context["total"] == D("20.00")
+    assert billing.get(url + "?channel=cash").context["total"] == D("10.00")
+    assert billing.get(url + "?date_from=15.11.2026").context["total"] == D("10.00")
+    assert billing.get(url + "?channel=bogus&date_from=x").status_code == 200
