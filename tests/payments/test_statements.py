@@ -473,3 +473,27 @@ def test_the_demo_statement_is_valid_and_imports_as_described(org, billing_user,
         EntryStatus.UNMATCHED: 1,
         EntryStatus.IGNORED: 1,
     }
+
+
+def test_a_bulk_receipt_that_breaks_a_rule_is_not_booked_and_says_why(org, billing_user, payer):
+    invoice = issued_invoice(org, payer, "100.00")
+    receipt = services.Receipt(
+        payer=payer, amount=D("60.00"), date=TODAY, channel="transfer", allocations=((invoice, D("60.00")),)
+    )
+    too_much = services.Receipt(
+        payer=payer, amount=D("60.00"), date=TODAY, channel="transfer", allocations=((invoice, D("60.00")),)
+    )
+    foreign = services.Receipt(
+        payer=CustomerFactory(organization=org),
+        amount=D("1.00"),
+        date=TODAY,
+        channel="transfer",
+        allocations=((invoice, D("1.00")),),
+    )
+    first, second, third = services.payments_record_many(
+        organization=org, receipts=[receipt, too_much, foreign], user=billing_user
+    )
+    assert isinstance(first, Payment) and first.pk
+    assert isinstance(second, ValidationError) and isinstance(third, ValidationError)
+    assert selectors.open_amount(invoice) == D("40.00")
+    assert Payment.objects.count() == 1
