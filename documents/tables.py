@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import django_tables2 as tables
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from organizations.tables import DEFAULT_PER_PAGE, MoneyColumn
 from organizations.templatetags.ui import money
 
+from .extensions import list_columns_for
 from .models import Document, DocumentKind
 
 DATE = {"td": {"class": "text-nowrap"}}
@@ -94,5 +96,35 @@ EXCLUDE_BY_KIND = {
 }
 
 
+class ExtensionColumn(tables.Column):
+    """A column another app registered (documents.extensions): its cells are computed for
+    the page's rows at once by ``fill_extension_columns``."""
+
+    def __init__(self, key: str, **kwargs):
+        self.key = key
+        kwargs.setdefault("orderable", False)
+        kwargs.setdefault("empty_values", ())
+        kwargs.setdefault("accessor", "pk")
+        super().__init__(**kwargs)
+
+    def render(self, value, record, table):
+        return mark_safe(getattr(table, "extension_cells", {}).get(self.key, {}).get(record.pk, ""))
+
+
 def document_table(kind: str, data) -> DocumentTable:
-    return DocumentTable(data, exclude=EXCLUDE_BY_KIND[kind])
+    extra = [(c.key, ExtensionColumn(c.key, verbose_name=c.label)) for c in list_columns_for(kind)]
+    table = DocumentTable(data, exclude=EXCLUDE_BY_KIND[kind], extra_columns=extra)
+    if extra:
+        # Before the PDF link, which stays the last column.
+        names = [name for name in table.sequence if name != "pdf"]
+        table.sequence = names + ["pdf"] if "pdf" in table.sequence else names
+    return table
+
+
+def fill_extension_columns(table: DocumentTable, kind: str) -> None:
+    """Compute the registered columns' cells for the rows of the current page only."""
+    columns = list_columns_for(kind)
+    if not columns or not hasattr(table, "page"):
+        return
+    records = [row.record for row in table.page.object_list]
+    table.extension_cells = {c.key: c.cells(records) for c in columns}

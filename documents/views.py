@@ -27,11 +27,12 @@ from organizations.system_texts import render_text
 from organizations.tables import configure_table
 
 from . import selectors, services
+from .extensions import detail_panels_for
 from .filters import DocumentFilter
 from .forms import CreditNoteForm, DeclineForm, DeliveryNoteForm, QuoteCreateForm, ReasonForm
 from .models import Document, DocumentKind
 from .pdf import pdf_filename, render_and_store
-from .tables import document_table
+from .tables import document_table, fill_extension_columns
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ def _document_list(request, kind: str):
     flt = DocumentFilter(request.GET or None, queryset=qs, kind=kind)
     rows = flt.qs
     table = configure_table(request, document_table(kind, rows))
+    fill_extension_columns(table, kind)
     title, icon = LIST_TITLES[kind]
     return render(
         request,
@@ -312,6 +314,7 @@ def document_detail(request, pk: int):
             "decline_form": DeclineForm() if can_decline else None,
             "can_render": _can_render(request, document),
             "show_prices": document.kind != DocumentKind.DELIVERY_NOTE,
+            "extension_panels": detail_panels_for(request, document),
         },
     )
 

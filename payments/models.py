@@ -328,3 +328,108 @@ class PaymentSettings(TenantModel):
 
     def __str__(self) -> str:
         return str(self.organization)
+
+
+class PaymentMailSettings(TenantModel):
+    """The e-mail a payer gets when money of theirs arrives, one per organization.
+
+    Blank subject and body mean the built-in text in the payer's language. Placeholders:
+    {number} (the invoices paid), {amount}, {date}, {open} (what the payer still owes),
+    {payer}, {organization}.
+    """
+
+    enabled = models.BooleanField(_("send a payment confirmation"), default=True)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"), blank=True)
+
+    class Meta:
+        verbose_name = _("payment e-mail settings")
+        constraints = [models.UniqueConstraint(fields=["organization"], name="payment_mail_settings_one")]
+
+
+class BankStatement(TenantModel):
+    """An imported CAMT file (camt.053 account statement or camt.054 notification).
+
+    The file's SHA-256 is unique per organization: the same file imported again changes
+    nothing. Entries are idempotent on their own key as well, so an entry that arrives in
+    two files (the day's camt.054 and the month's camt.053) is booked once.
+    """
+
+    file_name = models.CharField(_("file"), max_length=255)
+    message_type = models.CharField(_("format"), max_length=20)
+    statement_id = models.CharField(_("statement"), max_length=35, blank=True)
+    account_iban = models.CharField(_("account"), max_length=34, blank=True)
+    sha256 = models.CharField(max_length=64)
+    content = models.BinaryField(_("content"))
+    date_from = models.DateField(_("from"), null=True, blank=True)
+    date_to = models.DateField(_("to"), null=True, blank=True)
+    entry_count = models.PositiveIntegerField(_("entries"), default=0)
+    # Entries that an earlier file had already brought (not stored again).
+    known_count = models.PositiveIntegerField(_("already imported"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("bank statement")
+        verbose_name_plural = _("bank statements")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "sha256"], name="statement_unique_file")
+        ]
+
+    def __str__(self) -> str:
+        return self.statement_id or self.file_name
+
+
+class EntryStatus(models.TextChoices):
+    MATCHED = "matched", pgettext_lazy("statement entry", "matched")
+    AMBIGUOUS = "ambiguous", pgettext_lazy("statement entry", "to review")
+    UNMATCHED = "unmatched", pgettext_lazy("statement entry", "unmatched")
+    UNAPPLIED = "unapplied", pgettext_lazy("statement entry", "unapplied cash")
+    RETURNED = "returned", pgettext_lazy("statement entry", "return booked")
+    IGNORED = "ignored", pgettext_lazy("statement entry", "not a receipt")
+
+
+# Entries a clerk still has to look at.
+OPEN_ENTRY_STATUSES = (EntryStatus.AMBIGUOUS, EntryStatus.UNMATCHED)
+
+
+class StatementEntry(TenantModel):
+    """One booking of a statement (one transaction of a batch booking)."""
+
+    statement = models.ForeignKey(BankStatement, on_delete=models.CASCADE, related_name="entries")
+    # "camt:<account>:<bank reference or content hash>", unique per organization.
+    source_key = models.CharField(max_length=120)
+    # Signed: credits positive, debits negative.
+    amount = models.DecimalField(_("amount"), **MONEY)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    booking_date = models.DateField(_("booking date"))
+    value_date = models.DateField(_("value date"), null=True, blank=True)
+    bank_reference = models.CharField(_("bank reference"), max_length=70, blank=True)
+    end_to_end_id = models.CharField(_("end-to-end id"), max_length=70, blank=True)
+    remittance = models.TextField(_("remittance information"), blank=True)
+    counterparty_name = models.CharField(_("counterparty"), max_length=140, blank=True)
+    counterparty_iban = models.CharField(_("counterparty IBAN"), max_length=34, blank=True)
+    return_reason = models.CharField(_("return reason"), max_length=4, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=EntryStatus.choices)
+    # Invoices the matcher proposes for review (ids), and what it found out.
+    candidates = models.JSONField(default=list, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    payer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["statement", "position"]
+        verbose_name = _("statement entry")
+        verbose_name_plural = _("statement entries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "source_key"], name="statement_entry_unique_source"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "status"], name="statement_entry_org_status")]

@@ -320,3 +320,32 @@ def open_items(*, today: dt.date, payer=None, invoices: QuerySet[Document] | Non
 def customer_balance(payer, *, today: dt.date) -> Decimal:
     """What the payer owes in total: open items minus its unallocated credit."""
     return sum((i.open for i in open_items(today=today, payer=payer)), ZERO) - customer_credit(payer)
+
+
+def ageing_by_payer(items: Iterable[OpenItem]) -> tuple[list[dict], dict]:
+    """Open items summed per payer and ageing bucket, and the total of all payers."""
+    keys = [key for key, *_rest in AGEING_BUCKETS]
+    rows: dict[int, dict] = {}
+    total = {key: ZERO for key in keys} | {"total": ZERO, "count": 0}
+    for item in items:
+        row = rows.setdefault(
+            item.payer_id,
+            {"payer_id": item.payer_id, "payer_name": item.payer_name, "count": 0, "total": ZERO}
+            | {key: ZERO for key in keys},
+        )
+        for target in (row, total):
+            target[item.bucket] += item.open
+            target["total"] += item.open
+            target["count"] += 1
+    return sorted(rows.values(), key=lambda r: (r["payer_name"].casefold(), r["payer_id"])), total
+
+
+def payment_list() -> QuerySet[Payment]:
+    return Payment.objects.select_related("payer", "created_by").prefetch_related(
+        "allocations__document", "allocations__charge"
+    )
+
+
+def invoice_payments(invoice: Document) -> list[Allocation]:
+    """The payments (and returns) booked on one invoice, oldest first."""
+    return list(Allocation.objects.filter(document=invoice).select_related("payment").order_by("date", "id"))

@@ -7,6 +7,7 @@ be paid twice over. Amounts are checked against what is open *after* the lock.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
@@ -17,10 +18,12 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer
 from documents.models import Document, DocumentKind, DocumentStatus
-from organizations.audit import audit_log
+from organizations.audit import audit_entry, audit_log
+from organizations.models import AuditEntry
 from organizations.money import ZERO, money
 
-from .models import Allocation, Charge, ChargeKind, Payment, PaymentChannel, PaymentKind
+from .mail import PLACEHOLDERS, template_problems
+from .models import Allocation, Charge, ChargeKind, Payment, PaymentChannel, PaymentKind, PaymentMailSettings
 from .selectors import charge_open_amounts, customer_credit, open_amounts, open_items, payments_with_credit
 
 Receivable = Document | Charge
@@ -316,3 +319,183 @@ def charge_add(
         data={"text": text, "amount": str(amount)},
     )
     return charge
+
+
+def payment_mail_settings(organization) -> PaymentMailSettings:
+    """The organization's payment e-mail settings (defaults until someone saves them)."""
+    found = PaymentMailSettings.objects.filter(organization=organization).first()
+    return found or PaymentMailSettings(organization=organization)
+
+
+@transaction.atomic
+def payment_mail_settings_update(
+    *, organization, user, enabled: bool, subject: str, body: str
+) -> PaymentMailSettings:
+    problems = template_problems(subject) + template_problems(body)
+    if problems:
+        raise ValidationError(
+            _("Unknown placeholder: %(names)s. Allowed: %(allowed)s.")
+            % {
+                "names": ", ".join("{" + p + "}" for p in problems),
+                "allowed": ", ".join("{" + p + "}" for p in PLACEHOLDERS),
+            }
+        )
+    found, _created = PaymentMailSettings.objects.update_or_create(
+        organization=organization,
+        defaults={"enabled": enabled, "subject": subject.strip(), "body": body.strip()},
+    )
+    audit_log(
+        organization=organization,
+        user=user,
+        action="payment.mail_settings_changed",
+        obj=organization,
+        data={"enabled": enabled},
+    )
+    return found
+
+
+def payment_confirmation_schedule(*, payment: Payment) -> bool:
+    """After commit, e-mail the payer that the money arrived, unless switched off."""
+    if not payment_mail_settings(payment.organization).enabled:
+        return False
+    from .tasks import send_payment_email
+
+    payment_id, organization_id = payment.pk, payment.organization_id
+    transaction.on_commit(lambda: send_payment_email.delay(payment_id, organization_id))
+    return True
+
+
+@dataclasses.dataclass(frozen=True)
+class Receipt:
+    """One payment for ``payments_record_many``: what ``payment_record`` takes, as data."""
+
+    payer: Customer
+    amount: Decimal
+    date: dt.date
+    channel: str
+    allocations: tuple[tuple[Document, Decimal], ...]
+    reference: str = ""
+    source_key: str = ""
+
+
+def lock_payers(payer_ids) -> None:
+    """Lock many payers' rows, always in the same order (by pk), so two bulk writers
+    that share payers wait for each other instead of deadlocking."""
+    ids = sorted(set(payer_ids))
+    for start in range(0, len(ids), 2000):
+        list(Customer.objects.select_for_update().filter(pk__in=ids[start : start + 2000]).order_by("pk"))
+
+
+@transaction.atomic
+def payments_record_many(
+    *, organization, receipts: Sequence[Receipt], user
+) -> list[Payment | ValidationError]:
+    """Book many receipts at once (a bank statement): the same rules as ``payment_record``
+    - payers locked first, amounts checked against what is open after the lock, nothing
+    booked twice - in a constant number of queries per thousand receipts. A receipt that
+    breaks a rule is not booked; its place in the result holds the reason."""
+    lock_payers(r.payer.pk for r in receipts)
+    invoices = {doc.pk: doc for r in receipts for doc, _amount in r.allocations}
+    opens: dict[int, Decimal] = {}
+    ids = list(invoices)
+    for start in range(0, len(ids), 2000):
+        opens.update(open_amounts(invoices[pk] for pk in ids[start : start + 2000]))
+    keys = [r.source_key for r in receipts if r.source_key]
+    known: set[str] = set()
+    for start in range(0, len(keys), 2000):
+        known |= set(
+            Payment.objects.filter(source_key__in=keys[start : start + 2000]).values_list(
+                "source_key", flat=True
+            )
+        )
+    results: list[Payment | ValidationError] = []
+    for receipt in receipts:
+        try:
+            results.append(_receipt_checked(organization, receipt, opens, known, user))
+        except ValidationError as exc:
+            results.append(exc)
+    payments = [p for p in results if isinstance(p, Payment)]
+    Payment.objects.bulk_create(payments, batch_size=1000)
+    rows = []
+    entries = []
+    for payment, receipt in zip(results, receipts, strict=True):
+        if not isinstance(payment, Payment):
+            continue
+        for document, amount in receipt.allocations:
+            rows.append(
+                Allocation(
+                    organization=organization,
+                    payment=payment,
+                    document=document,
+                    amount=money(amount),
+                    date=receipt.date,
+                )
+            )
+        entries.append(
+            audit_entry(
+                organization=organization,
+                user=user,
+                action="payment.recorded",
+                obj=receipt.payer,
+                data={
+                    "amount": str(payment.amount),
+                    "date": receipt.date.isoformat(),
+                    "channel": receipt.channel,
+                    "applied": {doc.number: str(money(amount)) for doc, amount in receipt.allocations},
+                },
+            )
+        )
+    Allocation.objects.bulk_create(rows, batch_size=1000)
+    AuditEntry.objects.bulk_create(entries, batch_size=1000)
+    return results
+
+
+def _receipt_checked(organization, receipt: Receipt, opens, known: set[str], user) -> Payment:
+    amount = money(receipt.amount)
+    if amount <= ZERO:
+        raise ValidationError(_("A payment must be more than zero."))
+    if receipt.channel not in PaymentChannel.values:
+        raise ValidationError(_("Unknown payment channel."))
+    if receipt.source_key and receipt.source_key in known:
+        raise ValidationError(_("This payment has already been booked."))
+    available = amount
+    wanted: dict[int, Decimal] = {}
+    for document, value in receipt.allocations:
+        _check_receivable(document, receipt.payer)
+        value = money(value)
+        if value <= ZERO:
+            raise ValidationError(_("An amount to apply must be more than zero."))
+        if value > opens[document.pk] - wanted.get(document.pk, ZERO):
+            raise ValidationError(
+                _("%(item)s has only %(open)s open.") % {"item": document.number, "open": opens[document.pk]}
+            )
+        if value > available:
+            raise ValidationError(_("The amounts to apply are more than the money available."))
+        wanted[document.pk] = wanted.get(document.pk, ZERO) + value
+        available -= value
+    for pk, value in wanted.items():
+        opens[pk] -= value
+    if receipt.source_key:
+        known.add(receipt.source_key)
+    return Payment(
+        organization=organization,
+        payer=receipt.payer,
+        kind=PaymentKind.RECEIPT,
+        channel=receipt.channel,
+        amount=amount,
+        date=receipt.date,
+        reference=receipt.reference[:140],
+        source_key=receipt.source_key,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+
+
+def payment_confirmations_schedule(*, organization, payment_ids: Sequence[int]) -> bool:
+    """After commit, e-mail each payer whose money arrived (one task for many payments)."""
+    if not payment_ids or not payment_mail_settings(organization).enabled:
+        return False
+    from .tasks import send_payment_emails
+
+    ids, organization_id = list(payment_ids), organization.pk
+    transaction.on_commit(lambda: send_payment_emails.delay(ids, organization_id))
+    return True

@@ -192,7 +192,7 @@ def test_detail_shows_header_badges_notes_sections_and_history(admin_client, org
     ):
         assert f">{label}" in html, label
     # A prospect is not billed yet: no payment tab, no billing settings.
-    assert ">Zahlung" not in html and "Rechnungsversand" not in html
+    assert 'id="tab-payment-btn"' not in html and "Rechnungsversand" not in html
     assert html.index("CFO immer in Kopie setzen.") < html.index('id="customer-tabs"')  # notes on top
     assert "note-card" in html
     assert "Noch keine Ordner" in html  # the folders app's extension point

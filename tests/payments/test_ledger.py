@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from payments import selectors, services
+from demo.camt_sample import SampleEntry, camt_xml
+from payments import selectors, services, statements
 from payments.models import Allocation, ChargeKind, Payment, PaymentChannel
 from tests.customers.factories import CustomerFactory
 from tests.payments.factories import issued_credit_note, issued_invoice
@@ -157,9 +158,16 @@ steps = st.lists(
         st.tuples(st.just("apply"), st.integers(0, 5), cents),
         st.tuples(st.just("refund"), cents),
         st.tuples(st.just("fee"), cents),
+        st.tuples(st.just("statement"), st.integers(0, 5), cents, st.booleans()),
+        st.tuples(st.just("statement_return"), st.integers(0, 5), cents),
+        st.tuples(st.just("statement_again"), st.integers(0, 5)),
     ),
     max_size=14,
 )
+
+
+def _import(org, user, data):
+    statements.statement_import(organization=org, data=data, file_name="h.xml", user=user, today=TODAY)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -168,10 +176,28 @@ def test_money_is_conserved_whatever_happens(org, billing_user, steps):
     payer = CustomerFactory(organization=org)
     invoices = []
     credited: dict[int, Decimal] = {}
+    files: list[bytes] = []
     for step in steps:
         kind, *args = step
         try:
-            if kind == "invoice":
+            if kind == "statement_again" and files:
+                before = (Payment.objects.count(), Allocation.objects.count())
+                _import(org, billing_user, files[args[0] % len(files)])
+                assert (Payment.objects.count(), Allocation.objects.count()) == before
+            elif kind in ("statement", "statement_return") and invoices:
+                invoice = invoices[args[0] % len(invoices)]
+                entry = SampleEntry(
+                    args[1],
+                    credit=kind == "statement",
+                    remittance=invoice.number if kind == "statement_return" or args[2] else "Zahlung",
+                    return_reason="MD06" if kind == "statement_return" else "",
+                    bank_reference=f"H{len(files)}",
+                )
+                files.append(
+                    camt_xml([entry], account_iban="DE02120300000000202051", statement_id=f"S{len(files)}")
+                )
+                _import(org, billing_user, files[-1])
+            elif kind == "invoice":
                 invoices.append(issued_invoice(org, payer, str(args[0])))
             elif kind == "fee":
                 services.charge_add(

@@ -23,7 +23,16 @@ from django_scopes import scope
 from organizations.models import Membership, Organization
 from organizations.roles import Role
 
-APP_SEEDS = ["customers", "catalog", "folders", "financing", "documents", "billing", "payments_sepa"]
+APP_SEEDS = [
+    "customers",
+    "catalog",
+    "folders",
+    "financing",
+    "documents",
+    "billing",
+    "payments_sepa",
+    "payments_ledger",
+]
 
 DEMO_ORGS = [
     {

@@ -1,0 +1,56 @@
+"""What payments adds to the invoice pages (documents.extensions): the payment state
+in the invoice list and a panel with open amount and payments on the invoice page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from documents.extensions import DetailPanel, ListColumn, detail_panel_register, list_column_register
+from documents.models import Document, DocumentKind, DocumentStatus
+from organizations.access import can
+from organizations.money import ZERO
+
+from .selectors import invoice_balances, invoice_payments
+
+
+def _issued(records: Sequence[Document]) -> list[Document]:
+    return [r for r in records if r.status != DocumentStatus.DRAFT]
+
+
+def payment_cells(records: Sequence[Document]) -> dict[int, str]:
+    balances = invoice_balances(_issued(records), today=timezone.localdate())
+    return {b.invoice.pk: render_to_string("payments/_payment_cell.html", {"balance": b}) for b in balances}
+
+
+def payment_panel(request, document: Document) -> dict | None:
+    if document.status == DocumentStatus.DRAFT:
+        return None
+    [balance] = invoice_balances([document], today=timezone.localdate())
+    record_url = None
+    if can(request, "payments.manage") and balance.open > ZERO:
+        record_url = f"{reverse('payments:record')}?payer={document.payer_id}&amount={balance.open}"
+    return {
+        "balance": balance,
+        "allocations": invoice_payments(document),
+        "record_url": record_url,
+        "account_url": reverse("payments:customer", args=[document.payer_id]),
+    }
+
+
+def register() -> None:
+    list_column_register(
+        ListColumn(key="payment", label=_("Payment"), kinds=(DocumentKind.INVOICE,), cells=payment_cells)
+    )
+    detail_panel_register(
+        DetailPanel(
+            key="payment",
+            kinds=(DocumentKind.INVOICE,),
+            template_name="payments/_invoice_panel.html",
+            context=payment_panel,
+        )
+    )
