@@ -23,6 +23,11 @@ class DocumentsConfig(AppConfig):
                 _("Delivery note sent"),
                 _("Draft delivery note discarded"),
             ),
+            "dunning_letter": (
+                _("Dunning letter issued"),
+                _("Dunning letter sent"),
+                _("Draft dunning letter discarded"),
+            ),
         }
         _register_numbered_fields(Document)
         for kind, (issued, sent, discarded) in titles.items():

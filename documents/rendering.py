@@ -46,9 +46,9 @@ from documents.engine import (
     format_percent,
 )
 
-Kind = Literal["quote", "invoice", "credit_note", "delivery_note"]
+Kind = Literal["quote", "invoice", "credit_note", "delivery_note", "dunning_letter"]
 Language = Literal["de", "en"]
-KINDS: tuple[str, ...] = ("quote", "invoice", "credit_note", "delivery_note")
+KINDS: tuple[str, ...] = ("quote", "invoice", "credit_note", "delivery_note", "dunning_letter")
 
 _PROJECT_DIR = Path(__file__).resolve().parent.parent
 CSS_PATH = _PROJECT_DIR / "templates" / "documents" / "pdf" / "pdf.css"
@@ -144,6 +144,16 @@ class PdfLine:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DunnedRow:
+    """A dunning letter's open item: an invoice (number, date, due date) or a fee."""
+
+    text: str
+    amount: Decimal
+    date: dt.date | None = None
+    due_date: dt.date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class LeasedObject:
     """What a financier needs to match an invoice to its lease (DESIGN.md section 4)."""
 
@@ -212,9 +222,11 @@ class PdfDocument:
     recurring_totals: tuple[CycleTotals, ...] = ()
     # Quotes of a financed folder: what the financier is invoiced, printed first.
     financed_totals: PayerTotals | None = None
+    # Dunning letters: the open items reminded of, instead of priced lines.
+    dunned: tuple[DunnedRow, ...] = ()
 
     def __post_init__(self) -> None:
-        _freeze(self, "info", "lines", "references", "delivery_address", "recurring_totals")
+        _freeze(self, "info", "lines", "references", "delivery_address", "recurring_totals", "dunned")
         if self.kind not in KINDS:
             raise ValueError(f"unknown document kind {self.kind!r}")
         if self.language not in LABELS:
@@ -235,6 +247,16 @@ LABELS: dict[str, dict[str, str]] = {
         "title_credit_note": "Rechnungskorrektur",
         "title_cancellation": "Stornorechnung",
         "title_delivery_note": "Lieferschein",
+        "title_dunning_letter": "Mahnung",
+        "title_dunning_1": "Zahlungserinnerung",
+        "title_dunning_2": "1. Mahnung",
+        "title_dunning_3": "2. Mahnung",
+        "number_dunning_letter": "Belegnr.",
+        "dunned_item": "Rechnung / Posten",
+        "dunned_date": "Datum",
+        "dunned_due": "Fällig am",
+        "dunned_open": "Offener Betrag",
+        "dunned_total": "Gesamtbetrag",
         "number_prefix": "Nr.",
         "number_invoice": "Rechnungsnr.",
         "number_quote": "Angebotsnr.",
@@ -294,6 +316,16 @@ LABELS: dict[str, dict[str, str]] = {
         "title_credit_note": "Credit note (invoice correction)",
         "title_cancellation": "Cancellation invoice",
         "title_delivery_note": "Delivery note",
+        "title_dunning_letter": "Dunning notice",
+        "title_dunning_1": "Payment reminder",
+        "title_dunning_2": "First dunning notice",
+        "title_dunning_3": "Second dunning notice",
+        "number_dunning_letter": "Document no.",
+        "dunned_item": "Invoice / item",
+        "dunned_date": "Date",
+        "dunned_due": "Due date",
+        "dunned_open": "Open amount",
+        "dunned_total": "Total amount",
         "number_prefix": "No.",
         "number_invoice": "Invoice no.",
         "number_quote": "Quote no.",
@@ -365,6 +397,7 @@ INFO_LABELS: dict[str, dict[str, str]] = {
         "mandate_reference": "Mandatsreferenz",
         "payment_terms": "Zahlungsziel",
         "folder": "Ordner",
+        "pay_by": "Zahlbar bis",
     },
     "en": {
         "customer_number": "Customer no.",
@@ -380,6 +413,7 @@ INFO_LABELS: dict[str, dict[str, str]] = {
         "mandate_reference": "Mandate reference",
         "payment_terms": "Payment terms",
         "folder": "Folder",
+        "pay_by": "Payable by",
     },
 }
 
@@ -649,7 +683,22 @@ def build_context(doc: PdfDocument) -> dict[str, Any]:
         "leased": leased,
         "leased_serials": ", ".join(leased.serial_numbers) if leased else "",
         "delivery_address": _delivery_box(doc, recipient_lines),
+        "dunned_rows": _dunned_rows(doc),
+        "dunned_total": format_eur(doc.totals.gross, lang) if doc.totals else "",
     }
+
+
+def _dunned_rows(doc: PdfDocument) -> list[dict[str, str]]:
+    lang = doc.language
+    return [
+        {
+            "text": row.text,
+            "date": format_date(row.date, lang) if row.date else "",
+            "due_date": format_date(row.due_date, lang) if row.due_date else "",
+            "amount": format_eur(row.amount, lang),
+        }
+        for row in doc.dunned
+    ]
 
 
 def _delivery_box(doc: PdfDocument, recipient_lines: list[str]) -> tuple[str, ...]:
@@ -747,6 +796,7 @@ def render_pdf(doc: PdfDocument) -> bytes:
 __all__ = [
     "FONT_DIR",
     "CycleTotals",
+    "DunnedRow",
     "INFO_LABELS",
     "LABELS",
     "Issuer",

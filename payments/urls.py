@@ -1,5 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from .views import dunning
 
 app_name = "payments"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("dunning/", dunning.dunning_run, name="dunning"),
+    path("dunning/levels/", dunning.dunning_levels, name="dunning_levels"),
+    path("dunning/runs/", dunning.dunning_runs, name="dunning_runs"),
+    path("dunning/runs/<int:pk>/", dunning.dunning_run_detail, name="dunning_run_detail"),
+    path("dunning/print/", dunning.dunning_print, name="dunning_print"),
+    path("dunning/invoice/<int:document_pk>/", dunning.invoice_dunning, name="invoice_dunning"),
+    path("dunning/disputes/", dunning.disputes, name="disputes"),
+    path("dunning/disputes/<int:pk>/resolve/", dunning.dispute_resolve, name="dispute_resolve"),
+    path("dunning/stops/", dunning.dunning_stops, name="dunning_stops"),
+    path("dunning/stops/<int:pk>/lift/", dunning.dunning_stop_lift, name="dunning_stop_lift"),
+]
