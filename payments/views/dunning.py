@@ -4,7 +4,7 @@ levels, disputes and dunning stops. Thin: parse, call one service, say what happ
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,53 +30,49 @@ def _error(request, exc: ValidationError) -> None:
 def dunning_run(request):
     """What a run would dun today, per customer; approving makes the letters."""
     today = timezone.localdate()
-    proposal = selectors.dunning_proposal(organization=request.organization, today=today)
-    form = None
-    if request.method == "POST":
-        if not can(request, "payments.manage"):
-            raise PermissionDenied
-        form = ApproveForm(request.POST, payer_ids=[p.payer.pk for p in proposal.payers])
-        if form.is_valid():
-            try:
-                result = services.dunning_run_approve(
-                    organization=request.organization,
-                    user=request.user,
-                    payer_ids=form.cleaned_data["payers"],
-                    today=today,
-                )
-            except ValidationError as exc:
-                _error(request, exc)
-            else:
-                for name, why in result.skipped:
-                    messages.warning(
-                        request, _("No letter to %(name)s: %(why)s") % {"name": name, "why": why}
-                    )
-                if result.run is not None:
-                    count = len(result.letters)
-                    messages.success(
-                        request,
-                        ngettext(
-                            "%(count)d dunning letter issued.", "%(count)d dunning letters issued.", count
-                        )
-                        % {"count": count},
-                    )
-                    return redirect("payments:dunning_run_detail", pk=result.run.pk)
-                return redirect("payments:dunning")
-        else:
-            for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, error)
-            return redirect("payments:dunning")
     return render(
         request,
         "payments/dunning/run.html",
         {
-            "proposal": proposal,
+            "proposal": selectors.dunning_proposal(organization=request.organization, today=today),
             "can_manage": can(request, "payments.manage"),
             "to_print": selectors.letters_to_print().count(),
-            "recent_runs": list(selectors.dunning_runs()[:5]),
         },
     )
+
+
+@require("payments.manage")
+@require_POST
+def dunning_approve(request):
+    today = timezone.localdate()
+    proposal = selectors.dunning_proposal(organization=request.organization, today=today)
+    form = ApproveForm(request.POST, payer_ids=[p.payer.pk for p in proposal.payers])
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("payments:dunning")
+    try:
+        result = services.dunning_run_approve(
+            organization=request.organization,
+            user=request.user,
+            payer_ids=form.cleaned_data["payers"],
+            today=today,
+        )
+    except ValidationError as exc:
+        _error(request, exc)
+        return redirect("payments:dunning")
+    for name, why in result.skipped:
+        messages.warning(request, _("No letter to %(name)s: %(why)s") % {"name": name, "why": why})
+    if result.run is None:
+        return redirect("payments:dunning")
+    count = len(result.letters)
+    messages.success(
+        request,
+        ngettext("%(count)d dunning letter issued.", "%(count)d dunning letters issued.", count)
+        % {"count": count},
+    )
+    return redirect("payments:dunning_run_detail", pk=result.run.pk)
 
 
 @require("view")
@@ -96,28 +92,29 @@ def dunning_run_detail(request, pk: int):
 
 @require("view")
 def dunning_print(request):
-    """Letters that go by post and are not printed yet; marking them printed."""
-    letters = list(selectors.letters_to_print())
-    if request.method == "POST":
-        if not can(request, "payments.manage"):
-            raise PermissionDenied
-        chosen = set(request.POST.getlist("letters"))
-        picked = [letter for letter in letters if str(letter.pk) in chosen]
-        if not picked:
-            messages.error(request, _("Choose at least one letter."))
-        else:
-            count = services.dunning_letters_mark_printed(letters=picked, user=request.user)
-            messages.success(
-                request,
-                ngettext("%(count)d letter marked as printed.", "%(count)d letters marked as printed.", count)
-                % {"count": count},
-            )
-        return redirect("payments:dunning_print")
+    """Letters that go by post and are not printed yet."""
     return render(
         request,
         "payments/dunning/print.html",
-        {"letters": letters, "can_manage": can(request, "payments.manage")},
+        {"letters": list(selectors.letters_to_print()), "can_manage": can(request, "payments.manage")},
     )
+
+
+@require("payments.manage")
+@require_POST
+def dunning_mark_printed(request):
+    chosen = set(request.POST.getlist("letters"))
+    picked = [letter for letter in selectors.letters_to_print() if str(letter.pk) in chosen]
+    if not picked:
+        messages.error(request, _("Choose at least one letter."))
+    else:
+        count = services.dunning_letters_mark_printed(letters=picked, user=request.user)
+        messages.success(
+            request,
+            ngettext("%(count)d letter marked as printed.", "%(count)d letters marked as printed.", count)
+            % {"count": count},
+        )
+    return redirect("payments:dunning_print")
 
 
 @require("config.manage")
@@ -139,46 +136,54 @@ def dunning_levels(request):
     return render(request, "payments/dunning/levels.html", {"forms": forms})
 
 
-@require("view")
-def invoice_dunning(request, document_pk: int):
-    """One invoice's dunning: its dispute (open or resolve) and the letters that named it."""
-    invoice = get_object_or_404(Document, pk=document_pk, kind=DocumentKind.INVOICE)
-    dispute = selectors.open_dispute(invoice)
-    form = DisputeForm(request.POST or None, initial={"since": timezone.localdate()})
-    if request.method == "POST":
-        if not can(request, "payments.manage"):
-            raise PermissionDenied
-        if form.is_valid():
-            try:
-                services.dispute_open(
-                    organization=request.organization,
-                    invoice=invoice,
-                    note=form.cleaned_data["note"],
-                    since=form.cleaned_data["since"],
-                    user=request.user,
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(
-                    request,
-                    _("Invoice %(number)s marked as disputed; it is not dunned until resolved.")
-                    % {"number": invoice.number},
-                )
-                return redirect("payments:invoice_dunning", document_pk=invoice.pk)
+def _invoice_page(request, invoice: Document, form: DisputeForm, status: int = 200):
     return render(
         request,
         "payments/dunning/invoice.html",
         {
             "invoice": invoice,
-            "dispute": dispute,
+            "dispute": selectors.open_dispute(invoice),
             "form": form,
             "history": selectors.invoice_dunning_history(invoice),
             "past_disputes": invoice.disputes.exclude(resolved_on__isnull=True).order_by("-since"),
             "stop": selectors.active_stop(invoice.payer, today=timezone.localdate()),
             "can_manage": can(request, "payments.manage"),
         },
+        status=status,
     )
+
+
+@require("view")
+def invoice_dunning(request, document_pk: int):
+    """One invoice's dunning: its dispute (open or resolve) and the letters that named it."""
+    invoice = get_object_or_404(Document, pk=document_pk, kind=DocumentKind.INVOICE)
+    return _invoice_page(request, invoice, DisputeForm(initial={"since": timezone.localdate()}))
+
+
+@require("payments.manage")
+@require_POST
+def dispute_open(request, document_pk: int):
+    invoice = get_object_or_404(Document, pk=document_pk, kind=DocumentKind.INVOICE)
+    form = DisputeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.dispute_open(
+                organization=request.organization,
+                invoice=invoice,
+                note=form.cleaned_data["note"],
+                since=form.cleaned_data["since"],
+                user=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Invoice %(number)s marked as disputed; it is not dunned until resolved.")
+                % {"number": invoice.number},
+            )
+            return redirect("payments:invoice_dunning", document_pk=invoice.pk)
+    return _invoice_page(request, invoice, form, status=200)
 
 
 @require("payments.manage")
@@ -207,6 +212,20 @@ def disputes(request):
     )
 
 
+def _stops_page(request, form: DunningStopForm, status: int = 200):
+    today = timezone.localdate()
+    return render(
+        request,
+        "payments/dunning/stops.html",
+        {
+            "form": form,
+            "stops": [(stop, stop.applies_on(today)) for stop in selectors.dunning_stops()[:500]],
+            "can_manage": can(request, "payments.manage"),
+        },
+        status=status,
+    )
+
+
 @require("view")
 def dunning_stops(request):
     initial = {"since": timezone.localdate()}
@@ -215,39 +234,30 @@ def dunning_stops(request):
         initial["customer"] = (
             Customer.objects.filter(pk=int(customer_pk)).values_list("pk", flat=True).first()
         )
-    form = DunningStopForm(request.POST or None, organization=request.organization, initial=initial)
-    if request.method == "POST":
-        if not can(request, "payments.manage"):
-            raise PermissionDenied
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.dunning_stop_add(
-                    organization=request.organization,
-                    customer=data["customer"],
-                    note=data["note"],
-                    since=data["since"],
-                    until=data["until"],
-                    user=request.user,
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(
-                    request, _("Dunning stop for %(name)s saved.") % {"name": data["customer"].name}
-                )
-                return redirect("payments:dunning_stops")
-    today = timezone.localdate()
-    stops = list(selectors.dunning_stops()[:500])
-    return render(
-        request,
-        "payments/dunning/stops.html",
-        {
-            "form": form,
-            "stops": [(stop, stop.applies_on(today)) for stop in stops],
-            "can_manage": can(request, "payments.manage"),
-        },
-    )
+    return _stops_page(request, DunningStopForm(organization=request.organization, initial=initial))
+
+
+@require("payments.manage")
+@require_POST
+def dunning_stop_add(request):
+    form = DunningStopForm(request.POST, organization=request.organization)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.dunning_stop_add(
+                organization=request.organization,
+                customer=data["customer"],
+                note=data["note"],
+                since=data["since"],
+                until=data["until"],
+                user=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Dunning stop for %(name)s saved.") % {"name": data["customer"].name})
+            return redirect("payments:dunning_stops")
+    return _stops_page(request, form, status=200)
 
 
 @require("payments.manage")
