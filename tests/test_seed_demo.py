@@ -36,6 +36,8 @@ def test_seed_demo_creates_a_full_organization_once(settings, tmp_path):
     assert first["folders.Folder"] >= 40
     assert first["documents.Document"] >= 20
     assert first["billing.BillingRun"] >= 1
+    assert first["payments.DunningLevel"] == 3
+    assert first["payments.DunningNotice"] >= 1
     assert {m.role for m in Membership.objects.filter(organization=org)} == {
         "admin",
         "billing",

@@ -23,7 +23,7 @@ from django_scopes import scope
 from organizations.models import Membership, Organization
 from organizations.roles import Role
 
-APP_SEEDS = ["customers", "catalog", "folders", "financing", "documents", "billing"]
+APP_SEEDS = ["customers", "catalog", "folders", "financing", "documents", "billing", "payments_dunning"]
 
 DEMO_ORGS = [
     {
