@@ -19,6 +19,7 @@ from django.utils import timezone
 from demo.records import DemoRecords
 from documents.models import DocumentStatus
 from payments import dunning_selectors, dunning_services
+from payments.models import DunningLevel
 from payments.selectors import invoice_balances, receivable_invoices
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,9 @@ def _overdue(organization, today: dt.date):
 
 def seed(organization, *, rng: random.Random, users: dict) -> None:
     records = DemoRecords(organization, "payments_dunning")
-    if not records.once("payments_dunning:made"):
+    if not records.once(
+        "payments_dunning:made", done_before=DunningLevel.objects.filter(organization=organization)
+    ):
         return
     billing = users.get("billing") or users.get("admin")
     today = timezone.localdate()
