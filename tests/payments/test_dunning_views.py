@@ -181,3 +181,14 @@ def test_another_organizations_letter_is_404(org, payer, billing_user, outsider,
     assert client.get(reverse("documents:detail", args=[letter.document.pk])).status_code == 404
     assert client.get(reverse("documents:pdf", args=[letter.document.pk])).status_code == 404
     assert letter.document.number not in client.get(reverse("documents:dunning_letters")).content.decode()
+
+
+def test_the_letter_has_its_own_document_page(org, payer, billing_user, readonly_user):
+    _overdue(org, payer)
+    [letter] = services.dunning_run_approve(
+        organization=org, user=billing_user, payer_ids=[payer.pk], today=timezone.localdate()
+    ).letters
+    page = login(readonly_user).get(reverse("documents:detail", args=[letter.document.pk]))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert letter.document.number in body and "Mahnung" in body
