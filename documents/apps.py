@@ -26,6 +26,11 @@ class DocumentsConfig(AppConfig):
                 _("Delivery note sent"),
                 _("Draft delivery note discarded"),
             ),
+            "dunning_letter": (
+                _("Dunning letter issued"),
+                _("Dunning letter sent"),
+                _("Draft dunning letter discarded"),
+            ),
         }
         action_titles = {
             "quote.draft_created": _("Draft quote created"),

@@ -10,6 +10,7 @@ from django.core.mail import EmailMessage
 from documents import texts
 from documents.models import Document
 from documents.pdf import pdf_filename
+from documents.rendering import LABELS
 
 SUBJECTS = {
     "de": {
@@ -17,12 +18,14 @@ SUBJECTS = {
         "invoice": "Rechnung {number}",
         "credit_note": "Gutschrift {number}",
         "delivery_note": "Lieferschein {number}",
+        "dunning_letter": "{title} {number}",
     },
     "en": {
         "quote": "Quote {number}",
         "invoice": "Invoice {number}",
         "credit_note": "Credit note {number}",
         "delivery_note": "Delivery note {number}",
+        "dunning_letter": "{title} {number}",
     },
 }
 
@@ -39,12 +42,14 @@ WHAT = {
         "invoice": "unsere Rechnung",
         "credit_note": "unsere Gutschrift",
         "delivery_note": "unseren Lieferschein",
+        "dunning_letter": "unser Schreiben",
     },
     "en": {
         "quote": "our quote",
         "invoice": "our invoice",
         "credit_note": "our credit note",
         "delivery_note": "our delivery note",
+        "dunning_letter": "our letter",
     },
 }
 
@@ -113,7 +118,8 @@ def build_message(
         if document.recipient_contact_name
         else texts.text(lang, "salutation")
     )
-    subject = f"{SUBJECTS[lang][document.kind].format(number=document.number)} – {issuer}"
+    title = LABELS[lang][f"title_dunning_{document.dunning_level or 1}"] if document.dunning_level else ""
+    subject = f"{SUBJECTS[lang][document.kind].format(number=document.number, title=title)} – {issuer}"
     body = BODIES[lang].format(
         salutation=salutation,
         what=WHAT[lang][document.kind],

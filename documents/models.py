@@ -32,6 +32,7 @@ class DocumentKind(models.TextChoices):
     INVOICE = "invoice", _("Invoice")
     CREDIT_NOTE = "credit_note", _("Credit note")
     DELIVERY_NOTE = "delivery_note", _("Delivery note")
+    DUNNING_LETTER = "dunning_letter", _("Dunning letter")
 
 
 class DocumentStatus(models.TextChoices):
@@ -211,6 +212,8 @@ class Document(TenantModel):
     # Set by the billing app for invoices made by a billing run (no FK: documents must
     # not import billing).
     billing_run_id = models.BigIntegerField(_("billing run"), null=True, blank=True)
+    # Dunning letters: 1 payment reminder, 2 first and 3 second dunning notice (its title).
+    dunning_level = models.PositiveSmallIntegerField(_("dunning level"), null=True, blank=True)
 
     pdf = models.FileField(_("PDF"), upload_to=document_pdf_path, blank=True, max_length=255)
     pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)

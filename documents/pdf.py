@@ -22,7 +22,9 @@ from documents import texts
 from documents.engine import TaxGroup, Totals
 from documents.models import Document, DocumentKind
 from documents.rendering import (
+    LABELS,
     CycleTotals,
+    DunnedRow,
     Issuer,
     LeasedObject,
     Party,
@@ -138,6 +140,8 @@ def _info(document: Document) -> tuple:
         info.append(("valid_until", document.valid_until))
     if document.kind == DocumentKind.DELIVERY_NOTE and document.delivery_date:
         info.append(("delivery_date", document.delivery_date))
+    if document.kind == DocumentKind.DUNNING_LETTER and document.due_date:
+        info.append(("pay_by", document.due_date))
     if document.mandate_reference and document.kind == DocumentKind.INVOICE:
         info.append(("mandate_reference", document.mandate_reference))
     # The leased-object block names the folder already.
@@ -168,6 +172,8 @@ def _references(document: Document) -> tuple[str, ...]:
 def to_pdf_document(document: Document) -> PdfDocument:
     """The renderer's view of a frozen document."""
     lang = texts.lang_of(document.language)
+    lines_of = list(document.lines.all())
+    dunning = document.kind == DocumentKind.DUNNING_LETTER
     lines = tuple(
         PdfLine(
             position=line.position,
@@ -181,7 +187,7 @@ def to_pdf_document(document: Document) -> PdfDocument:
             net=None if document.kind == DocumentKind.DELIVERY_NOTE else line.net,
             group_title=line.group_title,
         )
-        for line in document.lines.all()
+        for line in ([] if dunning else lines_of)
     )
     leased = None
     if document.leased_object:
@@ -196,6 +202,19 @@ def to_pdf_document(document: Document) -> PdfDocument:
     payment_text = document.payment_text
     if document.kind == DocumentKind.QUOTE:
         payment_text = document.terms_text
+    dunned: tuple[DunnedRow, ...] = ()
+    title = texts.text(lang, "advance_title", number=document.number) if document.advance_invoice else ""
+    if document.kind == DocumentKind.DUNNING_LETTER:
+        # The lines are the open items reminded of; the level names the letter.
+        dunned = tuple(
+            DunnedRow(
+                text=line.description, amount=line.net, date=line.service_start, due_date=line.service_end
+            )
+            for line in lines_of
+        )
+        labels = LABELS[lang]
+        level_title = labels[f"title_dunning_{document.dunning_level or 1}"]
+        title = f"{level_title} {labels['number_prefix']} {document.number}"
     return PdfDocument(
         kind=document.kind,
         language=lang,
@@ -221,9 +240,10 @@ def to_pdf_document(document: Document) -> PdfDocument:
         leased_object=leased,
         delivery_address=tuple(document.delivery_address or ()),
         cancellation=document.cancellation,
-        title=texts.text(lang, "advance_title", number=document.number) if document.advance_invoice else "",
+        title=title,
         recurring_totals=_recurring_totals(document) if document.kind == DocumentKind.QUOTE else (),
         financed_totals=_financed_totals(document),
+        dunned=dunned,
     )
 
 

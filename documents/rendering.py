@@ -47,9 +47,9 @@ from documents.engine import (
 )
 from documents.labels import INFO_LABELS, LABELS, format_date, format_iban
 
-Kind = Literal["quote", "invoice", "credit_note", "delivery_note"]
+Kind = Literal["quote", "invoice", "credit_note", "delivery_note", "dunning_letter"]
 Language = Literal["de", "en"]
-KINDS: tuple[str, ...] = ("quote", "invoice", "credit_note", "delivery_note")
+KINDS: tuple[str, ...] = ("quote", "invoice", "credit_note", "delivery_note", "dunning_letter")
 
 _PROJECT_DIR = Path(__file__).resolve().parent.parent
 CSS_PATH = _PROJECT_DIR / "templates" / "documents" / "pdf" / "pdf.css"
@@ -145,6 +145,16 @@ class PdfLine:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DunnedRow:
+    """A dunning letter's open item: an invoice (number, date, due date) or a fee."""
+
+    text: str
+    amount: Decimal
+    date: dt.date | None = None
+    due_date: dt.date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class LeasedObject:
     """What a financier needs to match an invoice to its lease (DESIGN.md section 4)."""
 
@@ -213,9 +223,11 @@ class PdfDocument:
     recurring_totals: tuple[CycleTotals, ...] = ()
     # Quotes of a financed folder: what the financier is invoiced, printed first.
     financed_totals: PayerTotals | None = None
+    # Dunning letters: the open items reminded of, instead of priced lines.
+    dunned: tuple[DunnedRow, ...] = ()
 
     def __post_init__(self) -> None:
-        _freeze(self, "info", "lines", "references", "delivery_address", "recurring_totals")
+        _freeze(self, "info", "lines", "references", "delivery_address", "recurring_totals", "dunned")
         if self.kind not in KINDS:
             raise ValueError(f"unknown document kind {self.kind!r}")
         if self.language not in LABELS:
@@ -477,7 +489,22 @@ def build_context(doc: PdfDocument) -> dict[str, Any]:
         "leased": leased,
         "leased_serials": ", ".join(leased.serial_numbers) if leased else "",
         "delivery_address": _delivery_box(doc, recipient_lines),
+        "dunned_rows": _dunned_rows(doc),
+        "dunned_total": format_eur(doc.totals.gross, lang) if doc.totals else "",
     }
+
+
+def _dunned_rows(doc: PdfDocument) -> list[dict[str, str]]:
+    lang = doc.language
+    return [
+        {
+            "text": row.text,
+            "date": format_date(row.date, lang) if row.date else "",
+            "due_date": format_date(row.due_date, lang) if row.due_date else "",
+            "amount": format_eur(row.amount, lang),
+        }
+        for row in doc.dunned
+    ]
 
 
 def _delivery_box(doc: PdfDocument, recipient_lines: list[str]) -> tuple[str, ...]:
@@ -575,6 +602,7 @@ def render_pdf(doc: PdfDocument) -> bytes:
 __all__ = [
     "FONT_DIR",
     "CycleTotals",
+    "DunnedRow",
     "INFO_LABELS",
     "LABELS",
     "Issuer",

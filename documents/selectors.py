@@ -22,12 +22,14 @@ KIND_SLUGS = {
     "invoices": DocumentKind.INVOICE,
     "credit-notes": DocumentKind.CREDIT_NOTE,
     "delivery-notes": DocumentKind.DELIVERY_NOTE,
+    "dunning-letters": DocumentKind.DUNNING_LETTER,
 }
 LIST_URL_NAMES = {
     DocumentKind.QUOTE: "documents:quotes",
     DocumentKind.INVOICE: "documents:invoices",
     DocumentKind.CREDIT_NOTE: "documents:credit_notes",
     DocumentKind.DELIVERY_NOTE: "documents:delivery_notes",
+    DocumentKind.DUNNING_LETTER: "documents:dunning_letters",
 }
 
 # The statuses a document of each kind can have (for filters and badges).
@@ -48,6 +50,7 @@ STATUSES_BY_KIND = {
     ],
     DocumentKind.CREDIT_NOTE: [DocumentStatus.ISSUED, DocumentStatus.SENT],
     DocumentKind.DELIVERY_NOTE: [DocumentStatus.ISSUED, DocumentStatus.SENT],
+    DocumentKind.DUNNING_LETTER: [DocumentStatus.ISSUED, DocumentStatus.SENT],
 }
 
 

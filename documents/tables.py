@@ -93,6 +93,14 @@ EXCLUDE_BY_KIND = {
     DocumentKind.INVOICE: ("valid_until", "delivery_date", "reference"),
     DocumentKind.CREDIT_NOTE: ("valid_until", "delivery_date", "due_date"),
     DocumentKind.DELIVERY_NOTE: ("due_date", "valid_until", "reference", "payer", "total_net", "total_gross"),
+    DocumentKind.DUNNING_LETTER: (
+        "valid_until",
+        "delivery_date",
+        "reference",
+        "payer",
+        "folder_label",
+        "total_net",
+    ),
 }
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("invoices/", views.invoice_list, name="invoices"),
     path("credit-notes/", views.credit_note_list, name="credit_notes"),
     path("delivery-notes/", views.delivery_note_list, name="delivery_notes"),
+    path("dunning-letters/", views.dunning_letter_list, name="dunning_letters"),
     path("<int:pk>/", views.document_detail, name="detail"),
     path("<int:pk>/pdf/", views.document_pdf, name="pdf"),
     path("<int:pk>/pdf/status/", views.document_pdf_status, name="pdf_status"),

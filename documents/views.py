@@ -42,6 +42,7 @@ PERMISSION_BY_KIND = {
     DocumentKind.INVOICE: "invoices.issue",
     DocumentKind.CREDIT_NOTE: "invoices.issue",
     DocumentKind.DELIVERY_NOTE: "delivery_notes.issue",
+    DocumentKind.DUNNING_LETTER: "payments.manage",
 }
 
 RENDER_AGAIN_AFTER_SECONDS = 60
@@ -53,6 +54,7 @@ LIST_TITLES = {
     DocumentKind.INVOICE: ("Invoices", "bi-receipt"),
     DocumentKind.CREDIT_NOTE: ("Credit notes", "bi-receipt-cutoff"),
     DocumentKind.DELIVERY_NOTE: ("Delivery notes", "bi-truck"),
+    DocumentKind.DUNNING_LETTER: ("Dunning letters", "bi-exclamation-triangle"),
 }
 
 
@@ -153,6 +155,11 @@ def credit_note_list(request):
 @require("view")
 def delivery_note_list(request):
     return _document_list(request, DocumentKind.DELIVERY_NOTE)
+
+
+@require("view")
+def dunning_letter_list(request):
+    return _document_list(request, DocumentKind.DUNNING_LETTER)
 
 
 # --- the document page -------------------------------------------------------------------

@@ -433,3 +433,190 @@ class StatementEntry(TenantModel):
             )
         ]
         indexes = [models.Index(fields=["organization", "status"], name="statement_entry_org_status")]
+
+
+# --- dunning -------------------------------------------------------------------------------
+
+
+class DunningLevelPosition(models.IntegerChoices):
+    REMINDER = 1, _("Payment reminder")
+    FIRST = 2, _("First dunning notice")
+    SECOND = 3, _("Second dunning notice")
+
+
+class DunningLevel(TenantModel):
+    """One step of the organization's dunning: when it is reached, what it costs, what the
+    letter says. Level 1 counts its days from the invoice's due date, levels 2 and 3 from
+    the letter of the level before (a debtor must have had the time to react)."""
+
+    position = models.PositiveSmallIntegerField(_("level"), choices=DunningLevelPosition.choices)
+    enabled = models.BooleanField(_("in use"), default=True)
+    days = models.PositiveSmallIntegerField(
+        _("days"),
+        help_text=_("Level 1: days past the due date; later levels: days after the previous letter."),
+    )
+    fee = models.DecimalField(
+        _("fee"), default=0, help_text=_("Booked as a receivable of its own; 0 for none."), **MONEY
+    )
+    payment_days = models.PositiveSmallIntegerField(
+        _("payment deadline (days)"), default=10, help_text=_("The letter asks for payment within this time.")
+    )
+    text_de = models.TextField(_("letter text (German)"))
+    text_en = models.TextField(_("letter text (English)"))
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name = _("dunning level")
+        verbose_name_plural = _("dunning levels")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "position"], name="dunning_level_unique_position"
+            ),
+            models.CheckConstraint(condition=Q(fee__gte=0), name="dunning_level_fee_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.get_position_display())
+
+
+class InvoiceDispute(TenantModel):
+    """The payer disputes an invoice (wrong amount, goods not received ...): it is never
+    dunned while the dispute is open. Resolving keeps the row as the record of it."""
+
+    invoice = models.ForeignKey(
+        "documents.Document", verbose_name=_("invoice"), on_delete=models.PROTECT, related_name="disputes"
+    )
+    note = models.TextField(_("note"))
+    since = models.DateField(_("disputed since"))
+    resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-since", "-id"]
+        verbose_name = _("invoice dispute")
+        verbose_name_plural = _("invoice disputes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "invoice"],
+                condition=Q(resolved_on__isnull=True),
+                name="one_open_dispute_per_invoice",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} ({self.since:%d.%m.%Y})"
+
+
+class DunningStop(TenantModel):
+    """No dunning letter for this customer (as payer) while the stop applies: from
+    ``since``, up to and including ``until`` when set, unless lifted earlier."""
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="dunning_stops",
+    )
+    note = models.TextField(_("note"))
+    since = models.DateField(_("from"))
+    until = models.DateField(_("until"), null=True, blank=True, help_text=_("Empty: until lifted."))
+    lifted_on = models.DateField(_("lifted on"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-since", "-id"]
+        verbose_name = _("dunning stop")
+        verbose_name_plural = _("dunning stops")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(until__isnull=True) | Q(until__gte=models.F("since")),
+                name="dunning_stop_until_after_since",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} ({self.since:%d.%m.%Y})"
+
+    def applies_on(self, day) -> bool:
+        if self.lifted_on is not None and self.lifted_on <= day:
+            return False
+        return self.since <= day and (self.until is None or day <= self.until)
+
+
+class DunningRun(TenantModel):
+    """One approved dunning run: the letters it made, as of its date."""
+
+    date = models.DateField(_("date"))
+    letters = models.PositiveIntegerField(_("letters"), default=0)
+    total = models.DecimalField(_("total dunned"), default=0, **MONEY)
+    fees = models.DecimalField(_("fees"), default=0, **MONEY)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name = _("dunning run")
+        verbose_name_plural = _("dunning runs")
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} {self.date:%d.%m.%Y}"
+
+
+class LetterDelivery(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    POST = "post", _("Post (print)")
+
+
+class DunningLetter(TenantModel):
+    """A dunning letter document of a run, the fee it booked and how it goes out."""
+
+    run = models.ForeignKey(DunningRun, on_delete=models.PROTECT, related_name="dunning_letters")
+    document = models.OneToOneField(
+        "documents.Document", on_delete=models.PROTECT, related_name="dunning_letter_record"
+    )
+    payer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
+    level = models.PositiveSmallIntegerField(_("level"), choices=DunningLevelPosition.choices)
+    fee = models.ForeignKey(Charge, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    delivery = models.CharField(_("delivery"), max_length=10, choices=LetterDelivery.choices)
+    printed_at = models.DateTimeField(_("printed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("dunning letter")
+        verbose_name_plural = _("dunning letters")
+
+
+class DunningNotice(TenantModel):
+    """An invoice dunned at a level by a letter on a date: the next level is due only the
+    configured days after it. Never changed afterwards."""
+
+    letter = models.ForeignKey(DunningLetter, on_delete=models.PROTECT, related_name="notices")
+    invoice = models.ForeignKey(
+        "documents.Document",
+        verbose_name=_("invoice"),
+        on_delete=models.PROTECT,
+        related_name="dunning_notices",
+    )
+    level = models.PositiveSmallIntegerField(_("level"), choices=DunningLevelPosition.choices)
+    date = models.DateField(_("date"))
+    open_amount = models.DecimalField(_("open amount"), **MONEY)
+
+    class Meta:
+        ordering = ["date", "id"]
+        verbose_name = _("dunning notice")
+        verbose_name_plural = _("dunning notices")
+        constraints = [
+            # An invoice reaches each level once.
+            models.UniqueConstraint(
+                fields=["organization", "invoice", "level"], name="dunning_notice_once_per_level"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "invoice"], name="dunning_notice_org_invoice")]

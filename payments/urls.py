@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import batches, ledger, mandates, statements
+from .views import batches, dunning, ledger, mandates, statements
 
 app_name = "payments"
 
@@ -34,4 +34,18 @@ urlpatterns: list = [
     path("statements/upload/", statements.statement_upload, name="statement_upload"),
     path("statements/<int:pk>/", statements.statement_detail, name="statement"),
     path("statements/<int:pk>/file/", statements.statement_file, name="statement_file"),
+    path("dunning/", dunning.dunning_run, name="dunning"),
+    path("dunning/approve/", dunning.dunning_approve, name="dunning_approve"),
+    path("dunning/levels/", dunning.dunning_levels, name="dunning_levels"),
+    path("dunning/runs/", dunning.dunning_runs, name="dunning_runs"),
+    path("dunning/runs/<int:pk>/", dunning.dunning_run_detail, name="dunning_run_detail"),
+    path("dunning/print/", dunning.dunning_print, name="dunning_print"),
+    path("dunning/print/done/", dunning.dunning_mark_printed, name="dunning_mark_printed"),
+    path("dunning/invoice/<int:document_pk>/", dunning.invoice_dunning, name="invoice_dunning"),
+    path("dunning/invoice/<int:document_pk>/dispute/", dunning.dispute_open, name="dispute_open"),
+    path("dunning/disputes/", dunning.disputes, name="disputes"),
+    path("dunning/disputes/<int:pk>/resolve/", dunning.dispute_resolve, name="dispute_resolve"),
+    path("dunning/stops/", dunning.dunning_stops, name="dunning_stops"),
+    path("dunning/stops/new/", dunning.dunning_stop_add, name="dunning_stop_add"),
+    path("dunning/stops/<int:pk>/lift/", dunning.dunning_stop_lift, name="dunning_stop_lift"),
 ]

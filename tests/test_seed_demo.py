@@ -39,6 +39,8 @@ def test_seed_demo_creates_a_full_organization_once(settings, tmp_path):
     assert first["payments.Payment"] >= 5
     assert first["payments.BankStatement"] == 1
     assert first["payments.StatementEntry"] >= 5
+    assert first["payments.DunningLevel"] == 3
+    assert first["payments.DunningNotice"] >= 1
     assert {m.role for m in Membership.objects.filter(organization=org)} == {
         "admin",
         "billing",

@@ -32,6 +32,7 @@ APP_SEEDS = [
     "billing",
     "payments_sepa",
     "payments_ledger",
+    "payments_dunning",
 ]
 
 DEMO_ORGS = [
