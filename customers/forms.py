@@ -61,6 +61,12 @@ COMMERCIAL_FIELDS = [
     "payment_terms_days",
     "delivery_method",
     "invoice_email",
+    "einvoice_format",
+    "einvoice_consent_on",
+    "buyer_reference",
+    "siret",
+    "service_code",
+    "engagement_number",
 ]
 PAYMENT_FIELDS = [
     "payment_method",
@@ -73,7 +79,18 @@ PAYMENT_FIELDS = [
 ]
 # What only matters once a record is billed: a prospect's form leaves these out, together
 # with the payment section; they are filled in after the conversion into a customer.
-BILLING_FIELDS = ["consolidate_invoices", "payment_terms_days", "delivery_method", "invoice_email"]
+BILLING_FIELDS = [
+    "consolidate_invoices",
+    "payment_terms_days",
+    "delivery_method",
+    "invoice_email",
+    "einvoice_format",
+    "einvoice_consent_on",
+    "buyer_reference",
+    "siret",
+    "service_code",
+    "engagement_number",
+]
 # Selects with a sensible default: not starred, an empty submission keeps the default.
 DEFAULTED_FIELDS = ("country", "language", "tax_treatment", "payment_method", "delivery_method")
 

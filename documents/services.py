@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from catalog.models import ProductKind, Unit
 from customers.models import CustomerKind, PaymentMethod, Salutation, TaxTreatment
 from customers.selectors import invoice_recipient_emails
-from documents import tax, texts
+from documents import einvoice, tax, texts
 from documents.engine import LineInput, compute_totals, line_inputs, line_net
 from documents.models import (
     Document,
@@ -834,6 +834,7 @@ def document_issue(*, document: Document, user, issue_date: dt.date | None = Non
             check_payment_setup(organization=organization, payer=payer, method=document.payment_method)
         lines = list(document.lines.all())
         check_tax_reasons(document, lines)
+        einvoice.check_einvoice(document, lines)
         issue_date = issue_date_in_order(organization=organization, kind=document.kind, wanted=issue_date)
         document.number = number_next(
             organization=organization, kind=NUMBER_KINDS[document.kind], on=issue_date
