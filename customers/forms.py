@@ -92,7 +92,14 @@ BILLING_FIELDS = [
     "engagement_number",
 ]
 # Selects with a sensible default: not starred, an empty submission keeps the default.
-DEFAULTED_FIELDS = ("country", "language", "tax_treatment", "payment_method", "delivery_method")
+DEFAULTED_FIELDS = (
+    "country",
+    "language",
+    "tax_treatment",
+    "payment_method",
+    "delivery_method",
+    "einvoice_format",
+)
 
 
 def _relax_max_length(field: forms.CharField, length: int) -> None:
@@ -261,6 +268,15 @@ class CustomerForm(ModelErrorsAtFieldsMixin, ContactDataFormMixin, StyledFormMix
 
     def clean_delivery_method(self):
         return self._default("delivery_method")
+
+    def clean_einvoice_format(self):
+        return self._default("einvoice_format")
+
+    def clean_buyer_reference(self):
+        return (self.cleaned_data.get("buyer_reference") or "").strip()
+
+    def clean_siret(self):
+        return "".join((self.cleaned_data.get("siret") or "").split())
 
     def clean_name(self):
         return self.cleaned_data["name"].strip()

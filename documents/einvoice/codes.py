@@ -51,8 +51,11 @@ ALLOWANCE_DISCOUNT = "95"
 
 
 def unit_code(unit: str) -> str | None:
-    """The Rec 20 code of a document line's unit, None when it has none."""
-    return REC20_UNITS.get((unit or "").strip())
+    """The Rec 20 code of a document line's unit (a code, or a word stored before units
+    were codes: "Stk.", "Monat"), None when it has none."""
+    from catalog.units import unit_code as our_code
+
+    return REC20_UNITS.get(our_code((unit or "").strip()))
 
 
 def category_for(reason: str) -> str:

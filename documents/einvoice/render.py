@@ -3,7 +3,9 @@ against its XSD, and the ZUGFeRD/Factur-X PDF/A-3 that carries the CII as factur
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import threading
 from pathlib import Path
 
 from lxml import etree
@@ -74,27 +76,50 @@ def invoice_xml(
     return etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
+_CLOCK_LOCK = threading.Lock()
+
+
+def _fixed_clock(moment: dt.datetime) -> type[dt.datetime]:
+    class Clock(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
+
+    return Clock
+
+
 def zugferd_pdf(document: Document, pdf_bytes: bytes) -> bytes:
     """The PDF/A-3b (rendered with ``pdf_variant="pdf/a-3b"``) with the CII embedded as
-    factur-x.xml (AFRelationship Alternative) and the Factur-X XMP, level EN 16931."""
-    from facturx import generate_from_binary
+    factur-x.xml (AFRelationship Alternative) and the Factur-X XMP, level EN 16931.
+
+    factur-x stamps its dates with the clock; they are set to the moment of issue so the
+    same document always gives the same bytes (the stored SHA-256 can be checked again).
+    """
+    from facturx import facturx as library
 
     xml = invoice_xml(document, "cii", "en16931")
-    return generate_from_binary(
-        pdf_bytes,
-        xml,
-        flavor="factur-x",
-        level="en16931",
-        check_xsd=False,
-        afrelationship="alternative",
-        lang=document.language,
-        pdf_metadata={
-            "author": (document.issuer or {}).get("legal_name", ""),
-            "keywords": "Factur-X",
-            "title": f"{document.title_label} {document.number}",
-            "subject": f"{document.title_label} {document.number}",
-        },
-    )
+    moment = document.issued_at or dt.datetime.combine(document.issue_date, dt.time(), dt.UTC)
+    with _CLOCK_LOCK:
+        original = library.datetime
+        library.datetime = _fixed_clock(moment.astimezone(dt.UTC))
+        try:
+            return library.generate_from_binary(
+                pdf_bytes,
+                xml,
+                flavor="factur-x",
+                level="en16931",
+                check_xsd=False,
+                afrelationship="alternative",
+                lang=document.language,
+                pdf_metadata={
+                    "author": (document.issuer or {}).get("legal_name", ""),
+                    "keywords": "Factur-X",
+                    "title": f"{document.title_label} {document.number}",
+                    "subject": f"{document.title_label} {document.number}",
+                },
+            )
+        finally:
+            library.datetime = original
 
 
 def xml_file(document: Document) -> tuple[str, str, bytes] | None:
