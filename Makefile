@@ -62,6 +62,7 @@ beat: install
 
 bench: install
 	$(PY) manage.py bench_pdf --n 50
+	$(PY) manage.py bench_einvoice --n 50
 	$(PY) manage.py bench_lists --help >/dev/null && echo "lists:   $(PY) manage.py bench_lists --folders 100000   (with DATABASE_URL on PostgreSQL)"
 	@echo "billing: $(PY) manage.py bench_billing --customers 20000   (with DATABASE_URL on PostgreSQL)"
 

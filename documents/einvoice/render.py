@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import threading
 from pathlib import Path
 
@@ -13,6 +14,9 @@ from lxml import etree
 from documents.einvoice import cii, ubl
 from documents.einvoice.data import invoice_of
 from documents.models import Document, DocumentKind
+
+# factur-x reports every PDF it makes at INFO; one line per invoice is noise in a worker.
+logging.getLogger("factur-x").setLevel(logging.WARNING)
 
 SYNTAXES = ("cii", "ubl")
 PROFILES = ("en16931", "xrechnung")

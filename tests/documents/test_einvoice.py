@@ -342,3 +342,20 @@ def test_the_rules_catch_a_wrong_total(org, admin_user, run_on_commit):
     )
     assert broken != xml
     assert any(failure.startswith("BR-CO-15") for failure in rule_failures(broken, "cii", "en16931"))
+
+
+@pytest.mark.slow
+def test_bench_einvoice_times_xml_and_pdf_and_leaves_nothing_behind():
+    import io as _io
+
+    from django.core.management import call_command
+    from django_scopes import scopes_disabled
+
+    from organizations.models import Organization
+
+    out = _io.StringIO()
+    call_command("bench_einvoice", n=2, stdout=out)
+    text = out.getvalue()
+    assert "CII XML + XSD:" in text and "ZUGFeRD PDF:" in text
+    with scopes_disabled():
+        assert not Organization.objects.filter(slug__startswith="bench-einvoice").exists()
