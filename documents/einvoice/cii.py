@@ -18,6 +18,8 @@ NSMAP = {"rsm": RSM, "ram": RAM, "udt": UDT, "qdt": QDT}
 EN16931 = "urn:cen.eu:en16931:2017"
 XRECHNUNG = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
 PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+# "Not subject to VAT" carries no rate at all (BR-O-05, BR-O-09).
+NOT_SUBJECT = "O"
 
 
 def _amount(value: Decimal) -> str:
@@ -101,7 +103,8 @@ def _lines(transaction, invoice: Invoice) -> None:
         tax = _ram(settlement, "ApplicableTradeTax")
         _ram(tax, "TypeCode", "VAT")
         _ram(tax, "CategoryCode", line.category)
-        _ram(tax, "RateApplicablePercent", _number(line.rate))
+        if line.category != NOT_SUBJECT:
+            _ram(tax, "RateApplicablePercent", _number(line.rate))
         if line.period_start and line.period_end:
             period = _ram(settlement, "BillingSpecifiedPeriod")
             _date(period, "StartDateTime", line.period_start)
@@ -177,7 +180,8 @@ def cii_tree(invoice: Invoice) -> etree._Element:
         _ram(tax, "CategoryCode", group.category)
         if group.reason_code:
             _ram(tax, "ExemptionReasonCode", group.reason_code)
-        _ram(tax, "RateApplicablePercent", _number(group.rate))
+        if group.category != NOT_SUBJECT:
+            _ram(tax, "RateApplicablePercent", _number(group.rate))
     if invoice.period_start and invoice.period_end:
         period = _ram(settlement, "BillingSpecifiedPeriod")
         _date(period, "StartDateTime", invoice.period_start)

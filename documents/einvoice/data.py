@@ -170,7 +170,7 @@ def _ship_to(document: Document, snapshot: dict) -> Party | None:
     return Party(name=ship_to.get("name", ""), address=_address(ship_to, (), ship_to.get("country") or "DE"))
 
 
-def _lines(document: Document, sign: Decimal, reasons: dict[int, str]) -> tuple[Line, ...]:
+def _lines(document: Document, sign: Decimal, reasons: dict[int, str], categories) -> tuple[Line, ...]:
     result = []
     for line in document.lines.all():
         if line.unit_price is None:
@@ -184,6 +184,8 @@ def _lines(document: Document, sign: Decimal, reasons: dict[int, str]) -> tuple[
         allowance = base - net
         reason = reasons.get(line.position, "")
         category = codes.category_for(reason)
+        if category not in categories:
+            category = codes.EXEMPT
         rate = money(line.tax_rate or 0) if category == codes.STANDARD else ZERO
         name, _, rest = line.description.partition("\n")
         result.append(
@@ -301,7 +303,11 @@ def invoice_of(document: Document, *, xrechnung: bool = False) -> Invoice:
         for line in priced
     }
     reason_by_category = {codes.category_for(reason): reason for reason in reasons.values()}
-    lines = _lines(document, sign, reasons)
+    if "O" in reason_by_category and len(reason_by_category) > 1:
+        # "Not subject to VAT" must stand alone on an invoice (BR-O-11); beside an export
+        # of goods, services not taxable in Germany are stated as exempt with their ground.
+        reason_by_category[codes.EXEMPT] = reason_by_category.pop("O")
+    lines = _lines(document, sign, reasons, reason_by_category)
     groups = _tax_groups(document, lines, reason_by_category)
     omit_vat_id = "O" in reason_by_category
     line_total = sum((line.net for line in lines), ZERO)

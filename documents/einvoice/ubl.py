@@ -6,7 +6,7 @@ from __future__ import annotations
 from lxml import etree
 
 from documents.einvoice import codes
-from documents.einvoice.cii import EN16931, PEPPOL_BILLING, XRECHNUNG, _amount, _number
+from documents.einvoice.cii import EN16931, NOT_SUBJECT, PEPPOL_BILLING, XRECHNUNG, _amount, _number
 from documents.einvoice.data import Address, Invoice, Party
 
 INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
@@ -134,7 +134,8 @@ def ubl_tree(invoice: Invoice) -> etree._Element:
         _money(subtotal, "TaxAmount", group.amount, currency)
         category = _cac(subtotal, "TaxCategory")
         _cbc(category, "ID", group.category)
-        _cbc(category, "Percent", _number(group.rate))
+        if group.category != NOT_SUBJECT:
+            _cbc(category, "Percent", _number(group.rate))
         if group.reason_code:
             _cbc(category, "TaxExemptionReasonCode", group.reason_code)
         if group.reason:
@@ -177,7 +178,8 @@ def ubl_tree(invoice: Invoice) -> etree._Element:
             _cbc(_cac(item, "SellersItemIdentification"), "ID", line.sku)
         category = _cac(item, "ClassifiedTaxCategory")
         _cbc(category, "ID", line.category)
-        _cbc(category, "Percent", _number(line.rate))
+        if line.category != NOT_SUBJECT:
+            _cbc(category, "Percent", _number(line.rate))
         _cbc(_cac(category, "TaxScheme"), "ID", "VAT")
         price = _cac(element, "Price")
         _cbc(price, "PriceAmount", _number(line.unit_price), currencyID=currency)

@@ -69,7 +69,10 @@ def rule_failures(xml: bytes, syntax: str, profile: str) -> list[str]:
 
 
 def assert_valid(xml: bytes, syntax: str, profile: str = "en16931", kind: str = "invoice") -> None:
-    assert xsd_errors(xml, syntax, kind) == []
-    assert rule_failures(xml, syntax, "en16931") == []
+    errors = xsd_errors(xml, syntax, kind)
+    assert not errors, errors
+    failures = rule_failures(xml, syntax, "en16931")
+    assert not failures, failures
     if profile == "xrechnung":
-        assert rule_failures(xml, syntax, "xrechnung") == []
+        failures = rule_failures(xml, syntax, "xrechnung")
+        assert not failures, failures

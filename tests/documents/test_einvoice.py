@@ -103,6 +103,22 @@ def _export(org, user, run_on_commit):
     return _oneoff_invoice(folder, user, run_on_commit)
 
 
+def _non_eu_services(org, user, run_on_commit):
+    folder = FolderFactory(organization=org)
+    _set(folder.customer, country="CH", postal_code="8001", city="Zürich", tax_treatment="non_eu", vat_id="")
+    line = oneoff(folder, description="Fernwartung", quantity="2", unit_price="85.00", equipment=False)
+    OneOffLine.objects.filter(pk=line.pk).update(unit="hour")
+    return _oneoff_invoice(folder, user, run_on_commit)
+
+
+def _small_business(org, user, run_on_commit):
+    org.small_business = True
+    org.save()
+    folder = FolderFactory(organization=org)
+    oneoff(folder, quantity="1", unit_price="450.00")
+    return _oneoff_invoice(folder, user, run_on_commit)
+
+
 def _credit_note(org, user, run_on_commit):
     invoice = _domestic(org, user, run_on_commit)
     return run_on_commit(services.invoice_cancel, invoice=invoice, user=user, reason="Falsche Menge")
@@ -176,6 +192,8 @@ CASES = {
     "intra-EU supply (K)": _intra_eu_supply,
     "exempt (E)": _exempt,
     "export (G)": _export,
+    "non-EU services (O)": _non_eu_services,
+    "small business (E, § 19 UStG)": _small_business,
     "credit note (381)": _credit_note,
     "financier with delivery site": _financier,
     "direct debit": _direct_debit,
@@ -223,7 +241,8 @@ def test_its_numbers_equal_the_database_and_the_pdf(issued):
     assert nets == [sign * line.net for line in issued.lines.exclude(unit_price=None)]
     by_rate: dict[Decimal, Decimal] = {}
     for tax in _xpath(cii, "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax"):
-        rate = D(_xpath(tax, "ram:RateApplicablePercent/text()")[0])
+        # "Not subject to VAT" (O) has no rate: 0 % on paper.
+        rate = D((_xpath(tax, "ram:RateApplicablePercent/text()") or ["0"])[0])
         by_rate[rate] = by_rate.get(rate, D(0)) + D(_xpath(tax, "ram:CalculatedAmount/text()")[0])
     assert by_rate == {D(g["rate"]): sign * D(g["tax"]) for g in issued.tax_breakdown}
     ubl = etree.fromstring(einvoice.invoice_xml(issued, "ubl"))
@@ -359,3 +378,20 @@ def test_bench_einvoice_times_xml_and_pdf_and_leaves_nothing_behind():
     assert "CII XML + XSD:" in text and "ZUGFeRD PDF:" in text
     with scopes_disabled():
         assert not Organization.objects.filter(slug__startswith="bench-einvoice").exists()
+
+
+def test_goods_and_services_abroad_share_one_valid_e_invoice(org, admin_user, run_on_commit):
+    """ "Not subject to VAT" (O) must stand alone (BR-O-11): beside an export of goods the
+    services abroad are stated as exempt (E) with their ground, § 3a (2) UStG."""
+    folder = FolderFactory(organization=org)
+    _set(folder.customer, country="CH", postal_code="8001", city="Zürich", tax_treatment="non_eu", vat_id="")
+    oneoff(folder, quantity="1", unit_price="1450.00")
+    line = oneoff(folder, description="Fernwartung", quantity="2", unit_price="85.00", equipment=False)
+    OneOffLine.objects.filter(pk=line.pk).update(unit="hour")
+    invoice = _oneoff_invoice(folder, admin_user, run_on_commit)
+    for syntax in ("cii", "ubl"):
+        assert_valid(einvoice.invoice_xml(invoice, syntax), syntax)
+    tree = etree.fromstring(einvoice.invoice_xml(invoice, "cii"))
+    path = "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:CategoryCode/text()"
+    assert sorted(_xpath(tree, path)) == ["E", "G"]
+    assert any("3a" in reason for reason in _xpath(tree, "//ram:ExemptionReason/text()"))
