@@ -8,6 +8,23 @@ XRechnung CII) and UBL 2.1 (XRechnung UBL), and the ZUGFeRD PDF/A-3 that carries
 from __future__ import annotations
 
 from documents.einvoice.checks import check_einvoice
-from documents.einvoice.render import einvoice_format, invoice_xml, wants_zugferd, zugferd_pdf
+from documents.einvoice.render import (
+    FORMATS,
+    SYNTAXES,
+    einvoice_format,
+    invoice_xml,
+    wants_zugferd,
+    xml_file,
+    zugferd_pdf,
+)
 
-__all__ = ["check_einvoice", "einvoice_format", "invoice_xml", "wants_zugferd", "zugferd_pdf"]
+__all__ = [
+    "FORMATS",
+    "SYNTAXES",
+    "check_einvoice",
+    "einvoice_format",
+    "invoice_xml",
+    "wants_zugferd",
+    "xml_file",
+    "zugferd_pdf",
+]

@@ -395,3 +395,24 @@ def test_goods_and_services_abroad_share_one_valid_e_invoice(org, admin_user, ru
     path = "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:CategoryCode/text()"
     assert sorted(_xpath(tree, path)) == ["E", "G"]
     assert any("3a" in reason for reason in _xpath(tree, "//ram:ExemptionReason/text()"))
+
+
+def test_the_document_page_offers_the_xml_to_staff_only(client, org, admin_user, other_org, run_on_commit):
+    from django.urls import reverse
+
+    from tests.conftest import _member
+
+    invoice = _xrechnung(org, admin_user, run_on_commit)
+    client.force_login(admin_user)
+    page = client.get(reverse("documents:detail", args=[invoice.pk]))
+    assert reverse("documents:einvoice", args=[invoice.pk]) in page.content.decode()
+    response = client.get(reverse("documents:einvoice", args=[invoice.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/xml"
+    assert_valid(response.content, "cii", "xrechnung")
+    ubl = client.get(reverse("documents:einvoice", args=[invoice.pk]) + "?syntax=ubl")
+    assert_valid(ubl.content, "ubl", "xrechnung")
+    assert client.get(reverse("documents:einvoice", args=[invoice.pk]) + "?syntax=pdf").status_code == 404
+    outsider = _member(other_org, "admin", "outsider")
+    client.force_login(outsider)
+    assert client.get(reverse("documents:einvoice", args=[invoice.pk])).status_code == 404
