@@ -152,7 +152,11 @@ class Customer(TenantModel):
     )
     invoice_email = models.EmailField(_("invoice e-mail"), blank=True)
     einvoice_format = models.CharField(
-        _("e-invoice format"), max_length=20, choices=EInvoiceFormat.choices, default=EInvoiceFormat.ZUGFERD
+        _("e-invoice format"),
+        max_length=20,
+        choices=EInvoiceFormat.choices,
+        default=EInvoiceFormat.ZUGFERD,
+        db_default=EInvoiceFormat.ZUGFERD,
     )
     einvoice_consent_on = models.DateField(
         _("consent to PDF invoices on"),
@@ -165,12 +169,17 @@ class Customer(TenantModel):
         _("buyer reference / Leitweg-ID"),
         max_length=100,
         blank=True,
+        default="",
+        db_default="",
         help_text=_("Printed as the buyer reference of e-invoices; public bodies give their Leitweg-ID."),
     )
     # French public buyers (Chorus Pro).
-    siret = models.CharField(_("SIRET"), max_length=14, blank=True)
-    service_code = models.CharField(_("service code"), max_length=100, blank=True)
-    engagement_number = models.CharField(_("engagement number"), max_length=50, blank=True)
+    # Database defaults too: rows written by code that predates these fields stay valid.
+    siret = models.CharField(_("SIRET"), max_length=14, blank=True, default="", db_default="")
+    service_code = models.CharField(_("service code"), max_length=100, blank=True, default="", db_default="")
+    engagement_number = models.CharField(
+        _("engagement number"), max_length=50, blank=True, default="", db_default=""
+    )
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
