@@ -205,7 +205,7 @@ class CustomerForm(ModelErrorsAtFieldsMixin, ContactDataFormMixin, StyledFormMix
             )
         # Pasted identifiers come with spaces and dots; the length is checked after the
         # clean_* methods have normalised them (by the model field's own validator).
-        for name, length in (("iban", 42), ("bic", 14), ("vat_id", 26)):
+        for name, length in (("iban", 42), ("bic", 14), ("vat_id", 26), ("siret", 20)):
             if name in self.fields:
                 _relax_max_length(self.fields[name], length)
         if "iban" in self.fields:
