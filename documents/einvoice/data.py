@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from documents import tax, texts
@@ -109,7 +109,6 @@ class Invoice:
     preceding_number: str = ""
     preceding_date: dt.date | None = None
     xrechnung: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 def parse_address(lines, country: str) -> Address:
@@ -238,7 +237,7 @@ def _tax_groups(
     return tuple(groups)
 
 
-def _payment(document: Document, snapshot: dict, sign: Decimal) -> Payment:
+def _payment(document: Document, snapshot: dict) -> Payment:
     issuer = document.issuer or {}
     terms = document.payment_text or ""
     if document.kind == DocumentKind.CREDIT_NOTE:
@@ -337,7 +336,7 @@ def invoice_of(document: Document, *, xrechnung: bool = False) -> Invoice:
         tax_basis=line_total,
         tax_total=tax_total,
         grand_total=line_total + tax_total,
-        payment=_payment(document, snapshot, sign),
+        payment=_payment(document, snapshot),
         notes=_notes(document),
         ship_to=ship_to,
         delivery_date=delivery_date,
