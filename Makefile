@@ -8,7 +8,7 @@ PORT ?= 8000
 
 SYSTEM_CHECK := $(PYTHON) scripts/system_check.py
 
-.PHONY: run test test-fast install migrate demo lint format messages bench clean worker beat
+.PHONY: run test test-fast einvoice-rules install migrate demo lint format messages bench clean worker beat
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -29,13 +29,17 @@ demo: migrate
 run: demo
 	@PY=$(PY) HOST=$(HOST) PORT=$(PORT) scripts/run.sh
 
-test: install
+# The EN 16931 / XRechnung validation stylesheets the e-invoice tests run.
+einvoice-rules: install
+	PY=$(PY) scripts/fetch_einvoice_rules.sh
+
+test: install einvoice-rules
 	@$(SYSTEM_CHECK) test
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
 
 # The quick inner loop: everything but the demo seed, benchmarks, query counts, PDF layout
 # and the page walks (marked `slow`); `make test` still runs them.
-test-fast: install
+test-fast: install einvoice-rules
 	$(VENV)/bin/pytest -n 2 --dist loadgroup -m "not slow"
 
 lint: install
@@ -58,6 +62,7 @@ beat: install
 
 bench: install
 	$(PY) manage.py bench_pdf --n 50
+	$(PY) manage.py bench_einvoice --n 50
 	$(PY) manage.py bench_lists --help >/dev/null && echo "lists:   $(PY) manage.py bench_lists --folders 100000   (with DATABASE_URL on PostgreSQL)"
 	@echo "billing: $(PY) manage.py bench_billing --customers 20000   (with DATABASE_URL on PostgreSQL)"
 

@@ -61,6 +61,12 @@ COMMERCIAL_FIELDS = [
     "payment_terms_days",
     "delivery_method",
     "invoice_email",
+    "einvoice_format",
+    "einvoice_consent_on",
+    "buyer_reference",
+    "siret",
+    "service_code",
+    "engagement_number",
 ]
 PAYMENT_FIELDS = [
     "payment_method",
@@ -73,9 +79,27 @@ PAYMENT_FIELDS = [
 ]
 # What only matters once a record is billed: a prospect's form leaves these out, together
 # with the payment section; they are filled in after the conversion into a customer.
-BILLING_FIELDS = ["consolidate_invoices", "payment_terms_days", "delivery_method", "invoice_email"]
+BILLING_FIELDS = [
+    "consolidate_invoices",
+    "payment_terms_days",
+    "delivery_method",
+    "invoice_email",
+    "einvoice_format",
+    "einvoice_consent_on",
+    "buyer_reference",
+    "siret",
+    "service_code",
+    "engagement_number",
+]
 # Selects with a sensible default: not starred, an empty submission keeps the default.
-DEFAULTED_FIELDS = ("country", "language", "tax_treatment", "payment_method", "delivery_method")
+DEFAULTED_FIELDS = (
+    "country",
+    "language",
+    "tax_treatment",
+    "payment_method",
+    "delivery_method",
+    "einvoice_format",
+)
 
 
 def _relax_max_length(field: forms.CharField, length: int) -> None:
@@ -181,7 +205,7 @@ class CustomerForm(ModelErrorsAtFieldsMixin, ContactDataFormMixin, StyledFormMix
             )
         # Pasted identifiers come with spaces and dots; the length is checked after the
         # clean_* methods have normalised them (by the model field's own validator).
-        for name, length in (("iban", 42), ("bic", 14), ("vat_id", 26)):
+        for name, length in (("iban", 42), ("bic", 14), ("vat_id", 26), ("siret", 20)):
             if name in self.fields:
                 _relax_max_length(self.fields[name], length)
         if "iban" in self.fields:
@@ -244,6 +268,15 @@ class CustomerForm(ModelErrorsAtFieldsMixin, ContactDataFormMixin, StyledFormMix
 
     def clean_delivery_method(self):
         return self._default("delivery_method")
+
+    def clean_einvoice_format(self):
+        return self._default("einvoice_format")
+
+    def clean_buyer_reference(self):
+        return (self.cleaned_data.get("buyer_reference") or "").strip()
+
+    def clean_siret(self):
+        return "".join((self.cleaned_data.get("siret") or "").split())
 
     def clean_name(self):
         return self.cleaned_data["name"].strip()

@@ -55,6 +55,16 @@ class PaymentMethod(models.TextChoices):
     GOCARDLESS = "gocardless", _("GoCardless")
 
 
+class EInvoiceFormat(models.TextChoices):
+    """The structured invoice the payer receives (EN 16931; German businesses must be able
+    to receive one since 2025). A PDF alone needs the payer's consent, kept with its date."""
+
+    ZUGFERD = "zugferd", _("ZUGFeRD / Factur-X (PDF with embedded XML)")
+    XRECHNUNG_CII = "xrechnung_cii", _("XRechnung (CII)")
+    XRECHNUNG_UBL = "xrechnung_ubl", _("XRechnung (UBL)")
+    PDF_ONLY = "pdf_only", _("PDF only (with the customer's consent)")
+
+
 class DeliveryMethod(models.TextChoices):
     EMAIL_PDF = "email_pdf", _("E-mail with PDF attached")
     EMAIL_NOTIFICATION = "email_notification", _("E-mail notification only (portal)")
@@ -141,6 +151,35 @@ class Customer(TenantModel):
         _("invoice delivery"), max_length=20, choices=DeliveryMethod.choices, default=DeliveryMethod.EMAIL_PDF
     )
     invoice_email = models.EmailField(_("invoice e-mail"), blank=True)
+    einvoice_format = models.CharField(
+        _("e-invoice format"),
+        max_length=20,
+        choices=EInvoiceFormat.choices,
+        default=EInvoiceFormat.ZUGFERD,
+        db_default=EInvoiceFormat.ZUGFERD,
+    )
+    einvoice_consent_on = models.DateField(
+        _("consent to PDF invoices on"),
+        null=True,
+        blank=True,
+        help_text=_("The date the customer agreed to receive PDF invoices without structured data."),
+    )
+    # BT-10 of EN 16931; for public bodies the Leitweg-ID, which XRechnung requires.
+    buyer_reference = models.CharField(
+        _("buyer reference / Leitweg-ID"),
+        max_length=100,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Printed as the buyer reference of e-invoices; public bodies give their Leitweg-ID."),
+    )
+    # French public buyers (Chorus Pro).
+    # Database defaults too: rows written by code that predates these fields stay valid.
+    siret = models.CharField(_("SIRET"), max_length=14, blank=True, default="", db_default="")
+    service_code = models.CharField(_("service code"), max_length=100, blank=True, default="", db_default="")
+    engagement_number = models.CharField(
+        _("engagement number"), max_length=50, blank=True, default="", db_default=""
+    )
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -227,6 +266,8 @@ class Customer(TenantModel):
             )
         if self.payment_method == PaymentMethod.GOCARDLESS and not self.gocardless_mandate_id:
             errors.setdefault("gocardless_mandate_id", []).append(_("GoCardless needs the mandate ID."))
+        for name, message in einvoice_errors(self):
+            errors.setdefault(name, []).append(message)
         if self.is_financier and self.kind == CustomerKind.PROSPECT:
             # A financier receives invoices, so it has to be a customer.
             errors.setdefault("is_financier", []).append(_("A financier must be a customer, not a prospect."))
@@ -261,6 +302,34 @@ class Customer(TenantModel):
         if self.payment_terms_days is not None:
             return self.payment_terms_days
         return self.organization.payment_terms_days
+
+
+def is_leitweg_id(value: str) -> bool:
+    from stdnum.de import leitweg
+
+    return leitweg.is_valid(value)
+
+
+def einvoice_errors(customer: Customer) -> list[tuple[str, str]]:
+    """What keeps the chosen e-invoice format from being sent: XRechnung (the format of
+    German public bodies) needs their Leitweg-ID as buyer reference, with valid check
+    digits; PDF only needs the recorded consent; a SIRET must be one."""
+    from stdnum.fr import siret
+
+    errors: list[tuple[str, str]] = []
+    reference = (customer.buyer_reference or "").strip()
+    if customer.einvoice_format in (EInvoiceFormat.XRECHNUNG_CII, EInvoiceFormat.XRECHNUNG_UBL):
+        if not reference:
+            errors.append(("buyer_reference", _("XRechnung needs the buyer reference (the Leitweg-ID).")))
+        elif not is_leitweg_id(reference):
+            errors.append(("buyer_reference", _("This is not a valid Leitweg-ID (check digits).")))
+    if customer.einvoice_format == EInvoiceFormat.PDF_ONLY and not customer.einvoice_consent_on:
+        errors.append(
+            ("einvoice_consent_on", _("PDF-only invoices need the date the customer consented to them."))
+        )
+    if customer.siret and not siret.is_valid(customer.siret):
+        errors.append(("siret", _("This is not a valid SIRET number.")))
+    return errors
 
 
 class ContactFunction(TenantModel):

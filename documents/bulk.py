@@ -44,7 +44,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import CustomerKind, PaymentMethod
-from documents import texts
+from documents import einvoice, texts
 from documents.composition import (
     LineSpec,
     check_payer_tax,
@@ -260,6 +260,7 @@ def _document(
     apply_totals(document, priced)
     document.tax_note = tax_note_for(document, priced)
     document.payment_text = payment_text_for(document, payer)
+    einvoice.check_einvoice(document, lines, payer=payer, folder=folder, organization=organization)
     return document, lines
 
 

@@ -163,6 +163,10 @@ class Document(TenantModel):
     # Issuer snapshot: the organization's legal data, bank and register on the issue date.
     issuer = models.JSONField(_("issuer"), default=dict, blank=True)
 
+    # What the structured invoice (EN 16931) needs beyond the printed snapshot, taken on
+    # issue: the format, buyer reference, structured addresses, the debtor's IBAN.
+    einvoice = models.JSONField(_("e-invoice data"), default=dict, blank=True)
+
     # Delivery site and the financier's leased-object block (frozen too).
     delivery_address = models.JSONField(_("delivery address"), default=list, blank=True)
     leased_object = models.JSONField(_("leased object"), default=dict, blank=True)

@@ -18,7 +18,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from documents import texts
+from documents import einvoice, texts
 from documents.engine import TaxGroup, Totals
 from documents.models import Document, DocumentKind
 from documents.rendering import (
@@ -252,6 +252,14 @@ def pdf_filename(document: Document) -> str:
     return f"{safe}.pdf"
 
 
+def render_document_pdf(document: Document) -> bytes:
+    """The PDF as stored: for a payer that receives ZUGFeRD, the PDF/A-3b with the
+    invoice's EN 16931 XML embedded (documents.einvoice)."""
+    if einvoice.wants_zugferd(document):
+        return einvoice.zugferd_pdf(document, render_pdf(to_pdf_document(document), pdf_variant="pdf/a-3b"))
+    return render_pdf(to_pdf_document(document))
+
+
 def render_and_store(document: Document) -> Document:
     """Render the frozen document and store the bytes and their SHA-256, once.
 
@@ -260,7 +268,7 @@ def render_and_store(document: Document) -> Document:
     """
     if document.is_draft or document.pdf:
         return document
-    data = render_pdf(to_pdf_document(document))
+    data = render_document_pdf(document)
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document.pk)

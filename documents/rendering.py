@@ -581,8 +581,9 @@ def render_html(doc: PdfDocument) -> str:
     return get_template(f"documents/pdf/{doc.kind}.html").render(build_context(doc))
 
 
-def render_pdf(doc: PdfDocument) -> bytes:
-    """Render the document to PDF bytes. Same input, same bytes (no clock, no randomness)."""
+def render_pdf(doc: PdfDocument, *, pdf_variant: str | None = None) -> bytes:
+    """Render the document to PDF bytes. Same input, same bytes (no clock, no randomness).
+    ``pdf_variant="pdf/a-3b"`` makes the PDF/A-3 that a ZUGFeRD invoice is built on."""
     from weasyprint import HTML
 
     html = render_html(doc)
@@ -596,6 +597,7 @@ def render_pdf(doc: PdfDocument) -> bytes:
             cache=_IMAGE_CACHE,
             # A fixed identifier keeps the bytes (and the stored SHA-256) reproducible.
             pdf_identifier=f"{doc.kind}:{doc.number}".encode(),
+            pdf_variant=pdf_variant,
         )
 
 

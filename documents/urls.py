@@ -12,6 +12,7 @@ urlpatterns = [
     path("dunning-letters/", views.dunning_letter_list, name="dunning_letters"),
     path("<int:pk>/", views.document_detail, name="detail"),
     path("<int:pk>/pdf/", views.document_pdf, name="pdf"),
+    path("<int:pk>/einvoice/", views.document_einvoice, name="einvoice"),
     path("<int:pk>/pdf/status/", views.document_pdf_status, name="pdf_status"),
     path("<int:pk>/pdf/render/", views.document_render, name="render"),
     path("<int:pk>/issue/", views.document_issue, name="issue"),

@@ -13,7 +13,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +26,7 @@ from organizations.access import can, require
 from organizations.system_texts import render_text
 from organizations.tables import configure_table
 
-from . import selectors, services
+from . import einvoice, selectors, services
 from .extensions import detail_panels_for
 from .filters import DocumentFilter
 from .forms import CreditNoteForm, DeclineForm, DeliveryNoteForm, QuoteCreateForm, ReasonForm
@@ -347,6 +347,27 @@ def document_pdf(request, pk: int):
     response["Cache-Control"] = "private, no-store"
     # The preview is embedded in our own document page.
     response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@require("view")
+def document_einvoice(request, pk: int):
+    """The e-invoice XML of an issued invoice or credit note, as a download: the payer's
+    XRechnung syntax, else the CII that the ZUGFeRD PDF carries (?syntax=cii|ubl chooses)."""
+    document = get_object_or_404(Document, pk=pk)
+    if document.is_draft or document.kind not in (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE):
+        raise Http404(_("Only issued invoices and credit notes have an e-invoice."))
+    syntax, profile = einvoice.FORMATS.get(einvoice.einvoice_format(document), ("cii", "en16931"))
+    wanted = request.GET.get("syntax")
+    if wanted:
+        if wanted not in einvoice.SYNTAXES:
+            raise Http404(_("Unknown e-invoice syntax."))
+        syntax = wanted
+    response = HttpResponse(einvoice.invoice_xml(document, syntax, profile), content_type="application/xml")
+    name = pdf_filename(document).removesuffix(".pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{syntax}.xml"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import PaymentMethod
-from documents import tax, texts
+from documents import einvoice, tax, texts
 from documents.composition import (
     LineSpec,
     check_tax_reasons,
@@ -410,6 +410,7 @@ def document_issue(*, document: Document, user, issue_date: dt.date | None = Non
             check_payment_setup(organization=organization, payer=payer, method=document.payment_method)
         lines = list(document.lines.all())
         check_tax_reasons(document, lines)
+        einvoice.check_einvoice(document, lines)
         issue_date = issue_date_in_order(organization=organization, kind=document.kind, wanted=issue_date)
         document.number = number_next(
             organization=organization, kind=NUMBER_KINDS[document.kind], on=issue_date

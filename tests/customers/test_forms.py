@@ -227,3 +227,33 @@ def test_it_offers_needs_review_only_to_a_customer_that_still_has_it(org):
     form = CustomerForm(instance=customer, organization=org)
     assert "needs_review" in dict(form.fields["tax_treatment"].choices)
     assert form.fields["tax_exemption"].widget.attrs["data-show-if-tax-treatment"] == "exempt"
+
+
+def test_xrechnung_needs_a_valid_leitweg_id_and_says_so_in_german(admin_client):
+    with translation.override("de"):
+        response = admin_client.post(
+            CREATE,
+            {"name": "Stadt Musterhausen", "einvoice_format": "xrechnung_cii", "buyer_reference": "991-0"},
+        )
+    assert response.status_code == 200
+    assert "Leitweg-ID" in " ".join(_errors(response, "buyer_reference"))
+    assert not Customer.objects.exists()
+    response = admin_client.post(
+        CREATE,
+        {
+            "name": "Stadt Musterhausen",
+            "einvoice_format": "xrechnung_cii",
+            "buyer_reference": " 04011000-1234512345-06 ",
+            "siret": "732 829 320 00074",
+        },
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    customer = Customer.objects.get()
+    assert (customer.einvoice_format, customer.buyer_reference) == ("xrechnung_cii", "04011000-1234512345-06")
+    assert customer.siret == "73282932000074"
+
+
+def test_pdf_only_needs_the_date_of_consent(admin_client):
+    response = admin_client.post(CREATE, {"name": "Papier GmbH", "einvoice_format": "pdf_only"})
+    assert response.status_code == 200
+    assert "einvoice_consent_on" in response.context["form"].errors

@@ -432,10 +432,9 @@ def test_a_later_change_to_customer_or_folder_changes_no_issued_document(
     # Rendering the frozen data again gives the very same bytes.
     import hashlib
 
-    from documents.pdf import to_pdf_document
-    from documents.rendering import render_pdf
+    from documents.pdf import render_document_pdf
 
-    assert hashlib.sha256(render_pdf(to_pdf_document(invoice))).hexdigest() == invoice.pdf_sha256
+    assert hashlib.sha256(render_document_pdf(invoice)).hexdigest() == invoice.pdf_sha256
 
 
 def test_it_files_every_document_in_the_folders_history(financed_folder, admin_user, run_on_commit):

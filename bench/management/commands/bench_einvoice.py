@@ -1,0 +1,130 @@
+"""Time the e-invoice: ``python manage.py bench_einvoice [--n 50] [--document ID]``.
+
+Measures, per invoice, (a) building the EN 16931 CII and UBL XML from the frozen
+document and checking it against its XSD (target: median < 50 ms), and (b) making the
+ZUGFeRD PDF: rendering the PDF/A-3b and embedding the XML (target: median < 200 ms).
+Without ``--document`` a sample invoice of 12 lines is issued through the real services
+inside a transaction that is rolled back, so the database is left as it was. The
+schematron rules are not part of the run (they are the tests' job).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import time
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django_scopes import scopes_disabled
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _timed(n: int, fn) -> dict[str, float]:
+    fn()  # warm-up: schemas, fonts and templates load once per process
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return {
+        "median": round(statistics.median(times), 1),
+        "p95": round(times[max(0, int(len(times) * 0.95) - 1)], 1),
+    }
+
+
+def _sample_invoice():
+    from customers.models import Customer
+    from documents import services
+    from documents.models import DocumentKind
+    from organizations.models import Organization
+
+    org = Organization.objects.create(
+        slug=f"bench-einvoice-{time.time_ns()}",
+        name="Bench Bürosysteme GmbH",
+        legal_name="Bench Bürosysteme GmbH",
+        street="Hauptstraße 1",
+        postal_code="10115",
+        city="Berlin",
+        vat_id="DE136695976",
+        iban="DE89370400440532013000",
+        bic="COBADEFFXXX",
+    )
+    customer = Customer.objects.create(
+        organization=org,
+        number="K10001",
+        name="Musterfirma GmbH",
+        street="Königsallee 12",
+        postal_code="40212",
+        city="Düsseldorf",
+        email="info@musterfirma.example",
+    )
+    lines = [
+        services.LineSpec(
+            description=f"Position {i}\nBeschreibung der Leistung {i}",
+            quantity=Decimal(i),
+            unit="piece" if i % 2 else "hour",
+            unit_price=Decimal("19.90") * i,
+            tax_rate=Decimal("7.00") if i % 4 == 0 else Decimal("19.00"),
+            discount_percent=Decimal("5") if i % 3 == 0 else Decimal(0),
+            service_start=dt.date(2026, 11, 1),
+            service_end=dt.date(2026, 11, 30),
+        )
+        for i in range(1, 13)
+    ]
+    draft = services.document_draft_create(
+        organization=org, kind=DocumentKind.INVOICE, user=None, customer=customer, payer=customer, lines=lines
+    )
+    return services.document_issue(document=draft, user=None)
+
+
+class Command(BaseCommand):
+    help = "Benchmark e-invoices: XML build + XSD (< 50 ms) and ZUGFeRD PDF (< 200 ms), median in ms."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--n", type=int, default=50, help="number of timed runs (default 50)")
+        parser.add_argument("--document", type=int, help="id of an issued invoice instead of the sample")
+
+    def handle(self, *args, n: int, document: int | None, **options):
+        if n < 1:
+            raise CommandError("--n must be at least 1")
+        with scopes_disabled():
+            if document is not None:
+                from documents.models import Document
+
+                record = Document.objects.filter(pk=document).first()
+                if record is None or record.is_draft or record.kind not in ("invoice", "credit_note"):
+                    raise CommandError(f"no issued invoice or credit note with id {document}")
+                self._run(record, n)
+                return
+            try:
+                with transaction.atomic():
+                    self._run(_sample_invoice(), n)
+                    raise _Rollback
+            except _Rollback:
+                pass
+
+    def _run(self, record, n: int) -> None:
+        from documents import einvoice
+        from documents.pdf import to_pdf_document
+        from documents.rendering import render_pdf
+
+        record.lines.all()  # the lines are read each run, as production does
+        xml = _timed(n, lambda: (einvoice.invoice_xml(record, "cii"), einvoice.invoice_xml(record, "ubl")))
+        cii = _timed(n, lambda: einvoice.invoice_xml(record, "cii"))
+        pdf = _timed(
+            n,
+            lambda: einvoice.zugferd_pdf(record, render_pdf(to_pdf_document(record), pdf_variant="pdf/a-3b")),
+        )
+        self.stdout.write(f"{record.title_label} {record.number}, {record.lines.count()} lines, {n} runs")
+        self.stdout.write(f"CII XML + XSD:       median {cii['median']} ms, p95 {cii['p95']} ms")
+        self.stdout.write(f"CII + UBL XML + XSD: median {xml['median']} ms, p95 {xml['p95']} ms")
+        self.stdout.write(f"ZUGFeRD PDF:         median {pdf['median']} ms, p95 {pdf['p95']} ms")
+        ok = cii["median"] < 50 and pdf["median"] < 200
+        style = self.style.SUCCESS if ok else self.style.WARNING
+        self.stdout.write(style("OK" if ok else "SLOW: targets are 50 ms (XML) and 200 ms (PDF)"))
