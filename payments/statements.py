@@ -34,6 +34,7 @@ from organizations.audit import audit_log
 from organizations.money import ZERO
 
 from . import camt
+from .mandates import payment_settings_for
 from .models import (
     OPEN_ENTRY_STATUSES,
     Allocation,
@@ -482,6 +483,7 @@ def _book_return(*, organization, entry, decision: Decision, invoices, user):
             date=entry.booking_date,
             reason=entry.return_reason,
             user=user,
+            fee=payment_settings_for(organization).return_fee or ZERO,
             source_key=entry.source_key,
         )
     if item is not None and item.status in (ItemStatus.PENDING, ItemStatus.SETTLED):

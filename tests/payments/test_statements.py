@@ -14,9 +14,12 @@ from demo.camt_sample import SampleEntry, camt_xml
 from documents.models import Document
 from organizations.models import AuditEntry
 from payments import camt, selectors, services, statements
+from payments.mandates import payment_settings_for
 from payments.models import (
     BankStatement,
     BatchStatus,
+    Charge,
+    ChargeKind,
     DirectDebitBatch,
     DirectDebitItem,
     EntryStatus,
@@ -269,6 +272,9 @@ def _collected(org, invoice, *, status=ItemStatus.SETTLED):
 
 
 def test_a_returned_direct_debit_reopens_its_invoice_with_the_reason(org, billing_user, payer):
+    settings = payment_settings_for(org)
+    settings.return_fee = D("3.50")
+    settings.save()
     invoice = issued_invoice(org, payer, "119.00")
     services.payment_record(
         organization=org,
@@ -299,6 +305,8 @@ def test_a_returned_direct_debit_reopens_its_invoice_with_the_reason(org, billin
     item.refresh_from_db()
     assert item.status == ItemStatus.RETURNED and item.return_reason == "AC04"
     assert Payment.objects.get(kind="return").reference == "AC04"
+    [fee] = Charge.objects.filter(payer=payer)
+    assert fee.kind == ChargeKind.RETURN_FEE and fee.amount == D("3.50") and fee.document == invoice
 
 
 def test_a_return_of_a_collection_not_yet_settled_ends_it_without_booking(org, billing_user, payer):
