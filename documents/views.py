@@ -23,11 +23,11 @@ from django.views.decorators.http import require_POST
 from customers.selectors import invoice_recipient_emails
 from folders.models import Folder
 from organizations.access import can, require
+from organizations.panels import page_panels
 from organizations.system_texts import render_text
 from organizations.tables import configure_table
 
 from . import einvoice, selectors, services
-from .extensions import detail_panels_for
 from .filters import DocumentFilter
 from .forms import CreditNoteForm, DeclineForm, DeliveryNoteForm, QuoteCreateForm, ReasonForm
 from .models import Document, DocumentKind
@@ -321,7 +321,7 @@ def document_detail(request, pk: int):
             "decline_form": DeclineForm() if can_decline else None,
             "can_render": _can_render(request, document),
             "show_prices": document.kind != DocumentKind.DELIVERY_NOTE,
-            "extension_panels": detail_panels_for(request, document),
+            "panels": page_panels("document.detail", request, document),
         },
     )
 

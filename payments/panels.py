@@ -1,5 +1,6 @@
-"""What payments adds to the invoice pages (documents.extensions): the payment state
-in the invoice list and a panel with open amount and payments on the invoice page."""
+"""What payments adds to the invoice pages: the payment state in the invoice list (a
+column of documents.extensions) and a panel with open amount and payments on the invoice
+page (the shared panel registry, organizations.panels)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from documents.extensions import DetailPanel, ListColumn, detail_panel_register, list_column_register
+from documents.extensions import ListColumn, list_column_register
 from documents.models import Document, DocumentKind, DocumentStatus
 from organizations.access import can
 from organizations.money import ZERO
+from organizations.panels import Panel, panel_register
 
 from .selectors import invoice_balances, invoice_payments
 
@@ -28,7 +30,7 @@ def payment_cells(records: Sequence[Document]) -> dict[int, str]:
 
 
 def payment_panel(request, document: Document) -> dict | None:
-    if document.status == DocumentStatus.DRAFT:
+    if document.kind != DocumentKind.INVOICE or document.status == DocumentStatus.DRAFT:
         return None
     [balance] = invoice_balances([document], today=timezone.localdate())
     record_url = None
@@ -46,11 +48,7 @@ def register() -> None:
     list_column_register(
         ListColumn(key="payment", label=_("Payment"), kinds=(DocumentKind.INVOICE,), cells=payment_cells)
     )
-    detail_panel_register(
-        DetailPanel(
-            key="payment",
-            kinds=(DocumentKind.INVOICE,),
-            template_name="payments/_invoice_panel.html",
-            context=payment_panel,
-        )
+    panel_register(
+        "document.detail",
+        Panel(name="payment", template="payments/_invoice_panel.html", data=payment_panel, slot="side"),
     )

@@ -262,8 +262,8 @@ def test_the_invoice_page_shows_open_amount_and_payments(org, payer, billing, bi
     invoice = issued_invoice(org, payer, "119.00")
     _pay(org, billing_user, payer, invoice, "19.00")
     page = billing.get(reverse("documents:detail", args=[invoice.pk]))
-    [panel] = page.context["extension_panels"]
-    assert panel["context"]["balance"].open == D("100.00")
+    [panel] = page.context["panels"].slots["side"]
+    assert panel.name == "payment" and panel.data["balance"].open == D("100.00")
     assert "record/?payer=" in page.content.decode()
 
 
