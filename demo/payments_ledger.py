@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from payments import services
-from payments.models import Payment, PaymentChannel
+from payments.models import BankStatement, PaymentChannel
 from payments.selectors import open_amounts, receivable_invoices
 from payments.statements import statement_import
 
@@ -84,7 +84,7 @@ def seed(organization, *, rng: random.Random, users: dict) -> None:
         records = DemoRecords(organization, "payments_ledger")
         items = open_invoices(organization)
         if len(items) < 8 or not records.once(
-            "payments_ledger:payments", done_before=Payment.objects.filter(organization=organization)
+            "payments_ledger:payments", done_before=BankStatement.objects.filter(organization=organization)
         ):
             return
         today = timezone.localdate()

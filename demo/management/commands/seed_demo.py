@@ -30,9 +30,11 @@ APP_SEEDS = [
     "financing",
     "documents",
     "billing",
+    # Dunning first: it needs overdue invoices, which the collections and payments then
+    # partly settle, as in real life.
+    "payments_dunning",
     "payments_sepa",
     "payments_ledger",
-    "payments_dunning",
 ]
 
 DEMO_ORGS = [
