@@ -37,15 +37,7 @@ def payer(org):
 
 def test_a_partial_payment_leaves_the_rest_open_and_the_invoice_partly_paid(org, payer, billing_user):
     invoice = issued_invoice(org, payer, "119.00", issue_date=TODAY, due_days=14)
-    services.payment_record(
-        organization=org,
-        payer=payer,
-        amount=D("50.00"),
-        date=TODAY,
-        channel=PaymentChannel.TRANSFER,
-        user=billing_user,
-        allocations=[(invoice, D("50.00"))],
-    )
+    pay(org, billing_user, payer, D("50.00"), invoice)
     balance = selectors.invoice_balance(invoice, today=TODAY)
     assert balance.open == D("69.00")
     assert balance.state == selectors.InvoiceState.PARTLY_PAID
@@ -63,14 +55,7 @@ def test_an_unpaid_invoice_past_its_due_date_is_overdue_and_aged(org, payer):
 def test_money_without_instructions_pays_the_oldest_first_and_the_rest_is_credit(org, payer, billing_user):
     old = issued_invoice(org, payer, "100.00", issue_date=dt.date(2026, 10, 1))
     new = issued_invoice(org, payer, "100.00", issue_date=dt.date(2026, 11, 1))
-    services.payment_record(
-        organization=org,
-        payer=payer,
-        amount=D("250.00"),
-        date=TODAY,
-        channel=PaymentChannel.TRANSFER,
-        user=billing_user,
-    )
+    pay(org, billing_user, payer, D("250.00"))
     assert selectors.open_amount(old) == 0 and selectors.open_amount(new) == 0
     assert selectors.customer_credit(payer) == D("50.00")
     later = issued_invoice(org, payer, "30.00", issue_date=TODAY)
@@ -86,15 +71,7 @@ def test_money_without_instructions_pays_the_oldest_first_and_the_rest_is_credit
 def test_more_than_is_open_is_refused_and_changes_nothing(org, payer, billing_user):
     invoice = issued_invoice(org, payer, "119.00")
     with pytest.raises(ValidationError):
-        services.payment_record(
-            organization=org,
-            payer=payer,
-            amount=D("200.00"),
-            date=TODAY,
-            channel=PaymentChannel.TRANSFER,
-            user=billing_user,
-            allocations=[(invoice, D("200.00"))],
-        )
+        pay(org, billing_user, payer, D("200.00"), invoice)
     assert not Payment.objects.exists() and not Allocation.objects.exists()
 
 
@@ -102,28 +79,12 @@ def test_an_invoice_of_another_payer_cannot_be_paid_by_this_one(org, payer, bill
     other = CustomerFactory(organization=org)
     invoice = issued_invoice(org, other, "119.00")
     with pytest.raises(ValidationError):
-        services.payment_record(
-            organization=org,
-            payer=payer,
-            amount=D("119.00"),
-            date=TODAY,
-            channel=PaymentChannel.CASH,
-            user=billing_user,
-            allocations=[(invoice, D("119.00"))],
-        )
+        pay(org, billing_user, payer, D("119.00"), invoice, channel=PaymentChannel.CASH)
 
 
 def test_a_return_reopens_the_invoice_and_books_the_fee_apart(org, payer, billing_user):
     invoice = issued_invoice(org, payer, "119.00")
-    services.payment_record(
-        organization=org,
-        payer=payer,
-        amount=D("119.00"),
-        date=TODAY,
-        channel=PaymentChannel.DIRECT_DEBIT,
-        user=billing_user,
-        allocations=[(invoice, D("119.00"))],
-    )
+    pay(org, billing_user, payer, D("119.00"), invoice, channel=PaymentChannel.DIRECT_DEBIT)
     services.return_record(
         organization=org,
         invoice=invoice,
@@ -211,14 +172,7 @@ def test_money_is_conserved_whatever_happens(org, billing_user, steps):
                     user=billing_user,
                 )
             elif kind == "pay_any":
-                services.payment_record(
-                    organization=org,
-                    payer=payer,
-                    amount=args[0],
-                    date=TODAY,
-                    channel=PaymentChannel.TRANSFER,
-                    user=billing_user,
-                )
+                pay(org, billing_user, payer, args[0])
             elif kind == "refund":
                 services.credit_refund(
                     organization=org, payer=payer, amount=args[0], date=TODAY, user=billing_user
@@ -226,15 +180,7 @@ def test_money_is_conserved_whatever_happens(org, billing_user, steps):
             elif invoices:
                 invoice = invoices[args[0] % len(invoices)]
                 if kind == "pay":
-                    services.payment_record(
-                        organization=org,
-                        payer=payer,
-                        amount=args[1],
-                        date=TODAY,
-                        channel=PaymentChannel.TRANSFER,
-                        user=billing_user,
-                        allocations=[(invoice, args[1])],
-                    )
+                    pay(org, billing_user, payer, args[1], invoice)
                 elif kind == "return":
                     services.return_record(
                         organization=org,
