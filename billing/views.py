@@ -20,6 +20,7 @@ from organizations.money import line_net
 from organizations.months import first_of_month_after
 from organizations.system_texts import render_text
 from organizations.tables import configure_table
+from organizations.view_kit import refusal_as_message
 
 from . import planning, selectors, services
 from . import texts as billing_texts
@@ -136,11 +137,8 @@ def start(request):
 @require_POST
 def resume(request, pk: int):
     run = get_object_or_404(BillingRun, pk=pk)
-    try:
+    with refusal_as_message(request):
         services.billing_run_resume(run=run, user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
         messages.success(
             request, _("Billing run resumed: the billing accounts not billed yet are billed now.")
         )

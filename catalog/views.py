@@ -1,16 +1,15 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from organizations.access import can, require
-from organizations.forms import add_service_errors
 from organizations.history import readable_history
 from organizations.tables import configure_table
+from organizations.view_kit import record_save, refusal_as_message
 
 from . import services
 from .filters import ProductFilter
@@ -36,22 +35,19 @@ def product_list(request):
 def _product_form(request, product: Product | None):
     form = ProductForm(request.POST or None, instance=product, organization=request.organization)
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items()}
-        try:
-            if product is None:
-                product = services.product_create(
-                    organization=request.organization, user=request.user, data=data
-                )
-                messages.success(request, _("Product “%(name)s” created.") % {"name": product.name})
-            else:
-                # The bound form already wrote the posted values onto `product`.
-                services.product_update(
-                    product=Product.objects.get(pk=product.pk), user=request.user, data=data
-                )
-                messages.success(request, _("Product “%(name)s” saved.") % {"name": product.name})
+        data = dict(form.cleaned_data)
+        if record_save(
+            request,
+            form,
+            product,
+            create=lambda: services.product_create(
+                organization=request.organization, user=request.user, data=data
+            ),
+            update=lambda fresh: services.product_update(product=fresh, user=request.user, data=data),
+            created=_("Product “%(name)s” created."),
+            saved=_("Product “%(name)s” saved."),
+        ):
             return redirect("catalog:products")
-        except ValidationError as exc:
-            add_service_errors(form, exc)
     if product is not None and product.pk:
         product.refresh_from_db()
     return render(
@@ -61,15 +57,13 @@ def _product_form(request, product: Product | None):
     )
 
 
-def _delete(request, *, name: str, delete, edit_url: str, list_url: str, done_message: str, pk: int):
+def _delete(request, record, delete, *, edit_url: str, list_url: str, done_message: str):
     """Run a delete service; a refusal (record in use) goes back to the edit page with its reason."""
-    try:
+    with refusal_as_message(request):
         delete()
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect(edit_url, pk=pk)
-    messages.success(request, done_message % {"name": name})
-    return redirect(list_url)
+        messages.success(request, done_message % {"name": record.name})
+        return redirect(list_url)
+    return redirect(edit_url, pk=record.pk)
 
 
 @require("view")
@@ -97,12 +91,11 @@ def product_delete(request, pk: int):
     product = get_object_or_404(Product, pk=pk)
     return _delete(
         request,
-        name=product.name,
-        delete=lambda: services.product_delete(product=product, user=request.user),
+        product,
+        lambda: services.product_delete(product=product, user=request.user),
         edit_url="catalog:product_edit",
         list_url="catalog:products",
         done_message=_("Product “%(name)s” deleted."),
-        pk=pk,
     )
 
 
@@ -127,29 +120,21 @@ def _package_form(request, package: ServicePackage | None):
         form_ok = form.is_valid()
         formset_ok = formset.is_valid()
         if form_ok and formset_ok:
-            data = dict(form.cleaned_data)
-            try:
-                if package is None:
-                    package = services.service_package_create(
-                        organization=request.organization,
-                        user=request.user,
-                        data=data,
-                        entitlements=formset.rows(),
-                    )
-                    messages.success(
-                        request, _("Service package “%(name)s” created.") % {"name": package.name}
-                    )
-                else:
-                    services.service_package_update(
-                        package=ServicePackage.objects.get(pk=package.pk),
-                        user=request.user,
-                        data=data,
-                        entitlements=formset.rows(),
-                    )
-                    messages.success(request, _("Service package “%(name)s” saved.") % {"name": package.name})
+            data, rows = dict(form.cleaned_data), formset.rows()
+            if record_save(
+                request,
+                form,
+                package,
+                create=lambda: services.service_package_create(
+                    organization=request.organization, user=request.user, data=data, entitlements=rows
+                ),
+                update=lambda fresh: services.service_package_update(
+                    package=fresh, user=request.user, data=data, entitlements=rows
+                ),
+                created=_("Service package “%(name)s” created."),
+                saved=_("Service package “%(name)s” saved."),
+            ):
                 return redirect("catalog:packages")
-            except ValidationError as exc:
-                add_service_errors(form, exc)
         elif formset_ok is False and form_ok:
             form.add_error(None, _("Please check the entitlements below."))
         if package is not None:
@@ -198,12 +183,11 @@ def package_delete(request, pk: int):
     package = get_object_or_404(ServicePackage, pk=pk)
     return _delete(
         request,
-        name=package.name,
-        delete=lambda: services.service_package_delete(package=package, user=request.user),
+        package,
+        lambda: services.service_package_delete(package=package, user=request.user),
         edit_url="catalog:package_edit",
         list_url="catalog:packages",
         done_message=_("Service package “%(name)s” deleted."),
-        pk=pk,
     )
 
 
@@ -218,22 +202,19 @@ def tax_rate_list(request):
 def _tax_rate_form(request, tax_rate: TaxRate | None):
     form = TaxRateForm(request.POST or None, instance=tax_rate, organization=request.organization)
     if request.method == "POST" and form.is_valid():
-        try:
-            if tax_rate is None:
-                tax_rate = services.tax_rate_create(
-                    organization=request.organization, user=request.user, data=dict(form.cleaned_data)
-                )
-                messages.success(request, _("Tax rate “%(name)s” created.") % {"name": tax_rate.name})
-            else:
-                services.tax_rate_update(
-                    tax_rate=TaxRate.objects.get(pk=tax_rate.pk),
-                    user=request.user,
-                    data=dict(form.cleaned_data),
-                )
-                messages.success(request, _("Tax rate “%(name)s” saved.") % {"name": tax_rate.name})
+        data = dict(form.cleaned_data)
+        if record_save(
+            request,
+            form,
+            tax_rate,
+            create=lambda: services.tax_rate_create(
+                organization=request.organization, user=request.user, data=data
+            ),
+            update=lambda fresh: services.tax_rate_update(tax_rate=fresh, user=request.user, data=data),
+            created=_("Tax rate “%(name)s” created."),
+            saved=_("Tax rate “%(name)s” saved."),
+        ):
             return redirect("catalog:tax_rates")
-        except ValidationError as exc:
-            add_service_errors(form, exc)
     if tax_rate is not None:
         tax_rate.refresh_from_db()
     return render(request, "catalog/tax_rate_form.html", {"form": form, "tax_rate": tax_rate})
@@ -255,10 +236,9 @@ def tax_rate_delete(request, pk: int):
     tax_rate = get_object_or_404(TaxRate, pk=pk)
     return _delete(
         request,
-        name=tax_rate.name,
-        delete=lambda: services.tax_rate_delete(tax_rate=tax_rate, user=request.user),
+        tax_rate,
+        lambda: services.tax_rate_delete(tax_rate=tax_rate, user=request.user),
         edit_url="catalog:tax_rate_edit",
         list_url="catalog:tax_rates",
         done_message=_("Tax rate “%(name)s” deleted."),
-        pk=pk,
     )

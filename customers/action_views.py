@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,16 +21,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from organizations.access import require
-from organizations.forms import add_service_errors
 from organizations.months import first_of_month_after
 from organizations.roles import Role
 from organizations.tables import configure_table
+from organizations.view_kit import refusal_on
 
 from . import agenda, selectors, services
 from .forms import ActionCalendarForm, ActionForm, NoteForm
 from .models import Action, Customer, Note
 from .tables import ActionTable
-from .views import DETAIL_TABS, customer_summary, detail_url
+from .views import DETAIL_TABS, customer_summary, detail_url, simple_form_page
 
 
 def _next_url(request, fallback: str) -> str:
@@ -53,10 +53,8 @@ def note_add(request, pk: int):
         services.note_create(customer=customer, user=request.user, text=form.cleaned_data["text"])
         messages.success(request, _("Note added to %(customer)s.") % {"customer": customer.name})
         return redirect(detail_url(customer))
-    return render(
-        request,
-        "customers/simple_form.html",
-        {"form": form, "customer": customer, "title": _("Add note"), "cancel_url": detail_url(customer)},
+    return simple_form_page(
+        request, form, customer=customer, title=_("Add note"), cancel_url=detail_url(customer)
     )
 
 
@@ -84,7 +82,7 @@ def action_add(request, pk: int):
     form = ActionForm(request.POST if request.method == "POST" else None, organization=request.organization)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusal_on(form):
             action = services.action_create(
                 customer=customer,
                 user=request.user,
@@ -92,24 +90,14 @@ def action_add(request, pk: int):
                 assignee=data["assignee"],
                 description=data["description"],
             )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
             messages.success(
                 request,
                 _("Action for %(customer)s due on %(date)s added.")
                 % {"customer": customer.name, "date": _date(action.due_on)},
             )
             return redirect(detail_url(customer, "actions"))
-    return render(
-        request,
-        "customers/simple_form.html",
-        {
-            "form": form,
-            "customer": customer,
-            "title": _("Add action"),
-            "cancel_url": detail_url(customer, "actions"),
-        },
+    return simple_form_page(
+        request, form, customer=customer, title=_("Add action"), cancel_url=detail_url(customer, "actions")
     )
 
 
@@ -125,26 +113,20 @@ def action_edit(request, pk: int):
     )
     fallback = detail_url(action.customer, "actions")
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on(form):
             action = services.action_update(action=action, user=request.user, data=form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
             messages.success(
                 request, _("Action for %(customer)s saved.") % {"customer": action.customer.name}
             )
             return redirect(_next_url(request, fallback))
     action.refresh_from_db()
-    return render(
+    return simple_form_page(
         request,
-        "customers/simple_form.html",
-        {
-            "form": form,
-            "customer": action.customer,
-            "title": _("Edit action"),
-            "cancel_url": _next_url(request, fallback),
-            "next": request.GET.get("next") or request.POST.get("next") or "",
-        },
+        form,
+        customer=action.customer,
+        title=_("Edit action"),
+        cancel_url=_next_url(request, fallback),
+        next=request.GET.get("next") or request.POST.get("next") or "",
     )
 
 

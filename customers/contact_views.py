@@ -17,12 +17,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from organizations.access import require
-from organizations.forms import add_service_errors
+from organizations.view_kit import refusal_on
 
 from . import services
 from .forms import ContactForm, ContactFunctionForm
 from .models import Contact, ContactFunction, Customer
-from .views import customer_summary, detail_url
+from .views import customer_summary, detail_url, simple_form_page
 
 # --- Contacts --------------------------------------------------------------------------
 
@@ -36,26 +36,16 @@ def contact_add(request, pk: int):
         instance=Contact(customer=customer),
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on(form):
             contact = services.contact_create(customer=customer, user=request.user, data=form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
             messages.success(
                 request,
                 _("Contact %(contact)s added to %(customer)s.")
                 % {"contact": contact, "customer": customer.name},
             )
             return redirect(detail_url(customer, "contacts"))
-    return render(
-        request,
-        "customers/simple_form.html",
-        {
-            "form": form,
-            "customer": customer,
-            "title": _("Add contact"),
-            "cancel_url": detail_url(customer, "contacts"),
-        },
+    return simple_form_page(
+        request, form, customer=customer, title=_("Add contact"), cancel_url=detail_url(customer, "contacts")
     )
 
 
@@ -69,23 +59,17 @@ def contact_edit(request, pk: int, contact_pk: int):
         instance=contact,
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on(form):
             contact = services.contact_update(contact=contact, user=request.user, data=form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
             messages.success(request, _("Contact %(contact)s saved.") % {"contact": contact})
             return redirect(detail_url(customer, "contacts"))
     contact.refresh_from_db()
-    return render(
+    return simple_form_page(
         request,
-        "customers/simple_form.html",
-        {
-            "form": form,
-            "customer": customer,
-            "title": _("Edit contact %(contact)s") % {"contact": contact},
-            "cancel_url": detail_url(customer, "contacts"),
-        },
+        form,
+        customer=customer,
+        title=_("Edit contact %(contact)s") % {"contact": contact},
+        cancel_url=detail_url(customer, "contacts"),
     )
 
 
@@ -132,19 +116,14 @@ def function_add(request):
         request.POST if request.method == "POST" else None, organization=request.organization
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on(form):
             function = services.contact_function_create(
                 organization=request.organization, user=request.user, name=form.cleaned_data["name"]
             )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
             messages.success(request, _("Contact function “%(name)s” added.") % {"name": function.name})
             return redirect("customers:functions")
-    return render(
-        request,
-        "customers/simple_form.html",
-        {"form": form, "title": _("Add contact function"), "cancel_url": reverse("customers:functions")},
+    return simple_form_page(
+        request, form, title=_("Add contact function"), cancel_url=reverse("customers:functions")
     )
 
 
@@ -157,24 +136,18 @@ def function_edit(request, pk: int):
         instance=function,
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on(form):
             function = services.contact_function_update(
                 function=function, user=request.user, name=form.cleaned_data["name"]
             )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
             messages.success(request, _("Contact function “%(name)s” saved.") % {"name": function.name})
             return redirect("customers:functions")
     function.refresh_from_db()
-    return render(
+    return simple_form_page(
         request,
-        "customers/simple_form.html",
-        {
-            "form": form,
-            "title": _("Edit contact function “%(name)s”") % {"name": function.name},
-            "cancel_url": reverse("customers:functions"),
-        },
+        form,
+        title=_("Edit contact function “%(name)s”") % {"name": function.name},
+        cancel_url=reverse("customers:functions"),
     )
 
 

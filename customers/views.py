@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,11 +26,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from organizations.access import can, require
-from organizations.forms import add_service_errors
 from organizations.panels import page_panels
 from organizations.roles import Role
 from organizations.tables import configure_table
 from organizations.validators import format_phone
+from organizations.view_kit import refusal_on
 
 from . import selectors, services
 from .filters import CustomerFilter
@@ -55,6 +54,18 @@ DETAIL_TABS = (
 def detail_url(customer: Customer, tab: str | None = None) -> str:
     url = reverse("customers:detail", args=[customer.pk])
     return f"{url}?tab={tab}" if tab else url
+
+
+def simple_form_page(
+    request, form, *, title: str, cancel_url: str, customer: Customer | None = None, **context
+):
+    """A page with one small form (note, action, contact, contact function, delivery
+    address), under the customer's breadcrumbs when it belongs to one."""
+    return render(
+        request,
+        "customers/simple_form.html",
+        {"form": form, "customer": customer, "title": title, "cancel_url": cancel_url, **context},
+    )
 
 
 def customer_summary(customer: Customer) -> dict:
@@ -228,11 +239,16 @@ def _warn_gaps(request, customer: Customer) -> None:
         messages.warning(request, warning)
 
 
+def _form_parts(request) -> tuple[str, ...]:
+    """The parts of the customer form the user may fill: payment data only with its permission."""
+    if can(request, "customers.payment"):
+        return ("master", "commercial", "payment")
+    return ("master", "commercial")
+
+
 @require("customers.change")
 def customer_create(request, kind: str = CustomerKind.CUSTOMER):
-    parts = (
-        ("master", "commercial", "payment") if can(request, "customers.payment") else ("master", "commercial")
-    )
+    parts = _form_parts(request)
     data = None
     if request.method == "POST":
         data = request.POST.copy()
@@ -244,7 +260,7 @@ def customer_create(request, kind: str = CustomerKind.CUSTOMER):
         data = dict(form.cleaned_data)
         chosen_kind = data.pop("kind") or kind
         reason = data.pop("duplicate_reason", "")
-        try:
+        with refusal_on(form):
             customer = services.customer_create(
                 organization=request.organization,
                 user=request.user,
@@ -252,9 +268,6 @@ def customer_create(request, kind: str = CustomerKind.CUSTOMER):
                 data=data,
                 duplicate_reason=reason,
             )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
             if customer.is_prospect:
                 text = _("Prospect “%(name)s” created.")
             else:
@@ -281,40 +294,20 @@ def customer_create(request, kind: str = CustomerKind.CUSTOMER):
 @require("customers.change")
 def customer_edit(request, pk: int):
     customer = get_object_or_404(Customer, pk=pk)
-    parts = (
-        ("master", "commercial", "payment") if can(request, "customers.payment") else ("master", "commercial")
-    )
+    parts = _form_parts(request)
     form = CustomerForm(
         request.POST if request.method == "POST" else None,
         instance=customer,
         organization=request.organization,
         parts=parts,
     )
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        reason = data.pop("duplicate_reason", "")
-        try:
-            customer = services.customer_update(
-                customer=customer, user=request.user, data=data, duplicate_reason=reason
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Changes to “%(name)s” saved.") % {"name": customer.name})
-            _warn_gaps(request, customer)
-            return redirect(detail_url(customer))
-    customer.refresh_from_db()  # the form modified the instance; show the stored header
-    return render(
+    return _customer_update_page(
         request,
-        "customers/customer_form.html",
-        {
-            "form": form,
-            "customer": customer,
-            "title": _("Edit %(name)s") % {"name": customer.name},
-            "cancel_url": detail_url(customer),
-            "payment_hidden": "payment" not in parts,
-            "duplicates": _duplicates(form),
-        },
+        customer,
+        form,
+        saved=_("Changes to “%(name)s” saved."),
+        title=_("Edit %(name)s"),
+        payment_hidden="payment" not in parts,
     )
 
 
@@ -329,29 +322,42 @@ def customer_payment_edit(request, pk: int):
         instance=customer,
         organization=request.organization,
     )
+    return _customer_update_page(
+        request,
+        customer,
+        form,
+        saved=_("Payment data of “%(name)s” saved."),
+        title=_("Payment data of %(name)s"),
+        tab="payment",
+    )
+
+
+def _customer_update_page(
+    request, customer: Customer, form, *, saved: str, title: str, tab: str | None = None, **context
+):
+    """Save the edited customer (a reason confirms a possible duplicate) and go back to the
+    page's tab, or show the form again. `saved` and `title` take `%(name)s`."""
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         reason = data.pop("duplicate_reason", "")
-        try:
+        with refusal_on(form):
             customer = services.customer_update(
                 customer=customer, user=request.user, data=data, duplicate_reason=reason
             )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Payment data of “%(name)s” saved.") % {"name": customer.name})
+            messages.success(request, saved % {"name": customer.name})
             _warn_gaps(request, customer)
-            return redirect(detail_url(customer, "payment"))
-    customer.refresh_from_db()
+            return redirect(detail_url(customer, tab))
+    customer.refresh_from_db()  # the form modified the instance; show the stored header
     return render(
         request,
         "customers/customer_form.html",
         {
             "form": form,
             "customer": customer,
-            "title": _("Payment data of %(name)s") % {"name": customer.name},
-            "cancel_url": detail_url(customer, "payment"),
+            "title": title % {"name": customer.name},
+            "cancel_url": detail_url(customer, tab),
             "duplicates": _duplicates(form),
+            **context,
         },
     )
 
@@ -433,7 +439,7 @@ def _delivery_site_form(request, customer: Customer, site: DeliverySite | None =
     else:
         form = DeliverySiteForm(data, instance=site)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on(form):
             if site is None:
                 saved = services.delivery_site_create(
                     customer=customer, user=request.user, data=form.cleaned_data
@@ -442,22 +448,16 @@ def _delivery_site_form(request, customer: Customer, site: DeliverySite | None =
             else:
                 saved = services.delivery_site_update(site=site, user=request.user, data=form.cleaned_data)
                 message = _("Delivery address “%(site)s” saved.")
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
             messages.success(request, message % {"site": saved})
             return redirect(detail_url(customer) + "#delivery-sites")
     if site is not None:
         site.refresh_from_db()  # the form's failed validation must not rename the title
-    return render(
+    return simple_form_page(
         request,
-        "customers/simple_form.html",
-        {
-            "form": form,
-            "customer": customer,
-            "title": _("Add delivery address") if site is None else _("Edit delivery address"),
-            "cancel_url": detail_url(customer),
-        },
+        form,
+        customer=customer,
+        title=_("Add delivery address") if site is None else _("Edit delivery address"),
+        cancel_url=detail_url(customer),
     )
 
 

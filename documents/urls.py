@@ -1,15 +1,18 @@
 from django.urls import path
 
 from . import views
+from .models import DocumentKind
 
 app_name = "documents"
 
 urlpatterns = [
-    path("quotes/", views.quote_list, name="quotes"),
-    path("invoices/", views.invoice_list, name="invoices"),
-    path("credit-notes/", views.credit_note_list, name="credit_notes"),
-    path("delivery-notes/", views.delivery_note_list, name="delivery_notes"),
-    path("dunning-letters/", views.dunning_letter_list, name="dunning_letters"),
+    path("quotes/", views.document_list, {"kind": DocumentKind.QUOTE}, name="quotes"),
+    path("invoices/", views.document_list, {"kind": DocumentKind.INVOICE}, name="invoices"),
+    path("credit-notes/", views.document_list, {"kind": DocumentKind.CREDIT_NOTE}, name="credit_notes"),
+    path("delivery-notes/", views.document_list, {"kind": DocumentKind.DELIVERY_NOTE}, name="delivery_notes"),
+    path(
+        "dunning-letters/", views.document_list, {"kind": DocumentKind.DUNNING_LETTER}, name="dunning_letters"
+    ),
     path("<int:pk>/", views.document_detail, name="detail"),
     path("<int:pk>/pdf/", views.document_pdf, name="pdf"),
     path("<int:pk>/einvoice/", views.document_einvoice, name="einvoice"),

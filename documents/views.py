@@ -12,7 +12,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -26,6 +26,7 @@ from organizations.access import can, require
 from organizations.panels import page_panels
 from organizations.system_texts import render_text
 from organizations.tables import configure_table
+from organizations.view_kit import refusal_as_message, refusal_on
 
 from . import einvoice, selectors, services
 from .filters import DocumentFilter
@@ -104,10 +105,6 @@ def document_form_view(permission_for_kind: dict[str, str] | None = None):
     return decorator
 
 
-def _error(request, exc: ValidationError) -> None:
-    messages.error(request, " ".join(exc.messages))
-
-
 def _back(document: Document):
     return redirect("documents:detail", pk=document.pk)
 
@@ -115,7 +112,9 @@ def _back(document: Document):
 # --- lists -----------------------------------------------------------------------------
 
 
-def _document_list(request, kind: str):
+@require("view")
+def document_list(request, kind: str):
+    """The list of one kind of document; the URL patterns name the kind."""
     qs = selectors.document_list(kind=kind)
     flt = DocumentFilter(request.GET or None, queryset=qs, kind=kind)
     rows = flt.qs
@@ -135,31 +134,6 @@ def _document_list(request, kind: str):
             "any_documents": Document.objects.filter(kind=kind).exists(),
         },
     )
-
-
-@require("view")
-def quote_list(request):
-    return _document_list(request, DocumentKind.QUOTE)
-
-
-@require("view")
-def invoice_list(request):
-    return _document_list(request, DocumentKind.INVOICE)
-
-
-@require("view")
-def credit_note_list(request):
-    return _document_list(request, DocumentKind.CREDIT_NOTE)
-
-
-@require("view")
-def delivery_note_list(request):
-    return _document_list(request, DocumentKind.DELIVERY_NOTE)
-
-
-@require("view")
-def dunning_letter_list(request):
-    return _document_list(request, DocumentKind.DUNNING_LETTER)
 
 
 # --- the document page -------------------------------------------------------------------
@@ -413,73 +387,59 @@ def document_pdf_status(request, pk: int):
 
 @document_write
 def document_issue(request, document: Document):
-    try:
+    with refusal_as_message(request):
         if document.kind == DocumentKind.QUOTE:
             document = services.quote_issue(quote=document, user=request.user)
         else:
             document = services.document_issue(document=document, user=request.user)
-    except ValidationError as exc:
-        _error(request, exc)
-        return _back(document)
-    messages.success(request, render_text(services.issued_message(document)))
+        messages.success(request, render_text(services.issued_message(document)))
     return _back(document)
 
 
 @document_write
 def document_discard(request, document: Document):
     folder_id = document.folder_id
-    try:
+    with refusal_as_message(request):
         services.document_discard(document=document, user=request.user)
-    except ValidationError as exc:
-        _error(request, exc)
-        return _back(document)
-    messages.success(request, _("Draft discarded."))
-    if folder_id:
-        return redirect("folders:detail", pk=folder_id)
-    return redirect(selectors.LIST_URL_NAMES[document.kind])
+        messages.success(request, _("Draft discarded."))
+        if folder_id:
+            return redirect("folders:detail", pk=folder_id)
+        return redirect(selectors.LIST_URL_NAMES[document.kind])
+    return _back(document)
 
 
 @document_write
 def document_send(request, document: Document):
-    try:
+    with refusal_as_message(request):
         document = services.document_send(document=document, user=request.user)
-    except ValidationError as exc:
-        _error(request, exc)
-        return _back(document)
-    messages.success(
-        request,
-        _("%(document)s sent to %(payer)s.") % {"document": document, "payer": document.recipient_name},
-    )
+        messages.success(
+            request,
+            _("%(document)s sent to %(payer)s.") % {"document": document, "payer": document.recipient_name},
+        )
     return _back(document)
 
 
 @document_write
 def delivery_note_send_to_financier(request, document: Document):
-    try:
+    with refusal_as_message(request):
         to = services.delivery_note_send_to_financier(document=document, user=request.user)
-    except ValidationError as exc:
-        _error(request, exc)
-        return _back(document)
-    messages.success(
-        request,
-        _("%(document)s sent to the financier as proof of delivery (%(to)s).")
-        % {"document": document, "to": ", ".join(to)},
-    )
+        messages.success(
+            request,
+            _("%(document)s sent to the financier as proof of delivery (%(to)s).")
+            % {"document": document, "to": ", ".join(to)},
+        )
     return _back(document)
 
 
 @document_write
 def quote_accept(request, document: Document):
-    try:
+    with refusal_as_message(request):
         services.quote_accept(quote=document, user=request.user)
-    except ValidationError as exc:
-        _error(request, exc)
-        return _back(document)
-    messages.success(
-        request,
-        _("Quote %(number)s accepted; folder %(folder)s is active.")
-        % {"number": document.number, "folder": document.folder_label},
-    )
+        messages.success(
+            request,
+            _("Quote %(number)s accepted; folder %(folder)s is active.")
+            % {"number": document.number, "folder": document.folder_label},
+        )
     return _back(document)
 
 
@@ -487,34 +447,27 @@ def quote_accept(request, document: Document):
 def quote_decline(request, document: Document):
     form = DeclineForm(request.POST)
     reason = form.cleaned_data.get("reason", "") if form.is_valid() else ""
-    try:
+    with refusal_as_message(request):
         services.quote_decline(quote=document, user=request.user, reason=reason)
-    except ValidationError as exc:
-        _error(request, exc)
-        return _back(document)
-    messages.success(request, _("Quote %(number)s declined.") % {"number": document.number})
+        messages.success(request, _("Quote %(number)s declined.") % {"number": document.number})
     return _back(document)
 
 
 @document_write
 def quote_revise(request, document: Document):
-    try:
+    with refusal_as_message(request):
         new = services.quote_revise(quote=document, user=request.user)
-    except ValidationError as exc:
-        _error(request, exc)
-        return _back(document)
-    messages.success(
-        request, _("Quote %(new)s replaces %(old)s.") % {"new": new.number, "old": document.number}
-    )
-    return _back(new)
+        messages.success(
+            request, _("Quote %(new)s replaces %(old)s.") % {"new": new.number, "old": document.number}
+        )
+        return _back(new)
+    return _back(document)
 
 
 @document_write
 def document_render(request, document: Document):
-    try:
+    with refusal_as_message(request):
         services.document_render_again(document=document, user=request.user)
-    except ValidationError as exc:
-        _error(request, exc)
     return _back(document)
 
 
@@ -524,13 +477,10 @@ def invoice_cancel(request, document: Document):
         raise Http404
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on(form):
             credit = services.invoice_cancel(
                 invoice=document, user=request.user, reason=form.cleaned_data["reason"]
             )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
             messages.success(
                 request,
                 _("Invoice %(number)s cancelled by cancellation invoice %(credit)s.")
@@ -548,7 +498,7 @@ def credit_note_create(request, document: Document):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         by_lines = data["mode"] == CreditNoteForm.MODE_LINES
-        try:
+        with refusal_on(form):
             credit = services.credit_note_partial(
                 invoice=document,
                 user=request.user,
@@ -557,9 +507,6 @@ def credit_note_create(request, document: Document):
                 amount=None if by_lines else data["amount"],
                 tax_rate=None if by_lines else data["tax_rate"],
             )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
             messages.success(
                 request,
                 _("Invoice correction %(credit)s for invoice %(number)s issued.")
@@ -578,7 +525,7 @@ def quote_create(request, folder_pk: int):
     form = QuoteCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusal_on(form):
             quote = services.quote_create(
                 folder=folder,
                 user=request.user,
@@ -588,9 +535,6 @@ def quote_create(request, folder_pk: int):
             )
             if request.POST.get("action") != "draft":
                 quote = services.quote_issue(quote=quote, user=request.user)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
             if quote.is_draft:
                 messages.success(
                     request, _("Draft quote for %(name)s saved.") % {"name": quote.recipient_name}
@@ -609,25 +553,23 @@ def quote_create(request, folder_pk: int):
 @require_POST
 def invoice_oneoff(request, folder_pk: int):
     folder = get_object_or_404(Folder, pk=folder_pk)
-    try:
+    with refusal_as_message(request):
         invoice = services.invoice_oneoff_now(folder=folder, user=request.user)
-    except ValidationError as exc:
-        _error(request, exc)
-        return redirect("folders:detail", pk=folder.pk)
-    messages.success(request, render_text(services.issued_message(invoice)))
-    waiting = selectors.folder_document_state(folder)["open_oneoff_count"]
-    if waiting:
-        # Lines left out because they are not delivered yet: say so, or they look forgotten.
-        messages.info(
-            request,
-            ngettext(
-                "%(count)s one-off line awaits delivery; it is invoiced once delivered.",
-                "%(count)s one-off lines await delivery; they are invoiced once delivered.",
-                waiting,
+        messages.success(request, render_text(services.issued_message(invoice)))
+        waiting = selectors.folder_document_state(folder)["open_oneoff_count"]
+        if waiting:
+            # Lines left out because they are not delivered yet: say so, or they look forgotten.
+            messages.info(
+                request,
+                ngettext(
+                    "%(count)s one-off line awaits delivery; it is invoiced once delivered.",
+                    "%(count)s one-off lines await delivery; they are invoiced once delivered.",
+                    waiting,
+                )
+                % {"count": waiting},
             )
-            % {"count": waiting},
-        )
-    return _back(invoice)
+        return _back(invoice)
+    return redirect("folders:detail", pk=folder.pk)
 
 
 @require("delivery_notes.issue")
@@ -637,16 +579,13 @@ def delivery_note_create(request, folder_pk: int):
     form = DeliveryNoteForm(request.POST or None, equipment_qs=equipment_qs)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusal_on(form):
             note = services.delivery_note_issue(
                 folder=folder,
                 user=request.user,
                 equipment_ids=[piece.pk for piece in data["equipment"]],
                 delivery_date=data["delivery_date"],
             )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
             messages.success(request, render_text(services.issued_message(note)))
             return _back(note)
     return render(

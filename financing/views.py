@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -9,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from folders.models import Folder
 from organizations.access import require
-from organizations.forms import add_service_errors
+from organizations.view_kit import refusal_as_message, refusal_on
 
 from . import services
 from .forms import FinancingForm
@@ -29,11 +28,8 @@ def financing_edit(request, pk: int):
         request.POST or None, instance=financing, organization=request.organization, folder=folder
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on(form):
             saved = services.financing_set(folder=folder, user=request.user, data=form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
             messages.success(
                 request,
                 _(
@@ -53,11 +49,8 @@ def financing_edit(request, pk: int):
 @require_POST
 def financing_remove(request, pk: int):
     folder = _folder(pk)
-    try:
+    with refusal_as_message(request):
         services.financing_remove(folder=folder, user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
         messages.success(
             request,
             _("Financing removed from folder %(number)s; %(customer)s pays all its lines.")

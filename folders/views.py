@@ -13,9 +13,9 @@ from django.views.decorators.http import require_POST
 from catalog.models import Product, Scope, ServicePackage
 from customers.models import Customer
 from organizations.access import can, require
-from organizations.forms import add_service_errors
 from organizations.panels import page_panels
 from organizations.tables import configure_table
+from organizations.view_kit import record_save, refusal_as_message, refusal_on, stored
 
 from . import equipment, lines, selectors, services, standard_installations
 from .filters import FolderFilter
@@ -43,12 +43,6 @@ def _get_folder(pk: int) -> Folder:
     return get_object_or_404(
         Folder.objects.select_related("customer", "financing__financier", "delivery_site"), pk=pk
     )
-
-
-def _fresh(obj):
-    """A new instance for the service: a bound model form has already written the posted
-    values onto its instance, and the service must see the stored ones to diff them."""
-    return type(obj).objects.select_related().get(pk=obj.pk)
 
 
 def _detail(folder: Folder, anchor: str = "") -> str:
@@ -121,16 +115,13 @@ def folder_create(request, customer_pk: int):
         initial={"start_date": timezone.localdate()},
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on(form):
             folder = services.folder_create(
                 organization=request.organization,
                 customer=customer,
                 user=request.user,
                 data=form.cleaned_data,
             )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
             messages.success(
                 request,
                 _("Folder %(number)s “%(name)s” created for %(customer)s.")
@@ -159,7 +150,7 @@ def folder_create_from_template(request, customer_pk: int):
         data = {"start_date": form.cleaned_data.get("start_date")}
         if form.cleaned_data.get("name"):
             data["name"] = form.cleaned_data["name"]
-        try:
+        with refusal_on(form):
             folder = services.folder_create_from_template(
                 organization=request.organization,
                 customer=customer,
@@ -167,9 +158,6 @@ def folder_create_from_template(request, customer_pk: int):
                 user=request.user,
                 data=data,
             )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
             messages.success(
                 request,
                 _("Folder %(number)s created for %(customer)s from “%(template)s”.")
@@ -188,11 +176,8 @@ def folder_edit(request, pk: int):
     folder = _get_folder(pk)
     form = FolderForm(request.POST or None, instance=folder, organization=request.organization)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.folder_update(folder=_fresh(folder), user=request.user, data=form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        with refusal_on(form):
+            services.folder_update(folder=stored(folder), user=request.user, data=form.cleaned_data)
             messages.success(request, _("Folder %(number)s saved.") % {"number": folder.number})
             return redirect(_detail(folder))
         folder = _get_folder(pk)
@@ -205,11 +190,8 @@ def folder_edit(request, pk: int):
 
 
 def _status_action(request, folder: Folder, call, success: str):
-    try:
+    with refusal_as_message(request):
         call()
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
         messages.success(request, success)
     return redirect(_detail(folder))
 
@@ -234,11 +216,8 @@ def _form_action(request, pk: int, form_class, template: str, call, success):
     folder = _get_folder(pk)
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on(form):
             call(folder, form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
             messages.success(request, success(folder))
             return redirect(_detail(folder))
     return render(request, template, {"form": form, "folder": folder, "customer": folder.customer})
@@ -328,12 +307,16 @@ def _htmx_prefill(form, url: str) -> None:
             )
 
 
-def _render_line_form(request, template: str, context: dict):
+def _line_context(form, folder: Folder, kind: str, line=None, **extra) -> dict:
+    return {"form": form, "folder": folder, "customer": folder.customer, "kind": kind, "line": line, **extra}
+
+
+def _render_line_form(request, context: dict):
     if context["line"] is None:
         _htmx_prefill(context["form"], request.path)
     if request.htmx and request.method == "GET":
         return render(request, "folders/_line_form.html", context)
-    return render(request, template, context)
+    return render(request, "folders/line_form.html", context)
 
 
 @require("folders.change")
@@ -343,16 +326,13 @@ def oneoff_add(request, pk: int):
         form = OneOffLineForm(request.POST, organization=request.organization)
         if form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if k != "add_service_package"}
-            try:
+            with refusal_on(form):
                 line = lines.oneoff_line_add(
                     folder=folder,
                     user=request.user,
                     data=data,
                     add_service_package=bool(form.cleaned_data.get("add_service_package")),
                 )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
                 text = _("Line “%(line)s” added to folder %(number)s.") % {
                     "line": line,
                     "number": folder.number,
@@ -366,8 +346,7 @@ def oneoff_add(request, pk: int):
     else:
         initial = _prefilled_initial(request, {"quantity": 1}, oneoff_line_prefill)
         form = OneOffLineForm(initial=initial, organization=request.organization)
-    context = {"form": form, "folder": folder, "customer": folder.customer, "kind": "oneoff", "line": None}
-    return _render_line_form(request, "folders/line_form.html", context)
+    return _render_line_form(request, _line_context(form, folder, "oneoff"))
 
 
 def _get_oneoff(pk: int, line_pk: int) -> OneOffLine:
@@ -382,38 +361,31 @@ def oneoff_edit(request, pk: int, line_pk: int):
     folder = line.folder
     form = OneOffLineForm(request.POST or None, instance=line, organization=request.organization)
     if request.method == "POST" and form.is_valid():
-        try:
-            lines.oneoff_line_update(line=_fresh(line), user=request.user, data=form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        with refusal_on(form):
+            lines.oneoff_line_update(line=stored(line), user=request.user, data=form.cleaned_data)
             messages.success(
                 request,
                 _("Line “%(line)s” saved.") % {"line": form.cleaned_data["description"].splitlines()[0]},
             )
             return redirect(_detail(folder, f"oneoff-{line.pk}"))
-    context = {
-        "form": form,
-        "folder": folder,
-        "customer": folder.customer,
-        "kind": "oneoff",
-        "line": _fresh(line),
-    }
-    return render(request, "folders/line_form.html", context)
+    return render(request, "folders/line_form.html", _line_context(form, folder, "oneoff", stored(line)))
+
+
+def _line_delete(request, line, delete, done: str, section: str):
+    """Delete a line through its service and go back to its section of the folder page."""
+    label = str(line)
+    with refusal_as_message(request):
+        delete(line=line, user=request.user)
+        messages.success(request, done % {"line": label})
+    return redirect(_detail(line.folder, section))
 
 
 @require("folders.change")
 @require_POST
 def oneoff_delete(request, pk: int, line_pk: int):
-    line = _get_oneoff(pk, line_pk)
-    label = str(line)
-    try:
-        lines.oneoff_line_delete(line=line, user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("Line “%(line)s” deleted.") % {"line": label})
-    return redirect(_detail(line.folder, "oneoff"))
+    return _line_delete(
+        request, _get_oneoff(pk, line_pk), lines.oneoff_line_delete, _("Line “%(line)s” deleted."), "oneoff"
+    )
 
 
 # --- recurring lines -----------------------------------------------------------------
@@ -442,11 +414,8 @@ def recurring_add(request, pk: int):
     if request.method == "POST":
         form = RecurringLineForm(request.POST, organization=request.organization)
         if form.is_valid():
-            try:
+            with refusal_on(form):
                 line = lines.recurring_line_add(folder=folder, user=request.user, data=form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
                 messages.success(
                     request,
                     _("Recurring line “%(line)s” added to folder %(number)s.")
@@ -457,8 +426,7 @@ def recurring_add(request, pk: int):
         form = RecurringLineForm(
             initial=_recurring_prefill(request, folder), organization=request.organization
         )
-    context = {"form": form, "folder": folder, "customer": folder.customer, "kind": "recurring", "line": None}
-    return _render_line_form(request, "folders/line_form.html", context)
+    return _render_line_form(request, _line_context(form, folder, "recurring"))
 
 
 def _get_recurring(pk: int, line_pk: int) -> RecurringLine:
@@ -481,45 +449,39 @@ def recurring_edit(request, pk: int, line_pk: int):
     )
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "effective_from"}
-        try:
+        with refusal_on(form):
             lines.recurring_line_update(
-                line=_fresh(line),
+                line=stored(line),
                 user=request.user,
                 data=data,
                 effective_from=form.cleaned_data.get("effective_from"),
             )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
             messages.success(
                 request, _("Recurring line “%(line)s” saved.") % {"line": data["description"].splitlines()[0]}
             )
             return redirect(_detail(folder, f"recurring-{line.pk}"))
-    fresh = _fresh(line)
-    context = {
-        "form": form,
-        "folder": folder,
-        "customer": folder.customer,
-        "kind": "recurring",
-        "line": fresh,
-        "versions": list(fresh.changes.select_related("created_by")),
-        "segments": selectors.recurring_line_segments(fresh),
-    }
+    fresh = stored(line)
+    context = _line_context(
+        form,
+        folder,
+        "recurring",
+        fresh,
+        versions=list(fresh.changes.select_related("created_by")),
+        segments=selectors.recurring_line_segments(fresh),
+    )
     return render(request, "folders/line_form.html", context)
 
 
 @require("folders.change")
 @require_POST
 def recurring_delete(request, pk: int, line_pk: int):
-    line = _get_recurring(pk, line_pk)
-    label = str(line)
-    try:
-        lines.recurring_line_delete(line=line, user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("Recurring line “%(line)s” deleted.") % {"line": label})
-    return redirect(_detail(line.folder, "recurring"))
+    return _line_delete(
+        request,
+        _get_recurring(pk, line_pk),
+        lines.recurring_line_delete,
+        _("Recurring line “%(line)s” deleted."),
+        "recurring",
+    )
 
 
 @require("folders.change")
@@ -536,11 +498,8 @@ def recurring_change(request, pk: int, line_pk: int):
         },
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on(form):
             lines.recurring_line_change(line=line, user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
             messages.success(
                 request,
                 _("New quantity/price for “%(line)s” from %(date)s recorded.")
@@ -654,33 +613,23 @@ def _template_form(request, template: FolderTemplate | None):
     if request.method == "POST":
         form_ok, formset_ok = form.is_valid(), formset.is_valid()
         if form_ok and formset_ok:
-            try:
-                if template is None:
-                    template = standard_installations.folder_template_create(
-                        organization=request.organization,
-                        user=request.user,
-                        data=form.cleaned_data,
-                        items=formset.rows(),
-                    )
-                    messages.success(
-                        request, _("Standard installation “%(name)s” created.") % {"name": template.name}
-                    )
-                else:
-                    standard_installations.folder_template_update(
-                        template=_fresh(template),
-                        user=request.user,
-                        data=form.cleaned_data,
-                        items=formset.rows(),
-                    )
-                    messages.success(
-                        request,
-                        _("Standard installation “%(name)s” saved.") % {"name": form.cleaned_data["name"]},
-                    )
+            data, items = form.cleaned_data, formset.rows()
+            if record_save(
+                request,
+                form,
+                template,
+                create=lambda: standard_installations.folder_template_create(
+                    organization=request.organization, user=request.user, data=data, items=items
+                ),
+                update=lambda fresh: standard_installations.folder_template_update(
+                    template=fresh, user=request.user, data=data, items=items
+                ),
+                created=_("Standard installation “%(name)s” created."),
+                saved=_("Standard installation “%(name)s” saved."),
+            ):
                 return redirect("folders:templates")
-            except ValidationError as exc:
-                add_service_errors(form, exc)
         if template is not None:
-            template = _fresh(template)
+            template = stored(template)
     return render(
         request, "folders/template_form.html", {"form": form, "formset": formset, "template": template}
     )

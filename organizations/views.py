@@ -14,11 +14,12 @@ from django.views.decorators.http import require_POST
 
 from . import services
 from .access import require
-from .forms import MemberAddForm, MembershipRoleForm, NumberFormatForm, OrganizationForm, add_service_errors
+from .forms import MemberAddForm, MembershipRoleForm, NumberFormatForm, OrganizationForm
 from .history import readable_history
 from .middleware import SESSION_KEY
 from .models import Membership, Organization
 from .numbering import DEFAULT_PATTERNS, KIND_LABELS, format_number, pattern_for, pattern_problems
+from .view_kit import refusal_on
 
 LOGO_CONTENT_TYPES = {
     ".png": "image/png",
@@ -56,13 +57,10 @@ def organization_settings(request):
             request.POST, request.FILES, instance=Organization.objects.get(pk=organization.pk)
         )
         if form.is_valid():
-            try:
+            with refusal_on(form):
                 services.organization_update(
                     organization=organization, user=request.user, data=form.cleaned_data
                 )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
                 messages.success(request, _("Organization settings saved."))
                 return redirect("organizations:settings")
     else:
@@ -88,7 +86,7 @@ def member_add(request):
     form = MemberAddForm(request.POST or None, organization=request.organization)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusal_on(form):
             membership = services.member_add(
                 organization=request.organization,
                 actor=request.user,
@@ -99,9 +97,6 @@ def member_add(request):
                 last_name=data["last_name"],
                 password=data["password"],
             )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
             messages.success(
                 request, _("%(user)s added to the organization.") % {"user": membership.user.username}
             )
