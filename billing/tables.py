@@ -7,7 +7,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from organizations.tables import MoneyColumn
+from organizations.tables import TABLE_ATTRS, MoneyColumn
 from organizations.timezones import local_datetime
 
 from .models import BillingRun, BillingRunItem, BillingRunSkip
@@ -49,7 +49,7 @@ class BillingRunTable(tables.Table):
             "failed_count",
             "total_gross",
         ]
-        attrs = {"class": "table table-hover align-middle"}
+        attrs = TABLE_ATTRS
         empty_text = _("No billing run matches the filter.")
         order_by = ("-period",)
 
@@ -88,7 +88,7 @@ class BillingRunItemTable(tables.Table):
     class Meta:
         model = BillingRunItem
         fields = ["number", "payer", "folder", "lines_count", "total_net", "total_gross"]
-        attrs = {"class": "table table-hover align-middle"}
+        attrs = TABLE_ATTRS
         empty_text = _("This run made no invoices.")
         order_by = ("number",)
 
@@ -128,7 +128,7 @@ class BillingRunSkipTable(tables.Table):
     class Meta:
         model = BillingRunSkip
         fields = ["folder", "customer", "reason", "message"]
-        attrs = {"class": "table table-hover align-middle"}
+        attrs = TABLE_ATTRS
         empty_text = _("No folder was skipped.")
         order_by = ("reason",)
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from organizations.tables import MoneyColumn
+from organizations.tables import TABLE_ATTRS, MoneyColumn
 from organizations.templatetags.ui import money
 
 from .models import Product, ServicePackage
@@ -41,7 +41,7 @@ class ProductTable(_CatalogTable):
     class Meta:
         model = Product
         fields = ["sku", "name", "kind", "unit_price", "tax_rate", "service_package", "is_active"]
-        attrs = {"class": "table table-hover align-middle"}
+        attrs = TABLE_ATTRS
         empty_text = _("No products match the filter.")
         order_by = ("name",)
 
@@ -74,7 +74,7 @@ class ServicePackageTable(_CatalogTable):
     class Meta:
         model = ServicePackage
         fields = ["code", "name", "price", "cycle", "entitlements", "is_active"]
-        attrs = {"class": "table table-hover align-middle"}
+        attrs = TABLE_ATTRS
         empty_text = _("No service packages yet.")
         order_by = ("name",)
 

@@ -7,11 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from django_tables2.data import TableQuerysetData
 
 from organizations.collation import german
+from organizations.tables import TABLE_ATTRS
 
 from .models import Action, Customer
 from .templatetags.customers_ui import person
-
-TABLE_ATTRS = {"class": "table table-hover align-middle"}
 
 
 class PageByIdsData(TableQuerysetData):

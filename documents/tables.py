@@ -5,7 +5,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from organizations.tables import DEFAULT_PER_PAGE, MoneyColumn
+from organizations.tables import DEFAULT_PER_PAGE, TABLE_ATTRS, MoneyColumn
 from organizations.templatetags.ui import money
 
 from .extensions import list_columns_for
@@ -81,7 +81,7 @@ class DocumentTable(tables.Table):
             "total_gross",
             "pdf",
         )
-        attrs = {"class": "table table-hover align-middle"}
+        attrs = TABLE_ATTRS
         order_by = ("-issue_date",)
         empty_text = ""
         per_page = DEFAULT_PER_PAGE

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.tables import PagedTable
 from organizations.collation import german
+from organizations.tables import TABLE_ATTRS
 
 from .models import Folder
 
@@ -51,7 +52,7 @@ class FolderTable(PagedTable):
     class Meta:
         model = Folder
         fields = ["number", "name", "customer", "status", "financier", "start_date", "contract_end", "owner"]
-        attrs = {"class": "table table-hover align-middle"}
+        attrs = TABLE_ATTRS
         empty_text = _("No folders match the filter.")
         order_by = ("-number",)
 

@@ -349,46 +349,49 @@ def _image_format(upload) -> tuple[str | None, tuple[int, int]]:
     return image_format, size
 
 
+# The organization settings page: (title, help text, fields, column class) per section.
+ORGANIZATION_SECTIONS = [
+    (
+        _("Legal data"),
+        _("Printed on every quote, invoice and delivery note (§ 14 UStG)."),
+        ["name", "legal_name", "street", "postal_code", "city", "country", "email", "phone", "website"],
+        "col-md-4",
+    ),
+    (
+        _("Tax and register"),
+        "",
+        [
+            "vat_id",
+            "tax_number",
+            "small_business",
+            "register_court",
+            "register_number",
+            "managing_directors",
+        ],
+        "col-md-4",
+    ),
+    (
+        _("Bank and SEPA"),
+        _("Needed before customers can pay by direct debit and before SEPA files can be created."),
+        ["bank_name", "iban", "bic", "creditor_id"],
+        "col-md-3",
+    ),
+    (
+        _("Billing defaults and logo"),
+        "",
+        ["payment_terms_days", "billing_day", "advance_invoices", "time_zone", "logo"],
+        "col-md-4",
+    ),
+]
+
+
 class OrganizationForm(ContactDataFormMixin, StyledFormMixin, forms.ModelForm):
     phone_fields = ("phone",)
     website_fields = ("website",)
     postal_code_field = "postal_code"
     country_field = "country"
 
-    # (title, help text, fields, column class) for the settings page
-    SECTIONS = [
-        (
-            _("Legal data"),
-            _("Printed on every quote, invoice and delivery note (§ 14 UStG)."),
-            ["name", "legal_name", "street", "postal_code", "city", "country", "email", "phone", "website"],
-            "col-md-4",
-        ),
-        (
-            _("Tax and register"),
-            "",
-            [
-                "vat_id",
-                "tax_number",
-                "small_business",
-                "register_court",
-                "register_number",
-                "managing_directors",
-            ],
-            "col-md-4",
-        ),
-        (
-            _("Bank and SEPA"),
-            _("Needed before customers can pay by direct debit and before SEPA files can be created."),
-            ["bank_name", "iban", "bic", "creditor_id"],
-            "col-md-3",
-        ),
-        (
-            _("Billing defaults and logo"),
-            "",
-            ["payment_terms_days", "billing_day", "advance_invoices", "time_zone", "logo"],
-            "col-md-4",
-        ),
-    ]
+    SECTIONS = ORGANIZATION_SECTIONS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -416,32 +419,7 @@ class OrganizationForm(ContactDataFormMixin, StyledFormMixin, forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = [
-            "name",
-            "legal_name",
-            "street",
-            "postal_code",
-            "city",
-            "country",
-            "email",
-            "phone",
-            "website",
-            "vat_id",
-            "tax_number",
-            "small_business",
-            "register_court",
-            "register_number",
-            "managing_directors",
-            "bank_name",
-            "iban",
-            "bic",
-            "creditor_id",
-            "payment_terms_days",
-            "billing_day",
-            "time_zone",
-            "advance_invoices",
-            "logo",
-        ]
+        fields = [name for _title, _help, names, _col in ORGANIZATION_SECTIONS for name in names]
 
     def clean_time_zone(self):
         return self.cleaned_data.get("time_zone") or self.instance.time_zone or DEFAULT_TIME_ZONE

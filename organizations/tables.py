@@ -11,6 +11,8 @@ DEFAULT_PER_PAGE = 25
 MIN_PER_PAGE = 5
 MAX_PER_PAGE = 100
 NUM = {"td": {"class": "num"}, "th": {"class": "num"}}
+# The look of every list table (a table's Meta: `attrs = TABLE_ATTRS`).
+TABLE_ATTRS = {"class": "table table-hover align-middle"}
 
 
 def bounded_int(raw, *, default: int, low: int, high: int) -> int:
