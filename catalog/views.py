@@ -32,7 +32,10 @@ def product_list(request):
     )
 
 
-def _product_form(request, product: Product | None):
+@require("catalog.change")
+def product_form(request, pk: int | None = None):
+    """A new product (no pk) or an existing one, created or saved through the services."""
+    product = get_object_or_404(Product, pk=pk) if pk is not None else None
     form = ProductForm(request.POST or None, instance=product, organization=request.organization)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -76,16 +79,6 @@ def product_detail(request, pk: int):
 
 
 @require("catalog.change")
-def product_create(request):
-    return _product_form(request, None)
-
-
-@require("catalog.change")
-def product_edit(request, pk: int):
-    return _product_form(request, get_object_or_404(Product, pk=pk))
-
-
-@require("catalog.change")
 @require_POST
 def product_delete(request, pk: int):
     product = get_object_or_404(Product, pk=pk)
@@ -113,7 +106,10 @@ def package_list(request):
     )
 
 
-def _package_form(request, package: ServicePackage | None):
+@require("catalog.change")
+def package_form(request, pk: int | None = None):
+    """A new service package (no pk) or an existing one, with its entitlements."""
+    package = get_object_or_404(ServicePackage, pk=pk) if pk is not None else None
     form = ServicePackageForm(request.POST or None, instance=package, organization=request.organization)
     formset = EntitlementFormSet(request.POST or None, instance=package or ServicePackage(), prefix="ent")
     if request.method == "POST":
@@ -168,16 +164,6 @@ def package_detail(request, pk: int):
 
 
 @require("catalog.change")
-def package_create(request):
-    return _package_form(request, None)
-
-
-@require("catalog.change")
-def package_edit(request, pk: int):
-    return _package_form(request, get_object_or_404(ServicePackage, pk=pk))
-
-
-@require("catalog.change")
 @require_POST
 def package_delete(request, pk: int):
     package = get_object_or_404(ServicePackage, pk=pk)
@@ -199,7 +185,10 @@ def tax_rate_list(request):
     return render(request, "catalog/tax_rate_list.html", {"rates": TaxRate.objects.all()})
 
 
-def _tax_rate_form(request, tax_rate: TaxRate | None):
+@require("config.manage")
+def tax_rate_form(request, pk: int | None = None):
+    """A new tax rate (no pk) or an existing one."""
+    tax_rate = get_object_or_404(TaxRate, pk=pk) if pk is not None else None
     form = TaxRateForm(request.POST or None, instance=tax_rate, organization=request.organization)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -218,16 +207,6 @@ def _tax_rate_form(request, tax_rate: TaxRate | None):
     if tax_rate is not None:
         tax_rate.refresh_from_db()
     return render(request, "catalog/tax_rate_form.html", {"form": form, "tax_rate": tax_rate})
-
-
-@require("config.manage")
-def tax_rate_create(request):
-    return _tax_rate_form(request, None)
-
-
-@require("config.manage")
-def tax_rate_edit(request, pk: int):
-    return _tax_rate_form(request, get_object_or_404(TaxRate, pk=pk))
 
 
 @require("config.manage")

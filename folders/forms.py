@@ -14,6 +14,7 @@ from organizations.collation import german
 from organizations.forms import ContactDataFormMixin, StyledFormMixin, TenantModelForm, not_negative
 from organizations.templatetags.ui import money
 
+from .lines import ONEOFF_FIELDS
 from .models import Equipment, Folder, FolderTemplate, FolderTemplateItem, OneOffLine, RecurringLine
 
 User = get_user_model()
@@ -205,16 +206,7 @@ class OneOffLineForm(_LineForm):
 
     class Meta(TenantModelForm.Meta):
         model = OneOffLine
-        fields = [
-            "product",
-            "description",
-            "quantity",
-            "unit",
-            "unit_price",
-            "discount_percent",
-            "tax_rate",
-            "is_equipment",
-        ]
+        fields = ONEOFF_FIELDS  # exactly what the line service writes
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, **kwargs):

@@ -27,7 +27,7 @@ urlpatterns = [
     path("<int:pk>/recurring/<int:line_pk>/delete/", views.recurring_delete, name="recurring_delete"),
     path("equipment/", views.equipment_search, name="equipment_search"),
     path("templates/", views.template_list, name="templates"),
-    path("templates/new/", views.template_create, name="template_create"),
-    path("templates/<int:pk>/", views.template_edit, name="template_edit"),
+    path("templates/new/", views.template_form, name="template_create"),
+    path("templates/<int:pk>/", views.template_form, name="template_edit"),
     path("templates/<int:pk>/delete/", views.template_delete, name="template_delete"),
 ]

@@ -602,7 +602,10 @@ def template_list(request):
     return render(request, "folders/template_list.html", {"templates": templates})
 
 
-def _template_form(request, template: FolderTemplate | None):
+@require("catalog.change")
+def template_form(request, pk: int | None = None):
+    """A new standard installation (no pk) or an existing one, with its products."""
+    template = get_object_or_404(FolderTemplate, pk=pk) if pk is not None else None
     form = FolderTemplateForm(request.POST or None, instance=template, organization=request.organization)
     formset = FolderTemplateItemFormSet(
         request.POST or None,
@@ -633,16 +636,6 @@ def _template_form(request, template: FolderTemplate | None):
     return render(
         request, "folders/template_form.html", {"form": form, "formset": formset, "template": template}
     )
-
-
-@require("catalog.change")
-def template_create(request):
-    return _template_form(request, None)
-
-
-@require("catalog.change")
-def template_edit(request, pk: int):
-    return _template_form(request, get_object_or_404(FolderTemplate, pk=pk))
 
 
 @require("catalog.change")
