@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from organizations.forms import StyledFormMixin, TenantModelForm
+from organizations.forms import KeyedRowMixin, StyledFormMixin, TenantModelForm
 
 from .models import Entitlement, Product, ProductKind, ServicePackage, TaxRate
 
@@ -106,16 +106,12 @@ class ServicePackageForm(TenantModelForm):
         return self._unique("code", _("A service package with code “%(value)s” already exists."))
 
 
-class EntitlementForm(StyledFormMixin, forms.ModelForm):
+class EntitlementForm(KeyedRowMixin, StyledFormMixin, forms.ModelForm):
+    row_key = "kind"
+
     class Meta:
         model = Entitlement
         fields = ["kind", "coverage", "discount_percent", "response_hours", "scope", "service_partner"]
-
-    def has_changed(self):
-        # An extra row without a kind is an empty row, whatever its other fields say.
-        if not self.instance.pk and self.is_bound and not self.data.get(self.add_prefix("kind")):
-            return False
-        return super().has_changed()
 
 
 class _EntitlementFormSet(forms.BaseInlineFormSet):

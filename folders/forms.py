@@ -11,7 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import Product, ProductKind, ServicePackage, TaxRate
 from customers.models import COUNTRIES, DeliverySite
 from organizations.collation import german
-from organizations.forms import ContactDataFormMixin, StyledFormMixin, TenantModelForm, not_negative
+from organizations.forms import (
+    ContactDataFormMixin,
+    KeyedRowMixin,
+    StyledFormMixin,
+    TenantModelForm,
+    not_negative,
+)
 from organizations.templatetags.ui import money
 
 from .lines import ONEOFF_FIELDS
@@ -398,7 +404,9 @@ class FolderTemplateForm(TenantModelForm):
         return name
 
 
-class FolderTemplateItemForm(TenantModelForm):
+class FolderTemplateItemForm(KeyedRowMixin, TenantModelForm):
+    row_key = "product"
+
     class Meta(TenantModelForm.Meta):
         model = FolderTemplateItem
         fields = ["product", "quantity", "include_service_package"]
@@ -413,12 +421,6 @@ class FolderTemplateItemForm(TenantModelForm):
         )
         self.fields["product"].label_from_instance = lambda p: f"{p.name} ({p.sku})"
         _positive(self.fields["quantity"])
-
-    def has_changed(self):
-        # An extra row without a product is an empty row, whatever its other fields say.
-        if not self.instance.pk and self.is_bound and not self.data.get(self.add_prefix("product")):
-            return False
-        return super().has_changed()
 
 
 class _TemplateItemFormSet(forms.BaseInlineFormSet):

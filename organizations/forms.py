@@ -329,6 +329,18 @@ class ModelErrorsAtFieldsMixin:
         super()._update_errors(errors)
 
 
+class KeyedRowMixin:
+    """A row of an inline formset that counts as filled in only with its `row_key` field:
+    an extra row without it is an empty row, whatever defaults its other fields show."""
+
+    row_key: str
+
+    def has_changed(self):
+        if not self.instance.pk and self.is_bound and not self.data.get(self.add_prefix(self.row_key)):
+            return False
+        return super().has_changed()
+
+
 # Image formats (as Pillow names them) accepted for the logo, and the extension they get.
 LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg"}
 # A small file can still decode to gigabytes of pixels when a PDF is rendered.
