@@ -45,6 +45,11 @@ def _get_folder(pk: int) -> Folder:
     )
 
 
+def _folder_page(request, template: str, folder: Folder, **context):
+    """A page about one folder: it names the folder and its customer (header, breadcrumbs)."""
+    return render(request, template, {"folder": folder, "customer": folder.customer, **context})
+
+
 def _detail(folder: Folder, anchor: str = "") -> str:
     url = reverse("folders:detail", kwargs={"pk": folder.pk})
     return f"{url}#{anchor}" if anchor else url
@@ -183,7 +188,7 @@ def folder_edit(request, pk: int):
         folder = _get_folder(pk)
     elif request.method == "POST":
         folder = _get_folder(pk)
-    return render(request, "folders/form.html", {"form": form, "customer": folder.customer, "folder": folder})
+    return _folder_page(request, "folders/form.html", folder, form=form)
 
 
 # --- status --------------------------------------------------------------------------
@@ -220,7 +225,7 @@ def _form_action(request, pk: int, form_class, template: str, call, success):
             call(folder, form.cleaned_data)
             messages.success(request, success(folder))
             return redirect(_detail(folder))
-    return render(request, template, {"form": form, "folder": folder, "customer": folder.customer})
+    return _folder_page(request, template, folder, form=form)
 
 
 @require("folders.change")
@@ -307,16 +312,15 @@ def _htmx_prefill(form, url: str) -> None:
             )
 
 
-def _line_context(form, folder: Folder, kind: str, line=None, **extra) -> dict:
-    return {"form": form, "folder": folder, "customer": folder.customer, "kind": kind, "line": line, **extra}
-
-
-def _render_line_form(request, context: dict):
-    if context["line"] is None:
-        _htmx_prefill(context["form"], request.path)
-    if request.htmx and request.method == "GET":
-        return render(request, "folders/_line_form.html", context)
-    return render(request, "folders/line_form.html", context)
+def _line_form_page(request, form, folder: Folder, kind: str, line=None, **context):
+    """The one-off or recurring line form; a new line's form re-renders itself when a product
+    is chosen, and answers htmx with the form alone."""
+    template = "folders/line_form.html"
+    if line is None:
+        _htmx_prefill(form, request.path)
+        if request.htmx and request.method == "GET":
+            template = "folders/_line_form.html"
+    return _folder_page(request, template, folder, form=form, kind=kind, line=line, **context)
 
 
 @require("folders.change")
@@ -346,7 +350,7 @@ def oneoff_add(request, pk: int):
     else:
         initial = _prefilled_initial(request, {"quantity": 1}, oneoff_line_prefill)
         form = OneOffLineForm(initial=initial, organization=request.organization)
-    return _render_line_form(request, _line_context(form, folder, "oneoff"))
+    return _line_form_page(request, form, folder, "oneoff")
 
 
 def _get_oneoff(pk: int, line_pk: int) -> OneOffLine:
@@ -368,7 +372,7 @@ def oneoff_edit(request, pk: int, line_pk: int):
                 _("Line “%(line)s” saved.") % {"line": form.cleaned_data["description"].splitlines()[0]},
             )
             return redirect(_detail(folder, f"oneoff-{line.pk}"))
-    return render(request, "folders/line_form.html", _line_context(form, folder, "oneoff", stored(line)))
+    return _line_form_page(request, form, folder, "oneoff", stored(line))
 
 
 def _line_delete(request, line, delete, done: str, section: str):
@@ -426,7 +430,7 @@ def recurring_add(request, pk: int):
         form = RecurringLineForm(
             initial=_recurring_prefill(request, folder), organization=request.organization
         )
-    return _render_line_form(request, _line_context(form, folder, "recurring"))
+    return _line_form_page(request, form, folder, "recurring")
 
 
 def _get_recurring(pk: int, line_pk: int) -> RecurringLine:
@@ -461,7 +465,8 @@ def recurring_edit(request, pk: int, line_pk: int):
             )
             return redirect(_detail(folder, f"recurring-{line.pk}"))
     fresh = stored(line)
-    context = _line_context(
+    return _line_form_page(
+        request,
         form,
         folder,
         "recurring",
@@ -469,7 +474,6 @@ def recurring_edit(request, pk: int, line_pk: int):
         versions=list(fresh.changes.select_related("created_by")),
         segments=selectors.recurring_line_segments(fresh),
     )
-    return render(request, "folders/line_form.html", context)
 
 
 @require("folders.change")
@@ -509,16 +513,13 @@ def recurring_change(request, pk: int, line_pk: int):
                 },
             )
             return redirect(_detail(folder, f"recurring-{line.pk}"))
-    return render(
+    return _folder_page(
         request,
         "folders/recurring_change.html",
-        {
-            "form": form,
-            "folder": folder,
-            "customer": folder.customer,
-            "line": line,
-            "segments": selectors.recurring_line_segments(line),
-        },
+        folder,
+        form=form,
+        line=line,
+        segments=selectors.recurring_line_segments(line),
     )
 
 
@@ -568,18 +569,15 @@ def equipment_edit(request, pk: int, line_pk: int):
                 % {"line": line, "number": folder.number},
             )
             return redirect(_detail(folder, f"oneoff-{line.pk}"))
-    return render(
+    return _folder_page(
         request,
         "folders/equipment_form.html",
-        {
-            "formset": formset,
-            "paste": paste,
-            "warning": warning,
-            "line": line,
-            "folder": folder,
-            "customer": folder.customer,
-            "today": timezone.localdate(),
-        },
+        folder,
+        formset=formset,
+        paste=paste,
+        warning=warning,
+        line=line,
+        today=timezone.localdate(),
     )
 
 
