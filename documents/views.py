@@ -67,26 +67,9 @@ def _member_or_response(request):
     return None
 
 
-def document_write(view):
-    """POST-only write on one document: 404 outside the organization, 403 when the role
-    may not issue documents of this kind."""
-
-    @wraps(view)
-    @require_POST
-    def wrapped(request, pk: int, *args, **kwargs):
-        denied = _member_or_response(request)
-        if denied is not None:
-            return denied
-        document = get_object_or_404(Document, pk=pk)
-        if not can(request, PERMISSION_BY_KIND[document.kind]):
-            raise PermissionDenied
-        return view(request, document, *args, **kwargs)
-
-    return wrapped
-
-
 def document_form_view(permission_for_kind: dict[str, str] | None = None):
-    """GET form + POST on one document (cancel, partial credit)."""
+    """GET form + POST on one document (cancel, partial credit): 404 outside the
+    organization, 403 when the role may not write documents of this kind."""
 
     def decorator(view):
         @wraps(view)
@@ -103,6 +86,11 @@ def document_form_view(permission_for_kind: dict[str, str] | None = None):
         return wrapped
 
     return decorator
+
+
+def document_write(view):
+    """POST-only write on one document, with the same checks as a form on it."""
+    return require_POST(document_form_view()(view))
 
 
 def _back(document: Document):
