@@ -217,7 +217,8 @@ def folder_activate(request, pk: int):
     )
 
 
-def _form_action(request, pk: int, form_class, template: str, call, success):
+def _status_form(request, pk: int, form_class, call, success):
+    """A status change that asks for one detail first (a reason, an end date)."""
     folder = _get_folder(pk)
     form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -225,16 +226,15 @@ def _form_action(request, pk: int, form_class, template: str, call, success):
             call(folder, form.cleaned_data)
             messages.success(request, success(folder))
             return redirect(_detail(folder))
-    return _folder_page(request, template, folder, form=form)
+    return _folder_page(request, "folders/status_form.html", folder, form=form)
 
 
 @require("folders.change")
 def folder_suspend(request, pk: int):
-    return _form_action(
+    return _status_form(
         request,
         pk,
         FolderSuspendForm,
-        "folders/status_form.html",
         lambda folder, data: services.folder_suspend(folder=folder, user=request.user, reason=data["reason"]),
         lambda folder: _("Folder %(number)s suspended.") % {"number": folder.number},
     )
@@ -242,11 +242,10 @@ def folder_suspend(request, pk: int):
 
 @require("folders.change")
 def folder_terminate(request, pk: int):
-    return _form_action(
+    return _status_form(
         request,
         pk,
         FolderTerminateForm,
-        "folders/status_form.html",
         lambda folder, data: services.folder_terminate(
             folder=folder, user=request.user, end_date=data["end_date"]
         ),
@@ -263,11 +262,10 @@ def folder_cancel(request, pk: int):
             "date": date_format(folder.end_date, "SHORT_DATE_FORMAT"),
         }
 
-    return _form_action(
+    return _status_form(
         request,
         pk,
         FolderCancelForm,
-        "folders/status_form.html",
         lambda folder, data: services.folder_cancel(
             folder=folder, user=request.user, notice_received_on=data["notice_received_on"]
         ),
