@@ -7,7 +7,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from organizations.models import TenantModel
+from organizations.models import NamedTenantModel, TenantModel
 
 ZERO = Decimal("0")
 
@@ -20,7 +20,7 @@ class Cycle(models.IntegerChoices):
     YEARLY = 12, _("yearly")
 
 
-class TaxRate(TenantModel):
+class TaxRate(NamedTenantModel):
     """A VAT rate the organization uses (19 %, 7 %, 0 %)."""
 
     name = models.CharField(_("name"), max_length=60)
@@ -30,20 +30,17 @@ class TaxRate(TenantModel):
     is_default = models.BooleanField(_("default rate"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
 
-    class Meta:
+    class Meta(NamedTenantModel.Meta):
         ordering = ["-rate", "name"]
         verbose_name = _("tax rate")
         verbose_name_plural = _("tax rates")
         constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="taxrate_unique_name"),
+            *NamedTenantModel.Meta.constraints,
             # One default per organization: new lines and products start with it.
             models.UniqueConstraint(
                 fields=["organization"], condition=models.Q(is_default=True), name="taxrate_one_default"
             ),
         ]
-
-    def __str__(self) -> str:
-        return self.name
 
     @property
     def label(self) -> str:

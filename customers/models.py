@@ -9,7 +9,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from organizations.countries import COUNTRIES, EU_COUNTRIES, country_name
-from organizations.models import TenantModel
+from organizations.models import NamedTenantModel, TenantModel
 from organizations.system_texts import render_text
 from organizations.validators import (
     validate_bic,
@@ -332,21 +332,14 @@ def einvoice_errors(customer: Customer) -> list[tuple[str, str]]:
     return errors
 
 
-class ContactFunction(TenantModel):
+class ContactFunction(NamedTenantModel):
     """Configurable per organization: Technical, Billing, Management..."""
 
     name = models.CharField(_("name"), max_length=80)
 
-    class Meta:
-        ordering = ["name"]
+    class Meta(NamedTenantModel.Meta):
         verbose_name = _("contact function")
         verbose_name_plural = _("contact functions")
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="contactfunction_unique_name"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Salutation(models.TextChoices):

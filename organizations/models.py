@@ -127,6 +127,24 @@ class TenantModel(models.Model):
         abstract = True
 
 
+class NamedTenantModel(TenantModel):
+    """Base for a tenant row known by its name (a tax rate, a contact function, a standard
+    installation): the name is unique per organization, lists are sorted by it and the
+    record shows as it. A subclass may redeclare `name` with its own length."""
+
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="%(class)s_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class AuditEntry(TenantModel):
     """Who did what, when, to which record: an append-only trail for auditors."""
 
