@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
-from organizations.audit import audit_log, diff, snapshot
+from organizations.audit import audit_changes, audit_log, audited_delete, diff, snapshot
 from organizations.models import Organization
 
 from .models import Entitlement, Product, ServicePackage, TaxRate
@@ -26,18 +26,10 @@ def _apply(obj, data: dict[str, Any]) -> None:
 
 def _delete(obj, *, user, action: str, in_use_message: str) -> None:
     label = str(obj)
-    with transaction.atomic():
-        audit_log(
-            organization=obj.organization,
-            user=user,
-            action=action,
-            obj=obj,
-            data={"message": label, "values": snapshot(obj)},
-        )
-        try:
-            obj.delete()
-        except ProtectedError:
-            raise ValidationError(in_use_message % {"name": label})
+    try:
+        audited_delete(obj, user=user, action=action, data={"message": label, "values": snapshot(obj)})
+    except ProtectedError:
+        raise ValidationError(in_use_message % {"name": label})
 
 
 # --- tax rates -----------------------------------------------------------------------
@@ -77,14 +69,7 @@ def tax_rate_update(*, tax_rate: TaxRate, user, data: dict[str, Any]) -> TaxRate
         tax_rate.full_clean()
         tax_rate.save()
         changes = diff(before, snapshot(tax_rate))
-        if changes:
-            audit_log(
-                organization=tax_rate.organization,
-                user=user,
-                action="tax_rate.changed",
-                obj=tax_rate,
-                data={"changes": changes},
-            )
+        audit_changes(tax_rate, changes, user=user, action="tax_rate.changed")
     return tax_rate
 
 
@@ -129,14 +114,7 @@ def product_update(*, product: Product, user, data: dict[str, Any]) -> Product:
     with transaction.atomic():
         product.save()
         changes = diff(before, snapshot(product))
-        if changes:
-            audit_log(
-                organization=product.organization,
-                user=user,
-                action="product.changed",
-                obj=product,
-                data={"changes": changes},
-            )
+        audit_changes(product, changes, user=user, action="product.changed")
     return product
 
 
@@ -221,14 +199,7 @@ def service_package_update(
         after_rows = _entitlement_rows(package)
         if after_rows != before_rows:
             changes["entitlements"] = ["; ".join(before_rows), "; ".join(after_rows)]
-        if changes:
-            audit_log(
-                organization=package.organization,
-                user=user,
-                action="service_package.changed",
-                obj=package,
-                data={"changes": changes},
-            )
+        audit_changes(package, changes, user=user, action="service_package.changed")
     return package
 
 
