@@ -196,20 +196,30 @@ def _check_quote_open(quote: Document, *, allowed=OPEN_QUOTE_STATUSES) -> None:
         )
 
 
+def _quote_decide(quote: Document, *, user, status: str, action: str, text: str, extra=None) -> Document:
+    """Record the customer's answer on the quote, re-read under a lock and still open:
+    its status and date, with the audit entry. Runs in the caller's transaction."""
+    quote = Document.objects.select_for_update().get(pk=quote.pk)
+    _check_quote_open(quote)
+    quote.status = status
+    quote.decided_at = timezone.now()
+    quote.save(update_fields=["status", "decided_at", "updated_at"])
+    document_audit(
+        quote, user=user, action=action, message=system_text(text, number=quote.number), extra=extra
+    )
+    return quote
+
+
 def quote_accept(*, quote: Document, user) -> Document:
     """The customer said yes: the quote is accepted and its folder activated (which turns
     a prospect into a customer)."""
     with transaction.atomic():
-        quote = Document.objects.select_for_update().get(pk=quote.pk)
-        _check_quote_open(quote)
-        quote.status = DocumentStatus.ACCEPTED
-        quote.decided_at = timezone.now()
-        quote.save(update_fields=["status", "decided_at", "updated_at"])
-        document_audit(
+        quote = _quote_decide(
             quote,
             user=user,
+            status=DocumentStatus.ACCEPTED,
             action="quote.accepted",
-            message=system_text("documents.quote_accepted", number=quote.number),
+            text="documents.quote_accepted",
         )
         folder = quote.folder
         if folder is not None and folder.status == FolderStatus.DRAFT:
@@ -219,19 +229,14 @@ def quote_accept(*, quote: Document, user) -> Document:
 
 def quote_decline(*, quote: Document, user, reason: str = "") -> Document:
     with transaction.atomic():
-        quote = Document.objects.select_for_update().get(pk=quote.pk)
-        _check_quote_open(quote)
-        quote.status = DocumentStatus.DECLINED
-        quote.decided_at = timezone.now()
-        quote.save(update_fields=["status", "decided_at", "updated_at"])
-        document_audit(
+        return _quote_decide(
             quote,
             user=user,
+            status=DocumentStatus.DECLINED,
             action="quote.declined",
-            message=system_text("documents.quote_declined", number=quote.number),
+            text="documents.quote_declined",
             extra={"reason": reason} if reason else None,
         )
-    return quote
 
 
 def quote_revise(*, quote: Document, user, valid_until: dt.date | None = None) -> Document:
