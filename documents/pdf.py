@@ -35,6 +35,21 @@ from documents.rendering import (
 )
 from organizations.validators import format_phone
 
+# The issuer's texts printed as the snapshot holds them (empty when it has none).
+_ISSUER_TEXTS = (
+    "legal_name",
+    "vat_id",
+    "tax_number",
+    "register_court",
+    "register_number",
+    "seat",
+    "iban",
+    "bic",
+    "bank_name",
+    "creditor_id",
+    "email",
+)
+
 
 def _issuer(snapshot: dict) -> Issuer:
     logo_bytes, logo_mime = None, ""
@@ -44,19 +59,9 @@ def _issuer(snapshot: dict) -> Issuer:
             logo_bytes = handle.read()
         logo_mime = mimetypes.guess_type(logo)[0] or "image/png"
     return Issuer(
-        legal_name=snapshot.get("legal_name", ""),
+        **{name: snapshot.get(name, "") for name in _ISSUER_TEXTS},
         address_lines=tuple(snapshot.get("address_lines") or ()),
-        vat_id=snapshot.get("vat_id", ""),
-        tax_number=snapshot.get("tax_number", ""),
-        register_court=snapshot.get("register_court", ""),
-        register_number=snapshot.get("register_number", ""),
-        seat=snapshot.get("seat", ""),
         managing_directors=tuple(snapshot.get("managing_directors") or ()),
-        iban=snapshot.get("iban", ""),
-        bic=snapshot.get("bic", ""),
-        bank_name=snapshot.get("bank_name", ""),
-        creditor_id=snapshot.get("creditor_id", ""),
-        email=snapshot.get("email", ""),
         # The issuer's own number, so in its national form (the snapshot keeps E.164).
         phone=format_phone(snapshot.get("phone", ""), snapshot.get("country") or "DE"),
         # Stored as a full https address for links; on paper the scheme is noise.
