@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -25,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Cycle, Product, ServicePackage, TaxRate, Unit
 from customers.models import Customer, PaymentMethod
-from organizations.models import NamedTenantModel, TenantModel
+from organizations.models import NamedTenantModel, TenantModel, price_field, user_reference
 from organizations.money import line_net
 
 from . import terms
@@ -176,14 +175,7 @@ class Folder(TenantModel):
         blank=True,
         help_text=_("Billing runs before this date skip the folder (e.g. installation not finished)."),
     )
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("account manager"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    owner = user_reference(_("account manager"))
     auto_renewal_quote = models.BooleanField(
         _("renewal quote"),
         default=False,
@@ -198,9 +190,7 @@ class Folder(TenantModel):
     )
 
     activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = user_reference()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -373,9 +363,7 @@ class OneOffLine(FolderLine):
     description = models.TextField(_("description"))
     quantity = quantity_field()
     unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices, default=Unit.PIECE)
-    unit_price = models.DecimalField(
-        _("net unit price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(ZERO)]
-    )
+    unit_price = price_field(_("net unit price"))
     discount_percent = models.DecimalField(
         _("discount (%)"),
         max_digits=5,
@@ -515,12 +503,8 @@ class RecurringLine(FolderLine):
     description = models.TextField(_("description"))
     quantity = quantity_field()
     unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices, default=Unit.PIECE)
-    unit_price = models.DecimalField(
-        _("price per cycle"),
-        max_digits=12,
-        decimal_places=2,
-        validators=[MinValueValidator(ZERO)],
-        help_text=_("Net price per unit for one full billing cycle."),
+    unit_price = price_field(
+        _("price per cycle"), help_text=_("Net price per unit for one full billing cycle.")
     )
     cycle = models.PositiveSmallIntegerField(_("billing cycle"), choices=Cycle.choices, default=Cycle.MONTHLY)
     timing = models.CharField(
@@ -536,13 +520,8 @@ class RecurringLine(FolderLine):
         blank=True,
         help_text=_("Last free day (inclusive); billing starts the day after."),
     )
-    setup_fee = models.DecimalField(
-        _("setup fee"),
-        max_digits=12,
-        decimal_places=2,
-        default=ZERO,
-        validators=[MinValueValidator(ZERO)],
-        help_text=_("Charged once with the first billed period."),
+    setup_fee = price_field(
+        _("setup fee"), default=ZERO, help_text=_("Charged once with the first billed period.")
     )
     tax_rate = tax_rate_field()
     billed_through = models.DateField(
@@ -609,9 +588,7 @@ class RecurringLineChange(TenantModel):
     unit_price = models.DecimalField(_("price per cycle"), max_digits=12, decimal_places=2)
     previous_quantity = models.DecimalField(_("previous quantity"), max_digits=12, decimal_places=3)
     previous_unit_price = models.DecimalField(_("previous price per cycle"), max_digits=12, decimal_places=2)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = user_reference()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
