@@ -24,6 +24,16 @@ def _apply(obj, data: dict[str, Any]) -> None:
         setattr(obj, key, value)
 
 
+def _log_created(obj, *, user, action: str, extra: dict[str, Any] | None = None) -> None:
+    audit_log(
+        organization=obj.organization,
+        user=user,
+        action=action,
+        obj=obj,
+        data={"values": snapshot(obj), **(extra or {})},
+    )
+
+
 def _delete(obj, *, user, action: str, in_use_message: str) -> None:
     label = str(obj)
     try:
@@ -51,13 +61,7 @@ def tax_rate_create(*, organization: Organization, user, data: dict[str, Any]) -
         _clear_other_defaults(tax_rate)
         tax_rate.full_clean()
         tax_rate.save()
-        audit_log(
-            organization=organization,
-            user=user,
-            action="tax_rate.created",
-            obj=tax_rate,
-            data={"values": snapshot(tax_rate)},
-        )
+        _log_created(tax_rate, user=user, action="tax_rate.created")
     return tax_rate
 
 
@@ -97,13 +101,7 @@ def product_create(*, organization: Organization, user, data: dict[str, Any]) ->
     product.full_clean()
     with transaction.atomic():
         product.save()
-        audit_log(
-            organization=organization,
-            user=user,
-            action="product.created",
-            obj=product,
-            data={"values": snapshot(product)},
-        )
+        _log_created(product, user=user, action="product.created")
     return product
 
 
@@ -175,12 +173,11 @@ def service_package_create(
     with transaction.atomic():
         package.save()
         _replace_entitlements(package, entitlements)
-        audit_log(
-            organization=organization,
+        _log_created(
+            package,
             user=user,
             action="service_package.created",
-            obj=package,
-            data={"values": snapshot(package), "entitlements": _entitlement_rows(package)},
+            extra={"entitlements": _entitlement_rows(package)},
         )
     return package
 
