@@ -92,20 +92,22 @@ def frozen_totals(document: Document) -> Totals:
     )
 
 
+def _totals(block: dict) -> Totals:
+    """Totals as a document stores them apart from its own (net, tax, gross, VAT per rate)."""
+    return Totals(
+        net=Decimal(block["net"]),
+        tax=Decimal(block["tax"]),
+        gross=Decimal(block["gross"]),
+        groups=_groups(block.get("groups")),
+    )
+
+
 def _recurring_totals(document: Document) -> tuple[CycleTotals, ...]:
     """A quote's per-cycle totals (quotes issued before the breakdown per rate was kept
     print their VAT as one amount)."""
     lang = document.language
     return tuple(
-        CycleTotals(
-            cycle=texts.cycle_label(lang, entry["cycle"]),
-            totals=Totals(
-                net=Decimal(entry["net"]),
-                tax=Decimal(entry["tax"]),
-                gross=Decimal(entry["gross"]),
-                groups=_groups(entry.get("groups")),
-            ),
-        )
+        CycleTotals(cycle=texts.cycle_label(lang, entry["cycle"]), totals=_totals(entry))
         for entry in document.recurring_totals or ()
     )
 
@@ -114,15 +116,7 @@ def _financed_totals(document: Document) -> PayerTotals | None:
     block = document.financed_totals or {}
     if document.kind != DocumentKind.QUOTE or not block.get("financier"):
         return None
-    return PayerTotals(
-        payer=block["financier"],
-        totals=Totals(
-            net=Decimal(block["net"]),
-            tax=Decimal(block["tax"]),
-            gross=Decimal(block["gross"]),
-            groups=_groups(block.get("groups")),
-        ),
-    )
+    return PayerTotals(payer=block["financier"], totals=_totals(block))
 
 
 def _info(document: Document) -> tuple:
