@@ -112,6 +112,30 @@ def _in_chunk(qs, field: str, customer_ids: Sequence[int]):
     return qs.filter(**{f"{field}__gte": min(customer_ids), f"{field}__lte": max(customer_ids)})
 
 
+def _lines_by_folder(
+    lines,
+    *,
+    customer_ids: Sequence[int],
+    folders: dict[int, Folder],
+    rates: dict[int, TaxRate],
+    products: dict,
+) -> dict[int, list]:
+    """The chunk's folder lines of the queryset `lines` per folder, in their order, each
+    linked to its loaded folder and tax rate; their products are noted in `products`
+    (as None) to be loaded at once."""
+    by_folder: dict[int, list] = defaultdict(list)
+    for line in _in_chunk(lines, "folder__customer_id", customer_ids).order_by("folder_id", "position", "id"):
+        folder = folders.get(line.folder_id)
+        if folder is None:
+            continue
+        _attach(line, "folder", folder)
+        _attach(line, "tax_rate", rates[line.tax_rate_id])
+        by_folder[line.folder_id].append(line)
+        if line.product_id:
+            products[line.product_id] = None
+    return by_folder
+
+
 def load_accounts(*, organization, customer_ids: Sequence[int], period: dt.date) -> Loaded:
     """The billing accounts `customer_ids` with everything their plan reads, related
     objects attached so that following them costs no query."""
@@ -164,20 +188,14 @@ def load_accounts(*, organization, customer_ids: Sequence[int], period: dt.date)
 
     rates = {rate.pk: rate for rate in TaxRate.objects.filter(organization=organization)}
     products: dict[int, Product] = {}
-    lines: dict[int, list[RecurringLine]] = defaultdict(list)
-    line_by_id: dict[int, RecurringLine] = {}
-    for line in _in_chunk(
-        RecurringLine.objects.filter(organization=organization), "folder__customer_id", customer_ids
-    ).order_by("folder_id", "position", "id"):
-        folder = by_id.get(line.folder_id)
-        if folder is None:
-            continue
-        _attach(line, "folder", folder)
-        _attach(line, "tax_rate", rates[line.tax_rate_id])
-        lines[line.folder_id].append(line)
-        line_by_id[line.pk] = line
-        if line.product_id:
-            products[line.product_id] = None
+    lines: dict[int, list[RecurringLine]] = _lines_by_folder(
+        RecurringLine.objects.filter(organization=organization),
+        customer_ids=customer_ids,
+        folders=by_id,
+        rates=rates,
+        products=products,
+    )
+    line_by_id = {line.pk: line for folder_lines in lines.values() for line in folder_lines}
 
     changes: dict[int, list[ChangeRow]] = defaultdict(list)
     for line_id, *values in (
@@ -225,20 +243,13 @@ def load_accounts(*, organization, customer_ids: Sequence[int], period: dt.date)
         ):
             history[row["recurring_line_id"]].append(row)
 
-    oneoffs: dict[int, list[OneOffLine]] = defaultdict(list)
-    for line in _in_chunk(
+    oneoffs: dict[int, list[OneOffLine]] = _lines_by_folder(
         OneOffLine.objects.filter(organization=organization, invoice_document_id__isnull=True),
-        "folder__customer_id",
-        customer_ids,
-    ).order_by("folder_id", "position", "id"):
-        folder = by_id.get(line.folder_id)
-        if folder is None:
-            continue
-        _attach(line, "folder", folder)
-        _attach(line, "tax_rate", rates[line.tax_rate_id])
-        oneoffs[line.folder_id].append(line)
-        if line.product_id:
-            products[line.product_id] = None
+        customer_ids=customer_ids,
+        folders=by_id,
+        rates=rates,
+        products=products,
+    )
     if products:
         products.update(Product.objects.filter(organization=organization).in_bulk(list(products)))
         for line in [*line_by_id.values(), *(o for os in oneoffs.values() for o in os)]:

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from organizations.models import TenantModel
+from organizations.models import TenantModel, user_reference
 
 ZERO = Decimal("0.00")
 
@@ -74,14 +73,7 @@ class BillingRun(TenantModel):
     as_of = models.DateField(
         _("decision date"), help_text=_("Billing holds and billing dates are judged on this day.")
     )
-    started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("started by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    started_by = user_reference(_("started by"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -7,7 +7,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from organizations.models import TenantModel
+from organizations.models import NamedTenantModel, TenantModel, price_field
 
 ZERO = Decimal("0")
 
@@ -20,7 +20,7 @@ class Cycle(models.IntegerChoices):
     YEARLY = 12, _("yearly")
 
 
-class TaxRate(TenantModel):
+class TaxRate(NamedTenantModel):
     """A VAT rate the organization uses (19 %, 7 %, 0 %)."""
 
     name = models.CharField(_("name"), max_length=60)
@@ -30,20 +30,17 @@ class TaxRate(TenantModel):
     is_default = models.BooleanField(_("default rate"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
 
-    class Meta:
+    class Meta(NamedTenantModel.Meta):
         ordering = ["-rate", "name"]
         verbose_name = _("tax rate")
         verbose_name_plural = _("tax rates")
         constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="taxrate_unique_name"),
+            *NamedTenantModel.Meta.constraints,
             # One default per organization: new lines and products start with it.
             models.UniqueConstraint(
                 fields=["organization"], condition=models.Q(is_default=True), name="taxrate_one_default"
             ),
         ]
-
-    def __str__(self) -> str:
-        return self.name
 
     @property
     def label(self) -> str:
@@ -76,11 +73,8 @@ class Product(TenantModel):
         _("kind"), max_length=12, choices=ProductKind.choices, default=ProductKind.ONE_OFF
     )
     unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices, default=Unit.PIECE)
-    unit_price = models.DecimalField(
+    unit_price = price_field(
         _("net unit price"),
-        max_digits=12,
-        decimal_places=2,
-        validators=[MinValueValidator(ZERO)],
         help_text=_("Net, per unit. For recurring products: the price per billing cycle."),
     )
     cycle = models.PositiveSmallIntegerField(
@@ -90,12 +84,9 @@ class Product(TenantModel):
         blank=True,
         help_text=_("Only for recurring products."),
     )
-    setup_fee = models.DecimalField(
+    setup_fee = price_field(
         _("setup fee"),
-        max_digits=12,
-        decimal_places=2,
         default=ZERO,
-        validators=[MinValueValidator(ZERO)],
         help_text=_("Charged once with the first period of a recurring product."),
     )
     tax_rate = models.ForeignKey(TaxRate, verbose_name=_("tax rate"), on_delete=models.PROTECT)
@@ -152,9 +143,7 @@ class ServicePackage(TenantModel):
     name = models.CharField(_("name"), max_length=200)
     code = models.CharField(_("code"), max_length=50)
     description = models.TextField(_("description"), blank=True)
-    price = models.DecimalField(
-        _("price per period"), max_digits=12, decimal_places=2, validators=[MinValueValidator(ZERO)]
-    )
+    price = price_field(_("price per period"))
     cycle = models.PositiveSmallIntegerField(_("billing cycle"), choices=Cycle.choices, default=Cycle.MONTHLY)
     tax_rate = models.ForeignKey(TaxRate, verbose_name=_("tax rate"), on_delete=models.PROTECT)
     is_active = models.BooleanField(_("active"), default=True)

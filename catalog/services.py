@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
-from organizations.audit import audit_log, diff, snapshot
+from organizations.audit import audit_changes, audit_log, audited_delete, diff, snapshot
 from organizations.models import Organization
 
 from .models import Entitlement, Product, ServicePackage, TaxRate
@@ -24,20 +24,22 @@ def _apply(obj, data: dict[str, Any]) -> None:
         setattr(obj, key, value)
 
 
+def _log_created(obj, *, user, action: str, extra: dict[str, Any] | None = None) -> None:
+    audit_log(
+        organization=obj.organization,
+        user=user,
+        action=action,
+        obj=obj,
+        data={"values": snapshot(obj), **(extra or {})},
+    )
+
+
 def _delete(obj, *, user, action: str, in_use_message: str) -> None:
     label = str(obj)
-    with transaction.atomic():
-        audit_log(
-            organization=obj.organization,
-            user=user,
-            action=action,
-            obj=obj,
-            data={"message": label, "values": snapshot(obj)},
-        )
-        try:
-            obj.delete()
-        except ProtectedError:
-            raise ValidationError(in_use_message % {"name": label})
+    try:
+        audited_delete(obj, user=user, action=action, data={"message": label, "values": snapshot(obj)})
+    except ProtectedError:
+        raise ValidationError(in_use_message % {"name": label})
 
 
 # --- tax rates -----------------------------------------------------------------------
@@ -59,13 +61,7 @@ def tax_rate_create(*, organization: Organization, user, data: dict[str, Any]) -
         _clear_other_defaults(tax_rate)
         tax_rate.full_clean()
         tax_rate.save()
-        audit_log(
-            organization=organization,
-            user=user,
-            action="tax_rate.created",
-            obj=tax_rate,
-            data={"values": snapshot(tax_rate)},
-        )
+        _log_created(tax_rate, user=user, action="tax_rate.created")
     return tax_rate
 
 
@@ -77,14 +73,7 @@ def tax_rate_update(*, tax_rate: TaxRate, user, data: dict[str, Any]) -> TaxRate
         tax_rate.full_clean()
         tax_rate.save()
         changes = diff(before, snapshot(tax_rate))
-        if changes:
-            audit_log(
-                organization=tax_rate.organization,
-                user=user,
-                action="tax_rate.changed",
-                obj=tax_rate,
-                data={"changes": changes},
-            )
+        audit_changes(tax_rate, changes, user=user, action="tax_rate.changed")
     return tax_rate
 
 
@@ -112,13 +101,7 @@ def product_create(*, organization: Organization, user, data: dict[str, Any]) ->
     product.full_clean()
     with transaction.atomic():
         product.save()
-        audit_log(
-            organization=organization,
-            user=user,
-            action="product.created",
-            obj=product,
-            data={"values": snapshot(product)},
-        )
+        _log_created(product, user=user, action="product.created")
     return product
 
 
@@ -129,14 +112,7 @@ def product_update(*, product: Product, user, data: dict[str, Any]) -> Product:
     with transaction.atomic():
         product.save()
         changes = diff(before, snapshot(product))
-        if changes:
-            audit_log(
-                organization=product.organization,
-                user=user,
-                action="product.changed",
-                obj=product,
-                data={"changes": changes},
-            )
+        audit_changes(product, changes, user=user, action="product.changed")
     return product
 
 
@@ -197,12 +173,11 @@ def service_package_create(
     with transaction.atomic():
         package.save()
         _replace_entitlements(package, entitlements)
-        audit_log(
-            organization=organization,
+        _log_created(
+            package,
             user=user,
             action="service_package.created",
-            obj=package,
-            data={"values": snapshot(package), "entitlements": _entitlement_rows(package)},
+            extra={"entitlements": _entitlement_rows(package)},
         )
     return package
 
@@ -221,14 +196,7 @@ def service_package_update(
         after_rows = _entitlement_rows(package)
         if after_rows != before_rows:
             changes["entitlements"] = ["; ".join(before_rows), "; ".join(after_rows)]
-        if changes:
-            audit_log(
-                organization=package.organization,
-                user=user,
-                action="service_package.changed",
-                obj=package,
-                data={"changes": changes},
-            )
+        audit_changes(package, changes, user=user, action="service_package.changed")
     return package
 
 

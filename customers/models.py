@@ -9,7 +9,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from organizations.countries import COUNTRIES, EU_COUNTRIES, country_name
-from organizations.models import TenantModel
+from organizations.models import NamedTenantModel, TenantModel, user_reference
 from organizations.system_texts import render_text
 from organizations.validators import (
     validate_bic,
@@ -181,14 +181,7 @@ class Customer(TenantModel):
         _("engagement number"), max_length=50, blank=True, default="", db_default=""
     )
 
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("account manager"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    owner = user_reference(_("account manager"))
     converted_at = models.DateTimeField(_("converted to customer"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -332,21 +325,14 @@ def einvoice_errors(customer: Customer) -> list[tuple[str, str]]:
     return errors
 
 
-class ContactFunction(TenantModel):
+class ContactFunction(NamedTenantModel):
     """Configurable per organization: Technical, Billing, Management..."""
 
     name = models.CharField(_("name"), max_length=80)
 
-    class Meta:
-        ordering = ["name"]
+    class Meta(NamedTenantModel.Meta):
         verbose_name = _("contact function")
         verbose_name_plural = _("contact functions")
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="contactfunction_unique_name"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Salutation(models.TextChoices):
@@ -389,9 +375,7 @@ class Note(TenantModel):
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
     text = models.TextField(_("note"))
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    author = user_reference()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -408,19 +392,10 @@ class Action(TenantModel):
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="actions")
     due_on = models.DateField(_("due on"))
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("assigned to"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    assignee = user_reference(_("assigned to"))
     description = models.TextField(_("description"))
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = user_reference()
     # Set when the action was created by the system (e.g. a contract-end alert), so it is
     # created once and can be traced back.
     source = models.CharField(max_length=80, blank=True)

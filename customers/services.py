@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from organizations.audit import audit_log, diff, snapshot
+from organizations.audit import audit_changes, audit_log, audited_delete, diff, snapshot
 from organizations.models import Membership, Organization
 from organizations.numbering import number_next
 
@@ -54,6 +54,7 @@ CONTACT_EDITABLE = frozenset(
 )
 CONTACT_AUDITED = sorted(CONTACT_EDITABLE)
 ACTION_EDITABLE = frozenset({"due_on", "assignee", "description"})
+ACTION_AUDITED = ["due_on", "assignee", "description"]
 
 DEFAULT_CONTACT_FUNCTIONS = ["Technik", "Buchhaltung", "Geschäftsführung", "Einkauf"]
 
@@ -66,6 +67,11 @@ def _snapshot(obj, fields: list[str]) -> dict[str, Any]:
         if isinstance(value, User):
             values[name] = value.get_full_name() or value.get_username()
     return values
+
+
+def _filled_in(obj, fields: list[str]) -> dict[str, list[Any]]:
+    """A new record's audited values that are set, as changes from nothing."""
+    return diff({}, {k: v for k, v in _snapshot(obj, fields).items() if v})
 
 
 def _assign(obj, data: dict[str, Any], allowed: frozenset[str]) -> None:
@@ -147,7 +153,7 @@ def customer_create(
             user=user,
             action="customer.created",
             obj=customer,
-            data={"changes": diff({}, {k: v for k, v in _snapshot(customer, CUSTOMER_AUDITED).items() if v})},
+            data={"changes": _filled_in(customer, CUSTOMER_AUDITED)},
         )
         _log_duplicate(customer, user, duplicates, duplicate_reason)
     return customer
@@ -178,14 +184,7 @@ def customer_update(
         _log_duplicate(current, user, duplicates, duplicate_reason)
         current.save()
         changes = diff(before, _snapshot(current, CUSTOMER_AUDITED))
-        if changes:
-            audit_log(
-                organization=current.organization,
-                user=user,
-                action="customer.changed",
-                obj=current,
-                data={"changes": changes},
-            )
+        audit_changes(current, changes, user=user, action="customer.changed")
     return current
 
 
@@ -315,25 +314,30 @@ def _check_function(contact: Contact) -> None:
         raise ValidationError({"function": _("Choose a function of your organization.")})
 
 
+def _child_create(obj, *, user, audited: list[str], check, action: str):
+    """Store a new record filed under its customer's history (contact, action):
+    validate, save, audit the values it was given."""
+    check(obj)
+    with transaction.atomic():
+        obj.full_clean()
+        obj.save()
+        audit_log(
+            organization=obj.customer.organization,
+            user=user,
+            action=action,
+            obj=obj,
+            target=obj.customer,
+            data={"model": type(obj)._meta.label_lower, "changes": _filled_in(obj, audited)},
+        )
+    return obj
+
+
 def contact_create(*, customer: Customer, user, data: dict[str, Any]) -> Contact:
     contact = Contact(organization_id=customer.organization_id, customer=customer)
     _assign(contact, data, CONTACT_EDITABLE)
-    _check_function(contact)
-    with transaction.atomic():
-        contact.full_clean()
-        contact.save()
-        audit_log(
-            organization=customer.organization,
-            user=user,
-            action="contact.created",
-            obj=contact,
-            target=customer,
-            data={
-                "model": "customers.contact",
-                "changes": diff({}, {k: v for k, v in _snapshot(contact, CONTACT_AUDITED).items() if v}),
-            },
-        )
-    return contact
+    return _child_create(
+        contact, user=user, audited=CONTACT_AUDITED, check=_check_function, action="contact.created"
+    )
 
 
 def _child_update(obj, *, user, data: dict[str, Any], editable, audited, check, action: str):
@@ -348,15 +352,14 @@ def _child_update(obj, *, user, data: dict[str, Any], editable, audited, check, 
         current.full_clean()
         current.save()
         changes = diff(before, _snapshot(current, audited))
-        if changes:
-            audit_log(
-                organization=current.organization,
-                user=user,
-                action=action,
-                obj=current,
-                target=current.customer,
-                data={"model": model._meta.label_lower, "changes": changes},
-            )
+        audit_changes(
+            current,
+            changes,
+            user=user,
+            action=action,
+            target=current.customer,
+            data={"model": model._meta.label_lower},
+        )
     return current
 
 
@@ -416,15 +419,12 @@ def contact_function_update(*, function: ContactFunction, user, name: str) -> Co
 
 def contact_function_delete(*, function: ContactFunction, user) -> None:
     """Delete a function; contacts that had it keep existing without a function."""
-    with transaction.atomic():
-        audit_log(
-            organization=function.organization,
-            user=user,
-            action="contact_function.deleted",
-            obj=function,
-            data={"changes": {"name": [function.name, None]}},
-        )
-        function.delete()
+    audited_delete(
+        function,
+        user=user,
+        action="contact_function.deleted",
+        data={"changes": {"name": [function.name, None]}},
+    )
 
 
 def contact_functions_ensure_defaults(*, organization: Organization) -> list[ContactFunction]:
@@ -457,16 +457,9 @@ def note_create(*, customer: Customer, user, text: str) -> Note:
 
 def note_delete(*, note: Note, user) -> None:
     """Delete a note. Who may delete which note is decided by the caller (author or admin)."""
-    with transaction.atomic():
-        audit_log(
-            organization=note.organization,
-            user=user,
-            action="note.deleted",
-            obj=note,
-            target=note.customer,
-            data={"message": note.text[:300]},
-        )
-        note.delete()
+    audited_delete(
+        note, user=user, action="note.deleted", target=note.customer, data={"message": note.text[:300]}
+    )
 
 
 # --- Actions ---------------------------------------------------------------------------
@@ -509,25 +502,9 @@ def action_create(
         source=source,
         system_text=system_text,
     )
-    _check_assignee(action)
-    with transaction.atomic():
-        action.full_clean()
-        action.save()
-        audit_log(
-            organization=customer.organization,
-            user=user,
-            action="action.created",
-            obj=action,
-            target=customer,
-            data={
-                "model": "customers.action",
-                "changes": diff(
-                    {},
-                    {k: v for k, v in _snapshot(action, ["due_on", "assignee", "description"]).items() if v},
-                ),
-            },
-        )
-    return action
+    return _child_create(
+        action, user=user, audited=ACTION_AUDITED, check=_check_assignee, action="action.created"
+    )
 
 
 def action_update(*, action: Action, user, data: dict[str, Any]) -> Action:
@@ -536,7 +513,7 @@ def action_update(*, action: Action, user, data: dict[str, Any]) -> Action:
         user=user,
         data=data,
         editable=ACTION_EDITABLE,
-        audited=sorted(ACTION_EDITABLE),
+        audited=ACTION_AUDITED,
         check=_check_assignee,
         action="action.changed",
     )

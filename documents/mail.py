@@ -81,6 +81,19 @@ def _attach_pdf(message: EmailMessage, document: Document) -> None:
         message.attach(pdf_filename(document), handle.read(), "application/pdf")
 
 
+def _message_with_pdf(document: Document, recipients: list[str], *, subject: str, body: str) -> EmailMessage:
+    """The e-mail that sends the document's PDF; replies go to the issuer's address."""
+    message = EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=recipients,
+        reply_to=[document.issuer["email"]] if document.issuer.get("email") else None,
+    )
+    _attach_pdf(message, document)
+    return message
+
+
 def build_delivery_proof_message(document: Document, recipients: list[str], language: str) -> EmailMessage:
     """A delivery note to the financier: what was delivered, for which lease and user."""
     lang = texts.lang_of(language)
@@ -95,14 +108,12 @@ def build_delivery_proof_message(document: Document, recipients: list[str], lang
         end_customer=leased.get("end_customer") or document.recipient_name,
         issuer=issuer,
     )
-    message = EmailMessage(
+    message = _message_with_pdf(
+        document,
+        recipients,
         subject=f"{PROOF_SUBJECTS[lang].format(number=document.number)} – {issuer}",
         body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=recipients,
-        reply_to=[document.issuer["email"]] if document.issuer.get("email") else None,
     )
-    _attach_pdf(message, document)
     return message
 
 
@@ -133,14 +144,7 @@ def build_message(
         numbers = ", ".join(note.number for note in notes)
         paragraphs.insert(2, ATTACHED_NOTES[lang].format(numbers=numbers))  # after "anbei ..."
         body = "\n\n".join(paragraphs)
-    message = EmailMessage(
-        subject=subject,
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=recipients,
-        reply_to=[document.issuer["email"]] if document.issuer.get("email") else None,
-    )
-    _attach_pdf(message, document)
+    message = _message_with_pdf(document, recipients, subject=subject, body=body)
     for note in notes:
         _attach_pdf(message, note)
     return message

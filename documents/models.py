@@ -15,14 +15,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
-from organizations.models import TenantModel
+from organizations.models import TenantModel, user_reference
 
 ZERO = Decimal("0.00")
 
@@ -66,21 +65,32 @@ MUTABLE_AFTER_ISSUE = frozenset({"status", "sent_at", "decided_at", "updated_at"
 SET_ONCE_AFTER_ISSUE = frozenset({"pdf", "pdf_sha256", "pdf_rendered_at", "billing_run_id"})
 
 
-class DocumentQuerySet(models.QuerySet):
+class FrozenOnIssueQuerySet(models.QuerySet):
+    """Bulk writes bypass save() and delete(), so the querysets refuse them themselves
+    where a row is, or belongs to, an issued document."""
+
+    status_lookup = "status"  # the lookup of the document's status from a row
+    rows = "issued documents"  # what the refusal calls the rows
+
+    def touches_issued(self) -> bool:
+        return self.exclude(**{self.status_lookup: DocumentStatus.DRAFT}).exists()
+
+    def delete(self):
+        if self.touches_issued():
+            raise DocumentFrozenError(f"{self.rows} cannot be deleted")
+        return super().delete()
+
+
+class DocumentQuerySet(FrozenOnIssueQuerySet):
     def issued(self):
         return self.exclude(status=DocumentStatus.DRAFT)
 
     def update(self, **kwargs):
-        # Bulk updates bypass save(); allow them only for the fields that may change.
+        # Allowed only for the fields that may change after issuing.
         frozen = set(kwargs) - MUTABLE_AFTER_ISSUE - SET_ONCE_AFTER_ISSUE
-        if frozen and self.exclude(status=DocumentStatus.DRAFT).exists():
-            raise DocumentFrozenError(f"issued documents cannot be updated ({', '.join(sorted(frozen))})")
+        if frozen and self.touches_issued():
+            raise DocumentFrozenError(f"{self.rows} cannot be updated ({', '.join(sorted(frozen))})")
         return super().update(**kwargs)
-
-    def delete(self):
-        if self.exclude(status=DocumentStatus.DRAFT).exists():
-            raise DocumentFrozenError("issued documents cannot be deleted")
-        return super().delete()
 
 
 DocumentManager = models.Manager.from_queryset(DocumentQuerySet)
@@ -223,14 +233,7 @@ class Document(TenantModel):
     pdf_sha256 = models.CharField(_("PDF SHA-256"), max_length=64, blank=True)
     pdf_rendered_at = models.DateTimeField(_("PDF rendered at"), null=True, blank=True)
 
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    created_by = user_reference(_("created by"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
@@ -342,16 +345,14 @@ class Document(TenantModel):
         return bool(self.pdf)
 
 
-class DocumentLineQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        if self.exclude(document__status=DocumentStatus.DRAFT).exists():
-            raise DocumentFrozenError("lines of issued documents cannot be updated")
-        return super().update(**kwargs)
+class DocumentLineQuerySet(FrozenOnIssueQuerySet):
+    status_lookup = "document__status"
+    rows = "lines of issued documents"
 
-    def delete(self):
-        if self.exclude(document__status=DocumentStatus.DRAFT).exists():
-            raise DocumentFrozenError("lines of issued documents cannot be deleted")
-        return super().delete()
+    def update(self, **kwargs):
+        if self.touches_issued():
+            raise DocumentFrozenError(f"{self.rows} cannot be updated")
+        return super().update(**kwargs)
 
 
 DocumentLineManager = models.Manager.from_queryset(DocumentLineQuerySet)

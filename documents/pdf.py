@@ -35,6 +35,21 @@ from documents.rendering import (
 )
 from organizations.validators import format_phone
 
+# The issuer's texts printed as the snapshot holds them (empty when it has none).
+_ISSUER_TEXTS = (
+    "legal_name",
+    "vat_id",
+    "tax_number",
+    "register_court",
+    "register_number",
+    "seat",
+    "iban",
+    "bic",
+    "bank_name",
+    "creditor_id",
+    "email",
+)
+
 
 def _issuer(snapshot: dict) -> Issuer:
     logo_bytes, logo_mime = None, ""
@@ -44,19 +59,9 @@ def _issuer(snapshot: dict) -> Issuer:
             logo_bytes = handle.read()
         logo_mime = mimetypes.guess_type(logo)[0] or "image/png"
     return Issuer(
-        legal_name=snapshot.get("legal_name", ""),
+        **{name: snapshot.get(name, "") for name in _ISSUER_TEXTS},
         address_lines=tuple(snapshot.get("address_lines") or ()),
-        vat_id=snapshot.get("vat_id", ""),
-        tax_number=snapshot.get("tax_number", ""),
-        register_court=snapshot.get("register_court", ""),
-        register_number=snapshot.get("register_number", ""),
-        seat=snapshot.get("seat", ""),
         managing_directors=tuple(snapshot.get("managing_directors") or ()),
-        iban=snapshot.get("iban", ""),
-        bic=snapshot.get("bic", ""),
-        bank_name=snapshot.get("bank_name", ""),
-        creditor_id=snapshot.get("creditor_id", ""),
-        email=snapshot.get("email", ""),
         # The issuer's own number, so in its national form (the snapshot keeps E.164).
         phone=format_phone(snapshot.get("phone", ""), snapshot.get("country") or "DE"),
         # Stored as a full https address for links; on paper the scheme is noise.
@@ -87,20 +92,22 @@ def frozen_totals(document: Document) -> Totals:
     )
 
 
+def _totals(block: dict) -> Totals:
+    """Totals as a document stores them apart from its own (net, tax, gross, VAT per rate)."""
+    return Totals(
+        net=Decimal(block["net"]),
+        tax=Decimal(block["tax"]),
+        gross=Decimal(block["gross"]),
+        groups=_groups(block.get("groups")),
+    )
+
+
 def _recurring_totals(document: Document) -> tuple[CycleTotals, ...]:
     """A quote's per-cycle totals (quotes issued before the breakdown per rate was kept
     print their VAT as one amount)."""
     lang = document.language
     return tuple(
-        CycleTotals(
-            cycle=texts.cycle_label(lang, entry["cycle"]),
-            totals=Totals(
-                net=Decimal(entry["net"]),
-                tax=Decimal(entry["tax"]),
-                gross=Decimal(entry["gross"]),
-                groups=_groups(entry.get("groups")),
-            ),
-        )
+        CycleTotals(cycle=texts.cycle_label(lang, entry["cycle"]), totals=_totals(entry))
         for entry in document.recurring_totals or ()
     )
 
@@ -109,15 +116,7 @@ def _financed_totals(document: Document) -> PayerTotals | None:
     block = document.financed_totals or {}
     if document.kind != DocumentKind.QUOTE or not block.get("financier"):
         return None
-    return PayerTotals(
-        payer=block["financier"],
-        totals=Totals(
-            net=Decimal(block["net"]),
-            tax=Decimal(block["tax"]),
-            gross=Decimal(block["gross"]),
-            groups=_groups(block.get("groups")),
-        ),
-    )
+    return PayerTotals(payer=block["financier"], totals=_totals(block))
 
 
 def _info(document: Document) -> tuple:

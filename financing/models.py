@@ -7,8 +7,6 @@ payer of its one-off lines changes (financing.payer.payer_for).
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -16,9 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
 from folders.models import MAX_TERM_MONTHS, Folder
-from organizations.models import TenantModel
-
-ZERO = Decimal("0")
+from organizations.models import TenantModel, price_field
 
 
 class ApprovalStatus(models.TextChoices):
@@ -57,25 +53,15 @@ class Financing(TenantModel):
         blank=True,
         help_text=_("When the deal was submitted, approved or rejected."),
     )
-    monthly_rate = models.DecimalField(
+    monthly_rate = price_field(
         _("monthly lease rate"),
-        max_digits=12,
-        decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(ZERO)],
         help_text=_("What the end customer pays the financier per month (for information)."),
     )
     insurance = models.BooleanField(_("insurance"), default=False)
     insurance_details = models.CharField(_("insurance details"), max_length=200, blank=True)
-    residual_value = models.DecimalField(
-        _("residual value"),
-        max_digits=12,
-        decimal_places=2,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(ZERO)],
-    )
+    residual_value = price_field(_("residual value"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

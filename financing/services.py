@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from folders.models import Folder, FolderStatus, OneOffLine
-from organizations.audit import audit_log, diff, snapshot
+from organizations.audit import audit_changes, audit_log, audited_delete, diff, snapshot
 
 from .models import Financing
 from .payer import payer_for, payer_for_folder_oneoffs
@@ -114,9 +114,9 @@ def financing_set(*, folder: Folder, user, data: dict[str, Any]) -> Financing:
         if created:
             _log(folder, financing, user=user, action="financing.added", data={"values": after})
         else:
-            changes = diff(before, after)
-            if changes:
-                _log(folder, financing, user=user, action="financing.changed", data={"changes": changes})
+            audit_changes(
+                financing, diff(before, after), user=user, action="financing.changed", target=folder
+            )
     folder.financing = financing
     return financing
 
@@ -128,13 +128,11 @@ def financing_remove(*, folder: Folder, user) -> None:
     if financing is None:
         raise ValidationError(_("Folder %(number)s has no financing.") % {"number": folder.number})
     _check_payer_fixed(folder)
-    with transaction.atomic():
-        _log(
-            folder,
-            financing,
-            user=user,
-            action="financing.removed",
-            data={"values": snapshot(financing, FINANCING_FIELDS)},
-        )
-        financing.delete()
+    audited_delete(
+        financing,
+        user=user,
+        action="financing.removed",
+        target=folder,
+        data={"values": snapshot(financing, FINANCING_FIELDS)},
+    )
     folder._state.fields_cache.pop("financing", None)

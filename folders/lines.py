@@ -144,18 +144,21 @@ def package_line_data(package: ServicePackage, *, pieces: int, start: dt.date | 
 def _lock_invoice_state(line: OneOffLine) -> None:
     """Lock the line's row and take what invoiced or delivered it from the database (a run
     may have invoiced it since this instance was read; see `_lock_billing_state`)."""
-    state = (
-        OneOffLine.objects.select_for_update()
-        .filter(pk=line.pk)
-        .values(
+    _lock_and_reload(
+        line,
+        [
             "invoice_document_id",
             "invoice_number",
             "invoiced_on",
             "delivery_document_id",
             "delivery_note_number",
-        )
-        .first()
+        ],
     )
+
+
+def _lock_and_reload(line: OneOffLine | RecurringLine, fields: list[str]) -> None:
+    """Lock the line's row and take `fields` from it as committed."""
+    state = type(line).objects.select_for_update().filter(pk=line.pk).values(*fields).first()
     if state is None:
         raise ValidationError(_("This line was deleted in the meantime."))
     for name, value in state.items():
@@ -361,16 +364,7 @@ def _lock_billing_state(line: RecurringLine) -> None:
     of it. The guards of an edit ("fixed after billing", no delete, versions) must judge
     on what the run committed, not on what this instance read before the run - the lock
     waits for a run that has just billed the line to commit."""
-    state = (
-        RecurringLine.objects.select_for_update()
-        .filter(pk=line.pk)
-        .values("billed_through", "billed_elsewhere_through")
-        .first()
-    )
-    if state is None:
-        raise ValidationError(_("This line was deleted in the meantime."))
-    line.billed_through = state["billed_through"]
-    line.billed_elsewhere_through = state["billed_elsewhere_through"]
+    _lock_and_reload(line, ["billed_through", "billed_elsewhere_through"])
 
 
 def recurring_line_update(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -25,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Cycle, Product, ServicePackage, TaxRate, Unit
 from customers.models import Customer, PaymentMethod
-from organizations.models import TenantModel
+from organizations.models import NamedTenantModel, TenantModel, price_field, user_reference
 from organizations.money import line_net
 
 from . import terms
@@ -176,14 +175,7 @@ class Folder(TenantModel):
         blank=True,
         help_text=_("Billing runs before this date skip the folder (e.g. installation not finished)."),
     )
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("account manager"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    owner = user_reference(_("account manager"))
     auto_renewal_quote = models.BooleanField(
         _("renewal quote"),
         default=False,
@@ -198,9 +190,7 @@ class Folder(TenantModel):
     )
 
     activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = user_reference()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -306,7 +296,53 @@ class Folder(TenantModel):
         return [self.customer.name, *self.customer.address_lines]
 
 
-class OneOffLine(TenantModel):
+def quantity_field() -> models.DecimalField:
+    """The quantity of a folder line or template item: one by default, up to three decimals
+    (hours, metres)."""
+    return models.DecimalField(
+        _("quantity"),
+        max_digits=12,
+        decimal_places=3,
+        default=Decimal("1"),
+        validators=[MinValueValidator(ZERO)],
+    )
+
+
+def tax_rate_field() -> models.ForeignKey:
+    return models.ForeignKey(TaxRate, verbose_name=_("tax rate"), on_delete=models.PROTECT, related_name="+")
+
+
+# A quantity above zero and a price not below it, per model ("%(class)s": its own names).
+QUANTITY_POSITIVE = models.CheckConstraint(condition=Q(quantity__gt=0), name="%(class)s_quantity_positive")
+PRICE_NOT_NEGATIVE = models.CheckConstraint(
+    condition=Q(unit_price__gte=0), name="%(class)s_price_not_negative"
+)
+
+
+class FolderLine(TenantModel):
+    """What a folder's one-off and recurring lines share: their order on the folder, the
+    text they show by, and the checks of their `quantity` and `unit_price` (which each
+    declares itself, so that its fields keep their own order and labels)."""
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "id"]
+        constraints = [QUANTITY_POSITIVE, PRICE_NOT_NEGATIVE]
+
+    def __str__(self) -> str:
+        return self.description.splitlines()[0][:80] if self.description else f"#{self.pk}"
+
+    def amount_errors(self) -> dict[str, str]:
+        """clean()'s errors about the quantity and the price, by field."""
+        errors = {}
+        if self.quantity is not None and self.quantity <= 0:
+            errors["quantity"] = _("The quantity must be greater than zero.")
+        if self.unit_price is not None and self.unit_price < 0:
+            errors["unit_price"] = _("The price cannot be negative.")
+        return errors
+
+
+class OneOffLine(FolderLine):
     """Something sold once (hardware, installation). Its text and price are copied from
     the catalog when added and then belong to the line. Once invoiced the line is frozen.
 
@@ -325,17 +361,9 @@ class OneOffLine(TenantModel):
         help_text=_("Optional: the catalog product this line was taken from."),
     )
     description = models.TextField(_("description"))
-    quantity = models.DecimalField(
-        _("quantity"),
-        max_digits=12,
-        decimal_places=3,
-        default=Decimal("1"),
-        validators=[MinValueValidator(ZERO)],
-    )
+    quantity = quantity_field()
     unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices, default=Unit.PIECE)
-    unit_price = models.DecimalField(
-        _("net unit price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(ZERO)]
-    )
+    unit_price = price_field(_("net unit price"))
     discount_percent = models.DecimalField(
         _("discount (%)"),
         max_digits=5,
@@ -343,9 +371,7 @@ class OneOffLine(TenantModel):
         default=ZERO,
         validators=[MinValueValidator(ZERO), MaxValueValidator(HUNDRED)],
     )
-    tax_rate = models.ForeignKey(
-        TaxRate, verbose_name=_("tax rate"), on_delete=models.PROTECT, related_name="+"
-    )
+    tax_rate = tax_rate_field()
     is_equipment = models.BooleanField(
         _("equipment"),
         default=False,
@@ -373,13 +399,11 @@ class OneOffLine(TenantModel):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
-        ordering = ["position", "id"]
+    class Meta(FolderLine.Meta):
         verbose_name = _("one-off line")
         verbose_name_plural = _("one-off lines")
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="oneoffline_quantity_positive"),
-            models.CheckConstraint(condition=Q(unit_price__gte=0), name="oneoffline_price_not_negative"),
+            *FolderLine.Meta.constraints,
             models.CheckConstraint(
                 condition=Q(discount_percent__gte=0, discount_percent__lte=100),
                 name="oneoffline_discount_range",
@@ -387,15 +411,8 @@ class OneOffLine(TenantModel):
         ]
         indexes = [models.Index(fields=["organization", "invoice_document_id"], name="oneoff_org_invoice")]
 
-    def __str__(self) -> str:
-        return self.description.splitlines()[0][:80] if self.description else f"#{self.pk}"
-
     def clean(self):
-        errors = {}
-        if self.quantity is not None and self.quantity <= 0:
-            errors["quantity"] = _("The quantity must be greater than zero.")
-        if self.unit_price is not None and self.unit_price < 0:
-            errors["unit_price"] = _("The price cannot be negative.")
+        errors = self.amount_errors()
         if self.is_equipment and self.quantity is not None and self.quantity > 0:
             if self.quantity != self.quantity.to_integral_value():
                 errors["quantity"] = _("Equipment is counted in whole pieces.")
@@ -460,7 +477,7 @@ class Equipment(TenantModel):
         return WarrantyStatus.VALID if self.warranty_end >= today else WarrantyStatus.EXPIRED
 
 
-class RecurringLine(TenantModel):
+class RecurringLine(FolderLine):
     """A service billed every cycle (SIP trunk, hosting, maintenance package).
 
     `quantity` and `unit_price` hold the newest version; every mid-term change of either
@@ -484,20 +501,10 @@ class RecurringLine(TenantModel):
         help_text=_("A maintenance contract sold as this line (instead of a product)."),
     )
     description = models.TextField(_("description"))
-    quantity = models.DecimalField(
-        _("quantity"),
-        max_digits=12,
-        decimal_places=3,
-        default=Decimal("1"),
-        validators=[MinValueValidator(ZERO)],
-    )
+    quantity = quantity_field()
     unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices, default=Unit.PIECE)
-    unit_price = models.DecimalField(
-        _("price per cycle"),
-        max_digits=12,
-        decimal_places=2,
-        validators=[MinValueValidator(ZERO)],
-        help_text=_("Net price per unit for one full billing cycle."),
+    unit_price = price_field(
+        _("price per cycle"), help_text=_("Net price per unit for one full billing cycle.")
     )
     cycle = models.PositiveSmallIntegerField(_("billing cycle"), choices=Cycle.choices, default=Cycle.MONTHLY)
     timing = models.CharField(
@@ -513,17 +520,10 @@ class RecurringLine(TenantModel):
         blank=True,
         help_text=_("Last free day (inclusive); billing starts the day after."),
     )
-    setup_fee = models.DecimalField(
-        _("setup fee"),
-        max_digits=12,
-        decimal_places=2,
-        default=ZERO,
-        validators=[MinValueValidator(ZERO)],
-        help_text=_("Charged once with the first billed period."),
+    setup_fee = price_field(
+        _("setup fee"), default=ZERO, help_text=_("Charged once with the first billed period.")
     )
-    tax_rate = models.ForeignKey(
-        TaxRate, verbose_name=_("tax rate"), on_delete=models.PROTECT, related_name="+"
-    )
+    tax_rate = tax_rate_field()
     billed_through = models.DateField(
         _("billed through"),
         null=True,
@@ -542,13 +542,11 @@ class RecurringLine(TenantModel):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
-        ordering = ["position", "id"]
+    class Meta(FolderLine.Meta):
         verbose_name = _("recurring line")
         verbose_name_plural = _("recurring lines")
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="recurringline_quantity_positive"),
-            models.CheckConstraint(condition=Q(unit_price__gte=0), name="recurringline_price_not_negative"),
+            *FolderLine.Meta.constraints,
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
                 name="recurringline_end_after_start",
@@ -560,15 +558,8 @@ class RecurringLine(TenantModel):
         ]
         indexes = [models.Index(fields=["organization", "start_date"], name="recurring_org_start")]
 
-    def __str__(self) -> str:
-        return self.description.splitlines()[0][:80] if self.description else f"#{self.pk}"
-
     def clean(self):
-        errors = {}
-        if self.quantity is not None and self.quantity <= 0:
-            errors["quantity"] = _("The quantity must be greater than zero.")
-        if self.unit_price is not None and self.unit_price < 0:
-            errors["unit_price"] = _("The price cannot be negative.")
+        errors = self.amount_errors()
         if self.start_date and self.end_date and self.end_date < self.start_date:
             errors["end_date"] = _("The end date cannot be before the start date.")
         if self.start_date and self.trial_end and self.trial_end < self.start_date:
@@ -597,45 +588,30 @@ class RecurringLineChange(TenantModel):
     unit_price = models.DecimalField(_("price per cycle"), max_digits=12, decimal_places=2)
     previous_quantity = models.DecimalField(_("previous quantity"), max_digits=12, decimal_places=3)
     previous_unit_price = models.DecimalField(_("previous price per cycle"), max_digits=12, decimal_places=2)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = user_reference()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["effective_from", "id"]
         verbose_name = _("recurring line change")
         verbose_name_plural = _("recurring line changes")
-        constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="recurringlinechange_quantity_positive"),
-            models.CheckConstraint(
-                condition=Q(unit_price__gte=0), name="recurringlinechange_price_not_negative"
-            ),
-        ]
+        constraints = [QUANTITY_POSITIVE, PRICE_NOT_NEGATIVE]
 
     def __str__(self) -> str:
         return f"{self.line}: {self.quantity} × {self.unit_price} ab {self.effective_from}"
 
 
-class FolderTemplate(TenantModel):
+class FolderTemplate(NamedTenantModel):
     """A "standard installation": a named bundle of products a folder can be created from."""
 
-    name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
-        ordering = ["name"]
+    class Meta(NamedTenantModel.Meta):
         verbose_name = _("standard installation")
         verbose_name_plural = _("standard installations")
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="foldertemplate_unique_name"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class FolderTemplateItem(TenantModel):
@@ -644,13 +620,7 @@ class FolderTemplateItem(TenantModel):
     product = models.ForeignKey(
         Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
     )
-    quantity = models.DecimalField(
-        _("quantity"),
-        max_digits=12,
-        decimal_places=3,
-        default=Decimal("1"),
-        validators=[MinValueValidator(ZERO)],
-    )
+    quantity = quantity_field()
     include_service_package = models.BooleanField(
         _("with service package"),
         default=True,
@@ -661,9 +631,7 @@ class FolderTemplateItem(TenantModel):
         ordering = ["position", "id"]
         verbose_name = _("standard installation item")
         verbose_name_plural = _("standard installation items")
-        constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="foldertemplateitem_quantity_positive"),
-        ]
+        constraints = [QUANTITY_POSITIVE]
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.product}"

@@ -353,16 +353,7 @@ def folder_cancel(*, folder: Folder, user, notice_received_on: dt.date) -> Folde
     folder.cancellation_received_on = notice_received_on
     folder.end_date = end
     folder.full_clean()
-    _refresh_contract_end(folder)
-    with transaction.atomic():
-        folder.save(update_fields=["cancellation_received_on", "end_date", "contract_end", "updated_at"])
-        folder_log(
-            folder=folder,
-            user=user,
-            action="folder.cancelled",
-            data={"changes": diff(before, snapshot(folder, FOLDER_AUDIT))},
-        )
-    return folder
+    return _save_notice(folder, user=user, action="folder.cancelled", before=before)
 
 
 def folder_cancellation_withdraw(*, folder: Folder, user) -> Folder:
@@ -371,13 +362,19 @@ def folder_cancellation_withdraw(*, folder: Folder, user) -> Folder:
     before = snapshot(folder, FOLDER_AUDIT)
     folder.cancellation_received_on = None
     folder.end_date = None
+    return _save_notice(folder, user=user, action="folder.cancellation_withdrawn", before=before)
+
+
+def _save_notice(folder: Folder, *, user, action: str, before: dict[str, Any]) -> Folder:
+    """Store a recorded or withdrawn notice: its date, the end date and the contract end
+    they give, with the entry that shows the change."""
     _refresh_contract_end(folder)
     with transaction.atomic():
         folder.save(update_fields=["cancellation_received_on", "end_date", "contract_end", "updated_at"])
         folder_log(
             folder=folder,
             user=user,
-            action="folder.cancellation_withdrawn",
+            action=action,
             data={"changes": diff(before, snapshot(folder, FOLDER_AUDIT))},
         )
     return folder

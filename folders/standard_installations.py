@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from organizations.audit import audit_log, diff, snapshot
+from organizations.audit import audit_changes, audit_log, audited_delete, diff, snapshot
 from organizations.models import Organization
 
 from .models import FolderTemplate, FolderTemplateItem
@@ -79,24 +79,14 @@ def folder_template_update(
         after_items = _template_items(template)
         if after_items != before_items:
             changes["items"] = ["; ".join(before_items), "; ".join(after_items)]
-        if changes:
-            audit_log(
-                organization=template.organization,
-                user=user,
-                action="folder_template.changed",
-                obj=template,
-                data={"changes": changes},
-            )
+        audit_changes(template, changes, user=user, action="folder_template.changed")
     return template
 
 
 def folder_template_delete(*, template: FolderTemplate, user) -> None:
-    with transaction.atomic():
-        audit_log(
-            organization=template.organization,
-            user=user,
-            action="folder_template.deleted",
-            obj=template,
-            data={"message": template.name, "items": _template_items(template)},
-        )
-        template.delete()
+    audited_delete(
+        template,
+        user=user,
+        action="folder_template.deleted",
+        data={"message": template.name, "items": _template_items(template)},
+    )

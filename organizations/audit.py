@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import models
+from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
 
 from .models import AuditEntry
@@ -56,6 +56,38 @@ def audit_log(
     )
     entry.save()
     return entry
+
+
+def audit_changes(
+    obj: models.Model,
+    changes: dict[str, list[Any]],
+    *,
+    user,
+    action: str,
+    organization=None,
+    target: models.Model | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Record an edit: `changes` ({field: [old, new]}, see `diff`) beside `data`. A save
+    that changed nothing leaves no entry. `organization` defaults to the record's own."""
+    if changes:
+        audit_log(
+            organization=organization or obj.organization,
+            user=user,
+            action=action,
+            obj=obj,
+            target=target,
+            data={**(data or {}), "changes": changes},
+        )
+
+
+def audited_delete(
+    obj: models.Model, *, user, action: str, data: dict[str, Any], target: models.Model | None = None
+) -> None:
+    """Delete a record with the entry that says what it was: both or neither."""
+    with transaction.atomic():
+        audit_log(organization=obj.organization, user=user, action=action, obj=obj, target=target, data=data)
+        obj.delete()
 
 
 def audit_entry(

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
@@ -14,6 +16,27 @@ from .validators import (
     validate_time_zone,
     validate_vat_id,
 )
+
+
+def price_field(verbose_name, **options) -> models.DecimalField:
+    """A price, fee or value in euros and cents (net), never negative."""
+    return models.DecimalField(
+        verbose_name, max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))], **options
+    )
+
+
+def user_reference(verbose_name=None) -> models.ForeignKey:
+    """An optional staff user a row names (who made it, who looks after it). The row
+    keeps its place when the user is deleted; users have no reverse accessor, as they
+    are shared by all organizations."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=verbose_name,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
 
 class Organization(models.Model):
@@ -127,13 +150,29 @@ class TenantModel(models.Model):
         abstract = True
 
 
+class NamedTenantModel(TenantModel):
+    """Base for a tenant row known by its name (a tax rate, a contact function, a standard
+    installation): the name is unique per organization, lists are sorted by it and the
+    record shows as it. A subclass may redeclare `name` with its own length."""
+
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="%(class)s_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class AuditEntry(TenantModel):
     """Who did what, when, to which record: an append-only trail for auditors."""
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    user = user_reference()
     action = models.CharField(max_length=80)
     object_type = models.CharField(max_length=80)
     object_id = models.BigIntegerField(null=True)

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from .audit import audit_log, diff, snapshot
+from .audit import audit_changes, audit_log, diff, snapshot
 from .models import Membership, NumberFormat, NumberSequence, Organization
 from .numbering import pattern_for, pattern_problems
 from .signals import billing_day_change_requested, billing_day_changed
@@ -63,14 +63,9 @@ def organization_update(*, organization: Organization, user, data: dict) -> Orga
                 user=user,
             )
         changes = diff(before, snapshot(organization))
-        if changes:
-            audit_log(
-                organization=organization,
-                user=user,
-                action="organization.changed",
-                obj=organization,
-                data={"changes": changes},
-            )
+        audit_changes(
+            organization, changes, user=user, action="organization.changed", organization=organization
+        )
     return organization
 
 

@@ -77,6 +77,16 @@ def _credit_note_specs(invoice_lines: Sequence[DocumentLine]) -> list[LineSpec]:
     ]
 
 
+def _lock_invoice(invoice: Document, *, refusal_of) -> Document:
+    """The invoice re-read under a lock; refused with `refusal_of`'s reason, if it has one
+    (it is no longer cancellable or correctable)."""
+    invoice = Document.objects.select_for_update().get(pk=invoice.pk)
+    refusal = refusal_of(invoice)
+    if refusal is not None:
+        raise refusal
+    return invoice
+
+
 def invoice_cancel(*, invoice: Document, user, reason: str) -> Document:
     """Cancel an issued invoice by a credit note that reverses it in full (GoBD: the
     invoice itself is never edited). Its folder lines become invoiceable again."""
@@ -84,10 +94,7 @@ def invoice_cancel(*, invoice: Document, user, reason: str) -> Document:
     if not reason:
         raise ValidationError(_("Give a reason for the cancellation."), code="no_reason")
     with transaction.atomic():
-        invoice = Document.objects.select_for_update().get(pk=invoice.pk)
-        refusal = invoice_cancellable(invoice)
-        if refusal is not None:
-            raise refusal
+        invoice = _lock_invoice(invoice, refusal_of=invoice_cancellable)
         specs = _credit_note_specs(list(invoice.lines.all()))
         credit = _credit_note_issue(invoice=invoice, user=user, specs=specs, reason=reason, full=True)
         _invoice_close(
@@ -154,10 +161,7 @@ def credit_note_partial(
     if bool(line_ids) == (amount is not None):
         raise ValidationError(_("Choose either lines or an amount to credit."), code="lines_or_amount")
     with transaction.atomic():
-        invoice = Document.objects.select_for_update().get(pk=invoice.pk)
-        refusal = invoice_correctable(invoice)
-        if refusal is not None:
-            raise refusal
+        invoice = _lock_invoice(invoice, refusal_of=invoice_correctable)
         language = invoice.language
         invoice_net = _invoice_net_by_rate(invoice)
         credited = _credited_net_by_rate(invoice)

@@ -48,7 +48,8 @@ def _quote_lines(folder: Folder, language: str) -> tuple[list[LineSpec], dict]:
     """The quote's lines, per payer: first what a financier is invoiced (``payer_for``),
     under a heading that names it, then what the end customer pays once (setup fees and
     whatever is not financed), then per billing cycle. Also the financed block's header
-    (the financier's name and tax treatment), empty when nothing is financed."""
+    (the financier's name and tax treatment), empty when nothing is financed. A folder
+    without lines is refused: there is nothing to quote."""
     oneoffs = list(folder.oneoff_lines.select_related("tax_rate", "product").order_by("position", "id"))
     today = timezone.localdate()
     recurring = [
@@ -93,6 +94,12 @@ def _quote_lines(folder: Folder, language: str) -> tuple[list[LineSpec], dict]:
             "tax_exemption": financier.tax_exemption,
             "vat_id": financier.vat_id,
         }
+    if not specs:
+        raise ValidationError(
+            _("Folder %(folder)s has no lines yet. Add one-off or recurring lines before making a quote.")
+            % {"folder": folder_label_of(folder)},
+            code="nothing_to_quote",
+        )
     return specs, header
 
 
@@ -121,12 +128,6 @@ def quote_create(
     customer = folder.customer
     language = texts.lang_of(customer.language)
     lines, financed_header = _quote_lines(folder, language)
-    if not lines:
-        raise ValidationError(
-            _("Folder %(folder)s has no lines yet. Add one-off or recurring lines before making a quote.")
-            % {"folder": folder_label_of(folder)},
-            code="nothing_to_quote",
-        )
     valid_until = valid_until or timezone.localdate() + dt.timedelta(days=DEFAULT_QUOTE_VALIDITY_DAYS)
     if valid_until < timezone.localdate():
         raise ValidationError(_("The validity date cannot be in the past."), code="valid_until_past")
@@ -156,12 +157,6 @@ def quote_create(
 def _refresh_quote_lines(quote: Document) -> None:
     folder = quote.folder
     lines, financed_header = _quote_lines(folder, quote.language)
-    if not lines:
-        raise ValidationError(
-            _("Folder %(folder)s has no lines yet. Add one-off or recurring lines before making a quote.")
-            % {"folder": folder_label_of(folder)},
-            code="nothing_to_quote",
-        )
     quote.lines.all().delete()
     # Before the lines: they are taxed as the financier named here will be.
     quote.financed_totals = financed_header
@@ -196,20 +191,30 @@ def _check_quote_open(quote: Document, *, allowed=OPEN_QUOTE_STATUSES) -> None:
         )
 
 
+def _quote_decide(quote: Document, *, user, status: str, action: str, text: str, extra=None) -> Document:
+    """Record the customer's answer on the quote, re-read under a lock and still open:
+    its status and date, with the audit entry. Runs in the caller's transaction."""
+    quote = Document.objects.select_for_update().get(pk=quote.pk)
+    _check_quote_open(quote)
+    quote.status = status
+    quote.decided_at = timezone.now()
+    quote.save(update_fields=["status", "decided_at", "updated_at"])
+    document_audit(
+        quote, user=user, action=action, message=system_text(text, number=quote.number), extra=extra
+    )
+    return quote
+
+
 def quote_accept(*, quote: Document, user) -> Document:
     """The customer said yes: the quote is accepted and its folder activated (which turns
     a prospect into a customer)."""
     with transaction.atomic():
-        quote = Document.objects.select_for_update().get(pk=quote.pk)
-        _check_quote_open(quote)
-        quote.status = DocumentStatus.ACCEPTED
-        quote.decided_at = timezone.now()
-        quote.save(update_fields=["status", "decided_at", "updated_at"])
-        document_audit(
+        quote = _quote_decide(
             quote,
             user=user,
+            status=DocumentStatus.ACCEPTED,
             action="quote.accepted",
-            message=system_text("documents.quote_accepted", number=quote.number),
+            text="documents.quote_accepted",
         )
         folder = quote.folder
         if folder is not None and folder.status == FolderStatus.DRAFT:
@@ -219,19 +224,14 @@ def quote_accept(*, quote: Document, user) -> Document:
 
 def quote_decline(*, quote: Document, user, reason: str = "") -> Document:
     with transaction.atomic():
-        quote = Document.objects.select_for_update().get(pk=quote.pk)
-        _check_quote_open(quote)
-        quote.status = DocumentStatus.DECLINED
-        quote.decided_at = timezone.now()
-        quote.save(update_fields=["status", "decided_at", "updated_at"])
-        document_audit(
+        return _quote_decide(
             quote,
             user=user,
+            status=DocumentStatus.DECLINED,
             action="quote.declined",
-            message=system_text("documents.quote_declined", number=quote.number),
+            text="documents.quote_declined",
             extra={"reason": reason} if reason else None,
         )
-    return quote
 
 
 def quote_revise(*, quote: Document, user, valid_until: dt.date | None = None) -> Document:
