@@ -59,29 +59,21 @@ def _member(org, role: str, username: str):
     return user
 
 
-@pytest.fixture
-def admin_user(org):
-    return _member(org, Role.ADMIN, "admin")
+def _member_fixture(role: str, username: str):
+    """A fixture: the member of `org` who has `role`."""
+
+    @pytest.fixture
+    def member(org):
+        return _member(org, role, username)
+
+    return member
 
 
-@pytest.fixture
-def billing_user(org):
-    return _member(org, Role.BILLING, "billing")
-
-
-@pytest.fixture
-def sales_user(org):
-    return _member(org, Role.SALES, "sales")
-
-
-@pytest.fixture
-def support_user(org):
-    return _member(org, Role.SUPPORT, "support")
-
-
-@pytest.fixture
-def readonly_user(org):
-    return _member(org, Role.READONLY, "readonly")
+admin_user = _member_fixture(Role.ADMIN, "admin")
+billing_user = _member_fixture(Role.BILLING, "billing")
+sales_user = _member_fixture(Role.SALES, "sales")
+support_user = _member_fixture(Role.SUPPORT, "support")
+readonly_user = _member_fixture(Role.READONLY, "readonly")
 
 
 @pytest.fixture

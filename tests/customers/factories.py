@@ -64,3 +64,29 @@ class ActionFactory(factory.django.DjangoModelFactory):
     organization = factory.LazyAttribute(lambda o: o.customer.organization)
     due_on = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=3))
     description = "Nachfassen wegen Angebot"
+
+
+def financier(org, **kwargs) -> Customer:
+    """A leasing company with a full address, as financed folders name it."""
+    defaults = {
+        "name": "GRENKE Leasing AG",
+        "is_financier": True,
+        "street": "Neuer Markt 2",
+        "postal_code": "76532",
+        "city": "Baden-Baden",
+        "vat_id": "DE143582014",
+    }
+    return CustomerFactory(organization=org, **{**defaults, **kwargs})
+
+
+def contact(customer: Customer, **kwargs) -> Contact:
+    """The customer's invoice recipient."""
+    defaults = {
+        "first_name": "Anna",
+        "last_name": "Weber",
+        "email": "anna.weber@example.de",
+        "is_invoice_recipient": True,
+    }
+    return Contact.objects.create(
+        organization=customer.organization, customer=customer, **{**defaults, **kwargs}
+    )
