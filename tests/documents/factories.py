@@ -60,15 +60,8 @@ def oneoff(
         is_equipment=equipment,
     )
     if equipment:
-        for piece in range(1, int(Decimal(quantity)) + 1):
-            Equipment.objects.create(
-                organization=folder.organization,
-                line=line,
-                piece=piece,
-                serial_number=serials[piece - 1] if piece <= len(serials) else "",
-                model_number=f"MODEL-{line.pk}",
-                warranty_end=dt.date(2028, 12, 31) if piece == 1 else None,
-            )
+        folders_factories.add_pieces(line, serials, model_number=f"MODEL-{line.pk}")
+        line.equipment.filter(piece=1).update(warranty_end=dt.date(2028, 12, 31))  # the first one only
     return line
 
 
@@ -103,6 +96,16 @@ def finance(folder, financier_customer=None, *, reference="GR-2026-4711", status
 
 def contact(customer, **kwargs) -> Contact:
     return customers_factories.contact(customer, **{"salutation": "ms", **kwargs})
+
+
+def direct_debit(customer, *, mandate_reference: str, signed_on: dt.date) -> Customer:
+    """The customer pays by SEPA direct debit under a signed mandate."""
+    customer.payment_method = "direct_debit"
+    customer.iban = "DE89370400440532013000"
+    customer.mandate_reference = mandate_reference
+    customer.mandate_signed_on = signed_on
+    customer.save()
+    return customer
 
 
 def prospect(org, **kwargs) -> Customer:
