@@ -11,11 +11,12 @@ from decimal import Decimal
 
 from customers.models import Customer
 from financing.models import Financing
-from folders.models import Equipment, Folder, OneOffLine, RecurringLine, RecurringLineChange
+from folders.models import Folder, OneOffLine, RecurringLine, RecurringLineChange
 from tests.catalog.factories import tax_rate
 from tests.customers.factories import CustomerFactory, financier
 from tests.customers.factories import contact as contact  # the billing tests call f.contact
 from tests.financing import factories as financing_factories
+from tests.folders.factories import add_pieces
 
 D = Decimal
 
@@ -115,14 +116,7 @@ def oneoff(
         is_equipment=equipment,
     )
     if equipment:
-        for piece in range(1, int(D(quantity)) + 1):
-            Equipment.objects.create(
-                organization=f.organization,
-                line=line,
-                piece=piece,
-                serial_number=serials[piece - 1] if piece <= len(serials) else "",
-                delivered_on=delivered_on,
-            )
+        add_pieces(line, serials, delivered_on=delivered_on)
     return line
 
 

@@ -23,6 +23,13 @@ def bill(org, period: dt.date, *, as_of: dt.date | None = None, user=None) -> Bi
     return run
 
 
+def start_run(org, period: dt.date, **options) -> BillingRun:
+    """Start a run and leave its planning and billing to the test: no e-mails, no PDFs."""
+    return billing_run_start(
+        organization=org, period=period, user=None, **{"dispatch": False, "render_pdfs": False, **options}
+    )
+
+
 def invoices(org, run: BillingRun | None = None):
     qs = Document.objects.filter(organization=org, kind=DocumentKind.INVOICE).prefetch_related("lines")
     if run is not None:
@@ -35,6 +42,17 @@ def lines_of(document) -> list[tuple]:
     return [
         (ln.description, ln.service_start, ln.service_end, ln.quantity, ln.net) for ln in document.lines.all()
     ]
+
+
+def overbilled_days(line) -> list[dt.date]:
+    """Days on which more than the line's quantity is billed (net of credits): a day billed twice."""
+    per_day: dict[dt.date, int] = {}
+    for charge in BillingCharge.objects.filter(recurring_line=line).exclude(kind="setup"):
+        day = charge.service_start
+        while day <= charge.service_end:
+            per_day[day] = per_day.get(day, 0) + charge.quantity
+            day += dt.timedelta(days=1)
+    return sorted(day for day, quantity in per_day.items() if quantity > line.quantity)
 
 
 def charges(line) -> list[tuple]:

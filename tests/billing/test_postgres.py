@@ -20,7 +20,7 @@ from django_scopes import scopes_disabled
 from billing import services
 from billing.models import BillingRunChunk, ChunkStatus, RunStatus
 from tests.billing import factories as f
-from tests.billing.helpers import invoices
+from tests.billing.helpers import invoices, start_run
 
 pytestmark = [
     pytest.mark.postgres,
@@ -67,9 +67,7 @@ def _book(org, customers: int = 8):
 def test_two_workers_billing_chunks_at_once_keep_the_numbers_gap_free(org, settings):
     settings.BILLING_CHUNK_SIZE = 2
     month = _book(org)
-    run = services.billing_run_start(
-        organization=org, period=month, user=None, dispatch=False, render_pdfs=False
-    )
+    run = start_run(org, month)
     chunk_ids = services.billing_run_plan(run.pk)
     assert len(chunk_ids) == 4
     _in_threads(
@@ -84,9 +82,7 @@ def test_two_workers_billing_chunks_at_once_keep_the_numbers_gap_free(org, setti
 def test_a_chunk_delivered_twice_at_once_is_billed_once(org, settings):
     settings.BILLING_CHUNK_SIZE = 10
     month = _book(org, customers=4)
-    run = services.billing_run_start(
-        organization=org, period=month, user=None, dispatch=False, render_pdfs=False
-    )
+    run = start_run(org, month)
     [chunk_id] = services.billing_run_plan(run.pk)
     _in_threads(
         lambda: services.billing_chunk_execute(run_id=run.pk, chunk_id=chunk_id),
@@ -125,14 +121,7 @@ def test_a_chunk_waiting_for_a_manual_invoice_dates_its_invoices_after_it(org, s
     settings.BILLING_CHUNK_SIZE = 10
     today = timezone.localdate()
     month = _book(org, customers=3)
-    run = services.billing_run_start(
-        organization=org,
-        period=month,
-        user=None,
-        as_of=today - dt.timedelta(days=3),
-        dispatch=False,
-        render_pdfs=False,
-    )
+    run = start_run(org, month, as_of=today - dt.timedelta(days=3))
     [chunk_id] = services.billing_run_plan(run.pk)
     holding, release = threading.Event(), threading.Event()
 
