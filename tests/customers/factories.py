@@ -36,32 +36,36 @@ class ContactFunctionFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Funktion {n}")
 
 
-class ContactFactory(factory.django.DjangoModelFactory):
+class CustomerRowFactory(factory.django.DjangoModelFactory):
+    """A row that belongs to a customer, in the customer's organization."""
+
     class Meta:
-        model = Contact
+        abstract = True
 
     customer = factory.SubFactory(CustomerFactory)
     organization = factory.LazyAttribute(lambda o: o.customer.organization)
+
+
+class ContactFactory(CustomerRowFactory):
+    class Meta:
+        model = Contact
+
     first_name = "Erika"
     last_name = factory.Sequence(lambda n: f"Kontakt{n}")
     email = factory.LazyAttribute(lambda o: f"{o.last_name.lower()}@example.de")
 
 
-class NoteFactory(factory.django.DjangoModelFactory):
+class NoteFactory(CustomerRowFactory):
     class Meta:
         model = Note
 
-    customer = factory.SubFactory(CustomerFactory)
-    organization = factory.LazyAttribute(lambda o: o.customer.organization)
     text = "CFO immer bei Rechnungen in Kopie setzen."
 
 
-class ActionFactory(factory.django.DjangoModelFactory):
+class ActionFactory(CustomerRowFactory):
     class Meta:
         model = Action
 
-    customer = factory.SubFactory(CustomerFactory)
-    organization = factory.LazyAttribute(lambda o: o.customer.organization)
     due_on = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=3))
     description = "Nachfassen wegen Angebot"
 
