@@ -77,6 +77,18 @@ readonly_user = _member_fixture(Role.READONLY, "readonly")
 
 
 @pytest.fixture
+def members(admin_user, billing_user, sales_user, support_user, readonly_user):
+    """One member of `org` per role, by role name (the `users` the demo seed takes)."""
+    return {
+        "admin": admin_user,
+        "billing": billing_user,
+        "sales": sales_user,
+        "support": support_user,
+        "readonly": readonly_user,
+    }
+
+
+@pytest.fixture
 def outsider(other_org):
     """Admin of the other organization: must never see anything of `org`."""
     return _member(other_org, Role.ADMIN, "outsider")
