@@ -6,10 +6,12 @@ import datetime as dt
 from decimal import Decimal
 
 from django.test import TestCase
+from django.utils import timezone
 
 from billing.models import BillingCharge, BillingRun
 from billing.services import billing_run_start
 from documents.models import Document, DocumentKind
+from tests.billing import factories as f
 
 
 def bill(org, period: dt.date, *, as_of: dt.date | None = None, user=None) -> BillingRun:
@@ -21,6 +23,15 @@ def bill(org, period: dt.date, *, as_of: dt.date | None = None, user=None) -> Bi
         )
     run.refresh_from_db()
     return run
+
+
+def book(org, *, customers: int) -> dt.date:
+    """`customers` customers with one 10 € monthly line each from this month on; returns the month."""
+    month = timezone.localdate().replace(day=1)
+    for n in range(customers):
+        folder = f.folder(org, f.customer(org, name=f"Kunde {n}"))
+        f.recurring(folder, price="10.00", start=month)
+    return month
 
 
 def start_run(org, period: dt.date, **options) -> BillingRun:

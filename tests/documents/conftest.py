@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from documents import services
 from organizations.models import NumberSequence
-from tests.documents.factories import FolderFactory, contact, finance, financier, oneoff, recurring
+from tests.documents.factories import FolderFactory, contact, deliver, finance, financier, oneoff, recurring
 
 
 @pytest.fixture
@@ -47,6 +47,13 @@ def direct_folder(org):
     )
     oneoff(folder, description="Handbuch", quantity="2", unit_price="24.80", rate="7.00", equipment=False)
     return folder
+
+
+@pytest.fixture
+def invoice(direct_folder, admin_user, run_on_commit):
+    """The direct folder's one-off lines, delivered and invoiced."""
+    deliver(direct_folder)
+    return run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
 
 
 @pytest.fixture
