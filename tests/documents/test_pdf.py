@@ -260,10 +260,8 @@ def test_a_quote_of_monthly_services_only_has_no_one_off_total(org, admin_user, 
 
 
 def test_credit_notes_are_titled_cancellation_invoice_or_invoice_correction(
-    direct_folder, admin_user, run_on_commit, issue_correction
+    direct_folder, admin_user, run_on_commit, issue_correction, invoice
 ):
-    deliver(direct_folder)
-    invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
     correction = issue_correction(invoice, admin_user, "Kulanz", amount=Decimal("5.00"))
     text = _normalized(pdf_text(correction))
     assert f"Rechnungskorrektur Nr. {correction.number}" in text
@@ -290,9 +288,7 @@ def test_credit_notes_are_titled_cancellation_invoice_or_invoice_correction(
     )
 
 
-def test_the_footer_names_the_seat_of_the_company(direct_folder, admin_user, run_on_commit):
-    deliver(direct_folder)
-    invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
+def test_the_footer_names_the_seat_of_the_company(admin_user, invoice):
     assert invoice.issuer["seat"] == "Berlin"
     text = _normalized(pdf_text(invoice))
     assert "Sitz der Gesellschaft: Berlin" in text

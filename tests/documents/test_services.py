@@ -474,10 +474,8 @@ def test_it_uses_the_organizations_number_pattern(org, admin_user, run_on_commit
 
 
 def test_cancelling_an_invoice_reverses_it_and_reopens_the_lines(
-    direct_folder, admin_user, org, run_on_commit
+    direct_folder, admin_user, org, run_on_commit, invoice
 ):
-    deliver(direct_folder)
-    invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
     credit = run_on_commit(services.invoice_cancel, invoice=invoice, user=admin_user, reason="Falsche Menge")
     invoice.refresh_from_db()
     assert invoice.status == DocumentStatus.CANCELLED
@@ -499,10 +497,8 @@ def test_cancelling_an_invoice_reverses_it_and_reopens_the_lines(
 
 
 def test_it_refuses_to_cancel_twice_or_a_draft(
-    direct_folder, financed_folder, admin_user, org, run_on_commit
+    direct_folder, financed_folder, admin_user, org, run_on_commit, invoice
 ):
-    deliver(direct_folder)
-    invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
     run_on_commit(services.invoice_cancel, invoice=invoice, user=admin_user, reason="Fehler")
     before = sequence_value(org, "credit_note")
     with pytest.raises(ValidationError) as exc:
@@ -529,11 +525,7 @@ def test_it_refuses_to_cancel_twice_or_a_draft(
     assert sequence_value(org, "credit_note") == before == 1
 
 
-def test_it_credits_chosen_lines_and_an_amount_but_never_more(
-    direct_folder, admin_user, org, run_on_commit, issue_correction
-):
-    deliver(direct_folder)
-    invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
+def test_it_credits_chosen_lines_and_an_amount_but_never_more(admin_user, org, issue_correction, invoice):
     phones, manuals = invoice.lines.all()
     credit = issue_correction(invoice, admin_user, "Handbücher zurück", line_ids=[manuals.pk])
     assert not credit.cancellation
@@ -571,10 +563,8 @@ def test_it_credits_chosen_lines_and_an_amount_but_never_more(
 
 
 def test_invoice_corrections_that_reach_the_total_cancel_the_invoice(
-    direct_folder, admin_user, org, run_on_commit, issue_correction
+    direct_folder, admin_user, org, run_on_commit, issue_correction, invoice
 ):
-    deliver(direct_folder)
-    invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
     phones, manuals = invoice.lines.all()
     issue_correction(invoice, admin_user, "Handbücher", line_ids=[manuals.pk])
     issue_correction(invoice, admin_user, "Kulanz", amount=Decimal("100.00"), tax_rate=Decimal("19.00"))
@@ -609,9 +599,7 @@ def test_invoice_corrections_that_reach_the_total_cancel_the_invoice(
     assert exc.value.code == "already_cancelled"
 
 
-def test_crediting_every_line_cancels_the_invoice(direct_folder, admin_user, run_on_commit, issue_correction):
-    deliver(direct_folder)
-    invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
+def test_crediting_every_line_cancels_the_invoice(admin_user, issue_correction, invoice):
     phones, manuals = invoice.lines.all()
     issue_correction(invoice, admin_user, "Retoure", line_ids=[phones.pk])
     invoice.refresh_from_db()
