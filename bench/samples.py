@@ -1,4 +1,5 @@
-"""A sample invoice for the PDF renderer, and the renderer's benchmark.
+"""A sample invoice for the PDF renderer, the renderer's benchmark, and the issuing
+organization the benchmark commands build their data in.
 
 They live beside the benchmark commands, not in ``documents``: the product never renders
 a made-up invoice, only the tests and ``bench_pdf`` do.
@@ -15,6 +16,7 @@ from decimal import Decimal
 from documents.engine import LineInput, compute_totals, line_net
 from documents.labels import format_date, format_iban
 from documents.rendering import Issuer, Party, PdfDocument, PdfLine, render_pdf
+from organizations.models import Organization
 
 _SAMPLE_LOGO = b"""<svg xmlns="http://www.w3.org/2000/svg" width="240" height="64" viewBox="0 0 240 64">
 <rect x="0" y="8" width="48" height="48" rx="6" fill="#1f4e79"/>
@@ -22,6 +24,20 @@ _SAMPLE_LOGO = b"""<svg xmlns="http://www.w3.org/2000/svg" width="240" height="6
 <rect x="60" y="14" width="172" height="14" rx="2" fill="#1f4e79"/>
 <rect x="60" y="36" width="120" height="8" rx="2" fill="#8aa9c8"/>
 </svg>"""
+
+
+def sample_organization(slug: str, name: str, **fields) -> Organization:
+    """An organization with what issuing an invoice needs: legal name, address, VAT id, bank."""
+    defaults = {
+        "legal_name": name,
+        "street": "Hauptstraße 1",
+        "postal_code": "10115",
+        "city": "Berlin",
+        "vat_id": "DE136695976",
+        "iban": "DE89370400440532013000",
+        "bic": "COBADEFFXXX",
+    }
+    return Organization.objects.create(slug=slug, name=name, **{**defaults, **fields})
 
 
 def sample_issuer() -> Issuer:
@@ -44,6 +60,37 @@ def sample_issuer() -> Issuer:
         logo_bytes=_SAMPLE_LOGO,
         logo_mime="image/svg+xml",
     )
+
+
+def priced_lines(specs, *, reverse_charge=False, group_title=""):
+    """Printable lines and their totals, computed as the documents engine does.
+
+    specs: (description, detail, quantity, unit, unit_price, discount, tax_rate), numbers as strings.
+    """
+    inputs, lines = [], []
+    for position, (description, detail, qty, unit, price, discount, rate) in enumerate(specs, start=1):
+        li = LineInput(
+            quantity=Decimal(qty),
+            unit_price=Decimal(price),
+            discount_percent=Decimal(discount),
+            tax_rate=Decimal(rate),
+        )
+        inputs.append(li)
+        lines.append(
+            PdfLine(
+                position=position,
+                description=description,
+                detail=detail,
+                quantity=li.quantity,
+                unit=unit,
+                unit_price=li.unit_price,
+                discount_percent=li.discount_percent,
+                tax_rate=Decimal("0") if reverse_charge else li.tax_rate,
+                net=line_net(li),
+                group_title=group_title,
+            )
+        )
+    return tuple(lines), compute_totals(inputs, reverse_charge_or_exempt=reverse_charge)
 
 
 def sample_document() -> PdfDocument:
@@ -96,29 +143,7 @@ def sample_document() -> PdfDocument:
         ),
         ("Handbuch \u201eDokumentenmanagement im Büro\u201c", "", "2", "piece", "24.80", "0", "7.00"),
     ]
-    inputs = []
-    lines = []
-    for position, (description, detail, qty, unit, price, discount, rate) in enumerate(specs, start=1):
-        li = LineInput(
-            quantity=Decimal(qty),
-            unit_price=Decimal(price),
-            discount_percent=Decimal(discount),
-            tax_rate=Decimal(rate),
-        )
-        inputs.append(li)
-        lines.append(
-            PdfLine(
-                position=position,
-                description=description,
-                detail=detail,
-                quantity=li.quantity,
-                unit=unit,
-                unit_price=li.unit_price,
-                discount_percent=li.discount_percent,
-                tax_rate=li.tax_rate,
-                net=line_net(li),
-            )
-        )
+    lines, totals = priced_lines(specs)
     issuer = sample_issuer()
     due = dt.date(2026, 12, 8)
     return PdfDocument(
@@ -139,8 +164,8 @@ def sample_document() -> PdfDocument:
             ("reference", "Bestellung vom 02.11.2026"),
         ),
         intro_text="Sehr geehrte Frau Dr. Weber,\nvielen Dank für Ihren Auftrag. Wir berechnen Ihnen wie folgt:",
-        lines=tuple(lines),
-        totals=compute_totals(inputs),
+        lines=lines,
+        totals=totals,
         payment_text=(
             f"Bitte überweisen Sie den Gesamtbetrag bis zum {format_date(due)} ohne Abzug auf unser Konto "
             f"IBAN {format_iban(issuer.iban)} (BIC {issuer.bic}) unter Angabe der Rechnungsnummer RE-2026-000123."

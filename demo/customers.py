@@ -242,11 +242,12 @@ def _seed(organization, *, rng: random.Random, users: dict) -> None:
     demo = DemoRecords(organization, "customers")
     today = timezone.localdate()
 
-    def ensure(name: str, kind: str, data: dict) -> None:
+    def ensure(name: str, kind: str, street: str, postal_code: str, city: str, **data) -> None:
         key = customer_key(name)
         if demo.to_make(key, adopt=Customer.objects.filter(organization=organization, name=name)):
+            address = {"name": name, "street": street, "postal_code": postal_code, "city": city}
             customer = services.customer_create(
-                organization=organization, user=actor, kind=kind, data={"name": name, **data}
+                organization=organization, user=actor, kind=kind, data={**address, **data}
             )
             demo.remember(key, customer)
 
@@ -255,20 +256,18 @@ def _seed(organization, *, rng: random.Random, users: dict) -> None:
         ensure(
             name,
             CustomerKind.CUSTOMER,
-            {
-                "street": street,
-                "postal_code": postal_code,
-                "city": city,
-                "email": email.replace("rechnungen@", "info@").replace("kreditoren@", "info@"),
-                "phone": _phone(rng.randint(30, 89), str(rng.randint(100000, 999999))),
-                "is_financier": True,
-                "vat_id": _german_vat_id(rng),
-                "tax_number": f"{rng.randint(10, 99)}/{rng.randint(100, 999)}/{rng.randint(10000, 99999)}",
-                "payment_terms_days": terms,
-                "delivery_method": DeliveryMethod.EMAIL_PDF,
-                "invoice_email": email,
-                "owner": sales[0] if sales else None,
-            },
+            street,
+            postal_code,
+            city,
+            email=email.replace("rechnungen@", "info@").replace("kreditoren@", "info@"),
+            phone=_phone(rng.randint(30, 89), str(rng.randint(100000, 999999))),
+            is_financier=True,
+            vat_id=_german_vat_id(rng),
+            tax_number=f"{rng.randint(10, 99)}/{rng.randint(100, 999)}/{rng.randint(10000, 99999)}",
+            payment_terms_days=terms,
+            delivery_method=DeliveryMethod.EMAIL_PDF,
+            invoice_email=email,
+            owner=sales[0] if sales else None,
         )
 
     # Customers and prospects in German cities. Every fourth one is a prospect.
@@ -276,9 +275,6 @@ def _seed(organization, *, rng: random.Random, users: dict) -> None:
         kind = CustomerKind.PROSPECT if _is_prospect(index) else CustomerKind.CUSTOMER
         domain = f"{_slug(name)}.de"
         data = {
-            "street": street,
-            "postal_code": postal_code,
-            "city": city,
             "email": f"info@{domain}",
             "phone": _phone(rng.randint(30, 991), str(rng.randint(1000000, 9999999))),
             "website": f"https://www.{domain}",
@@ -314,23 +310,21 @@ def _seed(organization, *, rng: random.Random, users: dict) -> None:
                         "delivery_method": DeliveryMethod.GOCARDLESS_EXPORT,
                     }
                 )
-        ensure(name, kind, data)
+        ensure(name, kind, street, postal_code, city, **data)
 
     for name, street, postal_code, city in ENGLISH:
         domain = f"{_slug(name)}.com"
         ensure(
             name,
             CustomerKind.CUSTOMER,
-            {
-                "street": street,
-                "postal_code": postal_code,
-                "city": city,
-                "email": f"office@{domain}",
-                "invoice_email": f"accounts@{domain}",
-                "language": "en",
-                "vat_id": _german_vat_id(rng),
-                "owner": sales[0] if sales else None,
-            },
+            street,
+            postal_code,
+            city,
+            email=f"office@{domain}",
+            invoice_email=f"accounts@{domain}",
+            language="en",
+            vat_id=_german_vat_id(rng),
+            owner=sales[0] if sales else None,
         )
 
     for name, street, postal_code, city, country, vat_id in EU_CUSTOMERS:
@@ -338,18 +332,16 @@ def _seed(organization, *, rng: random.Random, users: dict) -> None:
         ensure(
             name,
             CustomerKind.CUSTOMER,
-            {
-                "street": street,
-                "postal_code": postal_code,
-                "city": city,
-                "country": country,
-                "email": f"office@{domain}",
-                "invoice_email": f"boekhouding@{domain}" if country == "NL" else f"buchhaltung@{domain}",
-                "language": "en" if country == "NL" else "de",
-                "tax_treatment": TaxTreatment.EU_REVERSE_CHARGE,
-                "vat_id": vat_id,
-                "payment_terms_days": 30,
-            },
+            street,
+            postal_code,
+            city,
+            country=country,
+            email=f"office@{domain}",
+            invoice_email=f"boekhouding@{domain}" if country == "NL" else f"buchhaltung@{domain}",
+            language="en" if country == "NL" else "de",
+            tax_treatment=TaxTreatment.EU_REVERSE_CHARGE,
+            vat_id=vat_id,
+            payment_terms_days=30,
         )
 
     # (name in the seed, row) in roster order; positions pick each one's contacts,

@@ -128,12 +128,10 @@ def seed(organization, *, rng: random.Random, users: dict) -> None:
     calendar = _Calendar(organization, rng, steps=3 * len(financed) + 3 * len(direct) + 2)
 
     invoices: list[Document] = []
-    # The seed's workflow: quote to the end customer, invoice to the financier, delivery note.
-    for folder in financed:
-        quote = _quote(folder, sales, calendar.next(), accept=True)
-        if quote is None:
-            continue
-        _deliver(folder, support, calendar.next(), partial=False)
+
+    def deliver_and_invoice(folder: Folder, *, partial: bool) -> None:
+        """Deliver the folder's equipment (all or part of it) and invoice what was delivered."""
+        _deliver(folder, support, calendar.next(), partial=partial)
         invoice = _try(
             f"invoice {folder}",
             services.invoice_oneoff_now,
@@ -144,6 +142,13 @@ def seed(organization, *, rng: random.Random, users: dict) -> None:
         if invoice is not None:
             invoices.append(invoice)
 
+    # The seed's workflow: quote to the end customer, invoice to the financier, delivery note.
+    for folder in financed:
+        quote = _quote(folder, sales, calendar.next(), accept=True)
+        if quote is None:
+            continue
+        deliver_and_invoice(folder, partial=False)
+
     # Direct sales: a quote each; most accepted and invoiced, one still open, one revised.
     for index, folder in enumerate(direct):
         accept = index != len(direct) - 1
@@ -153,16 +158,7 @@ def seed(organization, *, rng: random.Random, users: dict) -> None:
         if not accept:
             _try(f"revise {quote}", services.quote_revise, quote=quote, user=sales)
             continue
-        _deliver(folder, support, calendar.next(), partial=index == 0)
-        invoice = _try(
-            f"invoice {folder}",
-            services.invoice_oneoff_now,
-            folder=folder,
-            user=billing,
-            issue_date=calendar.next(),
-        )
-        if invoice is not None:
-            invoices.append(invoice)
+        deliver_and_invoice(folder, partial=index == 0)
 
     # One wrong invoice, corrected the GoBD way: cancelled by a credit note.
     direct_invoices = [inv for inv in invoices if not inv.third_party]

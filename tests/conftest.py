@@ -59,29 +59,33 @@ def _member(org, role: str, username: str):
     return user
 
 
-@pytest.fixture
-def admin_user(org):
-    return _member(org, Role.ADMIN, "admin")
+def _member_fixture(role: str, username: str):
+    """A fixture: the member of `org` who has `role`."""
+
+    @pytest.fixture
+    def member(org):
+        return _member(org, role, username)
+
+    return member
+
+
+admin_user = _member_fixture(Role.ADMIN, "admin")
+billing_user = _member_fixture(Role.BILLING, "billing")
+sales_user = _member_fixture(Role.SALES, "sales")
+support_user = _member_fixture(Role.SUPPORT, "support")
+readonly_user = _member_fixture(Role.READONLY, "readonly")
 
 
 @pytest.fixture
-def billing_user(org):
-    return _member(org, Role.BILLING, "billing")
-
-
-@pytest.fixture
-def sales_user(org):
-    return _member(org, Role.SALES, "sales")
-
-
-@pytest.fixture
-def support_user(org):
-    return _member(org, Role.SUPPORT, "support")
-
-
-@pytest.fixture
-def readonly_user(org):
-    return _member(org, Role.READONLY, "readonly")
+def members(admin_user, billing_user, sales_user, support_user, readonly_user):
+    """One member of `org` per role, by role name (the `users` the demo seed takes)."""
+    return {
+        "admin": admin_user,
+        "billing": billing_user,
+        "sales": sales_user,
+        "support": support_user,
+        "readonly": readonly_user,
+    }
 
 
 @pytest.fixture

@@ -114,15 +114,8 @@ def seed_everything(org, users):
 
 
 @pytest.fixture
-def seeded(org, admin_user, billing_user, sales_user, support_user, readonly_user):
-    users = {
-        "admin": admin_user,
-        "billing": billing_user,
-        "sales": sales_user,
-        "support": support_user,
-        "readonly": readonly_user,
-    }
-    seed_everything(org, users)
+def seeded(org, members):
+    seed_everything(org, members)
     return _first_pks(org)
 
 

@@ -9,39 +9,20 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from catalog.models import TaxRate
-from customers.models import Contact, Customer
+from customers.models import Customer
 from financing.models import Financing
-from folders.models import Equipment, Folder, OneOffLine, RecurringLine, RecurringLineChange
-from tests.customers.factories import CustomerFactory
+from folders.models import Folder, OneOffLine, RecurringLine, RecurringLineChange
+from tests.catalog.factories import tax_rate
+from tests.customers.factories import CustomerFactory, financier
+from tests.customers.factories import contact as contact  # the billing tests call f.contact
+from tests.financing import factories as financing_factories
+from tests.folders.factories import add_pieces
 
 D = Decimal
 
 
-def tax_rate(org, rate: str = "19.00") -> TaxRate:
-    obj, _ = TaxRate.objects.get_or_create(
-        organization=org,
-        name=f"USt {Decimal(rate).normalize():f} %",
-        defaults={"rate": Decimal(rate), "is_default": rate == "19.00"},
-    )
-    return obj
-
-
 def customer(org, **kwargs) -> Customer:
     return CustomerFactory(organization=org, **kwargs)
-
-
-def financier(org, **kwargs) -> Customer:
-    defaults = {
-        "name": "GRENKE Leasing AG",
-        "is_financier": True,
-        "street": "Neuer Markt 2",
-        "postal_code": "76532",
-        "city": "Baden-Baden",
-        "vat_id": "DE143582014",
-    }
-    defaults.update(kwargs)
-    return CustomerFactory(organization=org, **defaults)
 
 
 _numbers = iter(range(1, 10**6))
@@ -135,34 +116,9 @@ def oneoff(
         is_equipment=equipment,
     )
     if equipment:
-        for piece in range(1, int(D(quantity)) + 1):
-            Equipment.objects.create(
-                organization=f.organization,
-                line=line,
-                piece=piece,
-                serial_number=serials[piece - 1] if piece <= len(serials) else "",
-                delivered_on=delivered_on,
-            )
+        add_pieces(line, serials, delivered_on=delivered_on)
     return line
 
 
 def finance(f: Folder, by: Customer | None = None, *, status: str = "approved") -> Financing:
-    return Financing.objects.create(
-        organization=f.organization,
-        folder=f,
-        financier=by or financier(f.organization),
-        lease_term_months=60,
-        contract_reference="GR-2026-4711",
-        approval_status=status,
-    )
-
-
-def contact(c: Customer, **kwargs) -> Contact:
-    defaults = {
-        "first_name": "Anna",
-        "last_name": "Weber",
-        "email": "anna.weber@example.de",
-        "is_invoice_recipient": True,
-    }
-    defaults.update(kwargs)
-    return Contact.objects.create(organization=c.organization, customer=c, **defaults)
+    return financing_factories.finance(f, by or financier(f.organization), status=status)

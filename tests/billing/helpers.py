@@ -6,10 +6,12 @@ import datetime as dt
 from decimal import Decimal
 
 from django.test import TestCase
+from django.utils import timezone
 
 from billing.models import BillingCharge, BillingRun
 from billing.services import billing_run_start
 from documents.models import Document, DocumentKind
+from tests.billing import factories as f
 
 
 def bill(org, period: dt.date, *, as_of: dt.date | None = None, user=None) -> BillingRun:
@@ -21,6 +23,22 @@ def bill(org, period: dt.date, *, as_of: dt.date | None = None, user=None) -> Bi
         )
     run.refresh_from_db()
     return run
+
+
+def book(org, *, customers: int) -> dt.date:
+    """`customers` customers with one 10 € monthly line each from this month on; returns the month."""
+    month = timezone.localdate().replace(day=1)
+    for n in range(customers):
+        folder = f.folder(org, f.customer(org, name=f"Kunde {n}"))
+        f.recurring(folder, price="10.00", start=month)
+    return month
+
+
+def start_run(org, period: dt.date, **options) -> BillingRun:
+    """Start a run and leave its planning and billing to the test: no e-mails, no PDFs."""
+    return billing_run_start(
+        organization=org, period=period, user=None, **{"dispatch": False, "render_pdfs": False, **options}
+    )
 
 
 def invoices(org, run: BillingRun | None = None):
@@ -35,6 +53,17 @@ def lines_of(document) -> list[tuple]:
     return [
         (ln.description, ln.service_start, ln.service_end, ln.quantity, ln.net) for ln in document.lines.all()
     ]
+
+
+def overbilled_days(line) -> list[dt.date]:
+    """Days on which more than the line's quantity is billed (net of credits): a day billed twice."""
+    per_day: dict[dt.date, int] = {}
+    for charge in BillingCharge.objects.filter(recurring_line=line).exclude(kind="setup"):
+        day = charge.service_start
+        while day <= charge.service_end:
+            per_day[day] = per_day.get(day, 0) + charge.quantity
+            day += dt.timedelta(days=1)
+    return sorted(day for day, quantity in per_day.items() if quantity > line.quantity)
 
 
 def charges(line) -> list[tuple]:

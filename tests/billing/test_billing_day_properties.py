@@ -18,14 +18,13 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from billing.models import BillingCharge
 from folders.models import Folder
 from folders.services import folder_update
 from organizations.models import Organization
 from organizations.months import first_of_month_after
 from organizations.services import organization_update
 from tests.billing import factories as f
-from tests.billing.helpers import bill
+from tests.billing.helpers import bill, overbilled_days
 
 pytestmark = pytest.mark.django_db
 
@@ -71,16 +70,6 @@ def _apply(step: tuple, org: Organization, folder: Folder, month: dt.date, user)
     org.refresh_from_db()
 
 
-def _overbilled_days(line) -> list[dt.date]:
-    per_day: dict[dt.date, int] = {}
-    for charge in BillingCharge.objects.filter(recurring_line=line).exclude(kind="setup"):
-        day = charge.service_start
-        while day <= charge.service_end:
-            per_day[day] = per_day.get(day, 0) + charge.quantity
-            day += dt.timedelta(days=1)
-    return sorted(day for day, quantity in per_day.items() if quantity > line.quantity)
-
-
 @settings(
     max_examples=15,
     deadline=None,
@@ -103,5 +92,5 @@ def test_it_never_bills_a_day_twice_whatever_changes_between_runs(org, admin_use
             _apply(step, organization, folder, month, admin_user)
             bill(organization, month)
         for line in lines:
-            assert _overbilled_days(line) == [], (line.description, plan)
+            assert overbilled_days(line) == [], (line.description, plan)
         transaction.set_rollback(True)  # every example starts from the same database

@@ -9,7 +9,6 @@ tests) twice, once with everything and once as the loader does, and compare ever
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
@@ -23,11 +22,11 @@ from billing.engine import (
     Cycle,
     LineTerms,
     Segment,
-    Timing,
     due_charges,
     period_bounds,
 )
 from billing.history import settle_through, settled_day
+from tests.billing.test_engine import line
 from tests.billing.test_engine_properties import Scenario, scenarios
 
 ONE_DAY = timedelta(days=1)
@@ -116,13 +115,7 @@ def test_it_reconciles_from_the_last_billed_period_or_an_unseen_change() -> None
 
 
 def test_it_refuses_a_boundary_inside_a_period() -> None:
-    terms = LineTerms(
-        cycle=Cycle.QUARTERLY,
-        timing=Timing.ADVANCE,
-        start=date(2025, 1, 1),
-        end=None,
-        segments=(Segment(date(2025, 1, 1), Decimal("1"), Decimal("30")),),
-    )
+    terms = line(start=date(2025, 1, 1), price="30", cycle=Cycle.QUARTERLY)
     with pytest.raises(ValueError):
         settle_through(terms, [], date(2026, 2, 28))
     narrowed, _ = settle_through(terms, [], date(2026, 3, 31))
@@ -130,14 +123,7 @@ def test_it_refuses_a_boundary_inside_a_period() -> None:
 
 
 def _monthly(billing_day: int) -> LineTerms:
-    return LineTerms(
-        cycle=Cycle.MONTHLY,
-        timing=Timing.ADVANCE,
-        start=date(2026, 10, 1),
-        end=None,
-        segments=(Segment(date(2026, 10, 1), Decimal("1"), Decimal("31")),),
-        billing_day=billing_day,
-    )
+    return line(start=date(2026, 10, 1), price="31", billing_day=billing_day)
 
 
 def _billed_on_day_one(run_month: date) -> list:
@@ -177,12 +163,6 @@ def test_it_keeps_the_narrowed_history_unchanged_when_the_billing_day_is_kept() 
 
 def test_it_refuses_a_billed_period_whose_end_does_not_fit_the_terms() -> None:
     billed = [c.to_billed() for c in due_charges(_monthly(1), run_month=date(2026, 10, 1), billed=[])]
-    quarterly = LineTerms(
-        cycle=Cycle.QUARTERLY,
-        timing=Timing.ADVANCE,
-        start=date(2026, 10, 1),
-        end=None,
-        segments=(Segment(date(2026, 10, 1), Decimal("1"), Decimal("31")),),
-    )
+    quarterly = line(start=date(2026, 10, 1), price="31", cycle=Cycle.QUARTERLY)
     with pytest.raises(BillingConflict):
         due_charges(quarterly, run_month=date(2026, 11, 1), billed=billed)

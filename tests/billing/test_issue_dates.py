@@ -17,7 +17,7 @@ from billing import services
 from billing.models import BillingRun, RunStatus, RunTrigger
 from documents.services import LineSpec, document_draft_create, document_issue
 from tests.billing import factories as f
-from tests.billing.helpers import invoices
+from tests.billing.helpers import book, invoices, start_run
 
 pytestmark = pytest.mark.django_db
 
@@ -42,14 +42,6 @@ def manual_invoice(org, *, issue_date: dt.date | None = None):
     return document_issue(document=draft, user=None, issue_date=issue_date)
 
 
-def book(org, customers: int = 3) -> dt.date:
-    month = timezone.localdate().replace(day=1)
-    for n in range(customers):
-        folder = f.folder(org, f.customer(org, name=f"Kunde {n}"))
-        f.recurring(folder, price="10.00", start=month)
-    return month
-
-
 def counter(number: str) -> int:
     return int(re.search(r"(\d+)$", number).group(1))
 
@@ -62,15 +54,8 @@ def in_order(documents) -> bool:
 
 def test_it_dates_a_resumed_chunk_after_a_manual_invoice_issued_meanwhile(org):
     today = timezone.localdate()
-    month = book(org)
-    run = services.billing_run_start(
-        organization=org,
-        period=month,
-        user=None,
-        as_of=today - dt.timedelta(days=3),
-        dispatch=False,
-        render_pdfs=False,
-    )
+    month = book(org, customers=3)
+    run = start_run(org, month, as_of=today - dt.timedelta(days=3))
     [chunk_id] = services.billing_run_plan(run.pk)
     manual = manual_invoice(org)  # dated today, numbered before the run's invoices
     services.billing_chunk_execute(run_id=run.pk, chunk_id=chunk_id)
@@ -86,14 +71,7 @@ def test_it_keeps_the_run_date_when_no_later_invoice_exists(org):
     today = timezone.localdate()
     month = book(org, customers=2)
     manual_invoice(org, issue_date=today - dt.timedelta(days=5))
-    run = services.billing_run_start(
-        organization=org,
-        period=month,
-        user=None,
-        as_of=today - dt.timedelta(days=2),
-        dispatch=False,
-        render_pdfs=False,
-    )
+    run = start_run(org, month, as_of=today - dt.timedelta(days=2))
     services.billing_run_execute(run.pk)
     assert {d.issue_date for d in invoices(org, run)} == {today - dt.timedelta(days=2)}
 
@@ -107,15 +85,7 @@ def test_it_dates_a_manual_invoice_no_earlier_than_the_newest_one(org):
 
 
 def _pending_run(org, month: dt.date, as_of: dt.date) -> BillingRun:
-    run = services.billing_run_start(
-        organization=org,
-        period=month,
-        user=None,
-        as_of=as_of,
-        trigger=RunTrigger.COMMAND,
-        dispatch=False,
-        render_pdfs=False,
-    )
+    run = start_run(org, month, as_of=as_of, trigger=RunTrigger.COMMAND)
     services.billing_run_plan(run.pk)  # running, its chunk not billed yet (a killed `bill`)
     return run
 

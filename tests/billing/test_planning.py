@@ -102,21 +102,12 @@ def test_the_benchmark_changes_billing_days_mid_run_and_bills_no_day_twice():
 
 
 @pytest.mark.slow
-def test_the_demo_bills_the_last_months_once(
-    org, admin_user, billing_user, sales_user, support_user, readonly_user
-):
+def test_the_demo_bills_the_last_months_once(org, members):
     from tests.test_tenant_wall import seed_everything
 
-    users = {
-        "admin": admin_user,
-        "billing": billing_user,
-        "sales": sales_user,
-        "support": support_user,
-        "readonly": readonly_user,
-    }
-    seed_everything(org, users)
+    seed_everything(org, members)
     runs = BillingRun.objects.filter(organization=org, status=RunStatus.DONE).count()
     billed = Document.objects.filter(organization=org, billing_run_id__isnull=False).count()
-    seed_everything(org, users)
+    seed_everything(org, members)
     assert BillingRun.objects.filter(organization=org, status=RunStatus.DONE).count() == runs == 3
     assert Document.objects.filter(organization=org, billing_run_id__isnull=False).count() == billed > 0

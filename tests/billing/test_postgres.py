@@ -19,8 +19,7 @@ from django_scopes import scopes_disabled
 
 from billing import services
 from billing.models import BillingRunChunk, ChunkStatus, RunStatus
-from tests.billing import factories as f
-from tests.billing.helpers import invoices
+from tests.billing.helpers import book, invoices, start_run
 
 pytestmark = [
     pytest.mark.postgres,
@@ -56,20 +55,10 @@ def _in_threads(*jobs) -> list:
     return results
 
 
-def _book(org, customers: int = 8):
-    month = timezone.localdate().replace(day=1)
-    for n in range(customers):
-        folder = f.folder(org, f.customer(org, name=f"Kunde {n}"))
-        f.recurring(folder, price="10.00", start=month)
-    return month
-
-
 def test_two_workers_billing_chunks_at_once_keep_the_numbers_gap_free(org, settings):
     settings.BILLING_CHUNK_SIZE = 2
-    month = _book(org)
-    run = services.billing_run_start(
-        organization=org, period=month, user=None, dispatch=False, render_pdfs=False
-    )
+    month = book(org, customers=8)
+    run = start_run(org, month)
     chunk_ids = services.billing_run_plan(run.pk)
     assert len(chunk_ids) == 4
     _in_threads(
@@ -83,10 +72,8 @@ def test_two_workers_billing_chunks_at_once_keep_the_numbers_gap_free(org, setti
 
 def test_a_chunk_delivered_twice_at_once_is_billed_once(org, settings):
     settings.BILLING_CHUNK_SIZE = 10
-    month = _book(org, customers=4)
-    run = services.billing_run_start(
-        organization=org, period=month, user=None, dispatch=False, render_pdfs=False
-    )
+    month = book(org, customers=4)
+    run = start_run(org, month)
     [chunk_id] = services.billing_run_plan(run.pk)
     _in_threads(
         lambda: services.billing_chunk_execute(run_id=run.pk, chunk_id=chunk_id),
@@ -99,7 +86,7 @@ def test_a_chunk_delivered_twice_at_once_is_billed_once(org, settings):
 
 
 def test_two_starts_at_the_same_moment_make_one_run(org):
-    month = _book(org, customers=1)
+    month = book(org, customers=1)
     outcomes = _in_threads(*(lambda: _start_or_refusal(org, month) for _ in range(2)))
     assert sorted(outcomes) == ["refused", "started"]
 
@@ -124,15 +111,8 @@ def test_a_chunk_waiting_for_a_manual_invoice_dates_its_invoices_after_it(org, s
 
     settings.BILLING_CHUNK_SIZE = 10
     today = timezone.localdate()
-    month = _book(org, customers=3)
-    run = services.billing_run_start(
-        organization=org,
-        period=month,
-        user=None,
-        as_of=today - dt.timedelta(days=3),
-        dispatch=False,
-        render_pdfs=False,
-    )
+    month = book(org, customers=3)
+    run = start_run(org, month, as_of=today - dt.timedelta(days=3))
     [chunk_id] = services.billing_run_plan(run.pk)
     holding, release = threading.Event(), threading.Event()
 

@@ -26,7 +26,7 @@ from organizations.models import Organization
 from organizations.services import organization_update
 from organizations.signals import billing_day_changed
 from tests.billing import factories as f
-from tests.billing.helpers import invoices
+from tests.billing.helpers import invoices, overbilled_days, start_run
 
 pytestmark = [
     pytest.mark.postgres,
@@ -88,21 +88,8 @@ def held_after(monkeypatch, name: str):
 
 
 def _started(org, period):
-    run = services.billing_run_start(
-        organization=org, period=period, as_of=period, user=None, dispatch=False, render_pdfs=False
-    )
+    run = start_run(org, period, as_of=period)
     return run, services.billing_run_plan(run.pk)
-
-
-def _days_billed_twice(line) -> int:
-    """Days with more than the line's quantity billed (net of credits)."""
-    per_day: dict[dt.date, int] = {}
-    for charge in BillingCharge.objects.filter(recurring_line=line).exclude(kind="setup"):
-        day = charge.service_start
-        while day <= charge.service_end:
-            per_day[day] = per_day.get(day, 0) + charge.quantity
-            day += dt.timedelta(days=1)
-    return sum(1 for quantity in per_day.values() if quantity > line.quantity)
 
 
 def test_a_billing_day_cannot_change_while_a_chunk_is_open_and_no_day_is_billed_twice(
@@ -130,7 +117,7 @@ def test_a_billing_day_cannot_change_while_a_chunk_is_open_and_no_day_is_billed_
     folder.refresh_from_db()
     org.refresh_from_db()
     assert (folder.billing_day, org.billing_day) == (None, 1)
-    assert _days_billed_twice(line) == 0
+    assert overbilled_days(line) == []
     assert [c.service_start for c in BillingCharge.objects.filter(recurring_line=line)] == [DEC, JAN]
 
 

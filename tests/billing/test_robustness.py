@@ -63,6 +63,17 @@ def numbers_are_gap_free(org) -> bool:
 
 
 @pytest.fixture
+def clean_copy(org):
+    """The book in `org`, not billed yet, and a copy in another organization billed for
+    November in one clean run: the result a disturbed run in `org` must end up with."""
+    clean = OrganizationFactory(slug="clean-copy", name="Saubere Kopie GmbH")
+    build_book(clean)
+    build_book(org)
+    bill(clean, NOV)
+    return clean
+
+
+@pytest.fixture
 def small_chunks(settings):
     settings.BILLING_CHUNK_SIZE = 2
 
@@ -82,12 +93,9 @@ def test_the_preview_is_what_the_run_then_does(org):
     assert preview.totals["gross"] == run.total_gross
 
 
-def test_a_run_killed_in_the_middle_and_run_again_equals_one_clean_run(org, small_chunks, monkeypatch):
-    clean = OrganizationFactory(slug="clean-copy", name="Saubere Kopie GmbH")
-    build_book(clean)
-    build_book(org)
-    bill(clean, NOV)
-
+def test_a_run_killed_in_the_middle_and_run_again_equals_one_clean_run(
+    org, small_chunks, clean_copy, monkeypatch
+):
     real_store = chunks._store
     stored = {"chunks": 0}
 
@@ -103,20 +111,16 @@ def test_a_run_killed_in_the_middle_and_run_again_equals_one_clean_run(org, smal
     first = bill(org, NOV)
     assert first.status == RunStatus.FAILED
     assert BillingRunChunk.objects.filter(run=first, status=ChunkStatus.DONE).count() == 1
-    assert 0 < first.invoices_count < BillingRun.objects.get(organization=clean).invoices_count
+    assert 0 < first.invoices_count < BillingRun.objects.get(organization=clean_copy).invoices_count
 
     monkeypatch.setattr(chunks, "_store", real_store)
     second = bill(org, NOV)
     assert second.status == RunStatus.DONE
-    assert invoice_keys(org) == invoice_keys(clean)
+    assert invoice_keys(org) == invoice_keys(clean_copy)
     assert numbers_are_gap_free(org)
 
 
-def test_a_failed_run_can_be_resumed(org, small_chunks, monkeypatch):
-    clean = OrganizationFactory(slug="clean-copy", name="Saubere Kopie GmbH")
-    build_book(clean)
-    build_book(org)
-    bill(clean, NOV)
+def test_a_failed_run_can_be_resumed(org, small_chunks, clean_copy, monkeypatch):
     real_store = chunks._store
 
     def always_dies_on_financier(run, planned):
@@ -130,7 +134,7 @@ def test_a_failed_run_can_be_resumed(org, small_chunks, monkeypatch):
     monkeypatch.setattr(chunks, "_store", real_store)
     run = billing_run_execute(run.pk)
     assert run.status == RunStatus.DONE
-    assert invoice_keys(org) == invoice_keys(clean)
+    assert invoice_keys(org) == invoice_keys(clean_copy)
 
 
 def test_a_chunk_that_fails_once_is_retried_and_nothing_is_lost(org, small_chunks, monkeypatch):

@@ -18,7 +18,7 @@ from billing.models import BillingRun, BillingRunChunk, ChunkStatus, RunStatus
 from organizations.models import AuditEntry
 from organizations.system_texts import render_text
 from tests.billing import factories as f
-from tests.billing.helpers import invoices
+from tests.billing.helpers import invoices, start_run
 
 pytestmark = pytest.mark.django_db
 
@@ -27,9 +27,7 @@ def _running_run_with_a_dead_chunk(org, *, silent_for: dt.timedelta) -> BillingR
     month = timezone.localdate().replace(day=1)
     for n in range(3):
         f.recurring(f.folder(org, f.customer(org, name=f"Kunde {n}")), price="10.00", start=month)
-    run = services.billing_run_start(
-        organization=org, period=month, user=None, dispatch=False, render_pdfs=False
-    )
+    run = start_run(org, month)
     [chunk_id] = services.billing_run_plan(run.pk)
     chunks._heartbeat(chunk_id)  # a worker took the chunk ... and was killed
     then = timezone.now() - silent_for

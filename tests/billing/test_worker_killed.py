@@ -29,7 +29,7 @@ from billing import services, tasks
 from billing.models import BillingRun, BillingRunChunk, ChunkStatus, RunStatus
 from organizations.system_texts import render_text
 from tests.billing import factories as f
-from tests.billing.helpers import invoices
+from tests.billing.helpers import invoices, start_run
 from tests.billing.test_celery import BROKER, _forget_connections, _redis_reachable
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -139,9 +139,7 @@ def test_a_run_whose_worker_is_killed_mid_chunk_finishes_without_a_click(
     month = timezone.localdate().replace(day=1)
     for n in range(5):
         f.recurring(f.folder(org, f.customer(org, name=f"Kunde {n}")), price="10.00", start=month)
-    run = services.billing_run_start(
-        organization=org, period=month, user=None, dispatch=False, render_pdfs=False
-    )
+    run = start_run(org, month)
     chunk_ids = services.billing_run_plan(run.pk)
     assert len(chunk_ids) == 3
 

@@ -33,6 +33,16 @@ def standard_rate(org) -> TaxRate:
     return TaxRateFactory(organization=org, name="19 % USt", rate=Decimal("19.00"))
 
 
+def tax_rate(org, rate: str = "19.00") -> TaxRate:
+    """The organization's rate named "USt <rate> %"; 19 % is its default rate."""
+    obj, _ = TaxRate.objects.get_or_create(
+        organization=org,
+        name=f"USt {Decimal(rate).normalize():f} %",
+        defaults={"rate": Decimal(rate), "is_default": rate == "19.00"},
+    )
+    return obj
+
+
 class ServicePackageFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ServicePackage

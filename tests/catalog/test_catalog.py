@@ -159,23 +159,8 @@ def test_another_organizations_tax_rate_is_refused(org, other_org, admin_client)
 
 
 def test_the_package_form_saves_entitlements(org, admin_client):
-    rate = standard_rate(org)
-    data = {
-        "name": "Wartung Premium",
-        "code": "WP",
-        "description": "",
-        "price": "49,00",
-        "cycle": "1",
-        "tax_rate": rate.pk,
-        "is_active": "on",
-        "ent-TOTAL_FORMS": "2",
-        "ent-INITIAL_FORMS": "0",
-        "ent-0-kind": "labour",
-        "ent-0-coverage": "discounted",
-        "ent-0-discount_percent": "",
-        "ent-0-scope": "per_device",
-        "ent-1-kind": "",
-    }
+    data = _package_post(standard_rate(org))
+    data.update({"ent-TOTAL_FORMS": "2", "ent-1-kind": ""})  # and an empty extra row
     response = admin_client.post(reverse("catalog:package_create"), data)
     assert response.status_code == 200  # discounted without a percentage
     assert not ServicePackage.objects.exists()

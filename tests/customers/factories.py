@@ -36,31 +36,61 @@ class ContactFunctionFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Funktion {n}")
 
 
-class ContactFactory(factory.django.DjangoModelFactory):
+class CustomerRowFactory(factory.django.DjangoModelFactory):
+    """A row that belongs to a customer, in the customer's organization."""
+
     class Meta:
-        model = Contact
+        abstract = True
 
     customer = factory.SubFactory(CustomerFactory)
     organization = factory.LazyAttribute(lambda o: o.customer.organization)
+
+
+class ContactFactory(CustomerRowFactory):
+    class Meta:
+        model = Contact
+
     first_name = "Erika"
     last_name = factory.Sequence(lambda n: f"Kontakt{n}")
     email = factory.LazyAttribute(lambda o: f"{o.last_name.lower()}@example.de")
 
 
-class NoteFactory(factory.django.DjangoModelFactory):
+class NoteFactory(CustomerRowFactory):
     class Meta:
         model = Note
 
-    customer = factory.SubFactory(CustomerFactory)
-    organization = factory.LazyAttribute(lambda o: o.customer.organization)
     text = "CFO immer bei Rechnungen in Kopie setzen."
 
 
-class ActionFactory(factory.django.DjangoModelFactory):
+class ActionFactory(CustomerRowFactory):
     class Meta:
         model = Action
 
-    customer = factory.SubFactory(CustomerFactory)
-    organization = factory.LazyAttribute(lambda o: o.customer.organization)
     due_on = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=3))
     description = "Nachfassen wegen Angebot"
+
+
+def financier(org, **kwargs) -> Customer:
+    """A leasing company with a full address, as financed folders name it."""
+    defaults = {
+        "name": "GRENKE Leasing AG",
+        "is_financier": True,
+        "street": "Neuer Markt 2",
+        "postal_code": "76532",
+        "city": "Baden-Baden",
+        "vat_id": "DE143582014",
+    }
+    return CustomerFactory(organization=org, **{**defaults, **kwargs})
+
+
+def contact(customer: Customer, **kwargs) -> Contact:
+    """The customer's invoice recipient."""
+    defaults = {
+        "first_name": "Anna",
+        "last_name": "Weber",
+        "email": "anna.weber@example.de",
+        "is_invoice_recipient": True,
+    }
+    return Contact.objects.create(
+        organization=customer.organization, customer=customer, **{**defaults, **kwargs}
+    )

@@ -19,6 +19,14 @@ def _errors(response, field):
     return [str(e) for e in response.context["form"].errors.get(field, [])]
 
 
+def _posted_in_german(client, url, data):
+    """Post a form in German that must come back with its errors (200, no redirect)."""
+    with translation.override("de"):
+        response = client.post(url, data)
+    assert response.status_code == 200
+    return response
+
+
 @pytest.mark.parametrize(
     ("field", "value", "expected"),
     [
@@ -32,9 +40,9 @@ def _errors(response, field):
     ],
 )
 def test_it_rejects_bad_values_in_german_at_the_field_and_saves_nothing(admin_client, field, value, expected):
-    with translation.override("de"):
-        response = admin_client.post(CREATE, {"kind": "customer", "name": "Falsch GmbH", field: value})
-    assert response.status_code == 200
+    response = _posted_in_german(
+        admin_client, CREATE, {"kind": "customer", "name": "Falsch GmbH", field: value}
+    )
     assert any(expected in e for e in _errors(response, field)), _errors(response, field)
     assert "Bitte korrigieren Sie die markierten Felder" in response.content.decode()
     assert not Customer.objects.exists()
@@ -101,55 +109,43 @@ def test_it_fills_the_bic_from_a_german_iban(admin_client):
 
 
 def test_direct_debit_without_mandate_is_refused_at_the_fields(admin_client):
-    with translation.override("de"):
-        response = admin_client.post(
-            CREATE,
-            {"name": "Lastschrift GmbH", "payment_method": "direct_debit", "iban": "DE89370400440532013000"},
-        )
-    assert response.status_code == 200
+    response = _posted_in_german(
+        admin_client,
+        CREATE,
+        {"name": "Lastschrift GmbH", "payment_method": "direct_debit", "iban": "DE89370400440532013000"},
+    )
     assert "Mandatsreferenz" in " ".join(_errors(response, "mandate_reference"))
     assert _errors(response, "mandate_signed_on")
     assert not Customer.objects.exists()
 
 
+COMPLETE_DIRECT_DEBIT = {
+    "name": "Lastschrift GmbH",
+    "payment_method": "direct_debit",
+    "iban": "DE89370400440532013000",
+    "mandate_reference": "M-1",
+    "mandate_signed_on": "2026-01-02",
+}
+
+
 def test_direct_debit_needs_the_organizations_creditor_id(admin_client, org):
     org.creditor_id = ""
     org.save()
-    response = admin_client.post(
-        CREATE,
-        {
-            "name": "Lastschrift GmbH",
-            "payment_method": "direct_debit",
-            "iban": "DE89370400440532013000",
-            "mandate_reference": "M-1",
-            "mandate_signed_on": "2026-01-02",
-        },
-    )
+    response = admin_client.post(CREATE, COMPLETE_DIRECT_DEBIT)
     assert response.status_code == 200
     assert "Gläubiger-ID" in " ".join(_errors(response, "payment_method"))
 
 
 def test_a_complete_direct_debit_is_saved(admin_client):
-    response = admin_client.post(
-        CREATE,
-        {
-            "name": "Lastschrift GmbH",
-            "payment_method": "direct_debit",
-            "iban": "DE89370400440532013000",
-            "mandate_reference": "M-1",
-            "mandate_signed_on": "2026-01-02",
-        },
-    )
+    response = admin_client.post(CREATE, COMPLETE_DIRECT_DEBIT)
     assert response.status_code == 302
     assert Customer.objects.get().payment_method == PaymentMethod.DIRECT_DEBIT
 
 
 def test_reverse_charge_without_vat_id_is_refused_in_german(admin_client):
-    with translation.override("de"):
-        response = admin_client.post(
-            CREATE, {"name": "Amsterdam BV", "country": "NL", "tax_treatment": "eu_reverse_charge"}
-        )
-    assert response.status_code == 200
+    response = _posted_in_german(
+        admin_client, CREATE, {"name": "Amsterdam BV", "country": "NL", "tax_treatment": "eu_reverse_charge"}
+    )
     assert "USt-IdNr." in " ".join(_errors(response, "vat_id"))
 
 
@@ -163,12 +159,11 @@ def test_an_unknown_choice_is_a_form_error_not_a_crash(admin_client):
 
 def test_contact_form_asks_for_an_email_for_portal_users(admin_client, org):
     customer = CustomerFactory(organization=org)
-    with translation.override("de"):
-        response = admin_client.post(
-            reverse("customers:contact_add", args=[customer.pk]),
-            {"last_name": "Portal", "has_portal_access": "on", "is_active": "on"},
-        )
-    assert response.status_code == 200
+    response = _posted_in_german(
+        admin_client,
+        reverse("customers:contact_add", args=[customer.pk]),
+        {"last_name": "Portal", "has_portal_access": "on", "is_active": "on"},
+    )
     assert "E-Mail-Adresse" in " ".join(_errors(response, "email"))
     assert not Contact.objects.exists()
 
@@ -230,12 +225,11 @@ def test_it_offers_needs_review_only_to_a_customer_that_still_has_it(org):
 
 
 def test_xrechnung_needs_a_valid_leitweg_id_and_says_so_in_german(admin_client):
-    with translation.override("de"):
-        response = admin_client.post(
-            CREATE,
-            {"name": "Stadt Musterhausen", "einvoice_format": "xrechnung_cii", "buyer_reference": "991-0"},
-        )
-    assert response.status_code == 200
+    response = _posted_in_german(
+        admin_client,
+        CREATE,
+        {"name": "Stadt Musterhausen", "einvoice_format": "xrechnung_cii", "buyer_reference": "991-0"},
+    )
     assert "Leitweg-ID" in " ".join(_errors(response, "buyer_reference"))
     assert not Customer.objects.exists()
     response = admin_client.post(

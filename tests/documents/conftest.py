@@ -1,5 +1,5 @@
 """Folders ready for documents: a financed one (the seed's leasing workflow) and a
-direct one, in `org`; plus a helper that runs on-commit callbacks (the PDF task)."""
+direct one, in `org`; plus helpers that run on-commit callbacks (the PDF task)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import io
 import pytest
 from pypdf import PdfReader
 
+from documents import services
 from organizations.models import NumberSequence
-from tests.documents.factories import FolderFactory, contact, finance, financier, oneoff, recurring
+from tests.documents.factories import FolderFactory, contact, deliver, finance, financier, oneoff, recurring
 
 
 @pytest.fixture
@@ -49,6 +50,13 @@ def direct_folder(org):
 
 
 @pytest.fixture
+def invoice(direct_folder, admin_user, run_on_commit):
+    """The direct folder's one-off lines, delivered and invoiced."""
+    deliver(direct_folder)
+    return run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
+
+
+@pytest.fixture
 def run_on_commit(django_capture_on_commit_callbacks):
     """run_on_commit(fn, ...) calls a service and runs its on-commit callbacks (PDF)."""
 
@@ -60,6 +68,28 @@ def run_on_commit(django_capture_on_commit_callbacks):
         return result
 
     return call
+
+
+@pytest.fixture
+def issue_quote(run_on_commit):
+    """issue_quote(folder, user, **options) drafts the folder's quote and issues it, PDF included."""
+
+    def issue(folder, user, **options):
+        quote = services.quote_create(folder=folder, user=user, **options)
+        return run_on_commit(services.quote_issue, quote=quote, user=user)
+
+    return issue
+
+
+@pytest.fixture
+def issue_correction(run_on_commit):
+    """issue_correction(invoice, user, reason, line_ids=... or amount=...) credits part of an
+    invoice, PDF included."""
+
+    def issue(invoice, user, reason, **what):
+        return run_on_commit(services.credit_note_partial, invoice=invoice, user=user, reason=reason, **what)
+
+    return issue
 
 
 def sequence_value(org, kind: str) -> int:

@@ -11,64 +11,26 @@ from decimal import Decimal
 
 import factory
 
-from catalog.models import Product, TaxRate
 from customers.models import Contact, Customer, CustomerKind
 from financing.models import Financing
-from folders.models import Equipment, Folder, OneOffLine, RecurringLine
+from folders.models import Equipment, OneOffLine, RecurringLine
+from tests.catalog.factories import tax_rate
+from tests.customers import factories as customers_factories
 from tests.customers.factories import CustomerFactory
-from tests.organizations.factories import OrganizationFactory
+from tests.financing import factories as financing_factories
+from tests.folders import factories as folders_factories
 
 
-def tax_rate(org, rate: str = "19.00") -> TaxRate:
-    obj, _ = TaxRate.objects.get_or_create(
-        organization=org,
-        name=f"USt {Decimal(rate).normalize():f} %",
-        defaults={"rate": Decimal(rate), "is_default": rate == "19.00"},
-    )
-    return obj
-
-
-class ProductFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Product
-
-    organization = factory.SubFactory(OrganizationFactory)
-    sku = factory.Sequence(lambda n: f"SKU-{n:04}")
-    name = factory.Sequence(lambda n: f"Multifunktionsgerät Modell {n}")
-    unit_price = Decimal("1000.00")
-    tax_rate = factory.LazyAttribute(lambda o: tax_rate(o.organization))
-    is_equipment = True
-    model_number = factory.Sequence(lambda n: f"MX-{n:03}")
-    warranty_months = 24
-
-
-class FolderFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Folder
-
-    organization = factory.SubFactory(OrganizationFactory)
-    customer = factory.SubFactory(CustomerFactory, organization=factory.SelfAttribute("..organization"))
+class FolderFactory(folders_factories.FolderFactory):
     number = factory.Sequence(lambda n: f"O{n + 1:06}")
     name = factory.Sequence(lambda n: f"Standort Nord {n}")
-    status = "active"
-    delivery_street = "Lagerweg 5"
-    delivery_postal_code = "20457"
-    delivery_city = "Hamburg"
+    start_date = None
 
 
 def financier(org, **kwargs) -> Customer:
-    defaults = {
-        "name": "GRENKE Leasing AG",
-        "is_financier": True,
-        "street": "Neuer Markt 2",
-        "postal_code": "76532",
-        "city": "Baden-Baden",
-        "vat_id": "DE143582014",
-        "invoice_email": "rechnungen@grenke.example",
-        "payment_terms_days": 30,
-    }
-    defaults.update(kwargs)
-    return CustomerFactory(organization=org, **defaults)
+    """The leasing company, ready to receive its invoices by e-mail."""
+    defaults = {"invoice_email": "rechnungen@grenke.example", "payment_terms_days": 30}
+    return customers_factories.financier(org, **{**defaults, **kwargs})
 
 
 def oneoff(
@@ -98,15 +60,8 @@ def oneoff(
         is_equipment=equipment,
     )
     if equipment:
-        for piece in range(1, int(Decimal(quantity)) + 1):
-            Equipment.objects.create(
-                organization=folder.organization,
-                line=line,
-                piece=piece,
-                serial_number=serials[piece - 1] if piece <= len(serials) else "",
-                model_number=f"MODEL-{line.pk}",
-                warranty_end=dt.date(2028, 12, 31) if piece == 1 else None,
-            )
+        folders_factories.add_pieces(line, serials, model_number=f"MODEL-{line.pk}")
+        line.equipment.filter(piece=1).update(warranty_end=dt.date(2028, 12, 31))  # the first one only
     return line
 
 
@@ -135,26 +90,22 @@ def recurring(
 
 
 def finance(folder, financier_customer=None, *, reference="GR-2026-4711", status="approved") -> Financing:
-    return Financing.objects.create(
-        organization=folder.organization,
-        folder=folder,
-        financier=financier_customer or financier(folder.organization),
-        lease_term_months=60,
-        contract_reference=reference,
-        approval_status=status,
-    )
+    by = financier_customer or financier(folder.organization)
+    return financing_factories.finance(folder, by, reference=reference, status=status)
 
 
 def contact(customer, **kwargs) -> Contact:
-    defaults = {
-        "first_name": "Anna",
-        "last_name": "Weber",
-        "salutation": "ms",
-        "email": "anna.weber@example.de",
-        "is_invoice_recipient": True,
-    }
-    defaults.update(kwargs)
-    return Contact.objects.create(organization=customer.organization, customer=customer, **defaults)
+    return customers_factories.contact(customer, **{"salutation": "ms", **kwargs})
+
+
+def direct_debit(customer, *, mandate_reference: str, signed_on: dt.date) -> Customer:
+    """The customer pays by SEPA direct debit under a signed mandate."""
+    customer.payment_method = "direct_debit"
+    customer.iban = "DE89370400440532013000"
+    customer.mandate_reference = mandate_reference
+    customer.mandate_signed_on = signed_on
+    customer.save()
+    return customer
 
 
 def prospect(org, **kwargs) -> Customer:

@@ -18,12 +18,6 @@ from tests.documents.factories import deliver
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def invoice(direct_folder, admin_user, run_on_commit):
-    deliver(direct_folder)
-    return run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
-
-
 def _keys(response) -> dict[str, dict]:
     return {a["key"]: a for a in response.context["actions"]}
 

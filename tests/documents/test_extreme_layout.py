@@ -9,10 +9,9 @@ from dataclasses import replace
 import pdfplumber
 import pytest
 
-from bench.samples import sample_document
+from bench.samples import priced_lines, sample_document
 from documents.rendering import Party, render_pdf
 from organizations.forms import LINE_MAX_LENGTH, TEXT_MAX_LENGTH
-from tests.documents.test_rendering import priced_lines
 
 pytestmark = pytest.mark.slow
 

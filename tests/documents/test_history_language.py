@@ -14,13 +14,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_quote_accepted_and_an_invoice_cancelled_read_in_the_readers_language(
-    direct_folder, admin_user, run_on_commit
+    direct_folder, admin_user, issue_quote
 ):
-    quote = run_on_commit(
-        services.quote_issue,
-        quote=services.quote_create(folder=direct_folder, user=admin_user),
-        user=admin_user,
-    )
+    quote = issue_quote(direct_folder, admin_user)
     services.quote_accept(quote=quote, user=admin_user)
     entry = AuditEntry.objects.filter(action="quote.accepted").latest("id")
     assert entry.data["message"] == {"code": "documents.quote_accepted", "params": {"number": quote.number}}

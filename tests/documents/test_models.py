@@ -9,15 +9,8 @@ import pytest
 from documents import services
 from documents.models import Document, DocumentFrozenError, DocumentLine, DocumentStatus
 from tests.documents.conftest import sequence_value
-from tests.documents.factories import deliver
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def invoice(direct_folder, admin_user, run_on_commit):
-    deliver(direct_folder)
-    return run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
 
 
 def test_it_gives_a_draft_no_number(financed_folder, admin_user, org):

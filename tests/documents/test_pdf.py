@@ -15,7 +15,7 @@ from documents import services
 from documents.models import Document
 from folders.models import Equipment
 from tests.documents.conftest import pdf_text
-from tests.documents.factories import FolderFactory, deliver, oneoff, recurring
+from tests.documents.factories import FolderFactory, deliver, direct_debit, oneoff, recurring
 
 pytestmark = pytest.mark.django_db
 
@@ -48,15 +48,9 @@ def test_the_financiers_invoice_pdf_names_payer_leased_object_and_totals(
 
 
 def test_the_quote_pdf_is_addressed_to_the_end_customer_with_recurring_costs(
-    financed_folder, admin_user, run_on_commit
+    financed_folder, admin_user, issue_quote
 ):
-    quote = run_on_commit(
-        services.quote_issue,
-        quote=services.quote_create(
-            folder=financed_folder, user=admin_user, valid_until=dt.date(2099, 3, 31)
-        ),
-        user=admin_user,
-    )
+    quote = issue_quote(financed_folder, admin_user, valid_until=dt.date(2099, 3, 31))
     text = _normalized(pdf_text(quote))
     assert f"Angebot Nr. {quote.number}" in text
     assert financed_folder.customer.name in text and "Frau Anna Weber" in text
@@ -145,39 +139,25 @@ def test_an_english_eu_invoice_gets_the_english_notes(org, admin_user, run_on_co
     assert "Steuerfreie" not in text
 
 
-def test_a_credit_note_repeats_the_tax_note_of_what_it_reverses(org, admin_user, run_on_commit):
+def test_a_credit_note_repeats_the_tax_note_of_what_it_reverses(
+    org, admin_user, run_on_commit, issue_correction
+):
     folder = _austrian_company(org)
     oneoff(folder, unit_price="4290.00", serials=("A7PU0001",))
     _hours(oneoff(folder, description="Installation", unit_price="95.00", equipment=False))
     deliver(folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
     copier, installation = invoice.lines.all()
-    by_line = run_on_commit(
-        services.credit_note_partial,
-        invoice=invoice,
-        user=admin_user,
-        reason="Gerät zurück",
-        line_ids=[copier.pk],
-    )
+    by_line = issue_correction(invoice, admin_user, "Gerät zurück", line_ids=[copier.pk])
     assert by_line.tax_note.startswith("Steuerfreie innergemeinschaftliche Lieferung")
     assert "13b" not in by_line.tax_note
-    by_amount = run_on_commit(
-        services.credit_note_partial,
-        invoice=invoice,
-        user=admin_user,
-        reason="Kulanz",
-        amount=Decimal("10.00"),
-    )
+    by_amount = issue_correction(invoice, admin_user, "Kulanz", amount=Decimal("10.00"))
     assert by_amount.tax_note == invoice.tax_note
 
 
 def test_the_direct_debit_note_is_printed(org, admin_user, run_on_commit):
     folder = FolderFactory(organization=org)
-    customer = folder.customer
-    customer.payment_method = "direct_debit"
-    customer.iban, customer.mandate_reference = "DE89370400440532013000", "MND-2026-0042"
-    customer.mandate_signed_on = dt.date(2026, 1, 5)
-    customer.save()
+    direct_debit(folder.customer, mandate_reference="MND-2026-0042", signed_on=dt.date(2026, 1, 5))
     oneoff(folder, unit_price="100.00", equipment=False)
     deliver(folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
@@ -229,16 +209,14 @@ def test_the_pdf_task_is_idempotent(direct_folder, admin_user, run_on_commit):
 
 
 def test_a_quote_of_recurring_services_prints_a_total_per_cycle_and_setup_fees_as_lines(
-    org, admin_user, run_on_commit
+    org, admin_user, issue_quote
 ):
     folder = FolderFactory(organization=org, name="Telefonie")
     trunk = recurring(folder, description="SIP-Trunk Sprachkanal", quantity="4", unit_price="9.90")
     trunk.setup_fee = Decimal("49.00")
     trunk.save()
     recurring(folder, description="Cloud-Backup 1 TB", unit_price="249.00", cycle=12)
-    quote = run_on_commit(
-        services.quote_issue, quote=services.quote_create(folder=folder, user=admin_user), user=admin_user
-    )
+    quote = issue_quote(folder, admin_user)
     setup = quote.lines.get(cycle=None)
     assert (setup.description, setup.quantity, setup.unit_price, setup.net) == (
         "Einrichtung: SIP-Trunk Sprachkanal",
@@ -269,14 +247,12 @@ def test_a_quote_of_recurring_services_prints_a_total_per_cycle_and_setup_fees_a
     assert "zzgl. einmalige Einrichtung" not in text
 
 
-def test_a_quote_of_monthly_services_only_has_no_one_off_total(org, admin_user, run_on_commit):
+def test_a_quote_of_monthly_services_only_has_no_one_off_total(org, admin_user, issue_quote):
     folder = FolderFactory(organization=org)
     folder.customer.language = "en"
     folder.customer.save()
     recurring(folder, description="Managed Firewall", unit_price="59.00")
-    quote = run_on_commit(
-        services.quote_issue, quote=services.quote_create(folder=folder, user=admin_user), user=admin_user
-    )
+    quote = issue_quote(folder, admin_user)
     assert quote.total_gross == Decimal("0.00") and quote.tax_breakdown == []
     text = _normalized(pdf_text(quote))
     assert "Recurring charges monthly Net amount €59.00" in text and "Total monthly €70.21" in text
@@ -284,17 +260,9 @@ def test_a_quote_of_monthly_services_only_has_no_one_off_total(org, admin_user, 
 
 
 def test_credit_notes_are_titled_cancellation_invoice_or_invoice_correction(
-    direct_folder, admin_user, run_on_commit
+    direct_folder, admin_user, run_on_commit, issue_correction, invoice
 ):
-    deliver(direct_folder)
-    invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
-    correction = run_on_commit(
-        services.credit_note_partial,
-        invoice=invoice,
-        user=admin_user,
-        reason="Kulanz",
-        amount=Decimal("5.00"),
-    )
+    correction = issue_correction(invoice, admin_user, "Kulanz", amount=Decimal("5.00"))
     text = _normalized(pdf_text(correction))
     assert f"Rechnungskorrektur Nr. {correction.number}" in text
     assert f"Rechnungskorrektur zu Rechnung {invoice.number}" in text
@@ -309,11 +277,10 @@ def test_credit_notes_are_titled_cancellation_invoice_or_invoice_correction(
     text = _normalized(pdf_text(cancellation))
     assert f"Cancellation invoice No. {cancellation.number}" in text
     assert f"Cancellation of invoice {english.number}" in text
-    english_correction = run_on_commit(
-        services.credit_note_partial,
-        invoice=run_on_commit(services.invoice_oneoff_now, folder=other, user=admin_user),
-        user=admin_user,
-        reason="goodwill",
+    english_correction = issue_correction(
+        run_on_commit(services.invoice_oneoff_now, folder=other, user=admin_user),
+        admin_user,
+        "goodwill",
         amount=Decimal("5.00"),
     )
     assert f"Credit note (invoice correction) No. {english_correction.number}" in _normalized(
@@ -321,9 +288,7 @@ def test_credit_notes_are_titled_cancellation_invoice_or_invoice_correction(
     )
 
 
-def test_the_footer_names_the_seat_of_the_company(direct_folder, admin_user, run_on_commit):
-    deliver(direct_folder)
-    invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
+def test_the_footer_names_the_seat_of_the_company(admin_user, invoice):
     assert invoice.issuer["seat"] == "Berlin"
     text = _normalized(pdf_text(invoice))
     assert "Sitz der Gesellschaft: Berlin" in text

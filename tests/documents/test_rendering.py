@@ -17,8 +17,8 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
-from bench.samples import benchmark, sample_document, sample_issuer
-from documents.engine import LineInput, compute_totals, line_net
+from bench.samples import benchmark, priced_lines, sample_document, sample_issuer
+from documents.engine import LineInput, compute_totals
 from documents.rendering import (
     CycleTotals,
     Issuer,
@@ -43,29 +43,6 @@ def pdf_pages(pdf: bytes) -> list[str]:
 
 def pdf_text(pdf: bytes) -> str:
     return "\n".join(pdf_pages(pdf))
-
-
-def priced_lines(specs, *, reverse_charge=False, group_title=""):
-    """specs: (description, detail, quantity, unit, unit_price, discount, tax_rate)."""
-    inputs, lines = [], []
-    for position, (description, detail, qty, unit, price, discount, rate) in enumerate(specs, start=1):
-        li = LineInput(quantity=D(qty), unit_price=D(price), discount_percent=D(discount), tax_rate=D(rate))
-        inputs.append(li)
-        lines.append(
-            PdfLine(
-                position=position,
-                description=description,
-                detail=detail,
-                quantity=li.quantity,
-                unit=unit,
-                unit_price=li.unit_price,
-                discount_percent=li.discount_percent,
-                tax_rate=D("0") if reverse_charge else li.tax_rate,
-                net=line_net(li),
-                group_title=group_title,
-            )
-        )
-    return tuple(lines), compute_totals(inputs, reverse_charge_or_exempt=reverse_charge)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,16 @@ from documents.models import Document, DocumentKind, DocumentStatus
 from folders.models import Equipment, FolderStatus, OneOffLine
 from organizations.models import AuditEntry, NumberFormat
 from tests.documents.conftest import pdf_text, sequence_value
-from tests.documents.factories import FolderFactory, contact, deliver, finance, financier, oneoff, prospect
+from tests.documents.factories import (
+    FolderFactory,
+    contact,
+    deliver,
+    direct_debit,
+    finance,
+    financier,
+    oneoff,
+    prospect,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -100,12 +109,10 @@ def test_it_refuses_a_quote_for_a_folder_without_lines(org, admin_user):
     assert sequence_value(org, "quote") == 0
 
 
-def test_accepting_a_quote_activates_the_folder_and_converts_the_prospect(org, admin_user, run_on_commit):
+def test_accepting_a_quote_activates_the_folder_and_converts_the_prospect(org, admin_user, issue_quote):
     folder = FolderFactory(organization=org, customer=prospect(org), status=FolderStatus.DRAFT)
     oneoff(folder)
-    quote = run_on_commit(
-        services.quote_issue, quote=services.quote_create(folder=folder, user=admin_user), user=admin_user
-    )
+    quote = issue_quote(folder, admin_user)
     services.quote_accept(quote=quote, user=admin_user)
     quote.refresh_from_db()
     folder.refresh_from_db()
@@ -118,13 +125,9 @@ def test_accepting_a_quote_activates_the_folder_and_converts_the_prospect(org, a
 
 
 def test_revising_a_quote_issues_a_new_number_and_supersedes_the_old(
-    financed_folder, admin_user, run_on_commit
+    financed_folder, admin_user, run_on_commit, issue_quote
 ):
-    first = run_on_commit(
-        services.quote_issue,
-        quote=services.quote_create(folder=financed_folder, user=admin_user),
-        user=admin_user,
-    )
+    first = issue_quote(financed_folder, admin_user)
     line = financed_folder.oneoff_lines.get(is_equipment=False)
     line.unit_price = Decimal("80.00")
     line.save()
@@ -166,12 +169,10 @@ def test_it_invoices_a_financed_folders_hardware_to_the_financier(
     assert "A7PU021012345" in invoice.lines.first().detail
 
 
-def test_the_invoice_repeats_the_accepted_quote_exactly(financed_folder, admin_user, run_on_commit):
-    quote = run_on_commit(
-        services.quote_issue,
-        quote=services.quote_create(folder=financed_folder, user=admin_user),
-        user=admin_user,
-    )
+def test_the_invoice_repeats_the_accepted_quote_exactly(
+    financed_folder, admin_user, run_on_commit, issue_quote
+):
+    quote = issue_quote(financed_folder, admin_user)
     services.quote_accept(quote=quote, user=admin_user)
     deliver(financed_folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=financed_folder, user=admin_user)
@@ -184,10 +185,8 @@ def test_the_invoice_repeats_the_accepted_quote_exactly(financed_folder, admin_u
     )
 
 
-def _accepted_quote(folder, user, run_on_commit):
-    quote = run_on_commit(
-        services.quote_issue, quote=services.quote_create(folder=folder, user=user), user=user
-    )
+def _accepted_quote(folder, user, issue_quote):
+    quote = issue_quote(folder, user)
     services.quote_accept(quote=quote, user=user)
     quote.refresh_from_db()
     return quote
@@ -203,9 +202,9 @@ def _accepted_quote(folder, user, run_on_commit):
     ],
 )
 def test_it_refuses_to_invoice_lines_changed_since_the_accepted_quote(
-    financed_folder, admin_user, org, run_on_commit, change
+    financed_folder, admin_user, org, issue_quote, change
 ):
-    quote = _accepted_quote(financed_folder, admin_user, run_on_commit)
+    quote = _accepted_quote(financed_folder, admin_user, issue_quote)
     OneOffLine.objects.filter(folder=financed_folder, is_equipment=False).update(**change)
     with pytest.raises(ValidationError) as exc:
         deliver(financed_folder)
@@ -219,9 +218,9 @@ def test_it_refuses_to_invoice_lines_changed_since_the_accepted_quote(
 
 
 def test_it_refuses_lines_added_to_or_dropped_from_the_accepted_quote(
-    financed_folder, admin_user, org, run_on_commit
+    financed_folder, admin_user, org, issue_quote
 ):
-    quote = _accepted_quote(financed_folder, admin_user, run_on_commit)
+    quote = _accepted_quote(financed_folder, admin_user, issue_quote)
     oneoff(financed_folder, description="Zusatzfach", unit_price="100.00", equipment=False)
     with pytest.raises(ValidationError) as exc:
         deliver(financed_folder)
@@ -237,8 +236,10 @@ def test_it_refuses_lines_added_to_or_dropped_from_the_accepted_quote(
     assert sequence_value(org, "invoice") == 0
 
 
-def test_a_revised_quote_binds_once_the_customer_accepted_it(financed_folder, admin_user, org, run_on_commit):
-    first = _accepted_quote(financed_folder, admin_user, run_on_commit)
+def test_a_revised_quote_binds_once_the_customer_accepted_it(
+    financed_folder, admin_user, org, run_on_commit, issue_quote
+):
+    first = _accepted_quote(financed_folder, admin_user, issue_quote)
     OneOffLine.objects.filter(folder=financed_folder, is_equipment=False).update(unit_price=Decimal("80.00"))
     second = run_on_commit(services.quote_revise, quote=first, user=admin_user)
     first.refresh_from_db()
@@ -258,15 +259,11 @@ def test_a_revised_quote_binds_once_the_customer_accepted_it(financed_folder, ad
 
 
 def test_folders_without_an_accepted_quote_are_invoiced_as_they_are(
-    financed_folder, direct_folder, admin_user, run_on_commit
+    financed_folder, direct_folder, admin_user, run_on_commit, issue_quote
 ):
     deliver(direct_folder)
     run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)  # no quote at all
-    quote = run_on_commit(
-        services.quote_issue,
-        quote=services.quote_create(folder=financed_folder, user=admin_user),
-        user=admin_user,
-    )
+    quote = issue_quote(financed_folder, admin_user)
     OneOffLine.objects.filter(folder=financed_folder, is_equipment=False).update(unit_price=Decimal("99.00"))
     deliver(financed_folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=financed_folder, user=admin_user)
@@ -365,12 +362,7 @@ def test_it_charges_no_vat_under_reverse_charge(org, admin_user, run_on_commit):
 
 def test_it_asks_direct_debit_payers_for_nothing_and_names_the_mandate(org, admin_user, run_on_commit):
     folder = FolderFactory(organization=org)
-    customer = folder.customer
-    customer.payment_method = "direct_debit"
-    customer.iban = "DE89370400440532013000"
-    customer.mandate_reference = "MND-000123"
-    customer.mandate_signed_on = dt.date(2025, 1, 2)
-    customer.save()
+    direct_debit(folder.customer, mandate_reference="MND-000123", signed_on=dt.date(2025, 1, 2))
     oneoff(folder, equipment=False, unit_price="100.00")
     deliver(folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
@@ -385,12 +377,7 @@ def test_it_asks_direct_debit_payers_for_nothing_and_names_the_mandate(org, admi
 
 def test_the_folders_payment_method_wins_over_the_customers(org, admin_user, run_on_commit):
     folder = FolderFactory(organization=org, payment_method="bank_transfer")
-    customer = folder.customer
-    customer.payment_method = "direct_debit"
-    customer.iban = "DE89370400440532013000"
-    customer.mandate_reference = "MND-1"
-    customer.mandate_signed_on = dt.date(2025, 1, 2)
-    customer.save()
+    direct_debit(folder.customer, mandate_reference="MND-1", signed_on=dt.date(2025, 1, 2))
     oneoff(folder, equipment=False)
     deliver(folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)
@@ -437,12 +424,10 @@ def test_a_later_change_to_customer_or_folder_changes_no_issued_document(
     assert hashlib.sha256(render_document_pdf(invoice)).hexdigest() == invoice.pdf_sha256
 
 
-def test_it_files_every_document_in_the_folders_history(financed_folder, admin_user, run_on_commit):
-    quote = run_on_commit(
-        services.quote_issue,
-        quote=services.quote_create(folder=financed_folder, user=admin_user),
-        user=admin_user,
-    )
+def test_it_files_every_document_in_the_folders_history(
+    financed_folder, admin_user, run_on_commit, issue_quote
+):
+    quote = issue_quote(financed_folder, admin_user)
     deliver(financed_folder)
     invoice = run_on_commit(services.invoice_oneoff_now, folder=financed_folder, user=admin_user)
     entries = AuditEntry.objects.filter(object_type="folders.folder", object_id=financed_folder.pk)
@@ -489,10 +474,8 @@ def test_it_uses_the_organizations_number_pattern(org, admin_user, run_on_commit
 
 
 def test_cancelling_an_invoice_reverses_it_and_reopens_the_lines(
-    direct_folder, admin_user, org, run_on_commit
+    direct_folder, admin_user, org, run_on_commit, invoice
 ):
-    deliver(direct_folder)
-    invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
     credit = run_on_commit(services.invoice_cancel, invoice=invoice, user=admin_user, reason="Falsche Menge")
     invoice.refresh_from_db()
     assert invoice.status == DocumentStatus.CANCELLED
@@ -514,10 +497,8 @@ def test_cancelling_an_invoice_reverses_it_and_reopens_the_lines(
 
 
 def test_it_refuses_to_cancel_twice_or_a_draft(
-    direct_folder, financed_folder, admin_user, org, run_on_commit
+    direct_folder, financed_folder, admin_user, org, run_on_commit, invoice
 ):
-    deliver(direct_folder)
-    invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
     run_on_commit(services.invoice_cancel, invoice=invoice, user=admin_user, reason="Fehler")
     before = sequence_value(org, "credit_note")
     with pytest.raises(ValidationError) as exc:
@@ -544,30 +525,17 @@ def test_it_refuses_to_cancel_twice_or_a_draft(
     assert sequence_value(org, "credit_note") == before == 1
 
 
-def test_it_credits_chosen_lines_and_an_amount_but_never_more(direct_folder, admin_user, org, run_on_commit):
-    deliver(direct_folder)
-    invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
+def test_it_credits_chosen_lines_and_an_amount_but_never_more(admin_user, org, issue_correction, invoice):
     phones, manuals = invoice.lines.all()
-    credit = run_on_commit(
-        services.credit_note_partial,
-        invoice=invoice,
-        user=admin_user,
-        reason="Handbücher zurück",
-        line_ids=[manuals.pk],
-    )
+    credit = issue_correction(invoice, admin_user, "Handbücher zurück", line_ids=[manuals.pk])
     assert not credit.cancellation
     assert credit.total_net == Decimal("-49.60") and credit.total_tax == Decimal("-3.47")
     assert credit.lines.get().reverses == manuals
     with pytest.raises(ValidationError) as exc:
         services.credit_note_partial(invoice=invoice, user=admin_user, reason="x", line_ids=[manuals.pk])
     assert exc.value.code == "already_credited"
-    amount = run_on_commit(
-        services.credit_note_partial,
-        invoice=invoice,
-        user=admin_user,
-        reason="Kulanz",
-        amount=Decimal("100.00"),
-        tax_rate=Decimal("19.00"),
+    amount = issue_correction(
+        invoice, admin_user, "Kulanz", amount=Decimal("100.00"), tax_rate=Decimal("19.00")
     )
     assert (amount.total_net, amount.total_tax, amount.total_gross) == (
         Decimal("-100.00"),
@@ -595,26 +563,11 @@ def test_it_credits_chosen_lines_and_an_amount_but_never_more(direct_folder, adm
 
 
 def test_invoice_corrections_that_reach_the_total_cancel_the_invoice(
-    direct_folder, admin_user, org, run_on_commit
+    direct_folder, admin_user, org, run_on_commit, issue_correction, invoice
 ):
-    deliver(direct_folder)
-    invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
     phones, manuals = invoice.lines.all()
-    run_on_commit(
-        services.credit_note_partial,
-        invoice=invoice,
-        user=admin_user,
-        reason="Handbücher",
-        line_ids=[manuals.pk],
-    )
-    run_on_commit(
-        services.credit_note_partial,
-        invoice=invoice,
-        user=admin_user,
-        reason="Kulanz",
-        amount=Decimal("100.00"),
-        tax_rate=Decimal("19.00"),
-    )
+    issue_correction(invoice, admin_user, "Handbücher", line_ids=[manuals.pk])
+    issue_correction(invoice, admin_user, "Kulanz", amount=Decimal("100.00"), tax_rate=Decimal("19.00"))
     invoice.refresh_from_db()
     assert invoice.status == DocumentStatus.ISSUED
     assert OneOffLine.objects.filter(folder=direct_folder, invoice_document_id=invoice.pk).count() == 2
@@ -629,14 +582,7 @@ def test_invoice_corrections_that_reach_the_total_cancel_the_invoice(
         services.credit_note_partial(invoice=invoice, user=admin_user, reason="x", line_ids=[phones.pk])
     assert exc.value.code == "too_much"
     assert sequence_value(org, "credit_note") == before
-    last = run_on_commit(
-        services.credit_note_partial,
-        invoice=invoice,
-        user=admin_user,
-        reason="Rest",
-        amount=Decimal("469.70"),
-        tax_rate=Decimal("19.00"),
-    )
+    last = issue_correction(invoice, admin_user, "Rest", amount=Decimal("469.70"), tax_rate=Decimal("19.00"))
     invoice.refresh_from_db()
     credited = sum(c.total_gross for c in invoice.credit_notes.all())
     assert credited == -invoice.total_gross
@@ -653,22 +599,12 @@ def test_invoice_corrections_that_reach_the_total_cancel_the_invoice(
     assert exc.value.code == "already_cancelled"
 
 
-def test_crediting_every_line_cancels_the_invoice(direct_folder, admin_user, run_on_commit):
-    deliver(direct_folder)
-    invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
+def test_crediting_every_line_cancels_the_invoice(admin_user, issue_correction, invoice):
     phones, manuals = invoice.lines.all()
-    run_on_commit(
-        services.credit_note_partial, invoice=invoice, user=admin_user, reason="Retoure", line_ids=[phones.pk]
-    )
+    issue_correction(invoice, admin_user, "Retoure", line_ids=[phones.pk])
     invoice.refresh_from_db()
     assert invoice.status == DocumentStatus.ISSUED
-    run_on_commit(
-        services.credit_note_partial,
-        invoice=invoice,
-        user=admin_user,
-        reason="Retoure",
-        line_ids=[manuals.pk],
-    )
+    issue_correction(invoice, admin_user, "Retoure", line_ids=[manuals.pk])
     invoice.refresh_from_db()
     assert invoice.status == DocumentStatus.CANCELLED
 
@@ -678,13 +614,17 @@ def test_crediting_every_line_cancels_the_invoice(direct_folder, admin_user, run
 
 def test_it_delivers_in_parts_with_gap_free_numbers(financed_folder, admin_user, org, run_on_commit):
     first_piece, second_piece = Equipment.objects.filter(line__folder=financed_folder).order_by("piece")
-    first = run_on_commit(
-        services.delivery_note_issue,
-        folder=financed_folder,
-        user=admin_user,
-        equipment_ids=[first_piece.pk],
-        delivery_date=dt.date(2026, 11, 20),
-    )
+
+    def deliver_piece(piece, day):
+        return run_on_commit(
+            services.delivery_note_issue,
+            folder=financed_folder,
+            user=admin_user,
+            equipment_ids=[piece.pk],
+            delivery_date=day,
+        )
+
+    first = deliver_piece(first_piece, dt.date(2026, 11, 20))
     first_piece.refresh_from_db()
     second_piece.refresh_from_db()
     assert first_piece.delivered_on == dt.date(2026, 11, 20)
@@ -692,13 +632,7 @@ def test_it_delivers_in_parts_with_gap_free_numbers(financed_folder, admin_user,
     line = first_piece.line
     line.refresh_from_db()
     assert line.delivery_document_id is None  # the line is only partly delivered
-    second = run_on_commit(
-        services.delivery_note_issue,
-        folder=financed_folder,
-        user=admin_user,
-        equipment_ids=[second_piece.pk],
-        delivery_date=dt.date(2026, 11, 23),
-    )
+    second = deliver_piece(second_piece, dt.date(2026, 11, 23))
     line.refresh_from_db()
     assert line.delivery_document_id == second.pk and line.delivery_note_number == second.number
     year = first.issue_date.year

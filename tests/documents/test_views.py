@@ -21,24 +21,15 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def documents(financed_folder, direct_folder, admin_user, run_on_commit):
+def documents(financed_folder, direct_folder, admin_user, run_on_commit, issue_quote, issue_correction):
     """A quote, two invoices (one to the financier), a credit note and a delivery note."""
-    quote = run_on_commit(
-        services.quote_issue,
-        quote=services.quote_create(folder=financed_folder, user=admin_user),
-        user=admin_user,
-    )
+    quote = issue_quote(financed_folder, admin_user)
     deliver(financed_folder)
     financed = run_on_commit(services.invoice_oneoff_now, folder=financed_folder, user=admin_user)
     deliver(direct_folder)
     direct = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
-    credit = run_on_commit(
-        services.credit_note_partial,
-        invoice=direct,
-        user=admin_user,
-        reason="Kulanz",
-        amount=Decimal("10.00"),
-        tax_rate=Decimal("19.00"),
+    credit = issue_correction(
+        direct, admin_user, "Kulanz", amount=Decimal("10.00"), tax_rate=Decimal("19.00")
     )
     piece = Equipment.objects.filter(line__folder=financed_folder).first()
     note = run_on_commit(
@@ -413,15 +404,13 @@ def test_the_folder_and_customer_sections_list_the_documents(
         assert documents[key].number in html
 
 
-def test_a_quote_page_shows_each_cycle_apart(org, admin_client, admin_user, run_on_commit):
+def test_a_quote_page_shows_each_cycle_apart(org, admin_client, admin_user, issue_quote):
     from tests.documents.factories import recurring
 
     folder = FolderFactory(organization=org)
     recurring(folder, description="SIP-Trunk", quantity="4", unit_price="9.90")
     recurring(folder, description="Cloud-Backup", unit_price="249.00", cycle=12)
-    quote = run_on_commit(
-        services.quote_issue, quote=services.quote_create(folder=folder, user=admin_user), user=admin_user
-    )
+    quote = issue_quote(folder, admin_user)
     body = admin_client.get(reverse("documents:detail", args=[quote.pk])).content.decode()
     assert "Laufende Kosten monatlich" in body and "Laufende Kosten jährlich" in body
     assert "47,12" in body and "296,31" in body

@@ -19,6 +19,11 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
+# Element actions give up after 15 s; a page load may take longer when the machine is busy
+# (the live server renders PDFs in the same process), and a slow page is not a broken one.
+ACTION_TIMEOUT_MS = 15_000
+NAVIGATION_TIMEOUT_MS = 60_000
+
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
 # for set-up and assertions are still plain synchronous calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -49,7 +54,8 @@ def browser():
 def page(browser, live_server):
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="de-DE")
     page = context.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
+    page.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
     page.base_url = live_server.url
     yield page
     context.close()
@@ -59,5 +65,7 @@ def login(page, username: str, password: str = "secret-pass-123") -> None:
     page.goto(f"{page.base_url}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.click("button[type=submit]")
+    # Wait for the page the login leads to, not for the login page that is still showing.
+    with page.expect_navigation(wait_until="domcontentloaded"):
+        page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")

@@ -9,7 +9,7 @@ from decimal import Decimal
 import factory
 
 from folders import services
-from folders.models import Folder, FolderTemplate, FolderTemplateItem, RecurringLine
+from folders.models import Equipment, Folder, FolderTemplate, FolderTemplateItem, RecurringLine
 from tests.catalog.factories import ProductFactory, standard_rate
 from tests.customers.factories import CustomerFactory
 from tests.organizations.factories import OrganizationFactory
@@ -61,6 +61,19 @@ class FolderTemplateItemFactory(factory.django.DjangoModelFactory):
     organization = factory.LazyAttribute(lambda o: o.template.organization)
     product = factory.SubFactory(ProductFactory, organization=factory.SelfAttribute("..organization"))
     quantity = Decimal("1")
+
+
+def add_pieces(line, serials=(), **fields) -> None:
+    """One equipment row per unit of a one-off line, as rows (not through the service);
+    `serials` go to the first pieces in order, the rest have none yet."""
+    for piece in range(1, int(line.quantity) + 1):
+        Equipment.objects.create(
+            organization=line.organization,
+            line=line,
+            piece=piece,
+            serial_number=serials[piece - 1] if piece <= len(serials) else "",
+            **fields,
+        )
 
 
 def add_oneoff(folder, *, user=None, product=None, quantity="1", unit_price=None, is_equipment=None, **extra):

@@ -95,29 +95,24 @@ def test_segments_build_billing_engine_terms(line, admin_user):
     assert engine_terms.segment_on(dt.date(2026, 2, 10)).quantity == D("6")
 
 
-def test_it_refuses_a_change_on_or_before_the_start(line, admin_user):
+@pytest.mark.parametrize(
+    ("effective_from", "quantity", "unit_price", "refused"),
+    [
+        (dt.date(2026, 1, 1), "5", "9.90", {"effective_from"}),  # on or before the start
+        (dt.date(2026, 2, 1), "0", "-1", {"quantity", "unit_price"}),
+    ],
+    ids=["on-or-before-the-start", "negative-price-or-zero-quantity"],
+)
+def test_it_refuses_a_bad_change(line, admin_user, effective_from, quantity, unit_price, refused):
     with pytest.raises(ValidationError) as exc:
         services.recurring_line_change(
             line=line,
             user=admin_user,
-            effective_from=dt.date(2026, 1, 1),
-            quantity=D("5"),
-            unit_price=D("9.90"),
+            effective_from=effective_from,
+            quantity=D(quantity),
+            unit_price=D(unit_price),
         )
-    assert "effective_from" in exc.value.message_dict
-    assert not RecurringLineChange.objects.exists()
-
-
-def test_it_refuses_a_negative_price_or_zero_quantity(line, admin_user):
-    with pytest.raises(ValidationError) as exc:
-        services.recurring_line_change(
-            line=line,
-            user=admin_user,
-            effective_from=dt.date(2026, 2, 1),
-            quantity=D("0"),
-            unit_price=D("-1"),
-        )
-    assert set(exc.value.message_dict) == {"quantity", "unit_price"}
+    assert set(exc.value.message_dict) == refused
     assert not RecurringLineChange.objects.exists()
 
 

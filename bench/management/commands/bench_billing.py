@@ -49,6 +49,7 @@ from django.utils import timezone
 from django_scopes import scope
 from tqdm import tqdm
 
+from bench.samples import sample_organization
 from billing import engine, planning, services
 from billing.models import BillingCharge, BillingRun, RunTrigger
 from catalog.models import TaxRate
@@ -162,16 +163,8 @@ class Command(BaseCommand):
             )
 
     def _build(self, n: int, rng: random.Random, slug: str, previous: dt.date) -> Organization:
-        org = Organization.objects.create(
-            slug=slug,
-            name="Benchmark Bürotechnik",
-            legal_name="Benchmark Bürotechnik GmbH",
-            street="Teststraße 1",
-            postal_code="10115",
-            city="Berlin",
-            vat_id="DE136695976",
-            iban="DE89370400440532013000",
-            bic="COBADEFFXXX",
+        org = sample_organization(
+            slug, "Benchmark Bürotechnik", legal_name="Benchmark Bürotechnik GmbH", street="Teststraße 1"
         )
         with scope(organization=org), transaction.atomic():
             rate = TaxRate.objects.create(organization=org, name="USt 19 %", rate=D("19.00"), is_default=True)

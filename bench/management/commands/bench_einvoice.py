@@ -39,22 +39,12 @@ def _timed(n: int, fn) -> dict[str, float]:
 
 
 def _sample_invoice():
+    from bench.samples import sample_organization
     from customers.models import Customer
     from documents import services
     from documents.models import DocumentKind
-    from organizations.models import Organization
 
-    org = Organization.objects.create(
-        slug=f"bench-einvoice-{time.time_ns()}",
-        name="Bench Bürosysteme GmbH",
-        legal_name="Bench Bürosysteme GmbH",
-        street="Hauptstraße 1",
-        postal_code="10115",
-        city="Berlin",
-        vat_id="DE136695976",
-        iban="DE89370400440532013000",
-        bic="COBADEFFXXX",
-    )
+    org = sample_organization(f"bench-einvoice-{time.time_ns()}", "Bench Bürosysteme GmbH")
     customer = Customer.objects.create(
         organization=org,
         number="K10001",
