@@ -348,3 +348,105 @@ def mandate_reference_suggestion(customer: Customer) -> str:
         ).exists():
             return reference
         count += 1
+
+
+# The customer's payment form names its own mandate by these fields (customers'
+# MANDATE_FIELDS); the service's errors are shown at them.
+_CUSTOMER_FIELD_OF = {
+    "reference": "mandate_reference",
+    "signed_on": "mandate_signed_on",
+    "debtor_name": "account_holder",
+}
+
+
+def _at_customer_fields(exc: ValidationError) -> ValidationError:
+    if not hasattr(exc, "error_dict"):
+        return ValidationError({"mandate_reference": exc.messages})
+    return ValidationError({_CUSTOMER_FIELD_OF.get(k, k): v for k, v in exc.message_dict.items()})
+
+
+def _mandate_end(mandate: SepaMandate, *, user, today: dt.date, replaced_by: str) -> None:
+    """End a mandate that a newly signed one replaces; it stays for the collections it made."""
+    mandate.status = MandateStatus.REVOKED
+    mandate.revoked_on = today
+    mandate.save(update_fields=["status", "revoked_on"])
+    audit_log(
+        organization=mandate.organization,
+        user=user,
+        action="payment.mandate_replaced",
+        obj=mandate.customer,
+        data={"reference": mandate.reference, "replaced_by": replaced_by},
+    )
+
+
+@transaction.atomic
+def customer_mandate_follow(*, customer: Customer, user, after: dict, today: dt.date) -> SepaMandate | None:
+    """Apply what the customer's payment form says about its own mandate to the mandates.
+
+    Mandates are the one truth; the customer row only carries a copy of the active one.
+    - no active mandate and a reference: a new mandate;
+    - another reference or signature date: a newly signed mandate; the old one is ended
+      and kept (its collections name it), the new one starts with a first collection;
+    - the same mandate with another IBAN, BIC or holder: an amendment (mandate_amend),
+      which the next collection reports when the mandate was already used;
+    - the reference removed: the mandate is ended.
+    """
+    current = (
+        SepaMandate.objects.select_for_update()
+        .filter(customer=customer, folder__isnull=True, status=MandateStatus.ACTIVE)
+        .order_by("-signed_on", "-id")
+        .first()
+    )
+    reference = (after.get("mandate_reference") or "").strip()
+    signed_on = after.get("mandate_signed_on")
+    account = {
+        "iban": after.get("iban") or "",
+        "bic": after.get("bic") or "",
+        "debtor_name": (after.get("account_holder") or customer.name)[:NAME_MAX],
+    }
+    try:
+        if not reference:
+            if current is not None:
+                _mandate_end(current, user=user, today=today, replaced_by="")
+            return None
+        if current is not None and current.reference == reference:
+            if signed_on and signed_on != current.signed_on:
+                if current.last_collected_on is not None:
+                    raise ValidationError(
+                        {
+                            "signed_on": [
+                                _(
+                                    "Mandate %(reference)s was already collected, so its signature date "
+                                    "stays; a newly signed mandate needs a new reference."
+                                )
+                                % {"reference": reference}
+                            ]
+                        }
+                    )
+                current.signed_on = signed_on
+                current.save(update_fields=["signed_on"])
+            return mandate_amend(
+                mandate=current,
+                reference=reference,
+                user=user,
+                today=today,
+                prenotification_days=current.prenotification_days,
+                **account,
+            )
+        if not signed_on:
+            raise ValidationError({"signed_on": [_("Enter the date the mandate was signed.")]})
+        if current is not None:
+            _mandate_end(current, user=user, today=today, replaced_by=reference)
+        return mandate_create(
+            organization=customer.organization,
+            customer=customer,
+            reference=reference,
+            signed_on=signed_on,
+            scheme=current.scheme if current is not None else MandateScheme.CORE,
+            prenotification_days=current.prenotification_days if current is not None else None,
+            user=user,
+            today=today,
+            **account,
+        )
+    except ValidationError as exc:
+        raise _at_customer_fields(exc) from None
