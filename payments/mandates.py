@@ -25,6 +25,7 @@ from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
 from customers.models import Customer
+from documents.extensions import MandateOnFile
 from organizations.audit import audit_log
 from organizations.validators import bic_for_iban, normalize_iban, validate_bic, validate_iban
 
@@ -450,3 +451,26 @@ def customer_mandate_follow(*, customer: Customer, user, after: dict, today: dt.
         )
     except ValidationError as exc:
         raise _at_customer_fields(exc) from None
+
+
+def mandates_on_file(pairs) -> dict[tuple[int, int | None], MandateOnFile]:
+    """Per (payer id, folder id or None) the active mandate its invoice uses: the folder's
+    own first, then the customer's (the newest of each); pairs without one are left out.
+    Registered with documents, which prints it on the invoice and in its e-invoice."""
+    pairs = list(pairs)
+    found: dict[tuple[int, int | None], MandateOnFile] = {}
+    rows = (
+        SepaMandate.objects.filter(
+            customer_id__in={payer for payer, _folder in pairs}, status=MandateStatus.ACTIVE
+        )
+        .order_by("signed_on", "id")
+        .values_list("customer_id", "folder_id", "reference", "iban")
+    )
+    for customer_id, folder_id, reference, iban in rows:
+        found[(customer_id, folder_id)] = MandateOnFile(reference=reference, iban=iban)
+    result = {}
+    for payer_id, folder_id in pairs:
+        mandate = (folder_id is not None and found.get((payer_id, folder_id))) or found.get((payer_id, None))
+        if mandate:
+            result[(payer_id, folder_id)] = mandate
+    return result
