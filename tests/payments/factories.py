@@ -38,7 +38,7 @@ def issued_invoice(
     return Document.objects.create(**defaults)
 
 
-def issued_credit_note(invoice: Document, gross: str, *, cancellation=False) -> Document:
+def issued_credit_note(invoice: Document, gross: str, *, cancellation=False, issue_date=None) -> Document:
     gross = -Decimal(gross)
     net = (gross / Decimal("1.19")).quantize(Decimal("0.01"))
     return Document.objects.create(
@@ -46,7 +46,7 @@ def issued_credit_note(invoice: Document, gross: str, *, cancellation=False) -> 
         kind=DocumentKind.CREDIT_NOTE,
         status=DocumentStatus.ISSUED,
         number=f"GS-2026-{next(_numbers):05}",
-        issue_date=invoice.issue_date,
+        issue_date=issue_date or invoice.issue_date,
         customer=invoice.customer,
         payer=invoice.payer,
         recipient_name=invoice.recipient_name,

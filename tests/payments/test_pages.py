@@ -19,7 +19,7 @@ from demo.camt_sample import SampleEntry, camt_xml
 from payments import selectors, services
 from payments.models import BankStatement, EntryStatus, Payment, PaymentChannel, StatementEntry
 from tests.customers.factories import CustomerFactory
-from tests.payments.factories import issued_invoice
+from tests.payments.factories import issued_credit_note, issued_invoice
 
 D = Decimal
 TODAY = dt.date(2026, 12, 1)
@@ -318,6 +318,61 @@ def test_the_ageing_date_leaves_out_later_invoices_and_ages_on_that_day(org, pay
     total = page.context["total"]
     assert total["total"] == D("100.00") and total["d1_30"] == D("100.00")
     assert page.context["as_of"] == dt.date(2026, 9, 30)
+
+
+def _pay_on(org, user, payer, invoice, amount, day):
+    return services.payment_record(
+        organization=org,
+        payer=payer,
+        amount=D(amount),
+        date=day,
+        channel=PaymentChannel.TRANSFER,
+        user=user,
+        allocations=[(invoice, D(amount))],
+    )
+
+
+def test_the_ageing_date_is_a_cut_off_for_payments_and_credit_notes(org, payer, billing, billing_user):
+    paid_later = issued_invoice(org, payer, "100.00", issue_date=dt.date(2026, 9, 1))
+    paid_before = issued_invoice(org, payer, "40.00", issue_date=dt.date(2026, 9, 2))
+    credited_later = issued_invoice(org, payer, "60.00", issue_date=dt.date(2026, 9, 3))
+    _pay_on(org, billing_user, payer, paid_later, "100.00", dt.date(2026, 10, 5))
+    _pay_on(org, billing_user, payer, paid_before, "15.00", dt.date(2026, 9, 20))
+    issued_credit_note(credited_later, "60.00", cancellation=True, issue_date=dt.date(2026, 10, 7))
+    page = billing.get(reverse("payments:open_items") + "?as_of=30.09.2026")
+    total = page.context["total"]
+    # On 30 September the payment of 5 October and the credit note of 7 October did not exist.
+    assert total["total"] == D("185.00") and total["count"] == 3
+    today = billing.get(reverse("payments:open_items"))
+    assert today.context["total"]["total"] == D("25.00") and today.context["total"]["count"] == 1
+    on_the_day = selectors.open_items(today=dt.date(2026, 10, 5), as_of=dt.date(2026, 10, 5))
+    assert {i.number: i.open for i in on_the_day} == {
+        paid_before.number: D("25.00"),
+        credited_later.number: D("60.00"),
+    }
+
+
+def test_the_open_items_page_reads_only_open_invoices_in_constant_queries(org, payer, billing, billing_user):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert billing.get(reverse("payments:open_items")).status_code == 200
+        return len(captured)
+
+    def add(count: int) -> None:
+        for index in range(count):
+            invoice = issued_invoice(org, payer, "10.00", issue_date=dt.date(2026, 10, 1))
+            if index % 4:
+                _pay_on(org, billing_user, payer, invoice, "10.00", dt.date(2026, 10, 20))
+
+    add(4)
+    queries()  # the first request of a session reads more (session, organization)
+    first = queries()
+    add(40)
+    assert queries() == first
+    # The database hands over only the 11 invoices still open, not the 44 issued.
+    candidates = selectors.with_open_amount(selectors.receivable_invoices())
+    assert candidates.count() == 11
+    assert selectors.receivable_invoices().count() == 44
 
 
 def test_the_sidebar_leads_to_the_payments_pages(billing):
