@@ -347,6 +347,13 @@ class PaymentMailSettings(TenantModel):
         constraints = [models.UniqueConstraint(fields=["organization"], name="payment_mail_settings_one")]
 
 
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("statement import", "queued")
+    RUNNING = "running", pgettext_lazy("statement import", "booking")
+    DONE = "done", pgettext_lazy("statement import", "done")
+    FAILED = "failed", pgettext_lazy("statement import", "failed")
+
+
 class BankStatement(TenantModel):
     """An imported CAMT file (camt.053 account statement or camt.054 notification).
 
@@ -366,6 +373,12 @@ class BankStatement(TenantModel):
     entry_count = models.PositiveIntegerField(_("entries"), default=0)
     # Entries that an earlier file had already brought (not stored again).
     known_count = models.PositiveIntegerField(_("already imported"), default=0)
+    # The upload stores the file; a worker matches and books its entries (pending ->
+    # running -> done, or failed with the reason, nothing booked, to be started again).
+    import_status = models.CharField(
+        _("import"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.DONE
+    )
+    import_error = models.TextField(_("import error"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

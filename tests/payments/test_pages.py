@@ -190,7 +190,9 @@ def test_the_open_items_excel_has_real_numbers_dates_and_formula_totals(org, pay
     assert str(ageing.cell(row=3, column=7).value).startswith("=SUM(")
 
 
-def test_a_statement_is_uploaded_matched_and_reviewed_by_hand(org, payer, billing):
+def test_a_statement_is_uploaded_matched_and_reviewed_by_hand(
+    org, payer, billing, django_capture_on_commit_callbacks
+):
     invoice = issued_invoice(org, payer, "119.00")
     other = issued_invoice(org, payer, "40.00")
     data = camt_xml(
@@ -201,7 +203,9 @@ def test_a_statement_is_uploaded_matched_and_reviewed_by_hand(org, payer, billin
         account_iban="DE02120300000000202051",
     )
     upload = SimpleUploadedFile("auszug.xml", data, content_type="application/xml")
-    response = billing.post(reverse("payments:statement_upload"), {"file": upload}, follow=True)
+    # The upload stores the file; the worker (eager in tests) books it after commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = billing.post(reverse("payments:statement_upload"), {"file": upload}, follow=True)
     statement = BankStatement.objects.get()
     assert response.redirect_chain[-1][0] == reverse("payments:statement", args=[statement.pk])
     assert selectors.open_amount(invoice) == 0
