@@ -192,3 +192,36 @@ def test_the_letter_has_its_own_document_page(org, payer, billing_user, readonly
     assert page.status_code == 200
     body = page.content.decode()
     assert letter.document.number in body and "Mahnung" in body
+
+
+def test_the_letters_page_lists_open_items_not_goods(org, payer, billing_user, readonly_user):
+    from documents.dunning import DunnedItem, dunning_letter_issue
+
+    invoice = _overdue(org, payer, "238.00")
+    letter = dunning_letter_issue(
+        organization=org,
+        payer=payer,
+        level=2,
+        items=[
+            DunnedItem(
+                text=invoice.number,
+                open=Decimal("200.00"),
+                date=invoice.issue_date,
+                due_date=invoice.due_date,
+            ),
+            DunnedItem(text="Mahngebühr MA-2026-00001", open=Decimal("2.50"), date=invoice.due_date),
+        ],
+        fee=Decimal("5.00"),
+        body="Bitte zahlen Sie.",
+        deadline=timezone.localdate() + dt.timedelta(days=10),
+        user=billing_user,
+    )
+    page = login(readonly_user).get(reverse("documents:detail", args=[letter.pk]))
+    body = page.content.decode()
+    [items] = [p for p in body.split('<div class="card mb-3">') if 'card-title">Offene Posten' in p]
+    assert f'<a href="{reverse("documents:detail", args=[invoice.pk])}">{invoice.number}</a>' in items
+    assert f"{invoice.due_date:%d.%m.%Y}" in items and "200,00" in items
+    assert "Mahngebühr MA-2026-00001" in items and "2,50" in items and "5,00" in items
+    assert "207,50" in items  # the total
+    for column in ("Einzelpreis", "Menge", "USt.", "Netto"):
+        assert f">{column}<" not in items, column
