@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -212,6 +213,13 @@ def disputes(request):
     )
 
 
+def _back_to_customer(request, customer_id: int, default: str):
+    """Back to the customer's payment tab when the stop was added or lifted from there."""
+    if request.POST.get("back") == "customer":
+        return redirect(f"{reverse('customers:detail', args=[customer_id])}?tab=payment")
+    return redirect(default)
+
+
 def _stops_page(request, form: DunningStopForm, status: int = 200):
     today = timezone.localdate()
     return render(
@@ -221,6 +229,8 @@ def _stops_page(request, form: DunningStopForm, status: int = 200):
             "form": form,
             "stops": [(stop, stop.applies_on(today)) for stop in selectors.dunning_stops()[:500]],
             "can_manage": can(request, "payments.manage"),
+            # Opened from a customer's page: saving leads back there.
+            "back": "customer" if "customer" in request.GET or request.POST.get("back") == "customer" else "",
         },
         status=status,
     )
@@ -256,7 +266,7 @@ def dunning_stop_add(request):
             add_service_errors(form, exc)
         else:
             messages.success(request, _("Dunning stop for %(name)s saved.") % {"name": data["customer"].name})
-            return redirect("payments:dunning_stops")
+            return _back_to_customer(request, data["customer"].pk, "payments:dunning_stops")
     return _stops_page(request, form, status=200)
 
 
@@ -270,4 +280,4 @@ def dunning_stop_lift(request, pk: int):
         _error(request, exc)
     else:
         messages.success(request, _("Dunning stop for %(name)s lifted.") % {"name": stop.customer.name})
-    return redirect("payments:dunning_stops")
+    return _back_to_customer(request, stop.customer_id, "payments:dunning_stops")

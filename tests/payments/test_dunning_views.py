@@ -225,3 +225,46 @@ def test_the_letters_page_lists_open_items_not_goods(org, payer, billing_user, r
     assert "207,50" in items  # the total
     for column in ("Einzelpreis", "Menge", "USt.", "Netto"):
         assert f">{column}<" not in items, column
+
+
+def test_the_customer_page_shows_and_adds_its_dunning_stop(org, payer, billing_user, readonly_user):
+    client = login(billing_user)
+    page = client.get(reverse("customers:detail", args=[payer.pk]) + "?tab=payment").content.decode()
+    stops_url = f"{reverse('payments:dunning_stops')}?customer={payer.pk}#stop-form"
+    assert stops_url.replace("&", "&amp;") in page or stops_url in page
+    form_page = client.get(stops_url.split("#")[0])
+    assert form_page.context["form"]["customer"].value() == payer.pk
+    assert 'name="back" value="customer"' in form_page.content.decode()
+    response = client.post(
+        reverse("payments:dunning_stop_add"),
+        {
+            "customer": payer.pk,
+            "note": "Ratenzahlung vereinbart",
+            "since": timezone.localdate().isoformat(),
+            "back": "customer",
+        },
+    )
+    assert response["Location"] == reverse("customers:detail", args=[payer.pk]) + "?tab=payment"
+    stop = DunningStop.objects.get(customer=payer)
+    page = client.get(response["Location"]).content.decode()
+    assert "Ratenzahlung vereinbart" in page
+    assert reverse("payments:dunning_stop_lift", args=[stop.pk]) in page
+    reader = login(readonly_user).get(response["Location"]).content.decode()
+    assert (
+        "Ratenzahlung vereinbart" in reader
+        and reverse("payments:dunning_stop_lift", args=[stop.pk]) not in reader
+    )
+    response = client.post(reverse("payments:dunning_stop_lift", args=[stop.pk]), {"back": "customer"})
+    assert response["Location"] == reverse("customers:detail", args=[payer.pk]) + "?tab=payment"
+    stop.refresh_from_db()
+    assert stop.lifted_on == timezone.localdate()
+    assert "Ratenzahlung vereinbart" not in client.get(response["Location"]).content.decode()
+
+
+def test_the_customer_page_lists_its_mandates(org, billing_user):
+    from tests.payments.sepa_helpers import dd_payer
+
+    payer, mandate = dd_payer(org, reference="M-PANEL-1")
+    page = login(billing_user).get(reverse("customers:detail", args=[payer.pk])).content.decode()
+    assert reverse("payments:mandate_detail", args=[mandate.pk]) in page and "M-PANEL-1" in page
+    assert reverse("payments:mandate_new", args=[payer.pk]) in page
