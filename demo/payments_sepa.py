@@ -69,7 +69,7 @@ def seed(organization, *, rng: random.Random, users: dict) -> None:
         if not group:
             continue
         try:
-            batch = batches.batch_create(
+            made = batches.batches_create(
                 organization=organization,
                 collection_date=date,
                 invoice_ids=[c.invoice.pk for c in group],
@@ -79,14 +79,16 @@ def seed(organization, *, rng: random.Random, users: dict) -> None:
             )
         except ValidationError:
             continue
-        batches.batch_submit(batch=batch, user=billing)
-        records.remember(f"payments_sepa:batch:{index}", batch)
-        if date <= today:
-            batches.batch_settle(batch=batch, user=billing, date=date)
-            item = batch.items.order_by("id").first()
-            batches.item_return(
-                item=item, reason="AM04", date=min(today, date + dt.timedelta(days=2)), user=billing
-            )
+        for number, batch in enumerate(made):
+            batches.batch_submit(batch=batch, user=billing)
+            records.remember(f"payments_sepa:batch:{index}" + (f":{batch.scheme}" if number else ""), batch)
+            if date <= today:
+                batches.batch_settle(batch=batch, user=billing, date=date)
+                if number == 0:
+                    item = batch.items.order_by("id").first()
+                    batches.item_return(
+                        item=item, reason="AM04", date=min(today, date + dt.timedelta(days=2)), user=billing
+                    )
 
 
 def _business_day_before(day: dt.date) -> dt.date:

@@ -227,6 +227,9 @@ class BatchStatus(models.TextChoices):
 
 class DirectDebitBatch(TenantModel):
     kind = models.CharField(_("kind"), max_length=12, choices=BatchKind.choices, default=BatchKind.SEPA)
+    # One SEPA scheme per batch and file: the local instrument (CORE or B2B) is stated per
+    # payment-information block, and the banks take B2B collections in files of their own.
+    scheme = models.CharField(_("scheme"), max_length=4, choices=MandateScheme.choices, blank=True)
     collection_date = models.DateField(_("collection date"))
     status = models.CharField(
         _("status"), max_length=10, choices=BatchStatus.choices, default=BatchStatus.CREATED
