@@ -314,17 +314,23 @@ def mandate_revoke(*, mandate: SepaMandate, user, today: dt.date) -> SepaMandate
     mandate = SepaMandate.objects.select_for_update().get(pk=mandate.pk)
     if mandate.status != MandateStatus.ACTIVE:
         raise ValidationError(_("This mandate is not active."))
+    _mandate_end(mandate, user=user, today=today, action="payment.mandate_revoked")
+    return mandate
+
+
+def _mandate_end(mandate: SepaMandate, *, user, today: dt.date, action: str, **data) -> None:
+    """End a mandate (revoked by the debtor, or replaced by a newly signed one); it stays
+    for the collections it made."""
     mandate.status = MandateStatus.REVOKED
     mandate.revoked_on = today
     mandate.save(update_fields=["status", "revoked_on"])
     audit_log(
         organization=mandate.organization,
         user=user,
-        action="payment.mandate_revoked",
+        action=action,
         obj=mandate.customer,
-        data={"reference": mandate.reference},
+        data={"reference": mandate.reference, **data},
     )
-    return mandate
 
 
 def mandates_expire(*, today: dt.date) -> int:
@@ -366,20 +372,6 @@ def _at_customer_fields(exc: ValidationError) -> ValidationError:
     return ValidationError({_CUSTOMER_FIELD_OF.get(k, k): v for k, v in exc.message_dict.items()})
 
 
-def _mandate_end(mandate: SepaMandate, *, user, today: dt.date, replaced_by: str) -> None:
-    """End a mandate that a newly signed one replaces; it stays for the collections it made."""
-    mandate.status = MandateStatus.REVOKED
-    mandate.revoked_on = today
-    mandate.save(update_fields=["status", "revoked_on"])
-    audit_log(
-        organization=mandate.organization,
-        user=user,
-        action="payment.mandate_replaced",
-        obj=mandate.customer,
-        data={"reference": mandate.reference, "replaced_by": replaced_by},
-    )
-
-
 @transaction.atomic
 def customer_mandate_follow(*, customer: Customer, user, after: dict, today: dt.date) -> SepaMandate | None:
     """Apply what the customer's payment form says about its own mandate to the mandates.
@@ -408,7 +400,9 @@ def customer_mandate_follow(*, customer: Customer, user, after: dict, today: dt.
     try:
         if not reference:
             if current is not None:
-                _mandate_end(current, user=user, today=today, replaced_by="")
+                _mandate_end(
+                    current, user=user, today=today, action="payment.mandate_replaced", replaced_by=""
+                )
             return None
         if current is not None and current.reference == reference:
             if signed_on and signed_on != current.signed_on:
@@ -437,7 +431,9 @@ def customer_mandate_follow(*, customer: Customer, user, after: dict, today: dt.
         if not signed_on:
             raise ValidationError({"signed_on": [_("Enter the date the mandate was signed.")]})
         if current is not None:
-            _mandate_end(current, user=user, today=today, replaced_by=reference)
+            _mandate_end(
+                current, user=user, today=today, action="payment.mandate_replaced", replaced_by=reference
+            )
         return mandate_create(
             organization=customer.organization,
             customer=customer,

@@ -56,3 +56,27 @@ def issued_credit_note(invoice: Document, gross: str, *, cancellation=False, iss
         cancels=invoice,
         cancellation=cancellation,
     )
+
+
+def pay(org, user, payer, amount, *on, date=dt.date(2026, 12, 1), channel="transfer", as_credit=False):
+    """Book ``amount`` from ``payer`` through the ledger's service: on the receivables
+    named (a receivable alone takes all of it, a ``(receivable, amount)`` pair its part),
+    all of it as the payer's credit with ``as_credit``, else on the oldest items first."""
+    from payments.services import payment_record
+
+    allocations = None
+    if as_credit:
+        allocations = []
+    elif on:
+        allocations = [
+            (item[0], Decimal(item[1])) if isinstance(item, tuple) else (item, Decimal(amount)) for item in on
+        ]
+    return payment_record(
+        organization=org,
+        payer=payer,
+        amount=Decimal(amount),
+        date=date,
+        channel=channel,
+        user=user,
+        allocations=allocations,
+    )

@@ -17,11 +17,9 @@ from payments.models import (
     DirectDebitItem,
     ItemStatus,
     MandateStatus,
-    PaymentChannel,
 )
-from payments.services import payment_record
 from tests.customers.factories import CustomerFactory
-from tests.payments.factories import issued_credit_note, issued_invoice
+from tests.payments.factories import issued_credit_note, issued_invoice, pay
 from tests.payments.sepa_helpers import COLLECT, IBANS, TODAY, dd_invoice, dd_payer, read_pain008
 
 D = Decimal
@@ -134,15 +132,7 @@ def test_it_collects_only_the_open_rest_and_skips_paid_and_credited_invoices(org
     partly = dd_invoice(org, payer, "200.00")
     paid = dd_invoice(org, payer, "50.00")
     credited = dd_invoice(org, payer, "80.00")
-    payment_record(
-        organization=org,
-        payer=payer,
-        amount=D("120.00"),
-        date=TODAY,
-        channel=PaymentChannel.TRANSFER,
-        user=billing_user,
-        allocations=[(partly, D("70.00")), (paid, D("50.00"))],
-    )
+    pay(org, billing_user, payer, "120.00", (partly, "70.00"), (paid, "50.00"), date=TODAY)
     issued_credit_note(credited, "80.00", cancellation=True)
     found = batches.candidates(organization=org, collection_date=COLLECT)
     assert [(c.invoice, c.amount, c.collectable) for c in found] == [(partly, D("130.00"), True)]
@@ -201,15 +191,7 @@ def test_an_invoice_that_cannot_be_collected_is_refused_with_its_reason(org, bil
     elif setup == "bad_iban":
         type(mandate).objects.filter(pk=mandate.pk).update(iban="DE00120300000000202051")
     elif setup == "credit":
-        payment_record(
-            organization=org,
-            payer=payer,
-            amount=D("10.00"),
-            date=TODAY,
-            channel=PaymentChannel.TRANSFER,
-            user=billing_user,
-            allocations=[],
-        )
+        pay(org, billing_user, payer, "10.00", date=TODAY, as_credit=True)
     [candidate] = batches.candidates(organization=org, collection_date=COLLECT)
     assert not candidate.collectable and message in candidate.refusal
     with pytest.raises(ValidationError, match=message):

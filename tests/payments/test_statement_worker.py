@@ -20,22 +20,13 @@ from tests.payments.factories import issued_invoice
 
 D = Decimal
 TODAY = dt.date(2026, 12, 1)
-
-
-@pytest.fixture(autouse=True)
-def _today(monkeypatch):
-    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: TODAY)
+pytestmark = pytest.mark.usefixtures("on_ledger_day")
 
 
 @pytest.fixture
 def invoice(org):
     payer = CustomerFactory(organization=org, name="Bäckerei Schulz GmbH")
     return issued_invoice(org, payer, "119.00")
-
-
-@pytest.fixture
-def billing(billing_user, client_for):
-    return client_for(billing_user)
 
 
 def _upload(client, invoice):
