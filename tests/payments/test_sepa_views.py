@@ -307,3 +307,18 @@ def test_core_and_b2b_collections_become_two_batches_with_a_file_each(org, billi
         parsed = read_pain008(data)
         assert {b["scheme"] for b in parsed["blocks"]} == {scheme}
         assert [t["e2e"] for t in parsed["txs"]] == [invoice.number]
+
+
+def test_the_shell_command_writes_a_file_per_scheme(org, setup, today, tmp_path):
+    from django.core.management import call_command
+
+    _payer, _mandate, core = setup
+    b2b_payer, _m2 = dd_payer(org, name="Meier Logistik AG", iban=IBANS[1], scheme="B2B")
+    b2b = dd_invoice(org, b2b_payer, issue_date=today - dt.timedelta(days=30))
+    out = tmp_path / "lastschrift.xml"
+    call_command("sepa_batch", "--org", org.slug, "--date", _date(org, today).isoformat(), "--out", str(out))
+    files = {"CORE": out, "B2B": tmp_path / "lastschrift-b2b.xml"}
+    for scheme, invoice in (("CORE", core), ("B2B", b2b)):
+        parsed = read_pain008(files[scheme].read_bytes())
+        assert {b["scheme"] for b in parsed["blocks"]} == {scheme}
+        assert [t["e2e"] for t in parsed["txs"]] == [invoice.number]
