@@ -285,15 +285,6 @@ def with_open_amount(invoices: QuerySet[Document], *, as_of: dt.date | None = No
     that cancel it minus what was allocated is not zero. An invoice some of whose lines a
     billing run's credit note reversed stays a candidate (that share is worked out per
     line in Python, by credited_by_invoice)."""
-    zero = Value(ZERO, output_field=DecimalField(max_digits=14, decimal_places=2))
-    allocated = (
-        _allocations(as_of)
-        .filter(document_id=OuterRef("pk"))
-        .order_by()
-        .values("document_id")
-        .annotate(s=Sum("amount"))
-        .values("s")
-    )
     cancelled = (
         _issued_credit_notes(as_of)
         .filter(cancels_id=OuterRef("pk"))
@@ -308,9 +299,25 @@ def with_open_amount(invoices: QuerySet[Document], *, as_of: dt.date | None = No
     )
     return invoices.annotate(
         open_estimate=F("total_gross")
-        + Coalesce(Subquery(cancelled), zero)
-        - Coalesce(Subquery(allocated), zero)
+        + Coalesce(Subquery(cancelled), _ZERO)
+        - _allocated_sum("document", as_of)
     ).filter(~Q(open_estimate=ZERO) | Exists(reversed_lines))
+
+
+_ZERO = Value(ZERO, output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
+def _allocated_sum(receivable: str, as_of: dt.date | None):
+    """What was booked on each row of the outer query (a document or a charge), or zero."""
+    rows = (
+        _allocations(as_of)
+        .filter(**{f"{receivable}_id": OuterRef("pk")})
+        .order_by()
+        .values(f"{receivable}_id")
+        .annotate(s=Sum("amount"))
+        .values("s")
+    )
+    return Coalesce(Subquery(rows), _ZERO)
 
 
 def open_items(
@@ -359,7 +366,8 @@ def open_items(
         charges = charges.filter(payer=payer)
     if as_of is not None:
         charges = charges.filter(date__lte=as_of)
-    charges = list(charges)
+    # Fees paid in full stay in the database, as invoices do.
+    charges = list(charges.annotate(paid=_allocated_sum("charge", as_of)).exclude(amount=F("paid")))
     opens = charge_open_amounts(charges, as_of=as_of)
     for charge in charges:
         if opens[charge.pk] == ZERO:
