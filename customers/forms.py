@@ -211,6 +211,10 @@ class CustomerForm(ModelErrorsAtFieldsMixin, ContactDataFormMixin, StyledFormMix
         if "iban" in self.fields:
             self.fields["bic"].help_text = _("Filled in from a German IBAN when left empty.")
             self.fields["mandate_signed_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+            self.fields["mandate_reference"].help_text = _(
+                "Another reference or signature date records a newly signed mandate (the old one is "
+                "ended and kept); another IBAN for the same mandate is an amendment the next collection reports."
+            )
 
     def _setup_tax_fields(self) -> None:
         # "Needs review" is what the old checkbox left behind; nobody chooses it, but a

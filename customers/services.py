@@ -23,6 +23,7 @@ from organizations.numbering import number_next
 
 from .models import Action, Contact, ContactFunction, Customer, CustomerKind, DeliverySite, Note
 from .selectors import customer_duplicates
+from .signals import customer_mandate_changed
 
 User = get_user_model()
 
@@ -83,6 +84,19 @@ def _assign(obj, data: dict[str, Any], allowed: frozenset[str]) -> None:
 
 
 # --- Customers -------------------------------------------------------------------------
+
+# The customer's own SEPA mandate as the payment form shows it. The payments app keeps
+# the mandates; these fields are their copy on the row (see customer_mandate_changed).
+MANDATE_FIELDS = ("iban", "bic", "account_holder", "mandate_reference", "mandate_signed_on")
+
+
+def _announce_mandate(customer: Customer, user, before: dict[str, Any], data: dict[str, Any]) -> None:
+    """Hand a changed mandate to the app that owns mandates, then re-read the copy it wrote."""
+    after = {name: getattr(customer, name) for name in MANDATE_FIELDS}
+    if not any(name in data for name in MANDATE_FIELDS) or after == before:
+        return
+    customer_mandate_changed.send(sender=Customer, customer=customer, user=user, before=before, after=after)
+    customer.refresh_from_db(fields=list(MANDATE_FIELDS))
 
 
 # The fields that identify a company; a change to one of them is checked for duplicates.
@@ -148,6 +162,7 @@ def customer_create(
             customer.number = number_next(organization=organization, kind="customer")
         customer.full_clean()
         customer.save()
+        _announce_mandate(customer, user, dict.fromkeys(MANDATE_FIELDS), data)
         audit_log(
             organization=organization,
             user=user,
@@ -174,6 +189,7 @@ def customer_update(
         before = _snapshot(current, CUSTOMER_AUDITED)
         was_financier = current.is_financier
         identity = [getattr(current, name) for name in IDENTIFYING_FIELDS]
+        mandate_before = {name: getattr(current, name) for name in MANDATE_FIELDS}
         _assign(current, data, CUSTOMER_EDITABLE)
         current.full_clean()
         if was_financier and not current.is_financier:
@@ -183,6 +199,7 @@ def customer_update(
             duplicates = _check_duplicates(current, duplicate_reason)
         _log_duplicate(current, user, duplicates, duplicate_reason)
         current.save()
+        _announce_mandate(current, user, mandate_before, data)
         changes = diff(before, _snapshot(current, CUSTOMER_AUDITED))
         audit_changes(current, changes, user=user, action="customer.changed")
     return current

@@ -11,11 +11,12 @@ import datetime as dt
 import random
 from decimal import Decimal
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django_scopes import scope
 
 from payments import services
-from payments.models import BankStatement, PaymentChannel
+from payments.models import BankStatement, DirectDebitItem, DunningNotice, PaymentChannel
 from payments.selectors import open_amounts, receivable_invoices
 from payments.statements import statement_import
 
@@ -24,8 +25,15 @@ from .records import DemoRecords
 
 
 def open_invoices(organization):
-    """Issued invoices with money open, oldest first."""
-    invoices = list(receivable_invoices().filter(status__in=["issued", "sent"]).order_by("issue_date", "pk"))
+    """Issued invoices with money open, oldest first; not those dunned or collected by
+    direct debit (their story is told by the dunning and the collections)."""
+    invoices = list(
+        receivable_invoices()
+        .filter(status__in=["issued", "sent"])
+        .exclude(Exists(DunningNotice.objects.filter(invoice=OuterRef("pk"))))
+        .exclude(Exists(DirectDebitItem.objects.filter(document=OuterRef("pk"))))
+        .order_by("issue_date", "pk")
+    )
     opens = open_amounts(invoices)
     return [(invoice, opens[invoice.pk]) for invoice in invoices if opens[invoice.pk] > 0]
 

@@ -1,5 +1,10 @@
 """Demo SEPA data: a mandate for every direct-debit demo customer, one settled batch
-with a returned collection (and its return fee) and one submitted batch."""
+with a returned collection (and its return fee) and one submitted batch.
+
+The settled batch is collected on a business day a few days before today (its return
+came in since), as a settled collection must have happened; the submitted one collects
+the newer invoices on the first day their pre-notification allows. Runs before the
+dunning, so a collected invoice is never dunned; the returned one is overdue again."""
 
 from __future__ import annotations
 
@@ -52,24 +57,41 @@ def seed(organization, *, rng: random.Random, users: dict) -> None:
     far = sepa_dates.next_business_day(today + dt.timedelta(days=60))
     found = [c for c in batches.candidates(organization=organization, collection_date=far) if c.collectable]
     found.sort(key=lambda c: (c.earliest, c.invoice.pk))
-    half = max(1, len(found) // 2)
-    for index, group in enumerate([found[:half], found[half:]]):
+    past = _business_day_before(today - dt.timedelta(days=4))
+    settled = [c for c in found if c.earliest <= past][: max(1, len(found) // 2)]
+    rest = [c for c in found if c not in settled]
+    for index, (group, date) in enumerate(
+        [
+            (settled, past),
+            (rest, sepa_dates.next_business_day(max((c.earliest for c in rest), default=today))),
+        ]
+    ):
         if not group:
             continue
-        date = sepa_dates.next_business_day(max(c.earliest for c in group))
         try:
-            batch = batches.batch_create(
+            made = batches.batches_create(
                 organization=organization,
                 collection_date=date,
                 invoice_ids=[c.invoice.pk for c in group],
                 user=billing,
-                today=date - dt.timedelta(days=7),
+                # Made when the lead time allowed it (for the settled one: in the past).
+                today=min(today, date - dt.timedelta(days=10)),
             )
         except ValidationError:
             continue
-        batches.batch_submit(batch=batch, user=billing)
-        records.remember(f"payments_sepa:batch:{index}", batch)
-        if index == 0:
-            batches.batch_settle(batch=batch, user=billing)
-            item = batch.items.order_by("id").first()
-            batches.item_return(item=item, reason="AM04", date=date + dt.timedelta(days=3), user=billing)
+        for number, batch in enumerate(made):
+            batches.batch_submit(batch=batch, user=billing)
+            records.remember(f"payments_sepa:batch:{index}" + (f":{batch.scheme}" if number else ""), batch)
+            if date <= today:
+                batches.batch_settle(batch=batch, user=billing, date=date)
+                if number == 0:
+                    item = batch.items.order_by("id").first()
+                    batches.item_return(
+                        item=item, reason="AM04", date=min(today, date + dt.timedelta(days=2)), user=billing
+                    )
+
+
+def _business_day_before(day: dt.date) -> dt.date:
+    while not sepa_dates.is_business_day(day):
+        day -= dt.timedelta(days=1)
+    return day

@@ -58,6 +58,7 @@ from documents.composition import (
     recipient_snapshot,
     tax_note_for,
 )
+from documents.extensions import mandate_use, mandates_on_file
 from documents.models import Document, DocumentKind, DocumentLine, DocumentStatus
 from documents.services import (
     NUMBER_KINDS,
@@ -121,7 +122,9 @@ def invoice_problem(
             )
         require_address(payer, financier=financed)
         check_payer_tax(organization=organization, payer=payer, lines=lines)
-        check_payment_setup(organization=organization, payer=payer, method=payment_method_for(payer, folder))
+        check_payment_setup(
+            organization=organization, payer=payer, method=payment_method_for(payer, folder), folder=folder
+        )
         if folder is not None and oneoff_lines:
             check_oneoff_lines_match_quote(folder=folder, lines=oneoff_lines)
     except ValidationError as exc:
@@ -199,6 +202,7 @@ def _document(
     billing_run_id,
     now,
     recipients: dict,
+    mandates: dict,
 ) -> tuple[Document, list[dict]]:
     """An issued invoice as document_draft_create + document_issue would leave it."""
     payer, folder = spec.payer, spec.folder
@@ -251,7 +255,7 @@ def _document(
         document.get_kind_display = _invoice_label
         document.payment_method = payment_method_for(payer, folder)
         if document.payment_method == PaymentMethod.DIRECT_DEBIT:
-            document.mandate_reference = payer.mandate_reference
+            mandate_use(document, mandates.get((payer.pk, folder.pk if folder is not None else None)))
         document.payment_terms_days = payer.effective_payment_terms()
         document.intro_text = default_intro(document, greeting)
         document.due_date = issue_date + dt.timedelta(days=document.payment_terms_days or 0)
@@ -340,6 +344,13 @@ def invoices_issue_bulk(
             numbers = numbers_next(organization=organization, kind=NUMBER_KINDS[kind], count=count, on=day)
             dated[kind] = (day, list(reversed(numbers)))
     recipients: dict[int, dict] = {}
+    # The mandates the direct-debit invoices name, in one query for the batch.
+    mandates = mandates_on_file(
+        (spec.payer, spec.folder)
+        for spec in specs
+        if spec.kind == DocumentKind.INVOICE
+        and payment_method_for(spec.payer, spec.folder) == PaymentMethod.DIRECT_DEBIT
+    )
     built = []
     for spec in specs:
         day, numbers = dated[spec.kind]
@@ -354,6 +365,7 @@ def invoices_issue_bulk(
                 billing_run_id=billing_run_id,
                 now=now,
                 recipients=recipients,
+                mandates=mandates,
             )
         )
     ids = insert_rows(Document, [_document_row(document) for document, _lines in built])

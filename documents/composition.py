@@ -387,7 +387,7 @@ def payment_text_for(document: Document, payer) -> str:
             "payment_direct_debit",
             amount=amount,
             due=due,
-            account=f"IBAN {texts.masked_iban(payer.iban)}",
+            account=f"IBAN {texts.masked_iban(document.mandate_iban or payer.iban)}",
             mandate=document.mandate_reference,
             creditor_id=issuer.get("creditor_id", ""),
         )

@@ -10,7 +10,7 @@ at once, so a list never costs a query per row.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from .models import Document
 
@@ -33,3 +33,48 @@ def list_column_register(column: ListColumn) -> None:
 
 def list_columns_for(kind: str) -> list[ListColumn]:
     return [c for c in LIST_COLUMNS if kind in c.kinds]
+
+
+# --- the mandate an invoice names ---------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class MandateOnFile:
+    """The SEPA mandate a direct-debit invoice announces (pre-notification, e-invoice)."""
+
+    reference: str
+    iban: str
+
+
+# (payer id, folder id or None) pairs -> the mandate each uses, for the pairs that have one.
+MandateLookup = Callable[[Iterable[tuple[int, int | None]]], dict[tuple[int, int | None], MandateOnFile]]
+_MANDATE_LOOKUP: list[MandateLookup] = []
+
+
+def mandate_lookup_register(lookup: MandateLookup) -> None:
+    """The app that keeps the mandates tells which one a folder's invoice uses (a
+    folder's own mandate before its customer's)."""
+    _MANDATE_LOOKUP[:] = [lookup]
+
+
+def mandates_on_file(
+    payer_folders: Iterable[tuple[object, object | None]],
+) -> dict[tuple[int, int | None], MandateOnFile]:
+    """Per (payer, folder) the mandate its invoice names: the registered lookup's answer,
+    else the copy of the payer's own mandate on the customer row (when complete)."""
+    pairs = {(payer.pk, folder.pk if folder is not None else None): payer for payer, folder in payer_folders}
+    found = _MANDATE_LOOKUP[0](list(pairs)) if _MANDATE_LOOKUP and pairs else {}
+    for key, payer in pairs.items():
+        if key not in found and payer.iban and payer.mandate_reference:
+            found[key] = MandateOnFile(reference=payer.mandate_reference, iban=payer.iban)
+    return found
+
+
+def mandate_on_file(payer, folder) -> MandateOnFile | None:
+    return mandates_on_file([(payer, folder)]).get((payer.pk, folder.pk if folder is not None else None))
+
+
+def mandate_use(document: Document, mandate: MandateOnFile | None) -> None:
+    """Write the mandate a direct-debit invoice announces onto it (frozen when issued)."""
+    document.mandate_reference = mandate.reference if mandate else ""
+    document.mandate_iban = mandate.iban if mandate else ""

@@ -197,6 +197,9 @@ class Document(TenantModel):
 
     payment_method = models.CharField(_("payment method"), max_length=20, blank=True)
     mandate_reference = models.CharField(_("SEPA mandate reference"), max_length=35, blank=True)
+    # The debtor account of that mandate (a folder's own mandate may name another account
+    # than the customer's), frozen with the pre-notification the invoice prints.
+    mandate_iban = models.CharField(_("debtor IBAN"), max_length=34, blank=True)
     payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), null=True, blank=True)
     payment_text = models.TextField(_("payment text"), blank=True)
     tax_note = models.TextField(_("tax note"), blank=True)

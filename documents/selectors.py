@@ -228,3 +228,18 @@ def credited_total(invoice: Document) -> Decimal:
             continue
         total += compute_totals(line_inputs(own)).gross
     return -total
+
+
+def dunning_items(letter: Document, lines) -> list[tuple[DocumentLine, int | None]]:
+    """The lines of a dunning letter, each with the invoice it names (its lines hold the
+    invoice number as their text and its due date; fee lines name none), so the letter's
+    page links them in one query."""
+    if letter.kind != DocumentKind.DUNNING_LETTER:
+        return []
+    numbers = {line.description for line in lines if line.service_end}
+    found = dict(
+        Document.objects.filter(payer_id=letter.payer_id, kind=DocumentKind.INVOICE, number__in=numbers)
+        .exclude(status=DocumentStatus.DRAFT)
+        .values_list("number", "pk")
+    )
+    return [(line, found.get(line.description) if line.service_end else None) for line in lines]

@@ -283,6 +283,7 @@ def document_detail(request, pk: int):
             "decline_form": DeclineForm() if can_decline else None,
             "can_render": _can_render(request, document),
             "show_prices": document.kind != DocumentKind.DELIVERY_NOTE,
+            "dunning_items": selectors.dunning_items(document, lines),
             "panels": page_panels("document.detail", request, document),
         },
     )

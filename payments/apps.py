@@ -7,6 +7,7 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self) -> None:
-        from . import panels
+        from . import panels, receivers
 
         panels.register()
+        receivers.connect()

@@ -360,9 +360,18 @@ def batch_create(
             )
         )
     _refuse(chosen)
+    schemes = {c.mandate.scheme for c in chosen} if kind == BatchKind.SEPA else set()
+    if len(schemes) > 1:
+        raise ValidationError(
+            _(
+                "A batch holds one scheme only: SEPA Core and SEPA B2B collections go to the bank in files of their own."
+            ),
+            code="schemes",
+        )
     batch = DirectDebitBatch.objects.create(
         organization=organization,
         kind=kind,
+        scheme=schemes.pop() if schemes else "",
         collection_date=collection_date,
         total=sum((c.amount for c in chosen), ZERO),
         count=len(chosen),
@@ -425,6 +434,46 @@ def batch_create(
         },
     )
     return batch
+
+
+@transaction.atomic
+def batches_create(
+    *,
+    organization,
+    collection_date: dt.date,
+    invoice_ids,
+    user,
+    today: dt.date,
+    kind: str = BatchKind.SEPA,
+) -> list[DirectDebitBatch]:
+    """The chosen invoices as one batch per SEPA scheme (CORE first, then B2B), each with
+    its own file, all or none; a GoCardless export is one batch."""
+    invoice_ids = list(invoice_ids)
+    groups = [invoice_ids]
+    if kind == BatchKind.SEPA and invoice_ids:
+        by_scheme: dict[str, list[int]] = {}
+        for c in candidates(
+            organization=organization, collection_date=collection_date, invoice_ids=invoice_ids
+        ):
+            scheme = c.mandate.scheme if c.mandate is not None else ""
+            by_scheme.setdefault(scheme, []).append(c.invoice.pk)
+        # Invoices without a mandate stay with the first group, whose batch refuses them.
+        groups = [ids for _scheme, ids in sorted(by_scheme.items(), key=lambda kv: kv[0] != "CORE")] or [
+            invoice_ids
+        ]
+        unknown = set(invoice_ids) - {pk for ids in groups for pk in ids}
+        groups[0] += sorted(unknown)
+    return [
+        batch_create(
+            organization=organization,
+            collection_date=collection_date,
+            invoice_ids=ids,
+            user=user,
+            today=today,
+            kind=kind,
+        )
+        for ids in groups
+    ]
 
 
 def _collection(c: Candidate) -> sepa_xml.Collection:

@@ -76,7 +76,11 @@ class OpenItemsFilterForm(StyledFormMixin, forms.Form):
         + [(k, label) for k, label, *_r in AGEING_BUCKETS],
     )
     as_of = forms.DateField(
-        label=_("Ageing on"), required=False, help_text=_("Invoices up to this date, aged on it.")
+        label=_("Ageing on"),
+        required=False,
+        help_text=_(
+            "The open items as they stood at the end of this day: invoices, payments and credit notes until then."
+        ),
     )
     payment_method = forms.ChoiceField(label=_("Payment method"), required=False, choices=())
 

@@ -25,6 +25,7 @@ from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
 from customers.models import Customer
+from documents.extensions import MandateOnFile
 from organizations.audit import audit_log
 from organizations.validators import bic_for_iban, normalize_iban, validate_bic, validate_iban
 
@@ -313,17 +314,23 @@ def mandate_revoke(*, mandate: SepaMandate, user, today: dt.date) -> SepaMandate
     mandate = SepaMandate.objects.select_for_update().get(pk=mandate.pk)
     if mandate.status != MandateStatus.ACTIVE:
         raise ValidationError(_("This mandate is not active."))
+    _mandate_end(mandate, user=user, today=today, action="payment.mandate_revoked")
+    return mandate
+
+
+def _mandate_end(mandate: SepaMandate, *, user, today: dt.date, action: str, **data) -> None:
+    """End a mandate (revoked by the debtor, or replaced by a newly signed one); it stays
+    for the collections it made."""
     mandate.status = MandateStatus.REVOKED
     mandate.revoked_on = today
     mandate.save(update_fields=["status", "revoked_on"])
     audit_log(
         organization=mandate.organization,
         user=user,
-        action="payment.mandate_revoked",
+        action=action,
         obj=mandate.customer,
-        data={"reference": mandate.reference},
+        data={"reference": mandate.reference, **data},
     )
-    return mandate
 
 
 def mandates_expire(*, today: dt.date) -> int:
@@ -348,3 +355,118 @@ def mandate_reference_suggestion(customer: Customer) -> str:
         ).exists():
             return reference
         count += 1
+
+
+# The customer's payment form names its own mandate by these fields (customers'
+# MANDATE_FIELDS); the service's errors are shown at them.
+_CUSTOMER_FIELD_OF = {
+    "reference": "mandate_reference",
+    "signed_on": "mandate_signed_on",
+    "debtor_name": "account_holder",
+}
+
+
+def _at_customer_fields(exc: ValidationError) -> ValidationError:
+    if not hasattr(exc, "error_dict"):
+        return ValidationError({"mandate_reference": exc.messages})
+    return ValidationError({_CUSTOMER_FIELD_OF.get(k, k): v for k, v in exc.message_dict.items()})
+
+
+@transaction.atomic
+def customer_mandate_follow(*, customer: Customer, user, after: dict, today: dt.date) -> SepaMandate | None:
+    """Apply what the customer's payment form says about its own mandate to the mandates.
+
+    Mandates are the one truth; the customer row only carries a copy of the active one.
+    - no active mandate and a reference: a new mandate;
+    - another reference or signature date: a newly signed mandate; the old one is ended
+      and kept (its collections name it), the new one starts with a first collection;
+    - the same mandate with another IBAN, BIC or holder: an amendment (mandate_amend),
+      which the next collection reports when the mandate was already used;
+    - the reference removed: the mandate is ended.
+    """
+    current = (
+        SepaMandate.objects.select_for_update()
+        .filter(customer=customer, folder__isnull=True, status=MandateStatus.ACTIVE)
+        .order_by("-signed_on", "-id")
+        .first()
+    )
+    reference = (after.get("mandate_reference") or "").strip()
+    signed_on = after.get("mandate_signed_on")
+    account = {
+        "iban": after.get("iban") or "",
+        "bic": after.get("bic") or "",
+        "debtor_name": (after.get("account_holder") or customer.name)[:NAME_MAX],
+    }
+    try:
+        if not reference:
+            if current is not None:
+                _mandate_end(
+                    current, user=user, today=today, action="payment.mandate_replaced", replaced_by=""
+                )
+            return None
+        if current is not None and current.reference == reference:
+            if signed_on and signed_on != current.signed_on:
+                if current.last_collected_on is not None:
+                    raise ValidationError(
+                        {
+                            "signed_on": [
+                                _(
+                                    "Mandate %(reference)s was already collected, so its signature date "
+                                    "stays; a newly signed mandate needs a new reference."
+                                )
+                                % {"reference": reference}
+                            ]
+                        }
+                    )
+                current.signed_on = signed_on
+                current.save(update_fields=["signed_on"])
+            return mandate_amend(
+                mandate=current,
+                reference=reference,
+                user=user,
+                today=today,
+                prenotification_days=current.prenotification_days,
+                **account,
+            )
+        if not signed_on:
+            raise ValidationError({"signed_on": [_("Enter the date the mandate was signed.")]})
+        if current is not None:
+            _mandate_end(
+                current, user=user, today=today, action="payment.mandate_replaced", replaced_by=reference
+            )
+        return mandate_create(
+            organization=customer.organization,
+            customer=customer,
+            reference=reference,
+            signed_on=signed_on,
+            scheme=current.scheme if current is not None else MandateScheme.CORE,
+            prenotification_days=current.prenotification_days if current is not None else None,
+            user=user,
+            today=today,
+            **account,
+        )
+    except ValidationError as exc:
+        raise _at_customer_fields(exc) from None
+
+
+def mandates_on_file(pairs) -> dict[tuple[int, int | None], MandateOnFile]:
+    """Per (payer id, folder id or None) the active mandate its invoice uses: the folder's
+    own first, then the customer's (the newest of each); pairs without one are left out.
+    Registered with documents, which prints it on the invoice and in its e-invoice."""
+    pairs = list(pairs)
+    found: dict[tuple[int, int | None], MandateOnFile] = {}
+    rows = (
+        SepaMandate.objects.filter(
+            customer_id__in={payer for payer, _folder in pairs}, status=MandateStatus.ACTIVE
+        )
+        .order_by("signed_on", "id")
+        .values_list("customer_id", "folder_id", "reference", "iban")
+    )
+    for customer_id, folder_id, reference, iban in rows:
+        found[(customer_id, folder_id)] = MandateOnFile(reference=reference, iban=iban)
+    result = {}
+    for payer_id, folder_id in pairs:
+        mandate = (folder_id is not None and found.get((payer_id, folder_id))) or found.get((payer_id, None))
+        if mandate:
+            result[(payer_id, folder_id)] = mandate
+    return result

@@ -30,6 +30,18 @@ from organizations.models import TenantModel
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
+class AuthoredModel(TenantModel):
+    """A tenant row that records who made it and when (the audit trail has the details)."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
 class PaymentKind(models.TextChoices):
     RECEIPT = "receipt", _("Receipt")
     REFUND = "refund", _("Refund")
@@ -43,7 +55,7 @@ class PaymentChannel(models.TextChoices):
     GOCARDLESS = "gocardless", _("GoCardless payout")
 
 
-class Payment(TenantModel):
+class Payment(AuthoredModel):
     payer = models.ForeignKey(
         "customers.Customer", verbose_name=_("payer"), on_delete=models.PROTECT, related_name="payments"
     )
@@ -59,10 +71,6 @@ class Payment(TenantModel):
     # key, unique per organization when set, so the same entry is never booked twice).
     source_key = models.CharField(_("source"), max_length=120, blank=True)
     note = models.TextField(_("note"), blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -225,8 +233,11 @@ class BatchStatus(models.TextChoices):
     CANCELLED = "cancelled", pgettext_lazy("batch status", "cancelled")
 
 
-class DirectDebitBatch(TenantModel):
+class DirectDebitBatch(AuthoredModel):
     kind = models.CharField(_("kind"), max_length=12, choices=BatchKind.choices, default=BatchKind.SEPA)
+    # One SEPA scheme per batch and file: the local instrument (CORE or B2B) is stated per
+    # payment-information block, and the banks take B2B collections in files of their own.
+    scheme = models.CharField(_("scheme"), max_length=4, choices=MandateScheme.choices, blank=True)
     collection_date = models.DateField(_("collection date"))
     status = models.CharField(
         _("status"), max_length=10, choices=BatchStatus.choices, default=BatchStatus.CREATED
@@ -235,10 +246,6 @@ class DirectDebitBatch(TenantModel):
     file = models.FileField(_("file"), upload_to="payments/batches/", blank=True, max_length=255)
     total = models.DecimalField(_("total"), default=0, **MONEY)
     count = models.PositiveIntegerField(_("transactions"), default=0)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
 
@@ -347,7 +354,14 @@ class PaymentMailSettings(TenantModel):
         constraints = [models.UniqueConstraint(fields=["organization"], name="payment_mail_settings_one")]
 
 
-class BankStatement(TenantModel):
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("statement import", "queued")
+    RUNNING = "running", pgettext_lazy("statement import", "booking")
+    DONE = "done", pgettext_lazy("statement import", "done")
+    FAILED = "failed", pgettext_lazy("statement import", "failed")
+
+
+class BankStatement(AuthoredModel):
     """An imported CAMT file (camt.053 account statement or camt.054 notification).
 
     The file's SHA-256 is unique per organization: the same file imported again changes
@@ -366,9 +380,12 @@ class BankStatement(TenantModel):
     entry_count = models.PositiveIntegerField(_("entries"), default=0)
     # Entries that an earlier file had already brought (not stored again).
     known_count = models.PositiveIntegerField(_("already imported"), default=0)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    # The upload stores the file; a worker matches and books its entries (pending ->
+    # running -> done, or failed with the reason, nothing booked, to be started again).
+    import_status = models.CharField(
+        _("import"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.DONE
     )
+    import_error = models.TextField(_("import error"), blank=True)
     created_at = models.DateTimeField(_("imported at"), auto_now_add=True)
 
     class Meta:
@@ -479,7 +496,7 @@ class DunningLevel(TenantModel):
         return str(self.get_position_display())
 
 
-class InvoiceDispute(TenantModel):
+class InvoiceDispute(AuthoredModel):
     """The payer disputes an invoice (wrong amount, goods not received ...): it is never
     dunned while the dispute is open. Resolving keeps the row as the record of it."""
 
@@ -489,10 +506,6 @@ class InvoiceDispute(TenantModel):
     note = models.TextField(_("note"))
     since = models.DateField(_("disputed since"))
     resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-since", "-id"]
@@ -510,7 +523,7 @@ class InvoiceDispute(TenantModel):
         return f"{self.invoice} ({self.since:%d.%m.%Y})"
 
 
-class DunningStop(TenantModel):
+class DunningStop(AuthoredModel):
     """No dunning letter for this customer (as payer) while the stop applies: from
     ``since``, up to and including ``until`` when set, unless lifted earlier."""
 
@@ -524,10 +537,6 @@ class DunningStop(TenantModel):
     since = models.DateField(_("from"))
     until = models.DateField(_("until"), null=True, blank=True, help_text=_("Empty: until lifted."))
     lifted_on = models.DateField(_("lifted on"), null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-since", "-id"]
@@ -549,17 +558,13 @@ class DunningStop(TenantModel):
         return self.since <= day and (self.until is None or day <= self.until)
 
 
-class DunningRun(TenantModel):
+class DunningRun(AuthoredModel):
     """One approved dunning run: the letters it made, as of its date."""
 
     date = models.DateField(_("date"))
     letters = models.PositiveIntegerField(_("letters"), default=0)
     total = models.DecimalField(_("total dunned"), default=0, **MONEY)
     fees = models.DecimalField(_("fees"), default=0, **MONEY)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-date", "-id"]

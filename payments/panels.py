@@ -1,6 +1,7 @@
-"""What payments adds to the invoice pages: the payment state in the invoice list (a
-column of documents.extensions) and a panel with open amount and payments on the invoice
-page (the shared panel registry, organizations.panels)."""
+"""What payments adds to other apps' pages: the payment state in the invoice list (a
+column of documents.extensions), a panel with open amount and payments on the invoice
+page, and on the customer's payment tab its SEPA mandates, its account and its dunning
+stop (the shared panel registry, organizations.panels)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from organizations.access import can
 from organizations.money import ZERO
 from organizations.panels import Panel, panel_register
 
+from .dunning_selectors import active_stop
+from .models import MandateStatus, SepaMandate
 from .selectors import invoice_balances, invoice_payments
 
 
@@ -44,6 +47,32 @@ def payment_panel(request, document: Document) -> dict | None:
     }
 
 
+def customer_panel(request, customer) -> dict | None:
+    """The customer's payment tab: its mandates (the one truth for direct debits), a link
+    to its account, and whether a dunning stop holds its letters back, with the way to add
+    or lift one."""
+    if customer.is_prospect:
+        return None
+    today = timezone.localdate()
+    mandates = list(
+        SepaMandate.objects.filter(customer=customer)
+        .select_related("folder")
+        .order_by("-signed_on", "-id")[:20]
+    )
+    stop = active_stop(customer, today=today)
+    return {
+        "customer": customer,
+        "mandates": [m for m in mandates if m.status == MandateStatus.ACTIVE] or mandates[:1],
+        "mandate_count": len(mandates),
+        "stop": stop,
+        "can_manage": can(request, "payments.manage"),
+        "account_url": reverse("payments:customer", args=[customer.pk]),
+        "mandates_url": f"{reverse('payments:mandates')}?customer={customer.pk}",
+        "mandate_new_url": reverse("payments:mandate_new", args=[customer.pk]),
+        "stops_url": f"{reverse('payments:dunning_stops')}?customer={customer.pk}#stop-form",
+    }
+
+
 def register() -> None:
     list_column_register(
         ListColumn(key="payment", label=_("Payment"), kinds=(DocumentKind.INVOICE,), cells=payment_cells)
@@ -51,4 +80,8 @@ def register() -> None:
     panel_register(
         "document.detail",
         Panel(name="payment", template="payments/_invoice_panel.html", data=payment_panel, slot="side"),
+    )
+    panel_register(
+        "customer.detail",
+        Panel(name="payments", template="payments/_customer_panel.html", data=customer_panel, slot="payment"),
     )

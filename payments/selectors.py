@@ -12,7 +12,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -54,8 +55,14 @@ def receivable_invoices() -> QuerySet[Document]:
     return Document.objects.filter(kind=DocumentKind.INVOICE).exclude(status=DocumentStatus.DRAFT)
 
 
-def credited_by_invoice(invoice_ids: Iterable[int]) -> dict[int, Decimal]:
-    """What credit notes took off each invoice, as a negative gross.
+def _issued_credit_notes(as_of: dt.date | None = None) -> QuerySet[Document]:
+    notes = Document.objects.filter(kind=DocumentKind.CREDIT_NOTE).exclude(status=DocumentStatus.DRAFT)
+    return notes if as_of is None else notes.filter(issue_date__lte=as_of)
+
+
+def credited_by_invoice(invoice_ids: Iterable[int], *, as_of: dt.date | None = None) -> dict[int, Decimal]:
+    """What credit notes (issued on or before ``as_of``, when given) took off each
+    invoice, as a negative gross.
 
     A credit note that names the invoice (``cancels``) takes its whole gross. A billing
     run's credit note may instead reverse lines of several invoices: its gross is shared
@@ -65,7 +72,7 @@ def credited_by_invoice(invoice_ids: Iterable[int]) -> dict[int, Decimal]:
     credited: dict[int, Decimal] = defaultdict(lambda: ZERO)
     if not ids:
         return credited
-    notes = Document.objects.filter(kind=DocumentKind.CREDIT_NOTE).exclude(status=DocumentStatus.DRAFT)
+    notes = _issued_credit_notes(as_of)
     for invoice_id, gross in (
         notes.filter(cancels_id__in=ids)
         .values("cancels_id")
@@ -96,9 +103,15 @@ def credited_by_invoice(invoice_ids: Iterable[int]) -> dict[int, Decimal]:
     return credited
 
 
-def allocated_by_document(document_ids: Iterable[int]) -> dict[int, Decimal]:
+def _allocations(as_of: dt.date | None = None) -> QuerySet[Allocation]:
+    """Payments and returns booked on receivables (on or before ``as_of``, when given)."""
+    return Allocation.objects.all() if as_of is None else Allocation.objects.filter(date__lte=as_of)
+
+
+def allocated_by_document(document_ids: Iterable[int], *, as_of: dt.date | None = None) -> dict[int, Decimal]:
     rows = (
-        Allocation.objects.filter(document_id__in=list(document_ids))
+        _allocations(as_of)
+        .filter(document_id__in=list(document_ids))
         .values("document_id")
         .annotate(s=Sum("amount"))
         .values_list("document_id", "s")
@@ -119,10 +132,11 @@ def open_amount(invoice: Document) -> Decimal:
     return open_amounts([invoice])[invoice.pk]
 
 
-def charge_open_amounts(charges: Iterable[Charge]) -> dict[int, Decimal]:
+def charge_open_amounts(charges: Iterable[Charge], *, as_of: dt.date | None = None) -> dict[int, Decimal]:
     charges = list(charges)
     rows = dict(
-        Allocation.objects.filter(charge__in=charges)
+        _allocations(as_of)
+        .filter(charge__in=charges)
         .values("charge_id")
         .annotate(s=Sum("amount"))
         .values_list("charge_id", "s")
@@ -171,11 +185,15 @@ def invoice_state(*, gross: Decimal, credited: Decimal, paid: Decimal, due_date,
     return InvoiceState.OPEN
 
 
-def invoice_balances(invoices: Iterable[Document], *, today: dt.date) -> list[InvoiceBalance]:
+def invoice_balances(
+    invoices: Iterable[Document], *, today: dt.date, as_of: dt.date | None = None
+) -> list[InvoiceBalance]:
+    """Each invoice's gross, credits, payments and state; with ``as_of``, as they stood at
+    the end of that day (credit notes issued and money booked until then)."""
     invoices = list(invoices)
     ids = [i.pk for i in invoices]
-    credited = credited_by_invoice(ids)
-    allocated = allocated_by_document(ids)
+    credited = credited_by_invoice(ids, as_of=as_of)
+    allocated = allocated_by_document(ids, as_of=as_of)
     pending = pending_collection_ids(ids)
     result = []
     for inv in invoices:
@@ -261,14 +279,68 @@ def ageing_bucket(days_overdue: int, *, due_date, today) -> str:
     return "not_due"
 
 
-def open_items(*, today: dt.date, payer=None, invoices: QuerySet[Document] | None = None) -> list[OpenItem]:
-    """Every receivable with an open amount other than zero, oldest due first."""
+def with_open_amount(invoices: QuerySet[Document], *, as_of: dt.date | None = None) -> QuerySet[Document]:
+    """The invoices of ``invoices`` that may still be open, decided by the database, so a
+    list of open items never loads every invoice ever issued: gross plus the credit notes
+    that cancel it minus what was allocated is not zero. An invoice some of whose lines a
+    billing run's credit note reversed stays a candidate (that share is worked out per
+    line in Python, by credited_by_invoice)."""
+    cancelled = (
+        _issued_credit_notes(as_of)
+        .filter(cancels_id=OuterRef("pk"))
+        .order_by()
+        .values("cancels_id")
+        .annotate(s=Sum("total_gross"))
+        .values("s")
+    )
+    reversed_lines = DocumentLine.objects.filter(
+        document__in=_issued_credit_notes(as_of).filter(cancels__isnull=True),
+        reverses__document_id=OuterRef("pk"),
+    )
+    return invoices.annotate(
+        open_estimate=F("total_gross")
+        + Coalesce(Subquery(cancelled), _ZERO)
+        - _allocated_sum("document", as_of)
+    ).filter(~Q(open_estimate=ZERO) | Exists(reversed_lines))
+
+
+_ZERO = Value(ZERO, output_field=DecimalField(max_digits=14, decimal_places=2))
+
+
+def _allocated_sum(receivable: str, as_of: dt.date | None):
+    """What was booked on each row of the outer query (a document or a charge), or zero."""
+    rows = (
+        _allocations(as_of)
+        .filter(**{f"{receivable}_id": OuterRef("pk")})
+        .order_by()
+        .values(f"{receivable}_id")
+        .annotate(s=Sum("amount"))
+        .values("s")
+    )
+    return Coalesce(Subquery(rows), _ZERO)
+
+
+def open_items(
+    *,
+    today: dt.date,
+    payer=None,
+    invoices: QuerySet[Document] | None = None,
+    as_of: dt.date | None = None,
+) -> list[OpenItem]:
+    """Every receivable with an open amount other than zero, oldest due first.
+
+    With ``as_of`` the list is a true cut-off at the end of that day: only invoices and
+    fees dated until then, and only the payments, returns and credit notes booked until
+    then count (what was paid the day after is still open on the list of that day).
+    """
     qs = invoices if invoices is not None else receivable_invoices()
     if payer is not None:
         qs = qs.filter(payer=payer)
-    qs = qs.select_related("payer")
+    if as_of is not None:
+        qs = qs.filter(issue_date__lte=as_of)
+    qs = with_open_amount(qs, as_of=as_of).select_related("payer")
     items: list[OpenItem] = []
-    for b in invoice_balances(qs, today=today):
+    for b in invoice_balances(qs, today=today, as_of=as_of):
         if b.open == ZERO:
             continue
         inv = b.invoice
@@ -292,8 +364,11 @@ def open_items(*, today: dt.date, payer=None, invoices: QuerySet[Document] | Non
     charges = Charge.objects.filter(waived=False).select_related("payer")
     if payer is not None:
         charges = charges.filter(payer=payer)
-    charges = list(charges)
-    opens = charge_open_amounts(charges)
+    if as_of is not None:
+        charges = charges.filter(date__lte=as_of)
+    # Fees paid in full stay in the database, as invoices do.
+    charges = list(charges.annotate(paid=_allocated_sum("charge", as_of)).exclude(amount=F("paid")))
+    opens = charge_open_amounts(charges, as_of=as_of)
     for charge in charges:
         if opens[charge.pk] == ZERO:
             continue

@@ -1,10 +1,11 @@
 """The pain.008.001.08 file: built with sepaxml, checked against the ISO schema and the
 German banks' rules before anyone can download it.
 
-sepaxml writes one payment-information block per sequence type for one scheme; a batch
-with CORE and B2B mandates gets one builder per scheme, and their blocks go into one
-message. What sepaxml cannot write is added afterwards on the parsed tree: the
-amendment details of a changed mandate, and stable message and block ids.
+sepaxml writes one payment-information block per sequence type for one scheme. A file
+holds one scheme only (CORE or B2B): the German banks take B2B collections in files of
+their own, so the batches are split by scheme before a file is built. What sepaxml cannot
+write is added afterwards on the parsed tree: the amendment details of a changed mandate,
+and stable message and block ids.
 """
 
 from __future__ import annotations
@@ -86,43 +87,34 @@ def build(
     *, creditor: Creditor, collection_date: dt.date, message_id: str, collections: list[Collection]
 ) -> bytes:
     """The pain.008.001.08 message for ``collections``, validated (raises SepaFileError)."""
-    by_scheme: dict[str, list[Collection]] = {}
+    schemes = {c.scheme for c in collections}
+    if len(schemes) != 1:
+        raise SepaFileError(["one scheme (CORE or B2B) per file"])
+    config = {
+        "name": sepa_text(creditor.name, NAME_MAX),
+        "IBAN": creditor.iban,
+        "BIC": creditor.bic,
+        "batch": True,
+        "creditor_id": creditor.creditor_id,
+        "currency": "EUR",
+        "instrument": schemes.pop(),
+    }
+    main = SepaDD(config, schema=SCHEMA, clean=True)
     for c in collections:
-        by_scheme.setdefault(c.scheme, []).append(c)
-    builders = []
-    for scheme, items in sorted(by_scheme.items()):
-        config = {
-            "name": sepa_text(creditor.name, NAME_MAX),
-            "IBAN": creditor.iban,
-            "BIC": creditor.bic,
-            "batch": True,
-            "creditor_id": creditor.creditor_id,
-            "currency": "EUR",
-            "instrument": scheme,
+        payment = {
+            "name": sepa_text(c.debtor_name, NAME_MAX),
+            "IBAN": c.iban,
+            "amount": _cents(c.amount),
+            "type": c.sequence_type,
+            "collection_date": collection_date,
+            "mandate_id": c.mandate_reference,
+            "mandate_date": c.mandate_signed_on,
+            "description": sepa_text(c.remittance, REMITTANCE_MAX),
+            "endtoend_id": c.end_to_end_id,
         }
-        builder = SepaDD(config, schema=SCHEMA, clean=True)
-        for c in items:
-            payment = {
-                "name": sepa_text(c.debtor_name, NAME_MAX),
-                "IBAN": c.iban,
-                "amount": _cents(c.amount),
-                "type": c.sequence_type,
-                "collection_date": collection_date,
-                "mandate_id": c.mandate_reference,
-                "mandate_date": c.mandate_signed_on,
-                "description": sepa_text(c.remittance, REMITTANCE_MAX),
-                "endtoend_id": c.end_to_end_id,
-            }
-            if c.bic:
-                payment["BIC"] = c.bic
-            builder.add_payment(payment)
-        builders.append(builder)
-    main = builders[0]
-    root = main._xml.find(main.root_el)
-    for other in builders[1:]:
-        other._finalize_batch()
-        for block in other._xml.find(other.root_el).findall("PmtInf"):
-            root.append(block)
+        if c.bic:
+            payment["BIC"] = c.bic
+        main.add_payment(payment)
     raw = main.export(validate=False)
     tree = etree.fromstring(raw)
     _complete(tree, message_id=message_id, collections=collections)
@@ -220,6 +212,8 @@ def german_rules(tree, *, creditor: Creditor | None = None) -> list[str]:
         problems.append("the creditor id is not the organization's")
     if len({n.text for n in tree.iterfind(".//p:CdtrAcct//p:IBAN", ns)}) != 1:
         problems.append("one creditor account per file")
+    if len({n.text for n in tree.iterfind(".//p:PmtTpInf/p:LclInstrm/p:Cd", ns)}) > 1:
+        problems.append("one scheme (CORE or B2B) per file")
     total_count, total_sum = 0, Decimal(0)
     for block in tree.iterfind(".//p:PmtInf", ns):
         seq = block.findtext(_q("PmtTpInf/SeqTp"), namespaces=ns)

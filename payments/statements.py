@@ -41,6 +41,7 @@ from .models import (
     BankStatement,
     DirectDebitItem,
     EntryStatus,
+    ImportStatus,
     ItemStatus,
     Payment,
     PaymentChannel,
@@ -268,37 +269,94 @@ def _chunks(items, size: int = CHUNK):
         yield items[start : start + size]
 
 
-def statement_import(
-    *, organization, data: bytes, file_name: str, user, today: dt.date, bulk: bool = True
-) -> ImportResult:
-    """Read a CAMT file and book what it says. A file imported before changes nothing."""
+def statement_receive(*, organization, data: bytes, file_name: str, user) -> ImportResult:
+    """Store an uploaded CAMT file to be booked by a worker (``statement_book``).
+
+    The file is read here already, so a file that is not a bank statement is refused at
+    once with the reason and leaves nothing behind. A file imported before is found by its
+    hash and changes nothing (``created`` is False)."""
+    return _receive(organization=organization, data=data, file_name=file_name, user=user)[0]
+
+
+def _parse(data: bytes) -> camt.CamtMessage:
+    try:
+        return camt.parse(data)
+    except camt.CamtError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def _receive(
+    *, organization, data: bytes, file_name: str, user
+) -> tuple[ImportResult, camt.CamtMessage | None]:
     sha = hashlib.sha256(data).hexdigest()
     existing = BankStatement.objects.defer("content").filter(sha256=sha).first()
     if existing is not None:
-        return ImportResult(existing, created=False, counts={})
+        return ImportResult(existing, created=False, counts={}), None
+    message = _parse(data)
     try:
-        message = camt.parse(data)
-    except camt.CamtError as exc:
-        raise ValidationError(str(exc)) from None
+        with transaction.atomic():
+            statement = BankStatement.objects.create(
+                organization=organization,
+                file_name=file_name[:255],
+                message_type=message.message_type,
+                statement_id=message.statement_id,
+                account_iban=message.account_iban,
+                sha256=sha,
+                content=data,
+                date_from=message.date_from,
+                date_to=message.date_to,
+                entry_count=len(message.entries),
+                import_status=ImportStatus.PENDING,
+                created_by=user if getattr(user, "is_authenticated", False) else None,
+            )
+    except IntegrityError:
+        # The same file, uploaded at this moment by someone else: theirs counts.
+        return ImportResult(BankStatement.objects.get(sha256=sha), created=False, counts={}), None
+    return ImportResult(statement, created=True, counts={}), message
+
+
+def statement_book(
+    *,
+    statement: BankStatement,
+    user,
+    today: dt.date,
+    bulk: bool = True,
+    message: camt.CamtMessage | None = None,
+) -> ImportResult:
+    """Match and book the entries of a received statement, once.
+
+    Marked "running" in a transaction of its own (so the statement page can say so), then
+    booked in one transaction under the statement's row lock: a second worker that got
+    the same task waits and then finds it done. A failure rolls the booking back and
+    leaves the statement "failed" with the reason; it can be started again."""
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                statement = BankStatement.objects.create(
-                    organization=organization,
-                    file_name=file_name[:255],
-                    message_type=message.message_type,
-                    statement_id=message.statement_id,
-                    account_iban=message.account_iban,
-                    sha256=sha,
-                    content=data,
-                    date_from=message.date_from,
-                    date_to=message.date_to,
-                    entry_count=len(message.entries),
-                    created_by=user if getattr(user, "is_authenticated", False) else None,
-                )
-        except IntegrityError:
-            # The same file, imported at this moment by someone else: theirs counts.
-            return ImportResult(BankStatement.objects.get(sha256=sha), created=False, counts={})
+        current = BankStatement.objects.select_for_update().defer("content").get(pk=statement.pk)
+        if current.import_status == ImportStatus.DONE:
+            return ImportResult(current, created=False, counts={}, known=current.known_count)
+        current.import_status, current.import_error = ImportStatus.RUNNING, ""
+        current.save(update_fields=["import_status", "import_error"])
+    try:
+        return _statement_book(statement_id=statement.pk, user=user, bulk=bulk, message=message)
+    except Exception as exc:
+        reason = (
+            " ".join(exc.messages) if isinstance(exc, ValidationError) else (str(exc) or type(exc).__name__)
+        )
+        BankStatement.objects.filter(pk=statement.pk, import_status=ImportStatus.RUNNING).update(
+            import_status=ImportStatus.FAILED, import_error=reason[:2000]
+        )
+        raise
+
+
+def _statement_book(*, statement_id: int, user, bulk: bool, message: camt.CamtMessage | None) -> ImportResult:
+    with transaction.atomic():
+        statement = BankStatement.objects.select_for_update().defer("content").get(pk=statement_id)
+        if statement.import_status == ImportStatus.DONE:
+            return ImportResult(statement, created=False, counts={}, known=statement.known_count)
+        organization = statement.organization
+        if message is None:
+            message = _parse(
+                bytes(BankStatement.objects.values_list("content", flat=True).get(pk=statement_id))
+            )
         rows = [
             StatementEntry(
                 organization=organization,
@@ -328,15 +386,55 @@ def statement_import(
         known = len(rows) - len(entries)
         counts = entries_book(organization=organization, entries=entries, user=user, bulk=bulk)
         statement.known_count = known
-        statement.save(update_fields=["known_count"])
+        statement.import_status, statement.import_error = ImportStatus.DONE, ""
+        statement.save(update_fields=["known_count", "import_status", "import_error"])
         audit_log(
             organization=organization,
             user=user,
             action="payment.statement_imported",
             obj=statement,
-            data={"file": file_name, "entries": len(entries), "known": known, **counts},
+            data={"file": statement.file_name, "entries": len(entries), "known": known, **counts},
         )
     return ImportResult(statement, created=True, counts=counts, known=known)
+
+
+def statement_import(
+    *, organization, data: bytes, file_name: str, user, today: dt.date, bulk: bool = True
+) -> ImportResult:
+    """Receive and book a CAMT file at once (commands, benchmarks and tests; the upload
+    page receives it and leaves the booking to a worker). A file imported before changes
+    nothing."""
+    received, message = _receive(organization=organization, data=data, file_name=file_name, user=user)
+    if not received.created:
+        return received
+    return statement_book(statement=received.statement, user=user, today=today, bulk=bulk, message=message)
+
+
+def statement_schedule(statement: BankStatement) -> None:
+    """Hand a received statement to a worker once the upload is committed."""
+    from .tasks import statement_book_task
+
+    statement_id, organization_id = statement.pk, statement.organization_id
+    transaction.on_commit(lambda: statement_book_task.delay(statement_id, organization_id))
+
+
+def statement_retry(*, statement: BankStatement, user) -> BankStatement:
+    """Start a failed import again."""
+    with transaction.atomic():
+        current = BankStatement.objects.select_for_update().defer("content").get(pk=statement.pk)
+        if current.import_status != ImportStatus.FAILED:
+            raise ValidationError(_("Only an import that failed can be started again."))
+        current.import_status = ImportStatus.PENDING
+        current.save(update_fields=["import_status"])
+        audit_log(
+            organization=current.organization,
+            user=user,
+            action="payment.statement_retried",
+            obj=current,
+            data={"file": current.file_name, "error": current.import_error},
+        )
+        statement_schedule(current)
+    return current
 
 
 def entries_book(*, organization, entries: list[StatementEntry], user, bulk: bool = True) -> dict[str, int]:

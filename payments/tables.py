@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from organizations.tables import DEFAULT_PER_PAGE, NUM, MoneyColumn
 
-from .models import BankStatement, Payment
+from .models import BankStatement, ImportStatus, Payment
 from .selectors import AGEING_BUCKETS
 
 DATE = {"td": {"class": "text-nowrap"}}
@@ -118,5 +118,14 @@ class StatementTable(tables.Table):
         return value or record.file_name
 
     def render_to_review(self, value, record):
+        # Until a worker has booked it, the statement's import state stands here.
+        if record.import_status == ImportStatus.FAILED:
+            return format_html(
+                '<span class="badge text-bg-danger">{}</span>', record.get_import_status_display()
+            )
+        if record.import_status != ImportStatus.DONE:
+            return format_html(
+                '<span class="badge text-bg-info">{}</span>', record.get_import_status_display()
+            )
         count = getattr(record, "open_count", 0)
         return format_html('<span class="badge text-bg-warning">{}</span>', count) if count else "—"

@@ -2,6 +2,10 @@
 
 * `mandates_expire_task()` (beat, daily): every organization's mandates unused for 36
   months are marked expired (EPC rulebook). Running it twice changes nothing more.
+* `statement_book_task(statement_id, organization_id)`: books an uploaded bank statement
+  (queued by the upload page after commit). Delivered twice, it books once: the second
+  finds the statement done. When it fails, the statement page shows "failed" with the
+  reason and offers to start it again; nothing of it was booked.
 """
 
 from __future__ import annotations
@@ -68,3 +72,23 @@ def send_payment_email(payment_id: int, organization_id: int) -> int:
 def send_payment_emails(payment_ids: list[int], organization_id: int) -> int:
     """The payment e-mails of a whole bank statement, one after the other."""
     return sum(send_payment_email(pk, organization_id) for pk in payment_ids)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def statement_book_task(statement_id: int, organization_id: int) -> str:
+    from django.core.exceptions import ValidationError
+
+    from payments.models import BankStatement
+    from payments.statements import statement_book
+
+    organization = Organization.objects.get(pk=organization_id)
+    with scope(organization=organization), organization_time(organization):
+        statement = BankStatement.objects.defer("content").filter(pk=statement_id).first()
+        if statement is None:
+            return "gone"
+        try:
+            statement_book(statement=statement, user=statement.created_by, today=timezone.localdate())
+        except ValidationError:
+            # The reason is on the statement; a bad file does not get better by retrying.
+            return "failed"
+        return "done"

@@ -88,7 +88,7 @@ def test_the_folder_and_customer_pages_have_their_panels():
         "financing",
         "financing_rejected",
     ]
-    assert [panel.name for panel in panels_for("customer.detail")] == ["documents", "folders"]
+    assert [panel.name for panel in panels_for("customer.detail")] == ["documents", "folders", "payments"]
 
 
 def test_the_folder_page_runs_a_constant_number_of_queries(

@@ -26,6 +26,24 @@ def _counts() -> dict[str, int]:
     }
 
 
+def _assert_payments_tell_a_true_story(org) -> None:
+    """Something to dun today; nothing settled in the future; no letter for an invoice
+    paid before it."""
+    from django.utils import timezone
+
+    from payments.dunning_selectors import dunning_proposal
+    from payments.models import Allocation, BatchStatus, DirectDebitBatch, DunningNotice
+
+    today = timezone.localdate()
+    assert dunning_proposal(organization=org, today=today).payers
+    settled = DirectDebitBatch.objects.filter(organization=org, status=BatchStatus.SETTLED)
+    assert settled.exists() and all(batch.collection_date <= today for batch in settled)
+    assert not Allocation.objects.filter(date__gt=today).exists()
+    for notice in DunningNotice.objects.filter(organization=org):
+        paid = Allocation.objects.filter(document=notice.invoice_id, date__lte=notice.date, amount__gt=0)
+        assert not paid.exists(), notice
+
+
 @pytest.mark.django_db
 def test_seed_demo_creates_a_full_organization_once(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
@@ -41,6 +59,7 @@ def test_seed_demo_creates_a_full_organization_once(settings, tmp_path):
     assert first["payments.StatementEntry"] >= 5
     assert first["payments.DunningLevel"] == 3
     assert first["payments.DunningNotice"] >= 1
+    _assert_payments_tell_a_true_story(org)
     assert {m.role for m in Membership.objects.filter(organization=org)} == {
         "admin",
         "billing",

@@ -47,7 +47,7 @@ def einvoice_snapshot(document: Document, *, payer=None, folder=None, organizati
         "buyer": {**_address(payer), "email": (payer.invoice_email or payer.email or "").strip()},
         "seller": _address(organization),
         "ship_to": _ship_to(document, folder),
-        "debtor_iban": (payer.iban or "").replace(" ", "")
+        "debtor_iban": (document.mandate_iban or payer.iban or "").replace(" ", "")
         if document.payment_method == PaymentMethod.DIRECT_DEBIT
         else "",
         "siret": payer.siret,

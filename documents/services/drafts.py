@@ -43,6 +43,7 @@ from documents.composition import (
     tax_note_for,
 )
 from documents.engine import LineInput, compute_totals, line_inputs, line_net
+from documents.extensions import mandate_on_file, mandate_use
 from documents.models import Document, DocumentKind, DocumentLine, DocumentStatus
 from folders.models import Folder
 from organizations.audit import audit_log
@@ -55,10 +56,12 @@ logger = logging.getLogger(__name__)
 # --- the core: draft, then issue ---------------------------------------------------------
 
 
-def check_payment_setup(*, organization, payer, method: str) -> None:
+def check_payment_setup(*, organization, payer, method: str, folder=None) -> None:
     if method != PaymentMethod.DIRECT_DEBIT:
         return
-    if not (payer.iban and payer.mandate_reference):
+    # The copy of the customer's own mandate on its row answers without a query; a folder
+    # may have a mandate of its own.
+    if not (payer.iban and payer.mandate_reference) and mandate_on_file(payer, folder) is None:
         raise ValidationError(
             _("%(payer)s pays by SEPA direct debit, but no IBAN and mandate reference are on file.")
             % {"payer": payer.name},
@@ -147,7 +150,7 @@ def document_draft_create(
     if kind == DocumentKind.INVOICE:
         document.payment_method = payment_method_for(payer, folder)
         if document.payment_method == PaymentMethod.DIRECT_DEBIT:
-            document.mandate_reference = payer.mandate_reference
+            mandate_use(document, mandate_on_file(payer, folder))
         document.payment_terms_days = payer.effective_payment_terms()
     if intro_text is None:
         greeting = greeting_for(contact_for(payer, invoice=is_invoice), lang)
@@ -407,7 +410,13 @@ def document_issue(*, document: Document, user, issue_date: dt.date | None = Non
             )
         payer = document.payer
         if document.kind == DocumentKind.INVOICE:
-            check_payment_setup(organization=organization, payer=payer, method=document.payment_method)
+            folder = document.folder if document.folder_id else None
+            check_payment_setup(
+                organization=organization, payer=payer, method=document.payment_method, folder=folder
+            )
+            # The mandate of the issue date: it may have changed since the draft.
+            if document.payment_method == PaymentMethod.DIRECT_DEBIT:
+                mandate_use(document, mandate_on_file(payer, folder))
         lines = list(document.lines.all())
         check_tax_reasons(document, lines)
         einvoice.check_einvoice(document, lines)

@@ -24,6 +24,10 @@ from ..forms import BatchDateForm, ReturnForm
 from ..models import BatchKind, BatchStatus, DirectDebitBatch, DirectDebitItem, ItemStatus
 
 PER_PAGE = 50
+# The new-batch page: invoices per page, and how many of those that cannot be collected
+# are listed with their reason (the rest are counted).
+NEW_PER_PAGE = 100
+REFUSED_SHOWN = 200
 
 
 def _error(request, exc: ValidationError) -> None:
@@ -49,10 +53,28 @@ def _kind(request) -> str:
     return kind if kind in BatchKind.values else BatchKind.SEPA
 
 
+def _ids(request, name: str) -> set[int]:
+    return {int(v) for v in request.POST.getlist(name) if v.isdigit() and len(v) < 16}
+
+
+def _selection(request) -> tuple[set[int], set[int]]:
+    """What the clerk ticked on the page shown, and what was unticked on any page so far:
+    the rows of the page shown (``shown``) that are not ticked join the exclusions carried
+    from the other pages (``exclude``); one ticked again leaves them."""
+    shown, ticked = _ids(request, "shown"), _ids(request, "invoice")
+    excluded = (_ids(request, "exclude") - shown) | (shown - ticked)
+    return ticked, excluded
+
+
 @require("payments.manage")
 def batch_new(request):
     """Pick the collection date, see the invoices that can be collected on it (ticked) and
-    those that cannot (with the reason), create the batch from the ticked ones."""
+    those that cannot (with the reason), create the batch from the ticked ones.
+
+    Thousands of invoices come in pages. "All matching" (the default) collects every
+    invoice that can be collected on the date except the ones unticked on any page; the
+    pages are walked with the form's own buttons, so the unticked ones travel along.
+    Without it, only the invoices ticked on the page shown are collected."""
     today = timezone.localdate()
     kind = _kind(request)
     org = request.organization
@@ -63,13 +85,17 @@ def batch_new(request):
     date = form.cleaned_data["date"] if form.is_bound and form.is_valid() else None
     if date is None and not form.is_bound:
         date = batches.default_collection_date(org, today=today)
-    if request.method == "POST" and date is not None:
-        ids = []
-        for value in request.POST.getlist("invoice"):
-            if value.isdigit() and len(value) < 16:
-                ids.append(int(value))
+    ticked, excluded = _selection(request) if request.method == "POST" else (set(), set())
+    every = request.method == "GET" or request.POST.get("all") == "1"
+    if kind == BatchKind.GOCARDLESS:
+        found = batches.gocardless_candidates(organization=org, charge_date=date) if date else []
+    else:
+        found = batches.candidates(organization=org, collection_date=date) if date else []
+    ok = [c for c in found if c.collectable]
+    if request.method == "POST" and date is not None and "goto" not in request.POST:
+        ids = [c.invoice.pk for c in ok if c.invoice.pk not in excluded] if every else sorted(ticked)
         try:
-            batch = batches.batch_create(
+            made = batches.batches_create(
                 organization=org,
                 collection_date=date,
                 invoice_ids=ids,
@@ -80,25 +106,27 @@ def batch_new(request):
         except ValidationError as exc:
             _error(request, exc)
         else:
-            messages.success(
-                request,
-                _(
-                    "Batch of %(count)s collections (%(total)s €) for %(date)s created: download the file and send it to the bank."
+            for batch in made:
+                messages.success(
+                    request,
+                    _(
+                        "Batch of %(count)s collections (%(total)s €) for %(date)s created: download the file and send it to the bank."
+                    )
+                    % {
+                        "count": batch.count,
+                        "total": batch.total,
+                        "date": date_format(date, "SHORT_DATE_FORMAT"),
+                    },
                 )
-                % {
-                    "count": batch.count,
-                    "total": batch.total,
-                    "date": date_format(date, "SHORT_DATE_FORMAT"),
-                },
-            )
-            return redirect("payments:batch_detail", pk=batch.pk)
+            if len(made) == 1:
+                return redirect("payments:batch_detail", pk=made[0].pk)
+            return redirect(f"{reverse('payments:batches')}?kind={kind}")
     refusal = batches.organization_refusal(org, kind=kind)
     date_refusal = batches.collection_date_refusal(org, date, today=today) if date else None
-    if kind == BatchKind.GOCARDLESS:
-        found = batches.gocardless_candidates(organization=org, charge_date=date) if date else []
-    else:
-        found = batches.candidates(organization=org, collection_date=date) if date else []
-    ok = [c for c in found if c.collectable]
+    number = request.POST.get("goto") if request.method == "POST" else request.GET.get("page")
+    page = Paginator(ok, NEW_PER_PAGE).get_page(number)
+    chosen = [c for c in ok if c.invoice.pk not in excluded]
+    refused = [c for c in found if not c.collectable]
     return render(
         request,
         "payments/batch_new.html",
@@ -109,7 +137,14 @@ def batch_new(request):
             "refusal": refusal,
             "date_refusal": date_refusal,
             "collectable": ok,
-            "refused": [c for c in found if not c.collectable],
+            "page": page,
+            "rows": [(c, c.invoice.pk not in excluded) for c in page],
+            "excluded": sorted(excluded),
+            "every": every,
+            "chosen_count": len(chosen),
+            "chosen_total": sum((c.amount for c in chosen), ZERO),
+            "refused": refused[:REFUSED_SHOWN],
+            "refused_count": len(refused),
             "total": sum((c.amount for c in ok), ZERO),
             "settings_url": reverse("organizations:settings"),
         },

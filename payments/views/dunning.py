@@ -3,9 +3,12 @@ levels, disputes and dunning stops. Thin: parse, call one service, say what happ
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -24,6 +27,21 @@ from ..models import DunningRun, DunningStop, InvoiceDispute
 
 def _error(request, exc: ValidationError) -> None:
     messages.error(request, " ".join(exc.messages))
+
+
+def _done(request, action: Callable[[], object], success: str, *, form=None) -> bool:
+    """Run one service: its refusal goes to the form's fields (or the messages when there
+    is no form), else ``success`` to the messages."""
+    try:
+        action()
+    except ValidationError as exc:
+        if form is None:
+            _error(request, exc)
+        else:
+            add_service_errors(form, exc)
+        return False
+    messages.success(request, success)
+    return True
 
 
 @require("view")
@@ -165,24 +183,20 @@ def invoice_dunning(request, document_pk: int):
 def dispute_open(request, document_pk: int):
     invoice = get_object_or_404(Document, pk=document_pk, kind=DocumentKind.INVOICE)
     form = DisputeForm(request.POST)
-    if form.is_valid():
-        try:
-            services.dispute_open(
-                organization=request.organization,
-                invoice=invoice,
-                note=form.cleaned_data["note"],
-                since=form.cleaned_data["since"],
-                user=request.user,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Invoice %(number)s marked as disputed; it is not dunned until resolved.")
-                % {"number": invoice.number},
-            )
-            return redirect("payments:invoice_dunning", document_pk=invoice.pk)
+    if form.is_valid() and _done(
+        request,
+        lambda: services.dispute_open(
+            organization=request.organization,
+            invoice=invoice,
+            note=form.cleaned_data["note"],
+            since=form.cleaned_data["since"],
+            user=request.user,
+        ),
+        _("Invoice %(number)s marked as disputed; it is not dunned until resolved.")
+        % {"number": invoice.number},
+        form=form,
+    ):
+        return redirect("payments:invoice_dunning", document_pk=invoice.pk)
     return _invoice_page(request, invoice, form, status=200)
 
 
@@ -190,14 +204,11 @@ def dispute_open(request, document_pk: int):
 @require_POST
 def dispute_resolve(request, pk: int):
     dispute = get_object_or_404(InvoiceDispute, pk=pk)
-    try:
-        services.dispute_resolve(dispute=dispute, on=timezone.localdate(), user=request.user)
-    except ValidationError as exc:
-        _error(request, exc)
-    else:
-        messages.success(
-            request, _("Dispute of invoice %(number)s resolved.") % {"number": dispute.invoice.number}
-        )
+    _done(
+        request,
+        lambda: services.dispute_resolve(dispute=dispute, on=timezone.localdate(), user=request.user),
+        _("Dispute of invoice %(number)s resolved.") % {"number": dispute.invoice.number},
+    )
     if request.POST.get("next") == "list":
         return redirect("payments:disputes")
     return redirect("payments:invoice_dunning", document_pk=dispute.invoice_id)
@@ -212,6 +223,13 @@ def disputes(request):
     )
 
 
+def _back_to_customer(request, customer_id: int, default: str):
+    """Back to the customer's payment tab when the stop was added or lifted from there."""
+    if request.POST.get("back") == "customer":
+        return redirect(f"{reverse('customers:detail', args=[customer_id])}?tab=payment")
+    return redirect(default)
+
+
 def _stops_page(request, form: DunningStopForm, status: int = 200):
     today = timezone.localdate()
     return render(
@@ -221,6 +239,8 @@ def _stops_page(request, form: DunningStopForm, status: int = 200):
             "form": form,
             "stops": [(stop, stop.applies_on(today)) for stop in selectors.dunning_stops()[:500]],
             "can_manage": can(request, "payments.manage"),
+            # Opened from a customer's page: saving leads back there.
+            "back": "customer" if "customer" in request.GET or request.POST.get("back") == "customer" else "",
         },
         status=status,
     )
@@ -241,22 +261,21 @@ def dunning_stops(request):
 @require_POST
 def dunning_stop_add(request):
     form = DunningStopForm(request.POST, organization=request.organization)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.dunning_stop_add(
-                organization=request.organization,
-                customer=data["customer"],
-                note=data["note"],
-                since=data["since"],
-                until=data["until"],
-                user=request.user,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Dunning stop for %(name)s saved.") % {"name": data["customer"].name})
-            return redirect("payments:dunning_stops")
+    data = form.cleaned_data if form.is_valid() else None
+    if data and _done(
+        request,
+        lambda: services.dunning_stop_add(
+            organization=request.organization,
+            customer=data["customer"],
+            note=data["note"],
+            since=data["since"],
+            until=data["until"],
+            user=request.user,
+        ),
+        _("Dunning stop for %(name)s saved.") % {"name": data["customer"].name},
+        form=form,
+    ):
+        return _back_to_customer(request, data["customer"].pk, "payments:dunning_stops")
     return _stops_page(request, form, status=200)
 
 
@@ -264,10 +283,9 @@ def dunning_stop_add(request):
 @require_POST
 def dunning_stop_lift(request, pk: int):
     stop = get_object_or_404(DunningStop, pk=pk)
-    try:
-        services.dunning_stop_lift(stop=stop, on=timezone.localdate(), user=request.user)
-    except ValidationError as exc:
-        _error(request, exc)
-    else:
-        messages.success(request, _("Dunning stop for %(name)s lifted.") % {"name": stop.customer.name})
-    return redirect("payments:dunning_stops")
+    _done(
+        request,
+        lambda: services.dunning_stop_lift(stop=stop, on=timezone.localdate(), user=request.user),
+        _("Dunning stop for %(name)s lifted.") % {"name": stop.customer.name},
+    )
+    return _back_to_customer(request, stop.customer_id, "payments:dunning_stops")

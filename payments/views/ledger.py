@@ -306,7 +306,7 @@ def _open_items_filtered(request):
     form = OpenItemsFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     as_of = data.get("as_of") or _today()
-    invoices = selectors.receivable_invoices().filter(issue_date__lte=as_of)
+    invoices = selectors.receivable_invoices()
     term = (data.get("customer") or "").strip()
     payers = None
     if term or data.get("payment_method"):
@@ -316,7 +316,7 @@ def _open_items_filtered(request):
         if data.get("payment_method"):
             payers = payers.filter(payment_method=data["payment_method"])
         invoices = invoices.filter(payer__in=payers)
-    items = selectors.open_items(today=as_of, invoices=invoices)
+    items = selectors.open_items(today=as_of, invoices=invoices, as_of=as_of)
     if payers is not None:
         allowed = set(payers.values_list("pk", flat=True))
         items = [i for i in items if i.payer_id in allowed]

@@ -9,7 +9,6 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -17,10 +16,11 @@ from django.views.decorators.http import require_POST
 from organizations.access import can, require
 from organizations.tables import configure_table
 
+from .. import statements
 from ..filters import StatementFilter
 from ..forms import StatementUploadForm
-from ..models import OPEN_ENTRY_STATUSES, BankStatement, EntryStatus
-from ..statements import statement_import
+from ..models import OPEN_ENTRY_STATUSES, BankStatement, EntryStatus, ImportStatus
+from ..statements import statement_receive, statement_schedule
 from ..tables import StatementTable
 
 MAX_UPLOAD = 50 * 1024 * 1024
@@ -61,12 +61,8 @@ def statement_upload(request):
         messages.error(request, _("The file is larger than 50 MB."))
         return redirect("payments:statements")
     try:
-        result = statement_import(
-            organization=request.organization,
-            data=upload.read(),
-            file_name=upload.name,
-            user=request.user,
-            today=timezone.localdate(),
+        result = statement_receive(
+            organization=request.organization, data=upload.read(), file_name=upload.name, user=request.user
         )
     except ValidationError as exc:
         messages.error(
@@ -80,22 +76,47 @@ def statement_upload(request):
             % {"name": result.statement.file_name},
         )
         return redirect("payments:statement", pk=result.statement.pk)
-    counts = result.counts
-    booked = counts.get(EntryStatus.MATCHED, 0) + counts.get(EntryStatus.RETURNED, 0)
-    review = counts.get(EntryStatus.AMBIGUOUS, 0) + counts.get(EntryStatus.UNMATCHED, 0)
-    text = ngettext(
-        "Statement imported: %(count)d entry booked",
-        "Statement imported: %(count)d entries booked",
-        booked,
-    ) % {"count": booked}
-    if review:
-        text += ", " + ngettext("%(count)d to review", "%(count)d to review", review) % {"count": review}
-    if result.known:
-        text += ", " + ngettext(
-            "%(count)d was imported before", "%(count)d were imported before", result.known
-        ) % {"count": result.known}
-    messages.success(request, text + ".")
+    statement_schedule(result.statement)
+    messages.success(
+        request,
+        ngettext(
+            "Statement received: its %(count)d entry is being matched and booked.",
+            "Statement received: its %(count)d entries are being matched and booked.",
+            result.statement.entry_count,
+        )
+        % {"count": result.statement.entry_count},
+    )
     return redirect("payments:statement", pk=result.statement.pk)
+
+
+@require("view")
+def statement_progress(request, pk: int):
+    """The import's state, polled by htmx while a worker books the statement; once it
+    has finished, the page reloads to show the entries."""
+    statement = get_object_or_404(_statements(), pk=pk)
+    response = render(
+        request,
+        "payments/_statement_import.html",
+        {"statement": statement, "can_manage": can(request, "payments.manage")},
+    )
+    if getattr(request, "htmx", False) and statement.import_status == ImportStatus.DONE:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_POST
+@require("payments.manage")
+def statement_retry(request, pk: int):
+    statement = get_object_or_404(BankStatement.objects.defer("content"), pk=pk)
+    try:
+        statements.statement_retry(statement=statement, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("The import of %(name)s was started again.") % {"name": statement.file_name}
+        )
+    return redirect("payments:statement", pk=statement.pk)
 
 
 @require("view")

@@ -3,6 +3,7 @@ its runtime dependencies are heavy; we only want the schema files it ships)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 import zipfile
@@ -40,3 +41,18 @@ def camt_schema():
         return cache[version]
 
     return get
+
+
+LEDGER_DAY = dt.date(2026, 12, 1)
+
+
+@pytest.fixture
+def on_ledger_day(monkeypatch):
+    """``timezone.localdate()`` is 1 December 2026, the day the page tests book on."""
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: LEDGER_DAY)
+
+
+@pytest.fixture
+def billing(billing_user, client_for):
+    """A browser logged in as the billing clerk."""
+    return client_for(billing_user)

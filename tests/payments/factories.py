@@ -38,7 +38,7 @@ def issued_invoice(
     return Document.objects.create(**defaults)
 
 
-def issued_credit_note(invoice: Document, gross: str, *, cancellation=False) -> Document:
+def issued_credit_note(invoice: Document, gross: str, *, cancellation=False, issue_date=None) -> Document:
     gross = -Decimal(gross)
     net = (gross / Decimal("1.19")).quantize(Decimal("0.01"))
     return Document.objects.create(
@@ -46,7 +46,7 @@ def issued_credit_note(invoice: Document, gross: str, *, cancellation=False) -> 
         kind=DocumentKind.CREDIT_NOTE,
         status=DocumentStatus.ISSUED,
         number=f"GS-2026-{next(_numbers):05}",
-        issue_date=invoice.issue_date,
+        issue_date=issue_date or invoice.issue_date,
         customer=invoice.customer,
         payer=invoice.payer,
         recipient_name=invoice.recipient_name,
@@ -55,4 +55,28 @@ def issued_credit_note(invoice: Document, gross: str, *, cancellation=False) -> 
         total_gross=gross,
         cancels=invoice,
         cancellation=cancellation,
+    )
+
+
+def pay(org, user, payer, amount, *on, date=dt.date(2026, 12, 1), channel="transfer", as_credit=False):
+    """Book ``amount`` from ``payer`` through the ledger's service: on the receivables
+    named (a receivable alone takes all of it, a ``(receivable, amount)`` pair its part),
+    all of it as the payer's credit with ``as_credit``, else on the oldest items first."""
+    from payments.services import payment_record
+
+    allocations = None
+    if as_credit:
+        allocations = []
+    elif on:
+        allocations = [
+            (item[0], Decimal(item[1])) if isinstance(item, tuple) else (item, Decimal(amount)) for item in on
+        ]
+    return payment_record(
+        organization=org,
+        payer=payer,
+        amount=Decimal(amount),
+        date=date,
+        channel=channel,
+        user=user,
+        allocations=allocations,
     )

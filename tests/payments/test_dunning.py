@@ -16,7 +16,6 @@ from organizations.models import NumberSequence
 from payments import dunning_selectors as selectors
 from payments import dunning_services as services
 from payments import selectors as ledger
-from payments import services as ledger_services
 from payments.dunning_engine import HoldReason
 from payments.models import (
     BatchStatus,
@@ -28,10 +27,9 @@ from payments.models import (
     DunningLevel,
     DunningNotice,
     LetterDelivery,
-    PaymentChannel,
 )
 from tests.customers.factories import CustomerFactory
-from tests.payments.factories import issued_credit_note, issued_invoice
+from tests.payments.factories import issued_credit_note, issued_invoice, pay
 
 D = Decimal
 TODAY = dt.date(2026, 12, 1)
@@ -96,28 +94,14 @@ def test_it_waits_the_configured_days_after_the_due_date(org, payer):
 
 def test_it_never_duns_a_paid_invoice(org, payer, billing_user):
     invoice = issued_invoice(org, payer, issue_date=ISSUED)
-    ledger_services.payment_record(
-        organization=org,
-        payer=payer,
-        amount=D("119.00"),
-        date=TODAY,
-        channel=PaymentChannel.TRANSFER,
-        user=billing_user,
-    )
+    pay(org, billing_user, payer, "119.00")
     assert dunned_numbers(org) == set()
     assert invoice.number not in {h.invoice.number for h in proposal(org).held}
 
 
 def test_it_duns_only_what_is_left_of_a_partly_paid_invoice(org, payer, billing_user):
     issued_invoice(org, payer, issue_date=ISSUED)
-    ledger_services.payment_record(
-        organization=org,
-        payer=payer,
-        amount=D("19.00"),
-        date=TODAY,
-        channel=PaymentChannel.TRANSFER,
-        user=billing_user,
-    )
+    pay(org, billing_user, payer, "19.00")
     [entry] = proposal(org).payers
     assert entry.items[0].open == D("100.00")
 
@@ -200,14 +184,7 @@ def test_a_stop_that_ends_before_it_begins_is_refused(org, payer, billing_user):
 def test_a_payment_booked_the_same_day_wins_over_the_shown_proposal(org, payer, billing_user):
     issued_invoice(org, payer, issue_date=ISSUED)
     assert proposal(org).payers  # the clerk sees the proposal ...
-    ledger_services.payment_record(  # ... the money arrives before approving
-        organization=org,
-        payer=payer,
-        amount=D("119.00"),
-        date=TODAY,
-        channel=PaymentChannel.TRANSFER,
-        user=billing_user,
-    )
+    pay(org, billing_user, payer, "119.00")  # ... the money arrives before approving
     before = NumberSequence.objects.filter(organization=org, kind="dunning_letter").count()
     result = approve(org, billing_user, [payer])
     assert result.run is None and result.letters == []
@@ -311,15 +288,7 @@ def test_a_payment_of_the_fee_pays_the_fee_not_the_invoice(org, payer, billing_u
     invoice = issued_invoice(org, payer, issue_date=ISSUED)
     services.dunning_levels_save(organization=org, user=billing_user, values={1: {"fee": D("5.00")}})
     [letter] = approve(org, billing_user, [payer]).letters
-    ledger_services.payment_record(
-        organization=org,
-        payer=payer,
-        amount=D("5.00"),
-        date=TODAY,
-        channel=PaymentChannel.TRANSFER,
-        user=billing_user,
-        allocations=[(letter.fee, D("5.00"))],
-    )
+    pay(org, billing_user, payer, "5.00", letter.fee)
     assert ledger.open_amount(invoice) == D("119.00")
     assert ledger.charge_open_amounts([letter.fee])[letter.fee.pk] == 0
 
@@ -371,15 +340,7 @@ def test_the_letter_pdf_lists_the_open_invoices_the_fee_and_the_total(
 ):
     first = issued_invoice(org, payer, "119.00", issue_date=ISSUED)
     second = issued_invoice(org, payer, "1190.00", issue_date=dt.date(2026, 11, 5))
-    ledger_services.payment_record(
-        organization=org,
-        payer=payer,
-        amount=D("190.00"),
-        date=TODAY,
-        channel=PaymentChannel.TRANSFER,
-        user=billing_user,
-        allocations=[(second, D("190.00"))],
-    )
+    pay(org, billing_user, payer, "190.00", second)
     services.dunning_levels_save(organization=org, user=billing_user, values={1: {"fee": D("2.50")}})
     [letter] = approve(org, billing_user, [payer], run_on_commit=run_on_commit).letters
     document = Document.objects.get(pk=letter.document.pk)

@@ -192,3 +192,79 @@ def test_the_letter_has_its_own_document_page(org, payer, billing_user, readonly
     assert page.status_code == 200
     body = page.content.decode()
     assert letter.document.number in body and "Mahnung" in body
+
+
+def test_the_letters_page_lists_open_items_not_goods(org, payer, billing_user, readonly_user):
+    from documents.dunning import DunnedItem, dunning_letter_issue
+
+    invoice = _overdue(org, payer, "238.00")
+    letter = dunning_letter_issue(
+        organization=org,
+        payer=payer,
+        level=2,
+        items=[
+            DunnedItem(
+                text=invoice.number,
+                open=Decimal("200.00"),
+                date=invoice.issue_date,
+                due_date=invoice.due_date,
+            ),
+            DunnedItem(text="Mahngebühr MA-2026-00001", open=Decimal("2.50"), date=invoice.due_date),
+        ],
+        fee=Decimal("5.00"),
+        body="Bitte zahlen Sie.",
+        deadline=timezone.localdate() + dt.timedelta(days=10),
+        user=billing_user,
+    )
+    page = login(readonly_user).get(reverse("documents:detail", args=[letter.pk]))
+    body = page.content.decode()
+    [items] = [p for p in body.split('<div class="card mb-3">') if 'card-title">Offene Posten' in p]
+    assert f'href="{reverse("documents:detail", args=[invoice.pk])}">{invoice.number}</a>' in items
+    assert f"{invoice.due_date:%d.%m.%Y}" in items and "200,00" in items
+    assert "Mahngebühr MA-2026-00001" in items and "2,50" in items and "5,00" in items
+    assert "207,50" in items  # the total
+    for column in ("Einzelpreis", "Menge", "USt.", "Netto"):
+        assert f">{column}<" not in items, column
+
+
+def test_the_customer_page_shows_and_adds_its_dunning_stop(org, payer, billing_user, readonly_user):
+    client = login(billing_user)
+    page = client.get(reverse("customers:detail", args=[payer.pk]) + "?tab=payment").content.decode()
+    stops_url = f"{reverse('payments:dunning_stops')}?customer={payer.pk}#stop-form"
+    assert stops_url.replace("&", "&amp;") in page or stops_url in page
+    form_page = client.get(stops_url.split("#")[0])
+    assert form_page.context["form"]["customer"].value() == payer.pk
+    assert 'name="back" value="customer"' in form_page.content.decode()
+    response = client.post(
+        reverse("payments:dunning_stop_add"),
+        {
+            "customer": payer.pk,
+            "note": "Ratenzahlung vereinbart",
+            "since": timezone.localdate().isoformat(),
+            "back": "customer",
+        },
+    )
+    assert response["Location"] == reverse("customers:detail", args=[payer.pk]) + "?tab=payment"
+    stop = DunningStop.objects.get(customer=payer)
+    page = client.get(response["Location"]).content.decode()
+    assert "Ratenzahlung vereinbart" in page
+    assert reverse("payments:dunning_stop_lift", args=[stop.pk]) in page
+    reader = login(readonly_user).get(response["Location"]).content.decode()
+    assert (
+        "Ratenzahlung vereinbart" in reader
+        and reverse("payments:dunning_stop_lift", args=[stop.pk]) not in reader
+    )
+    response = client.post(reverse("payments:dunning_stop_lift", args=[stop.pk]), {"back": "customer"})
+    assert response["Location"] == reverse("customers:detail", args=[payer.pk]) + "?tab=payment"
+    stop.refresh_from_db()
+    assert stop.lifted_on == timezone.localdate()
+    assert "Ratenzahlung vereinbart" not in client.get(response["Location"]).content.decode()
+
+
+def test_the_customer_page_lists_its_mandates(org, billing_user):
+    from tests.payments.sepa_helpers import dd_payer
+
+    payer, mandate = dd_payer(org, reference="M-PANEL-1")
+    page = login(billing_user).get(reverse("customers:detail", args=[payer.pk])).content.decode()
+    assert reverse("payments:mandate_detail", args=[mandate.pk]) in page and "M-PANEL-1" in page
+    assert reverse("payments:mandate_new", args=[payer.pk]) in page

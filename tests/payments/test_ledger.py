@@ -10,24 +10,10 @@ from demo.camt_sample import SampleEntry, camt_xml
 from payments import selectors, services, statements
 from payments.models import Allocation, ChargeKind, Payment, PaymentChannel
 from tests.customers.factories import CustomerFactory
-from tests.payments.factories import issued_credit_note, issued_invoice
+from tests.payments.factories import issued_credit_note, issued_invoice, pay
 
 D = Decimal
 TODAY = dt.date(2026, 12, 1)
-
-
-def pay(org, user, payer, amount, invoice=None, channel=PaymentChannel.TRANSFER):
-    """Book ``amount`` from ``payer``, all of it on ``invoice`` (oldest first without one)."""
-    allocations = None if invoice is None else [(invoice, D(amount))]
-    return services.payment_record(
-        organization=org,
-        payer=payer,
-        amount=D(amount),
-        date=TODAY,
-        channel=channel,
-        user=user,
-        allocations=allocations,
-    )
 
 
 @pytest.fixture

@@ -17,39 +17,18 @@ from openpyxl import load_workbook
 
 from demo.camt_sample import SampleEntry, camt_xml
 from payments import selectors, services
-from payments.models import BankStatement, EntryStatus, Payment, PaymentChannel, StatementEntry
+from payments.models import BankStatement, EntryStatus, Payment, StatementEntry
 from tests.customers.factories import CustomerFactory
-from tests.payments.factories import issued_invoice
+from tests.payments.factories import issued_credit_note, issued_invoice, pay
 
 D = Decimal
 TODAY = dt.date(2026, 12, 1)
-
-
-@pytest.fixture(autouse=True)
-def _today(monkeypatch):
-    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: TODAY)
+pytestmark = pytest.mark.usefixtures("on_ledger_day")
 
 
 @pytest.fixture
 def payer(org):
     return CustomerFactory(organization=org, name="Bäckerei Schulz GmbH", iban="DE89370400440532013000")
-
-
-@pytest.fixture
-def billing(billing_user, client_for):
-    return client_for(billing_user)
-
-
-def _pay(org, user, payer, invoice, amount):
-    return services.payment_record(
-        organization=org,
-        payer=payer,
-        amount=D(amount),
-        date=TODAY,
-        channel=PaymentChannel.TRANSFER,
-        user=user,
-        allocations=[(invoice, D(amount))],
-    )
 
 
 def test_it_records_a_payment_over_two_invoices_and_keeps_the_rest_as_credit(
@@ -121,15 +100,7 @@ def test_the_payer_search_finds_customers(org, payer, billing):
 
 def test_credit_is_applied_and_refunded_from_the_customer_account(org, payer, billing, billing_user):
     first = issued_invoice(org, payer, "30.00")
-    services.payment_record(
-        organization=org,
-        payer=payer,
-        amount=D("100.00"),
-        date=TODAY,
-        channel="transfer",
-        user=billing_user,
-        allocations=[],
-    )
+    pay(org, billing_user, payer, "100.00", as_credit=True)
     page = billing.get(reverse("payments:customer", args=[payer.pk]))
     assert page.status_code == 200 and page.context["credit"] == D("100.00")
     billing.post(
@@ -172,7 +143,7 @@ def test_the_open_items_page_ages_per_customer_and_in_total(org, payer, billing)
 def test_the_open_items_excel_has_real_numbers_dates_and_formula_totals(org, payer, billing, billing_user):
     a = issued_invoice(org, payer, "119.00", issue_date=dt.date(2026, 10, 1))
     issued_invoice(org, payer, "238.00", issue_date=dt.date(2026, 11, 25))
-    _pay(org, billing_user, payer, a, "19.00")
+    pay(org, billing_user, payer, "19.00", a)
     response = billing.get(reverse("payments:open_items_xlsx") + "?customer=Schulz")
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     book = load_workbook(BytesIO(response.content))
@@ -190,7 +161,9 @@ def test_the_open_items_excel_has_real_numbers_dates_and_formula_totals(org, pay
     assert str(ageing.cell(row=3, column=7).value).startswith("=SUM(")
 
 
-def test_a_statement_is_uploaded_matched_and_reviewed_by_hand(org, payer, billing):
+def test_a_statement_is_uploaded_matched_and_reviewed_by_hand(
+    org, payer, billing, django_capture_on_commit_callbacks
+):
     invoice = issued_invoice(org, payer, "119.00")
     other = issued_invoice(org, payer, "40.00")
     data = camt_xml(
@@ -201,7 +174,9 @@ def test_a_statement_is_uploaded_matched_and_reviewed_by_hand(org, payer, billin
         account_iban="DE02120300000000202051",
     )
     upload = SimpleUploadedFile("auszug.xml", data, content_type="application/xml")
-    response = billing.post(reverse("payments:statement_upload"), {"file": upload}, follow=True)
+    # The upload stores the file; the worker (eager in tests) books it after commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = billing.post(reverse("payments:statement_upload"), {"file": upload}, follow=True)
     statement = BankStatement.objects.get()
     assert response.redirect_chain[-1][0] == reverse("payments:statement", args=[statement.pk])
     assert selectors.open_amount(invoice) == 0
@@ -241,7 +216,7 @@ def test_a_broken_file_gets_a_message_and_no_statement(billing):
 
 def test_the_invoice_list_shows_the_payment_state_in_constant_queries(org, payer, billing, billing_user):
     paid = issued_invoice(org, payer, "119.00", issue_date=TODAY)
-    _pay(org, billing_user, payer, paid, "119.00")
+    pay(org, billing_user, payer, "119.00", paid)
     issued_invoice(org, payer, "50.00", issue_date=dt.date(2026, 9, 1))
     url = reverse("documents:invoices")
     billing.get(url)
@@ -260,7 +235,7 @@ def test_the_invoice_list_shows_the_payment_state_in_constant_queries(org, payer
 
 def test_the_invoice_page_shows_open_amount_and_payments(org, payer, billing, billing_user):
     invoice = issued_invoice(org, payer, "119.00")
-    _pay(org, billing_user, payer, invoice, "19.00")
+    pay(org, billing_user, payer, "19.00", invoice)
     page = billing.get(reverse("documents:detail", args=[invoice.pk]))
     [panel] = page.context["panels"].slots["side"]
     assert panel.name == "payment" and panel.data["balance"].open == D("100.00")
@@ -320,6 +295,49 @@ def test_the_ageing_date_leaves_out_later_invoices_and_ages_on_that_day(org, pay
     assert page.context["as_of"] == dt.date(2026, 9, 30)
 
 
+def test_the_ageing_date_is_a_cut_off_for_payments_and_credit_notes(org, payer, billing, billing_user):
+    paid_later = issued_invoice(org, payer, "100.00", issue_date=dt.date(2026, 9, 1))
+    paid_before = issued_invoice(org, payer, "40.00", issue_date=dt.date(2026, 9, 2))
+    credited_later = issued_invoice(org, payer, "60.00", issue_date=dt.date(2026, 9, 3))
+    pay(org, billing_user, payer, "100.00", paid_later, date=dt.date(2026, 10, 5))
+    pay(org, billing_user, payer, "15.00", paid_before, date=dt.date(2026, 9, 20))
+    issued_credit_note(credited_later, "60.00", cancellation=True, issue_date=dt.date(2026, 10, 7))
+    page = billing.get(reverse("payments:open_items") + "?as_of=30.09.2026")
+    total = page.context["total"]
+    # On 30 September the payment of 5 October and the credit note of 7 October did not exist.
+    assert total["total"] == D("185.00") and total["count"] == 3
+    today = billing.get(reverse("payments:open_items"))
+    assert today.context["total"]["total"] == D("25.00") and today.context["total"]["count"] == 1
+    on_the_day = selectors.open_items(today=dt.date(2026, 10, 5), as_of=dt.date(2026, 10, 5))
+    assert {i.number: i.open for i in on_the_day} == {
+        paid_before.number: D("25.00"),
+        credited_later.number: D("60.00"),
+    }
+
+
+def test_the_open_items_page_reads_only_open_invoices_in_constant_queries(org, payer, billing, billing_user):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert billing.get(reverse("payments:open_items")).status_code == 200
+        return len(captured)
+
+    def add(count: int) -> None:
+        for index in range(count):
+            invoice = issued_invoice(org, payer, "10.00", issue_date=dt.date(2026, 10, 1))
+            if index % 4:
+                pay(org, billing_user, payer, "10.00", invoice, date=dt.date(2026, 10, 20))
+
+    add(4)
+    queries()  # the first request of a session reads more (session, organization)
+    first = queries()
+    add(40)
+    assert queries() == first
+    # The database hands over only the 11 invoices still open, not the 44 issued.
+    candidates = selectors.with_open_amount(selectors.receivable_invoices())
+    assert candidates.count() == 11
+    assert selectors.receivable_invoices().count() == 44
+
+
 def test_the_sidebar_leads_to_the_payments_pages(billing):
     html = billing.get(reverse("payments:payments")).content.decode()
     for name in ("payments:payments", "payments:open_items", "payments:statements"):
@@ -343,24 +361,8 @@ def test_a_long_statement_is_shown_page_by_page(org, billing):
 
 def test_the_payments_list_filters_by_payer_channel_and_date(org, payer, billing, billing_user):
     other = CustomerFactory(organization=org, name="Adler Zahnarztpraxis")
-    services.payment_record(
-        organization=org,
-        payer=payer,
-        amount=D("10.00"),
-        date=TODAY,
-        channel="cash",
-        user=billing_user,
-        allocations=[],
-    )
-    services.payment_record(
-        organization=org,
-        payer=other,
-        amount=D("20.00"),
-        date=dt.date(2026, 11, 1),
-        channel="transfer",
-        user=billing_user,
-        allocations=[],
-    )
+    pay(org, billing_user, payer, "10.00", channel="cash", as_credit=True)
+    pay(org, billing_user, other, "20.00", date=dt.date(2026, 11, 1), as_credit=True)
     url = reverse("payments:payments")
     assert billing.get(url).context["total"] == D("30.00")
     assert billing.get(url + "?payer=Adler").context["total"] == D("20.00")

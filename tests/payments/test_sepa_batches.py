@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from payments import batches, mandates, selectors
+from payments import batches, mandates, selectors, sepa_xml
 from payments.models import (
     BatchStatus,
     Charge,
@@ -17,11 +17,9 @@ from payments.models import (
     DirectDebitItem,
     ItemStatus,
     MandateStatus,
-    PaymentChannel,
 )
-from payments.services import payment_record
 from tests.customers.factories import CustomerFactory
-from tests.payments.factories import issued_credit_note, issued_invoice
+from tests.payments.factories import issued_credit_note, issued_invoice, pay
 from tests.payments.sepa_helpers import COLLECT, IBANS, TODAY, dd_invoice, dd_payer, read_pain008
 
 D = Decimal
@@ -57,15 +55,31 @@ def test_it_builds_a_valid_pain008_with_one_transaction_per_invoice(org, billing
     b = dd_invoice(org, schulz, "47.60")
     c = dd_invoice(org, meier, "1190.50")
     issued_invoice(org, CustomerFactory(organization=org), "99.00")  # pays by transfer
-    batch = _create(org, billing_user, [a, b, c])
+    core, b2b = batches.batches_create(
+        organization=org,
+        collection_date=COLLECT,
+        invoice_ids=[a.pk, b.pk, c.pk],
+        user=billing_user,
+        today=TODAY,
+    )
 
-    parsed = read_pain008(_file(batch))
-    assert parsed["count"] == 3 == batch.count
-    assert parsed["sum"] == D("1357.10") == batch.total
-    assert parsed["message_id"] == batch.message_id
-    # One block per scheme and sequence type: Schulz FRST + RCUR (core), Meier FRST (B2B).
-    kinds = sorted((b["scheme"], b["sequence"], b["count"]) for b in parsed["blocks"])
-    assert kinds == [("B2B", "FRST", 1), ("CORE", "FRST", 1), ("CORE", "RCUR", 1)]
+    # One scheme per batch and file (the banks take B2B in files of their own); in each
+    # file one block per sequence type: Schulz FRST + RCUR (core), Meier FRST (B2B).
+    files = {batch.scheme: read_pain008(_file(batch)) for batch in (core, b2b)}
+    assert (core.scheme, b2b.scheme) == ("CORE", "B2B")
+    assert (files["CORE"]["count"], files["B2B"]["count"]) == (2, 1) == (core.count, b2b.count)
+    assert files["CORE"]["sum"] == D("166.60") == core.total
+    assert files["B2B"]["sum"] == D("1190.50") == b2b.total
+    assert files["CORE"]["message_id"] == core.message_id and files["B2B"]["message_id"] == b2b.message_id
+    kinds = {
+        scheme: sorted((b["scheme"], b["sequence"], b["count"]) for b in f["blocks"])
+        for scheme, f in files.items()
+    }
+    assert kinds == {"CORE": [("CORE", "FRST", 1), ("CORE", "RCUR", 1)], "B2B": [("B2B", "FRST", 1)]}
+    parsed = {
+        "blocks": [b for f in files.values() for b in f["blocks"]],
+        "txs": [t for f in files.values() for t in f["txs"]],
+    }
     for block in parsed["blocks"]:
         assert block["sum"] == sum(t["amount"] for t in block["txs"])
         assert block["creditor_id"] == org.creditor_id
@@ -83,20 +97,42 @@ def test_it_builds_a_valid_pain008_with_one_transaction_per_invoice(org, billing
     assert selectors.invoice_balance(a, today=TODAY).state == selectors.InvoiceState.COLLECTION_PENDING
 
 
+def test_a_batch_holds_one_scheme_and_a_file_with_two_is_refused(org, billing_user):
+    core_payer, _m1 = dd_payer(org, iban=IBANS[0])
+    b2b_payer, _m2 = dd_payer(org, name="Meier Logistik AG", iban=IBANS[1], scheme="B2B")
+    a = dd_invoice(org, core_payer, "10.00")
+    b = dd_invoice(org, b2b_payer, "20.00")
+    with pytest.raises(ValidationError) as exc:
+        _create(org, billing_user, [a, b])
+    assert exc.value.code == "schemes"
+    assert not DirectDebitBatch.objects.exists()
+    collections = [
+        sepa_xml.Collection(
+            end_to_end_id=f"E-{scheme}",
+            amount=D("10.00"),
+            scheme=scheme,
+            sequence_type="FRST",
+            mandate_reference=f"M-{scheme}",
+            mandate_signed_on=dt.date(2026, 1, 15),
+            debtor_name="Schulz GmbH",
+            iban=IBANS[0],
+            bic="",
+            remittance="Rechnung",
+        )
+        for scheme in ("CORE", "B2B")
+    ]
+    creditor = sepa_xml.Creditor(name=org.name, iban=org.iban, bic=org.bic, creditor_id=org.creditor_id)
+    with pytest.raises(sepa_xml.SepaFileError) as refused:
+        sepa_xml.build(creditor=creditor, collection_date=COLLECT, message_id="M1", collections=collections)
+    assert refused.value.problems == ["one scheme (CORE or B2B) per file"]
+
+
 def test_it_collects_only_the_open_rest_and_skips_paid_and_credited_invoices(org, billing_user):
     payer, _m = dd_payer(org)
     partly = dd_invoice(org, payer, "200.00")
     paid = dd_invoice(org, payer, "50.00")
     credited = dd_invoice(org, payer, "80.00")
-    payment_record(
-        organization=org,
-        payer=payer,
-        amount=D("120.00"),
-        date=TODAY,
-        channel=PaymentChannel.TRANSFER,
-        user=billing_user,
-        allocations=[(partly, D("70.00")), (paid, D("50.00"))],
-    )
+    pay(org, billing_user, payer, "120.00", (partly, "70.00"), (paid, "50.00"), date=TODAY)
     issued_credit_note(credited, "80.00", cancellation=True)
     found = batches.candidates(organization=org, collection_date=COLLECT)
     assert [(c.invoice, c.amount, c.collectable) for c in found] == [(partly, D("130.00"), True)]
@@ -155,15 +191,7 @@ def test_an_invoice_that_cannot_be_collected_is_refused_with_its_reason(org, bil
     elif setup == "bad_iban":
         type(mandate).objects.filter(pk=mandate.pk).update(iban="DE00120300000000202051")
     elif setup == "credit":
-        payment_record(
-            organization=org,
-            payer=payer,
-            amount=D("10.00"),
-            date=TODAY,
-            channel=PaymentChannel.TRANSFER,
-            user=billing_user,
-            allocations=[],
-        )
+        pay(org, billing_user, payer, "10.00", date=TODAY, as_credit=True)
     [candidate] = batches.candidates(organization=org, collection_date=COLLECT)
     assert not candidate.collectable and message in candidate.refusal
     with pytest.raises(ValidationError, match=message):

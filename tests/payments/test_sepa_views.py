@@ -232,3 +232,93 @@ def test_hostile_parameters_get_a_clear_answer(org, billing_user, setup, today):
         {"date": _date(org, today).isoformat(), "invoice": ["99999999999999999999", "x"]},
     )
     assert response.status_code == 200 and not DirectDebitBatch.objects.exists()
+
+
+def _new_batch_setup(org, today, count=7):
+    payer, _mandate = dd_payer(org)
+    return [
+        dd_invoice(org, payer, f"{10 + n}.00", issue_date=today - dt.timedelta(days=30)) for n in range(count)
+    ]
+
+
+def test_the_new_batch_page_comes_in_pages_and_collects_all_matching_but_the_unticked(
+    org, billing_user, today, monkeypatch
+):
+    from payments.views import batches as views
+
+    monkeypatch.setattr(views, "NEW_PER_PAGE", 3)
+    invoices = _new_batch_setup(org, today)
+    client = login(billing_user)
+    date = _date(org, today).isoformat()
+    page = client.get("/payments/batches/new/", {"date": date})
+    assert [c.invoice for c, ticked in page.context["rows"]] == invoices[:3]
+    assert page.context["page"].paginator.num_pages == 3 and page.context["every"]
+    html = page.content.decode()
+    assert 'name="goto" value="2"' in html and invoices[3].number not in html
+    first = [i.pk for i in invoices[:3]]
+    # Untick the second invoice of page 1, go to page 2: the choice travels along.
+    page = client.post(
+        "/payments/batches/new/",
+        {"date": date, "all": "1", "goto": "2", "shown": first, "invoice": [first[0], first[2]]},
+    )
+    assert page.status_code == 200 and not DirectDebitBatch.objects.exists()
+    assert page.context["excluded"] == [first[1]] and page.context["chosen_count"] == 6
+    assert [c.invoice for c, ticked in page.context["rows"]] == invoices[3:6]
+    second = [i.pk for i in invoices[3:6]]
+    # Untick one more on page 2 and create: every matching invoice but the two.
+    response = client.post(
+        "/payments/batches/new/",
+        {"date": date, "all": "1", "exclude": [first[1]], "shown": second, "invoice": second[1:]},
+    )
+    batch = DirectDebitBatch.objects.get()
+    assert response.status_code == 302
+    collected = set(batch.items.values_list("document_id", flat=True))
+    assert collected == {i.pk for i in invoices} - {first[1], second[0]}
+
+
+def test_without_all_matching_only_the_ticked_invoices_of_the_page_are_collected(
+    org, billing_user, today, monkeypatch
+):
+    from payments.views import batches as views
+
+    monkeypatch.setattr(views, "NEW_PER_PAGE", 3)
+    invoices = _new_batch_setup(org, today)
+    shown = [i.pk for i in invoices[:3]]
+    login(billing_user).post(
+        "/payments/batches/new/",
+        {"date": _date(org, today).isoformat(), "shown": shown, "invoice": shown[:2]},
+    )
+    batch = DirectDebitBatch.objects.get()
+    assert set(batch.items.values_list("document_id", flat=True)) == set(shown[:2])
+
+
+def test_core_and_b2b_collections_become_two_batches_with_a_file_each(org, billing_user, today):
+    core_payer, _m1 = dd_payer(org, iban=IBANS[0])
+    b2b_payer, _m2 = dd_payer(org, name="Meier Logistik AG", iban=IBANS[1], scheme="B2B")
+    core = dd_invoice(org, core_payer, issue_date=today - dt.timedelta(days=30))
+    b2b = dd_invoice(org, b2b_payer, issue_date=today - dt.timedelta(days=30))
+    client = login(billing_user)
+    response = client.post("/payments/batches/new/", {"date": _date(org, today).isoformat(), "all": "1"})
+    assert response.status_code == 302 and response["Location"].startswith("/payments/batches/")
+    made = {b.scheme: b for b in DirectDebitBatch.objects.all()}
+    assert set(made) == {"CORE", "B2B"}
+    for scheme, invoice in (("CORE", core), ("B2B", b2b)):
+        data = b"".join(client.get(f"/payments/batches/{made[scheme].pk}/file/").streaming_content)
+        parsed = read_pain008(data)
+        assert {b["scheme"] for b in parsed["blocks"]} == {scheme}
+        assert [t["e2e"] for t in parsed["txs"]] == [invoice.number]
+
+
+def test_the_shell_command_writes_a_file_per_scheme(org, setup, today, tmp_path):
+    from django.core.management import call_command
+
+    _payer, _mandate, core = setup
+    b2b_payer, _m2 = dd_payer(org, name="Meier Logistik AG", iban=IBANS[1], scheme="B2B")
+    b2b = dd_invoice(org, b2b_payer, issue_date=today - dt.timedelta(days=30))
+    out = tmp_path / "lastschrift.xml"
+    call_command("sepa_batch", "--org", org.slug, "--date", _date(org, today).isoformat(), "--out", str(out))
+    files = {"CORE": out, "B2B": tmp_path / "lastschrift-b2b.xml"}
+    for scheme, invoice in (("CORE", core), ("B2B", b2b)):
+        parsed = read_pain008(files[scheme].read_bytes())
+        assert {b["scheme"] for b in parsed["blocks"]} == {scheme}
+        assert [t["e2e"] for t in parsed["txs"]] == [invoice.number]

@@ -30,7 +30,7 @@ from payments.models import (
     StatementEntry,
 )
 from tests.customers.factories import CustomerFactory
-from tests.payments.factories import issued_invoice
+from tests.payments.factories import issued_invoice, pay
 
 D = Decimal
 TODAY = dt.date(2026, 12, 2)
@@ -276,14 +276,14 @@ def test_a_returned_direct_debit_reopens_its_invoice_with_the_reason(org, billin
     settings.return_fee = D("3.50")
     settings.save()
     invoice = issued_invoice(org, payer, "119.00")
-    services.payment_record(
-        organization=org,
-        payer=payer,
-        amount=D("119.00"),
+    pay(
+        org,
+        billing_user,
+        payer,
+        "119.00",
+        invoice,
         date=dt.date(2026, 11, 20),
         channel=PaymentChannel.DIRECT_DEBIT,
-        user=billing_user,
-        allocations=[(invoice, D("119.00"))],
     )
     item = _collected(org, invoice)
     result = _import(
@@ -426,14 +426,14 @@ def test_the_bulk_booking_books_exactly_what_the_plain_path_books(org, other_org
             issued_invoice(target, second, "20.00", number="RE-2026-0004"),
             issued_invoice(target, payer, "33.00", number="RE-2026-0005"),
         ]
-        services.payment_record(
-            organization=target,
-            payer=payer,
-            amount=D("33.00"),
+        pay(
+            target,
+            billing_user,
+            payer,
+            "33.00",
+            invoices[4],
             date=dt.date(2026, 11, 20),
             channel=PaymentChannel.DIRECT_DEBIT,
-            user=billing_user,
-            allocations=[(invoices[4], D("33.00"))],
         )
         files.append(target)
     entries = [

@@ -30,10 +30,12 @@ APP_SEEDS = [
     "financing",
     "documents",
     "billing",
-    # Dunning first: it needs overdue invoices, which the collections and payments then
-    # partly settle, as in real life.
-    "payments_dunning",
+    # Collections first (the settled one a few days ago), then the dunning of what is
+    # overdue and not collected, then the transfers, which pay only invoices nobody dunned
+    # or collected, so a dunning letter is never written for an invoice paid before it and
+    # today's dunning proposal has work in it.
     "payments_sepa",
+    "payments_dunning",
     "payments_ledger",
 ]
 

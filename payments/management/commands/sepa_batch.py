@@ -52,15 +52,19 @@ class Command(BaseCommand):
             if not ids:
                 raise CommandError("Nothing to collect on this date; no file written.")
             try:
-                batch = batches.batch_create(
+                made = batches.batches_create(
                     organization=org, collection_date=date, invoice_ids=ids, user=None, today=today
                 )
             except ValidationError as exc:
                 raise CommandError(" ".join(exc.messages)) from None
-            with batch.file.open("rb") as handle:
-                out.write_bytes(handle.read())
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Batch #{batch.pk}: {batch.count} collections, {batch.total} EUR, written to {out}"
-            )
-        )
+            # One file per scheme: the first (CORE) at --out, a B2B file beside it.
+            for index, batch in enumerate(made):
+                path = out if index == 0 else out.with_name(f"{out.stem}-{batch.scheme.lower()}{out.suffix}")
+                with batch.file.open("rb") as handle:
+                    path.write_bytes(handle.read())
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        f"Batch #{batch.pk} ({batch.scheme}): {batch.count} collections, {batch.total} EUR, "
+                        f"written to {path}"
+                    )
+                )
