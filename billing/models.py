@@ -228,6 +228,7 @@ class SkipReason(models.TextChoices):
     TRIAL = "trial", _("trial")
     NOTHING_DUE = "nothing_due", _("nothing due")
     AWAITING_DELIVERY = "awaiting_delivery", _("awaiting delivery")
+    FINANCING_REJECTED = "financing_rejected", _("financing rejected, folder terminated")
 
 
 class BillingRunSkip(TenantModel):

@@ -419,3 +419,17 @@ def test_paging_the_preview_plans_only_the_pages_accounts(client_for, billing_us
     page = client.get(f"{url}&page=2", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="preview-detail")
     assert page.status_code == 200 and 'id="preview-detail"' in page.content.decode()
     assert planned == [[planning.account_ids(organization=org, period=month)[1]]]
+
+
+def test_the_preview_says_hardware_goes_to_the_end_customer_after_a_rejected_financing(
+    org, client_for, billing_user, month
+):
+    folder = f.folder(org, f.customer(org, name="Bäckerei Schulz KG"))
+    f.finance(folder, f.financier(org, name="GRENKE Leasing AG"), status="rejected")
+    f.oneoff(folder, price="4290.00", delivered_on=month - dt.timedelta(days=3))
+    response = client_for(billing_user).get(reverse("billing:preview"), {"period": f"{month:%Y-%m}"})
+    body = response.content.decode()
+    assert "4.290,00" in body
+    assert "Direktverkauf: Finanzierung abgelehnt" in body
+    assert "GRENKE Leasing AG hat die Finanzierung abgelehnt" in body
+    assert "Bäckerei Schulz KG als Direktverkauf in Rechnung gestellt" in body
