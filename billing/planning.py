@@ -67,6 +67,7 @@ from .loading import (
     load_accounts,
 )
 from .models import FailureReason, SkipReason
+from .system_texts import exception_text
 
 logger = logging.getLogger(__name__)
 
@@ -431,7 +432,9 @@ def plan_accounts(
             plans.append(
                 AccountPlan(
                     customer=customer,
-                    failures=[Failure(reason=FailureReason.ERROR, message=repr(exc)[:1000], payer=customer)],
+                    failures=[
+                        Failure(reason=FailureReason.ERROR, message=exception_text(exc), payer=customer)
+                    ],
                 )
             )
     return plans
