@@ -92,6 +92,10 @@ class BillingRun(TenantModel):
     # Run-level events (started, planned, finished, fatal errors) as {"at", "level", "message"};
     # written only by the run's own task, never concurrently by chunks.
     log = models.JSONField(_("log"), default=list, blank=True)
+    # Why the run failed, for the staff: a system text (a code and its parameters, e.g.
+    # the exception's class and message), shown in the reader's language. `error` keeps
+    # the same text as written at the time, for searching; the traceback goes to the log.
+    failure = models.JSONField(_("failure"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
     # When the run last moved (planned, a chunk done, handed to the workers again): a
     # queued or running run that has not moved for BILLING_CHUNK_STALE_AFTER lost its
@@ -228,6 +232,7 @@ class SkipReason(models.TextChoices):
     TRIAL = "trial", _("trial")
     NOTHING_DUE = "nothing_due", _("nothing due")
     AWAITING_DELIVERY = "awaiting_delivery", _("awaiting delivery")
+    FINANCING_REJECTED = "financing_rejected", _("financing rejected, folder terminated")
 
 
 class BillingRunSkip(TenantModel):

@@ -38,6 +38,7 @@ from documents.composition import LineSpec, leased_object_for, oneoff_spec, with
 from documents.engine import LineInput, compute_totals
 from documents.services import check_financing_approved, check_oneoff_lines_match_quote
 from documents.tax import line_tax
+from financing.payer import oneoffs_withheld, rejected_financing_of, rejected_note
 from financing.services import payer_for
 from folders.delivery import oneoff_deliveries
 from folders.models import Folder, FolderStatus, OneOffLine, RecurringLine
@@ -66,6 +67,7 @@ from .loading import (
     load_accounts,
 )
 from .models import FailureReason, SkipReason
+from .system_texts import exception_text
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +146,17 @@ class PlannedInvoice:
     @property
     def financed(self) -> bool:
         return self.payer.pk != self.customer.pk
+
+    @property
+    def direct_sale_notes(self) -> list[str]:
+        """Why the end customer is invoiced for hardware of a financed folder: its
+        financier rejected the financing (financing.payer)."""
+        folders = {line.folder_id for line in self.oneoffs}
+        return [
+            rejected_note(folder)
+            for folder in self.folders
+            if folder.pk in folders and rejected_financing_of(folder) is not None
+        ]
 
     @property
     def service_start(self) -> dt.date | None:
@@ -235,6 +248,16 @@ def _awaiting_delivery(folder: Folder, loaded: Loaded) -> Skip | None:
     return Skip(folder=folder, reason=SkipReason.AWAITING_DELIVERY, message=names[:300], lines=waiting)
 
 
+def _withheld(folder: Folder, loaded: Loaded) -> Skip | None:
+    """The open one-off lines of a terminated folder whose financing was rejected: the
+    deal fell through, nobody is invoiced for them (financing.payer.oneoffs_withheld)."""
+    oneoffs = loaded.oneoffs.get(folder.pk, [])
+    if not oneoffs or not oneoffs_withheld(folder):
+        return None
+    names = ", ".join(split_description(line.description)[0] for line in oneoffs)
+    return Skip(folder=folder, reason=SkipReason.FINANCING_REJECTED, message=names[:300], lines=oneoffs)
+
+
 def _nothing_due(folder: Folder, lines: list[RecurringLine], period: dt.date) -> Skip | None:
     trials = [line.trial_end for line in lines if line.trial_end and line.trial_end >= period]
     if trials:
@@ -264,7 +287,7 @@ def _plan_account(
             continue
         lines = loaded.lines.get(folder.pk, [])
         items: list[tuple[Customer, str, object]] = []  # (payer, kind, payload)
-        waiting = _awaiting_delivery(folder, loaded)
+        waiting = _withheld(folder, loaded) or _awaiting_delivery(folder, loaded)
         if waiting is not None:
             plan.skips.append(waiting)
         for line in loaded.oneoffs.get(folder.pk, []):
@@ -409,7 +432,9 @@ def plan_accounts(
             plans.append(
                 AccountPlan(
                     customer=customer,
-                    failures=[Failure(reason=FailureReason.ERROR, message=repr(exc)[:1000], payer=customer)],
+                    failures=[
+                        Failure(reason=FailureReason.ERROR, message=exception_text(exc), payer=customer)
+                    ],
                 )
             )
     return plans

@@ -33,9 +33,9 @@ from organizations.services import organization_lock
 from organizations.system_texts import render_text, system_text
 
 from . import planning
-from . import system_texts as _system_texts  # noqa: F401 - registers the codes used below
 from .chunks import billing_chunk_execute, billing_chunk_fail
 from .models import ACTIVE_STATUSES, BillingRun, BillingRunChunk, ChunkStatus, RunStatus, RunTrigger
+from .system_texts import exception_summary, exception_text
 
 logger = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ def _check_issue_date(organization, as_of: dt.date) -> None:
 
 def billing_run_refused(*, organization, period: dt.date, error: str) -> BillingRun:
     """Record that a scheduled run of `period` could not start: one failed run per month
-    and reason, its time updated on each further attempt."""
+    and reason (`error`, the refusal's message), its time updated on each further attempt."""
     now = timezone.now()
     run = (
         BillingRun.objects.filter(
@@ -184,6 +184,7 @@ def billing_run_refused(*, organization, period: dt.date, error: str) -> Billing
             started_at=now,
             finished_at=now,
             error=error,
+            failure=system_text("billing.run_refused", reason=error),
             log=[],
         )
     else:
@@ -298,6 +299,7 @@ def billing_run_plan(run_id: int) -> list[int]:
             run.started_at = run.started_at or timezone.now()
             run.finished_at = None
             run.error = ""
+            run.failure = {}
         run.last_progress_at = timezone.now()
         run.save()
         return list(
@@ -320,7 +322,7 @@ def billing_run_execute(run_id: int, *, progress: Callable[[int, int], None] | N
             chunk = billing_chunk_execute(run_id=run_id, chunk_id=chunk_id)
         except Exception as exc:  # noqa: BLE001 - recorded on the run, never silent
             logger.exception("billing run %s: chunk %s failed", run_id, chunk_id)
-            chunk = billing_chunk_fail(run_id=run_id, chunk_id=chunk_id, error=repr(exc))
+            chunk = billing_chunk_fail(run_id=run_id, chunk_id=chunk_id, error=exception_text(exc))
         if chunk.status == ChunkStatus.DONE:
             done += len(chunk.customer_ids)
         if progress is not None:
@@ -331,15 +333,25 @@ def billing_run_execute(run_id: int, *, progress: Callable[[int, int], None] | N
 # --- closing -------------------------------------------------------------------------------
 
 
-def billing_run_fail(*, run_id: int, error: str) -> BillingRun:
+def run_failure(exc: BaseException) -> dict:
+    """The stored reason of a run stopped by `exc` (a system text): a refusal's message,
+    or an unexpected error's class and message."""
+    if isinstance(exc, ValidationError):
+        return system_text("billing.run_refused", reason=exception_summary(exc)["detail"])
+    return system_text("billing.run_error", **exception_summary(exc))
+
+
+def billing_run_fail(*, run_id: int, failure: dict) -> BillingRun:
+    """Mark the run failed for `failure` (a system text, see `run_failure`)."""
     with transaction.atomic():
         run = BillingRun.objects.select_for_update().get(pk=run_id)
         if run.status in (RunStatus.DONE, RunStatus.PREVIEWED):
             return run
         run.status = RunStatus.FAILED
-        run.error = error[:4000]
+        run.failure = failure
+        run.error = render_text(failure)[:4000]
         run.finished_at = timezone.now()
-        append_log(run, error[:500], level="error")
+        append_log(run, failure, level="error")
         run.save()
     return run
 
@@ -357,7 +369,17 @@ def billing_run_finish(run_id: int) -> BillingRun:
         run.status = RunStatus.FAILED if failed else RunStatus.DONE
         run.finished_at = timezone.now()
         if failed:
-            message = system_text("billing.run_chunks_failed", count=failed, total=run.chunks_total)
+            cause = (
+                run.chunks.filter(status=ChunkStatus.FAILED)
+                .exclude(error="")
+                .order_by("index")
+                .values_list("error", flat=True)
+                .first()
+            )
+            message = system_text(
+                "billing.run_chunks_failed", count=failed, total=run.chunks_total, cause=cause or ""
+            )
+            run.failure = message
             run.error = render_text(message)
             append_log(run, message, level="error")
         else:

@@ -58,8 +58,10 @@ from .runs import (
     chunk_size,
     month_of,
     render_pdfs_default,
+    run_failure,
 )
 from .stalled import billing_run_stalled_resume, billing_runs_stalled_resume, stale_after
+from .system_texts import exception_text
 
 __all__ = [
     "DEFAULT_ALERT_DAYS",
@@ -84,7 +86,9 @@ __all__ = [
     "billing_run_stalled_resume",
     "chunk_size",
     "contract_alerts_create",
+    "exception_text",
     "month_of",
     "render_pdfs_default",
+    "run_failure",
     "stale_after",
 ]

@@ -3,6 +3,7 @@ rendered in the reader's language (organizations.system_texts)."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -33,6 +34,36 @@ def _chunks_stalled(params: dict) -> str:
         "handed to the workers again.",
         params["count"],
     ) % {"count": params["count"], "minutes": params["minutes"]}
+
+
+def exception_summary(exc: BaseException) -> dict[str, str]:
+    """What staff are told of an exception: its class and the first line of its message
+    (never the traceback, which goes to the log)."""
+    if isinstance(exc, ValidationError):
+        detail = " ".join(exc.messages)
+    else:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return {"exception": type(exc).__name__, "detail": detail[:300]}
+
+
+def exception_text(exc: BaseException) -> str:
+    return _error(exception_summary(exc))
+
+
+def _error(params: dict) -> str:
+    """An exception as staff read it: its class and the first line of its message."""
+    detail = params.get("detail") or ""
+    return f"{params['exception']}: {detail}" if detail else params["exception"]
+
+
+def _chunks_failed(params: dict) -> str:
+    text = _(
+        "%(count)s of %(total)s chunks could not be billed (nothing of them was stored). "
+        "Run the month again once the cause is fixed."
+    ) % {"count": params["count"], "total": params["total"]}
+    if params.get("cause"):
+        text += " " + _("Cause: %(error)s") % {"error": params["cause"]}
+    return text
 
 
 def _planned(params: dict) -> str:
@@ -78,12 +109,17 @@ system_texts_register(
         ),
         "billing.chunks_stalled": _chunks_stalled,
         "billing.run_planned": _planned,
-        "billing.run_chunks_failed": lambda p: (
+        "billing.run_chunks_failed": _chunks_failed,
+        "billing.run_error": lambda p: (
             _(
-                "%(count)s of %(total)s chunks could not be billed (nothing of them was stored). "
-                "Run the month again once the cause is fixed."
+                "The billing run stopped on an unexpected error (%(error)s). Invoices issued before "
+                "stay issued; resume the run once the cause is fixed. The technical details are in the "
+                "server log."
             )
-            % {"count": p["count"], "total": p["total"]}
+            % {"error": _error(p)}
+        ),
+        "billing.run_refused": lambda p: (
+            _("The billing run could not be started: %(reason)s") % {"reason": p["reason"]}
         ),
         "billing.run_finished": lambda p: (
             _("Finished: %(invoices)s invoices, %(skipped)s folders skipped, %(failed)s failures.")

@@ -78,11 +78,11 @@ def billing_run_task(self, run_id: int, organization_id: int) -> int:
         except Retry:
             raise
         except ValidationError as exc:
-            services.billing_run_fail(run_id=run_id, error=" ".join(exc.messages))
+            services.billing_run_fail(run_id=run_id, failure=services.run_failure(exc))
             return 0
         except Exception as exc:
             logger.exception("billing run %s could not be planned", run_id)
-            services.billing_run_fail(run_id=run_id, error=repr(exc))
+            services.billing_run_fail(run_id=run_id, failure=services.run_failure(exc))
             return 0
         for chunk_id in chunk_ids:
             billing_chunk_task.delay(run_id, chunk_id, organization_id)
@@ -112,7 +112,9 @@ def billing_chunk_task(self, run_id: int, chunk_id: int, organization_id: int) -
             raise
         except Exception as exc:
             logger.exception("billing run %s chunk %s failed for good", run_id, chunk_id)
-            chunk = services.billing_chunk_fail(run_id=run_id, chunk_id=chunk_id, error=repr(exc))
+            chunk = services.billing_chunk_fail(
+                run_id=run_id, chunk_id=chunk_id, error=services.exception_text(exc)
+            )
         services.billing_run_finish(run_id)
         return chunk.status
 

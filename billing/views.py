@@ -175,6 +175,8 @@ def detail(request, pk: int):
             "skip_counts": selectors.run_skip_counts(run),
             "reason": reason,
             "failures": selectors.run_failures(run)[:500],
+            # Stored as a code, shown in the reader's language (old rows: their text).
+            "error": render_text(run.failure) if run.failure else run.error,
             "log": [
                 {
                     **entry,

@@ -12,7 +12,7 @@ from folders.models import Folder
 from organizations.access import can
 from organizations.panels import Panel, panel_register
 
-from .payer import financier_invoice_refusal, folder_payer_note, payer_for_folder_oneoffs
+from .payer import folder_payer_note, payer_for_folder_oneoffs, rejected_note
 
 
 def _financing(folder: Folder):
@@ -34,13 +34,10 @@ def folder_financing(request: HttpRequest, folder: Folder) -> dict[str, Any]:
 
 
 def folder_financing_rejected(request: HttpRequest, folder: Folder) -> dict[str, Any] | None:
-    """A warning above the folder when the financier rejected the financing (why its
-    hardware is not invoiced); nothing otherwise."""
-    financing = _financing(folder)
-    if financing is None or financing.approval_status != "rejected":
-        return None
-    refusal = financier_invoice_refusal(financing)
-    return {"refusal": refusal.messages[0] if refusal is not None else ""}
+    """A warning above the folder when the financier rejected the financing (who is
+    invoiced for the hardware now); nothing otherwise."""
+    note = rejected_note(folder)
+    return {"note": note} if note else None
 
 
 def register() -> None:

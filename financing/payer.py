@@ -5,10 +5,12 @@ Rule: a folder with a Financing is "third-party paid" (Drittzahler). Its ONE-OFF
 else - every recurring line of any folder, and the one-off lines of unfinanced folders -
 is invoiced to the end customer who owns the folder.
 
-The approval status does not change the payer: while a financing is attached, its
-folder's hardware goes to the financier. It decides *when*: the financier is invoiced
-once it approved (`financier_invoice_refusal`). If the financier rejects the deal, remove
-the financing (or pick another financier) before invoicing; the folder page says so.
+The approval status decides *when* the financier is invoiced: once it approved
+(`financier_invoice_refusal`); while the deal is submitted the hardware waits. A financier
+that rejected the deal pays nothing: the end customer bought the hardware and is invoiced
+for it as a direct sale, as if the folder had never been financed - unless the folder is
+terminated (the deal fell through with the financing), in which case the run leaves its
+hardware alone (`oneoffs_withheld`). The folder page and the billing preview say so.
 
 Billing, documents, reports and the UI ask `payer_for`; nothing else may decide.
 """
@@ -19,7 +21,9 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
-from folders.models import Folder, OneOffLine, RecurringLine
+from folders.models import Folder, FolderStatus, OneOffLine, RecurringLine
+
+from .models import ApprovalStatus
 
 
 def _financing(folder: Folder):
@@ -29,11 +33,27 @@ def _financing(folder: Folder):
         return None
 
 
+def financing_rejected(financing) -> bool:
+    return financing is not None and financing.approval_status == ApprovalStatus.REJECTED
+
+
+def rejected_financing_of(folder: Folder):
+    """The folder's financing when its financier rejected it, else None."""
+    financing = _financing(folder)
+    return financing if financing_rejected(financing) else None
+
+
+def oneoffs_withheld(folder: Folder) -> bool:
+    """A terminated folder whose financing was rejected: the deal fell through, so its
+    one-off lines are invoiced to nobody by the run (staff may still invoice them by hand)."""
+    return folder.status == FolderStatus.TERMINATED and rejected_financing_of(folder) is not None
+
+
 def payer_for(line: OneOffLine | RecurringLine) -> Customer:
     """The customer who receives the invoice for `line`."""
     if isinstance(line, OneOffLine):
         financing = _financing(line.folder)
-        if financing is not None:
+        if financing is not None and not financing_rejected(financing):
             return financing.financier
         return line.folder.customer
     if isinstance(line, RecurringLine):
@@ -53,11 +73,11 @@ def financier_invoice_refusal(financing) -> ValidationError | None:
     """The financier is invoiced for the hardware once it approved the financing: a
     rejected one never, a submitted one not yet. None when it may be invoiced; otherwise
     the error that invoicing raises, whose message says why."""
-    if financing.approval_status == "rejected":
+    if financing_rejected(financing):
         return ValidationError(
             _(
-                "The financier %(name)s rejected this financing. Remove the financing or choose another "
-                "financier before invoicing."
+                "The financier %(name)s rejected this financing; it is not invoiced. The hardware is "
+                "invoiced to the end customer as a direct sale."
             )
             % {"name": financing.financier.name},
             code="financing_rejected",
@@ -99,10 +119,28 @@ def folder_payer_note(folder: Folder) -> str:
             )
             % names
         )
+    return rejected_note(folder)
+
+
+def rejected_note(folder: Folder) -> str:
+    """What happens to the hardware of a folder whose financing was rejected ("" when it
+    was not): the folder page's warning and payer note, and the billing preview, say it."""
+    financing = rejected_financing_of(folder)
+    if financing is None:
+        return ""
+    names = {"financier": financing.financier.name, "customer": folder.customer.name}
+    if oneoffs_withheld(folder):
+        return (
+            _(
+                "%(financier)s rejected the financing and the folder is terminated: the billing run "
+                "invoices its one-off lines to no one. Recurring lines go to %(customer)s."
+            )
+            % names
+        )
     return (
         _(
-            "%(oneoff)s rejected the financing: the one-off lines are not invoiced to anyone until the "
-            "financing is removed or another financier is chosen. Recurring lines go to %(recurring)s."
+            "%(financier)s rejected the financing: the one-off lines are invoiced to %(customer)s as a "
+            "direct sale, as are the recurring lines."
         )
         % names
     )

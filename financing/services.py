@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from folders.models import Folder, FolderStatus, OneOffLine
 from organizations.audit import audit_changes, audit_log, audited_delete, diff, snapshot
 
-from .models import Financing
-from .payer import payer_for, payer_for_folder_oneoffs
+from .models import ApprovalStatus, Financing
+from .payer import financing_rejected, payer_for, payer_for_folder_oneoffs
 
 __all__ = ["financing_remove", "financing_set", "payer_for", "payer_for_folder_oneoffs"]
 
@@ -101,6 +101,12 @@ def financing_set(*, folder: Folder, user, data: dict[str, Any]) -> Financing:
         _check_payer_fixed(folder)
     elif "financier" in data and data["financier"] != financing.financier:
         _check_payer_fixed(folder, field="financier")
+    elif "approval_status" in data and financing_rejected(financing) != (
+        data["approval_status"] == ApprovalStatus.REJECTED
+    ):
+        # A rejection moves the hardware to the end customer (payer_for), and taking it
+        # back moves it to the financier again.
+        _check_payer_fixed(folder, field="approval_status")
     if not created:
         _check_contract_fixed(folder, financing, data)
     for key in FINANCING_FIELDS:

@@ -13,6 +13,7 @@ from organizations.view_kit import refusal_as_message, refusal_on
 from . import services
 from .forms import FinancingForm
 from .models import Financing
+from .payer import rejected_note
 
 
 def _folder(pk: int) -> Folder:
@@ -32,7 +33,8 @@ def financing_edit(request, pk: int):
             saved = services.financing_set(folder=folder, user=request.user, data=form.cleaned_data)
             messages.success(
                 request,
-                _(
+                rejected_note(folder)
+                or _(
                     "Folder %(number)s is financed by %(financier)s; its one-off lines are invoiced to the financier."
                 )
                 % {"number": folder.number, "financier": saved.financier.name},

@@ -293,3 +293,29 @@ def test_the_run_lets_undelivered_hardware_wait_and_bills_it_dated_on_its_delive
     [hw_line] = hardware.lines.all()
     assert (hw_line.service_start, hw_line.service_end) == (dt.date(2026, 11, 24), dt.date(2026, 11, 26))
     assert not run.skips.filter(reason="awaiting_delivery").exists()
+
+
+def test_rejected_financing_bills_the_hardware_to_the_end_customer_as_a_direct_sale(org):
+    customer = f.customer(org, name="Bäckerei Schulz KG")
+    folder = f.folder(org, customer)
+    leasing = f.financier(org)
+    f.finance(folder, leasing, status="rejected")
+    f.oneoff(folder, price="4290.00", serials=("A1B2C3",), delivered_on=dt.date(2026, 10, 28))
+    f.recurring(folder, price="89.00", start=NOV)
+    run = bill(org, NOV)
+    [invoice] = invoices(org, run)
+    assert invoice.payer == customer and not invoice.third_party
+    assert sorted(ln.net for ln in invoice.lines.all()) == [D("89.00"), D("4290.00")]
+    assert OneOffLine.objects.get().invoice_number == invoice.number
+    assert not BillingRunFailure.objects.filter(run=run).exists()
+
+
+def test_a_terminated_folder_with_rejected_financing_leaves_its_hardware_uninvoiced(org):
+    folder = f.folder(org, status="terminated", end_date=dt.date(2026, 10, 31))
+    f.finance(folder, status="rejected")
+    f.oneoff(folder, price="4290.00", delivered_on=dt.date(2026, 10, 28))
+    run = bill(org, NOV)
+    assert invoices(org, run) == []
+    skip = BillingRunSkip.objects.get(run=run)
+    assert skip.folder == folder and skip.reason == "financing_rejected"
+    assert OneOffLine.objects.get().invoice_document_id is None

@@ -419,3 +419,62 @@ def test_paging_the_preview_plans_only_the_pages_accounts(client_for, billing_us
     page = client.get(f"{url}&page=2", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="preview-detail")
     assert page.status_code == 200 and 'id="preview-detail"' in page.content.decode()
     assert planned == [[planning.account_ids(organization=org, period=month)[1]]]
+
+
+def test_the_preview_says_hardware_goes_to_the_end_customer_after_a_rejected_financing(
+    org, client_for, billing_user, month
+):
+    folder = f.folder(org, f.customer(org, name="Bäckerei Schulz KG"))
+    f.finance(folder, f.financier(org, name="GRENKE Leasing AG"), status="rejected")
+    f.oneoff(folder, price="4290.00", delivered_on=month - dt.timedelta(days=3))
+    response = client_for(billing_user).get(reverse("billing:preview"), {"period": f"{month:%Y-%m}"})
+    body = response.content.decode()
+    assert "4.290,00" in body
+    assert "Direktverkauf: Finanzierung abgelehnt" in body
+    assert "GRENKE Leasing AG hat die Finanzierung abgelehnt" in body
+    assert "Bäckerei Schulz KG als Direktverkauf in Rechnung gestellt" in body
+
+
+def test_a_run_stopped_by_an_unexpected_error_says_what_happened_without_the_traceback(
+    org, client_for, billing_user, book, month, monkeypatch
+):
+    from billing import planning
+
+    def broken(**kwargs):
+        raise RuntimeError("pricing cache unreachable\nTraceback (most recent call last): ...")
+
+    monkeypatch.setattr(planning, "account_ids", broken)
+    run = bill(org, month, as_of=timezone.localdate())
+    assert run.status == RunStatus.FAILED
+    assert run.failure == {
+        "code": "billing.run_error",
+        "params": {"exception": "RuntimeError", "detail": "pricing cache unreachable"},
+    }
+    assert "Traceback" not in run.error and "RuntimeError(" not in run.error
+    client = client_for(billing_user)
+    body = client.get(reverse("billing:detail", args=[run.pk])).content.decode()
+    assert "Der Abrechnungslauf wurde durch einen unerwarteten Fehler angehalten" in body
+    assert "(RuntimeError: pricing cache unreachable)" in body
+    assert "Traceback" not in body
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    body = client.get(reverse("billing:detail", args=[run.pk])).content.decode()
+    assert "The billing run stopped on an unexpected error (RuntimeError: pricing cache unreachable)" in body
+
+
+def test_a_run_whose_chunk_failed_names_the_cause_in_the_readers_language(
+    org, client_for, billing_user, book, month, monkeypatch
+):
+    from billing import chunks
+
+    def dies(run, planned):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(chunks, "_store", dies)
+    run = bill(org, month, as_of=timezone.localdate())
+    assert run.status == RunStatus.FAILED
+    assert run.failure["code"] == "billing.run_chunks_failed"
+    assert run.failure["params"]["cause"] == "RuntimeError: database went away"
+    body = client_for(billing_user).get(reverse("billing:detail", args=[run.pk])).content.decode()
+    assert 'id="run-error"' in body
+    assert "Ursache: RuntimeError: database went away" in body
+    assert "RuntimeError(" not in body

@@ -62,20 +62,30 @@ def _folder_page(client, folder) -> str:
     return client.get(reverse("folders:detail", args=[folder.pk])).content.decode()
 
 
-@pytest.mark.parametrize(
-    ("status", "code"), [("submitted", "financing_not_approved"), ("rejected", "financing_rejected")]
-)
 def test_it_disables_invoice_one_off_now_while_the_financing_is_not_approved(
-    status, code, financed_folder, billing_user, client_for
+    financed_folder, billing_user, client_for
 ):
     deliver(financed_folder)
-    Financing.objects.filter(folder=financed_folder).update(approval_status=status)
+    Financing.objects.filter(folder=financed_folder).update(approval_status="submitted")
     financed_folder.refresh_from_db()
     refusal = services.invoice_oneoff_refusal(financed_folder)
-    assert refusal is not None and refusal.code == code
+    assert refusal is not None and refusal.code == "financing_not_approved"
     body = _folder_page(client_for(billing_user), financed_folder)
     assert reverse("documents:invoice_oneoff", args=[financed_folder.pk]) not in body
     assert refusal.messages[0] in _titles(body)
+
+
+def test_it_offers_invoice_one_off_now_to_the_end_customer_once_the_financing_is_rejected(
+    financed_folder, billing_user, client_for
+):
+    deliver(financed_folder)
+    Financing.objects.filter(folder=financed_folder).update(approval_status="rejected")
+    financed_folder.refresh_from_db()
+    assert services.invoice_oneoff_refusal(financed_folder) is None
+    body = _folder_page(client_for(billing_user), financed_folder)
+    assert reverse("documents:invoice_oneoff", args=[financed_folder.pk]) in body
+    invoice = services.invoice_oneoff_now(folder=financed_folder, user=billing_user)
+    assert invoice.payer == financed_folder.customer and not invoice.third_party
 
 
 def test_it_disables_invoice_one_off_now_while_the_hardware_awaits_delivery(
@@ -118,7 +128,8 @@ def test_it_says_who_is_invoiced_by_the_financings_status(financed_folder, admin
     note = _payer_note(body)
     assert note.startswith("GRENKE Leasing AG hat die Finanzierung abgelehnt")
     assert "werden GRENKE Leasing AG in Rechnung gestellt" not in body
-    assert "niemandem in Rechnung gestellt" in note
+    assert f"werden {customer} als Direktverkauf in Rechnung gestellt" in note
+    assert "niemandem" not in body
 
 
 def test_it_disables_send_without_a_recipient_and_hides_it_once_cancelled(invoice, admin_user, admin_client):

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from customers.models import CustomerKind
 from documents import services
 from documents.models import Document, DocumentKind, DocumentStatus
+from financing.services import financing_set
 from folders.models import Equipment, FolderStatus, OneOffLine
 from organizations.models import AuditEntry, NumberFormat
 from tests.documents.conftest import pdf_text, sequence_value
@@ -311,22 +312,34 @@ def test_it_refuses_a_financier_without_billing_address_and_keeps_the_number(org
     assert not OneOffLine.objects.filter(invoice_document_id__isnull=False).exists()
 
 
-@pytest.mark.parametrize(
-    ("status", "code"), [("rejected", "financing_rejected"), ("submitted", "financing_not_approved")]
-)
-def test_it_invoices_the_financier_only_after_the_approval(org, admin_user, status, code):
+def test_it_invoices_the_financier_only_after_the_approval(org, admin_user):
     folder = FolderFactory(organization=org)
     oneoff(folder)
-    financing = finance(folder, status=status)
+    financing = finance(folder, status="submitted")
     with pytest.raises(ValidationError) as exc:
         deliver(folder)
         services.invoice_oneoff_now(folder=folder, user=admin_user)
-    assert exc.value.code == code
+    assert exc.value.code == "financing_not_approved"
     assert sequence_value(org, "invoice") == 0
     financing.approval_status = "approved"
     financing.save()
     deliver(folder)
     assert services.invoice_oneoff_now(folder=folder, user=admin_user).payer == financing.financier
+
+
+def test_it_invoices_the_end_customer_once_the_financier_rejected_the_financing(org, admin_user):
+    folder = FolderFactory(organization=org)
+    oneoff(folder)
+    financing = finance(folder, status="rejected")
+    deliver(folder)
+    invoice = services.invoice_oneoff_now(folder=folder, user=admin_user)
+    assert invoice.payer == folder.customer and invoice.payer != financing.financier
+    assert not invoice.third_party
+    with pytest.raises(ValidationError) as exc:
+        financing_set(folder=folder, user=admin_user, data={"approval_status": "approved"})
+    assert invoice.number in exc.value.message_dict["approval_status"][0]
+    financing.refresh_from_db()
+    assert financing.approval_status == "rejected"
 
 
 @pytest.mark.parametrize("financed", [False, True])

@@ -98,10 +98,11 @@ def test_payer_is_the_financier_for_one_off_lines_of_a_financed_folder(org):
     assert payer_for(line) == financing.financier
 
 
-def test_payer_stays_the_financier_while_a_rejected_financing_is_attached(org):
+def test_payer_is_the_end_customer_once_the_financier_rejected_the_financing(org):
     financing = FinancingFactory(folder=FolderFactory(organization=org), approval_status="rejected")
     line = add_oneoff(financing.folder)
-    assert payer_for(line) == financing.financier
+    assert payer_for(line) == financing.folder.customer
+    assert payer_for_folder_oneoffs(financing.folder) == {line.pk: financing.folder.customer}
 
 
 def test_payer_is_always_the_customer_for_recurring_lines(org):
