@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import chorus_views, views
 
 app_name = "documents"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("credit-notes/", views.credit_note_list, name="credit_notes"),
     path("delivery-notes/", views.delivery_note_list, name="delivery_notes"),
     path("dunning-letters/", views.dunning_letter_list, name="dunning_letters"),
+    path("chorus-pro/", chorus_views.chorus_export, name="chorus"),
     path("<int:pk>/", views.document_detail, name="detail"),
     path("<int:pk>/pdf/", views.document_pdf, name="pdf"),
     path("<int:pk>/einvoice/", views.document_einvoice, name="einvoice"),
