@@ -59,6 +59,7 @@ def _page(request):
         {
             "filter": flt,
             "rows": rows,
+            "refused": sum(1 for row in rows if row["refusal"]),
             "total": total,
             "cut": total > MAX_ROWS,
             "form": ChorusExportForm(),

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -107,7 +108,8 @@ def _tar_gz(files: Sequence[tuple[str, bytes]], moment: dt.datetime) -> bytes:
 
 
 def archive_basename(*, organization, syntax: str, moment: dt.datetime) -> str:
-    return f"chorus-pro-{file_stem(organization.slug)}-{syntax}-{moment:%Y%m%d-%H%M%S}"
+    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+    return f"chorus-pro-{file_stem(organization.slug)}-{syntax}-{local:%Y%m%d-%H%M%S}"
 
 
 def chorus_archives(

@@ -20,7 +20,6 @@ from django.utils.translation import ngettext
 from lxml import etree
 
 from bench.samples import issued_copies
-from customers.models import DeliveryMethod
 from documents import services
 from documents.einvoice.chorus import MAX_INVOICES_PER_ARCHIVE, chorus_archives
 from documents.models import ChorusExport, ChorusExportItem, Document, DocumentKind
@@ -28,13 +27,20 @@ from documents.services.chorus import chorus_export_create
 from organizations.models import AuditEntry
 from tests.conftest import login
 from tests.documents.einvoice_validation import assert_valid
-from tests.documents.factories import FolderFactory, deliver, oneoff
+from tests.documents.factories import (
+    CHORUS_ENGAGEMENT,
+    CHORUS_SERVICE_CODE,
+    CHORUS_SIRET,
+    FolderFactory,
+    chorus_invoice,
+    chorus_payer,
+    deliver,
+    oneoff,
+)
 
 pytestmark = pytest.mark.django_db
 
-SIRET = "21440109300015"
-SERVICE_CODE = "SERVICE-FINANCES"
-ENGAGEMENT = "EJ-2026-004711"
+SIRET, SERVICE_CODE, ENGAGEMENT = CHORUS_SIRET, CHORUS_SERVICE_CODE, CHORUS_ENGAGEMENT
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
@@ -42,36 +48,10 @@ NS = {"ram": RAM, "cac": CAC, "cbc": CBC}
 UNKNOWN = "Some of the chosen documents do not exist (any more). Reload the page and choose again."
 
 
-def _payer(customer, **fields):
-    values = {
-        "delivery_method": DeliveryMethod.CHORUS_PRO,
-        "siret": SIRET,
-        "service_code": SERVICE_CODE,
-        "engagement_number": ENGAGEMENT,
-        **fields,
-    }
-    for name, value in values.items():
-        setattr(customer, name, value)
-    customer.full_clean()
-    customer.save()
-    return customer
-
-
-def _invoice(org, user, *, payer_fields=None, name="Mairie de Nantes") -> Document:
-    folder = FolderFactory(organization=org, customer__name=name)
-    _payer(folder.customer, **(payer_fields or {}))
-    oneoff(
-        folder, description="Copieur\nMultifonction", quantity="2", unit_price="1290.00", serials=("C1", "C2")
-    )
-    oneoff(folder, description="Manuel", quantity="1", unit_price="24.80", rate="7.00", equipment=False)
-    deliver(folder)
-    return services.invoice_oneoff_now(folder=folder, user=user)
-
-
 @pytest.fixture
 def chorus_docs(org, admin_user):
-    first = _invoice(org, admin_user)
-    second = _invoice(org, admin_user, name="Université de Lille", payer_fields={"engagement_number": ""})
+    first = chorus_invoice(org, admin_user)
+    second = chorus_invoice(org, admin_user, name="Université de Lille", engagement_number="")
     credit = services.credit_note_partial(
         invoice=first, user=admin_user, reason="Remise", amount=Decimal("100.00"), tax_rate=Decimal("19.00")
     )
@@ -120,7 +100,7 @@ def test_it_names_files_safely_and_never_twice(org, admin_user):
 
     for kind in ("invoice", "credit_note"):
         NumberFormat.objects.create(organization=org, kind=kind, pattern="RE/{year}/Nr. {counter:04}")
-    invoice = _invoice(org, admin_user)
+    invoice = chorus_invoice(org, admin_user)
     credit = services.credit_note_partial(
         invoice=invoice, user=admin_user, reason="Remise", amount=Decimal("10.00"), tax_rate=Decimal("19.00")
     )
@@ -133,7 +113,7 @@ def test_it_names_files_safely_and_never_twice(org, admin_user):
 
 
 def test_it_splits_501_documents_into_two_numbered_archives(org, admin_user):
-    invoice = _invoice(org, admin_user)
+    invoice = chorus_invoice(org, admin_user)
     ids = [invoice.pk] + [copy.pk for copy in issued_copies(invoice, MAX_INVOICES_PER_ARCHIVE)]
 
     result = chorus_export_create(organization=org, user=admin_user, document_ids=ids, syntax="ubl")
@@ -196,7 +176,7 @@ def test_it_refuses_drafts_payers_without_siret_and_other_tenants(org, other_org
         payer=plain.customer,
         lines=[services.LineSpec(description="Wartung", quantity=Decimal(1), unit_price=Decimal("10.00"))],
     )
-    foreign = _invoice(other_org, None, name="Ville de Lyon")
+    foreign = chorus_invoice(other_org, None, name="Ville de Lyon")
     now = timezone.now()
 
     without_siret = _(
@@ -237,7 +217,7 @@ def test_it_refuses_drafts_payers_without_siret_and_other_tenants(org, other_org
 
 def test_it_refuses_to_issue_a_chorus_invoice_without_siret(org, admin_user):
     folder = FolderFactory(organization=org, customer__name="Mairie de Brest")
-    _payer(folder.customer, siret="")
+    chorus_payer(folder.customer, siret="")
     oneoff(folder, quantity="1", unit_price="100.00")
     deliver(folder)
 
@@ -266,7 +246,7 @@ def test_the_page_lists_only_chorus_payers_documents_of_the_organization(
     oneoff(plain, quantity="1", unit_price="100.00")
     deliver(plain)
     by_mail = services.invoice_oneoff_now(folder=plain, user=admin_user)
-    foreign = _invoice(other_org, None, name="Ville de Lyon")
+    foreign = chorus_invoice(other_org, None, name="Ville de Lyon")
 
     page = login(admin_user).get(URL)
     assert page.status_code == 200
@@ -322,7 +302,7 @@ def test_billing_staff_download_the_archive(org, billing_user, chorus_docs):
 
 def test_a_refused_export_says_why_and_changes_nothing(org, other_org, admin_user, chorus_docs):
     client = login(admin_user)
-    foreign = _invoice(other_org, None, name="Ville de Lyon")
+    foreign = chorus_invoice(other_org, None, name="Ville de Lyon")
 
     for data, expected in (
         ({"syntax": "cii"}, _("Choose at least one invoice or credit note.")),
