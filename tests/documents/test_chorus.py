@@ -233,6 +233,15 @@ def test_it_refuses_to_issue_a_chorus_invoice_without_siret(org, admin_user):
     assert not Document.objects.filter(kind=DocumentKind.INVOICE).exclude(number="").exists()
 
 
+def test_the_customer_page_warns_of_a_chorus_payer_without_siret(org):
+    from customers.selectors import customer_warnings
+
+    customer = chorus_payer(FolderFactory(organization=org).customer, siret="")
+    missing = _("Invoices go to Chorus Pro, which needs the customer's SIRET; none is entered.")
+    assert missing in customer_warnings(customer=customer)
+    assert missing not in customer_warnings(customer=chorus_payer(customer))
+
+
 # --- the page --------------------------------------------------------------------------
 
 
