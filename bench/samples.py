@@ -207,3 +207,25 @@ def _percentile(sorted_values: Sequence[float], percent: float) -> float:
         return 0.0
     rank = max(1, -(-len(sorted_values) * percent // 100))
     return sorted_values[int(rank) - 1]
+
+
+def issued_copies(invoice, count: int) -> list:
+    """``count`` copies of an issued invoice under new numbers, written in bulk (rows and
+    lines, no services): for measuring what depends on the number of documents, such as a
+    Chorus Pro archive, without issuing each one."""
+    from documents.models import Document, DocumentLine
+
+    def values(row, model, skip: set[str]) -> dict:
+        return {
+            f.attname: getattr(row, f.attname) for f in model._meta.concrete_fields if f.attname not in skip
+        }
+
+    row = values(invoice, Document, {"id", "number"})
+    copies = Document.objects.bulk_create(
+        Document(**row, number=f"{invoice.number}-C{n:04d}") for n in range(count)
+    )
+    lines = [values(line, DocumentLine, {"id", "document_id"}) for line in invoice.lines.all()]
+    DocumentLine.objects.bulk_create(
+        DocumentLine(**line, document_id=copy.pk) for copy in copies for line in lines
+    )
+    return copies

@@ -254,6 +254,8 @@ def customer_warnings(*, customer: Customer) -> list[str]:
         )
     if customer.delivery_method == DeliveryMethod.POST and not customer.has_billing_address:
         warnings.append(_("Invoices go out by post, but the address is incomplete."))
+    if customer.delivery_method == DeliveryMethod.CHORUS_PRO and not customer.siret:
+        warnings.append(_("Invoices go to Chorus Pro, which needs the customer's SIRET; none is entered."))
     if customer.payment_method == PaymentMethod.DIRECT_DEBIT and not customer.organization.creditor_id:
         warnings.append(
             _("Direct debit needs your organization's SEPA creditor identifier (Organization settings).")

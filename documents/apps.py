@@ -40,6 +40,7 @@ class DocumentsConfig(AppConfig):
             "invoice.cancelled": _("Invoice cancelled"),
             "invoice.credited": _("Invoice partly credited"),
             "delivery_note.sent_to_financier": _("Delivery note sent to the financier"),
+            "chorus.exported": _("Exported for Chorus Pro"),
         }
         for kind, (issued, sent, discarded) in titles.items():
             action_titles[f"{kind}.issued"] = issued

@@ -442,3 +442,48 @@ class DocumentLine(TenantModel):
         if self._document_is_issued():
             raise DocumentFrozenError(f"line {self} belongs to an issued document and cannot be deleted")
         return super().delete(*args, **kwargs)
+
+
+class ChorusSyntax(models.TextChoices):
+    CII = "cii", _("CII D16B")
+    UBL = "ubl", _("UBL 2.1")
+
+
+class ChorusExport(TenantModel):
+    """One Chorus Pro archive handed out for upload: who exported which invoices, when and
+    in which syntax. Kept as the record of delivery to French public buyers, so the list
+    can say which invoices were exported already."""
+
+    created_at = models.DateTimeField(_("exported at"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("exported by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    syntax = models.CharField(_("syntax"), max_length=3, choices=ChorusSyntax.choices)
+    filename = models.CharField(_("file name"), max_length=200)
+    count = models.PositiveIntegerField(_("invoices"))
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("Chorus Pro export")
+        verbose_name_plural = _("Chorus Pro exports")
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class ChorusExportItem(TenantModel):
+    """A document in an export (the organization repeated so the row is scoped itself)."""
+
+    export = models.ForeignKey(ChorusExport, on_delete=models.CASCADE, related_name="items")
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="chorus_export_items")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["export", "document"], name="chorus_export_item_unique"),
+        ]
+        indexes = [models.Index(fields=["organization", "document"], name="chorus_item_org_document")]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 
-from customers.models import Customer
+from customers.models import Customer, DeliveryMethod
 from folders.models import Equipment, Folder, OneOffLine
 from folders.selectors import action_title
 from organizations.models import AuditEntry
@@ -243,3 +243,18 @@ def dunning_items(letter: Document, lines) -> list[tuple[DocumentLine, int | Non
         .values_list("number", "pk")
     )
     return [(line, found.get(line.description) if line.service_end else None) for line in lines]
+
+
+def chorus_candidates() -> QuerySet[Document]:
+    """Issued invoices and credit notes of payers who receive them through Chorus Pro,
+    newest first, each with the moment it was last exported (``chorus_exported_at``)."""
+    return (
+        Document.objects.filter(
+            kind__in=[DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE],
+            payer__delivery_method=DeliveryMethod.CHORUS_PRO,
+        )
+        .exclude(status=DocumentStatus.DRAFT)
+        .select_related("payer")
+        .annotate(chorus_exported_at=Max("chorus_export_items__export__created_at"))
+        .order_by("-issue_date", "-number", "-pk")
+    )

@@ -57,5 +57,9 @@ system_texts_register(
             _("Delivery note %(number)s sent to the financier %(financier)s (%(to)s) as proof of delivery.")
             % {"number": p["number"], "financier": p["financier"], "to": ", ".join(p["to"])}
         ),
+        "documents.chorus_exported": lambda p: (
+            _("%(document)s exported for Chorus Pro in %(filename)s.")
+            % {"document": _label(p), "filename": p["filename"]}
+        ),
     }
 )

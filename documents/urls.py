@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import chorus_views, views
 from .models import DocumentKind
 
 app_name = "documents"
@@ -13,6 +13,7 @@ urlpatterns = [
     path(
         "dunning-letters/", views.document_list, {"kind": DocumentKind.DUNNING_LETTER}, name="dunning_letters"
     ),
+    path("chorus-pro/", chorus_views.chorus_export, name="chorus"),
     path("<int:pk>/", views.document_detail, name="detail"),
     path("<int:pk>/pdf/", views.document_pdf, name="pdf"),
     path("<int:pk>/einvoice/", views.document_einvoice, name="einvoice"),

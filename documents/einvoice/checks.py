@@ -3,7 +3,7 @@ data the e-invoice needs beyond the printed snapshot (taken in the same transact
 
 Refused here, with a message on the document, never later in a worker: a line whose
 unit has no UN/ECE Rec 20 code, XRechnung without a valid Leitweg-ID or without the
-e-mail addresses XRechnung requires.
+e-mail addresses XRechnung requires, Chorus Pro without the buyer's SIRET.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from customers.models import EInvoiceFormat, PaymentMethod, is_leitweg_id
+from customers.models import DeliveryMethod, EInvoiceFormat, PaymentMethod, is_leitweg_id
 from documents.einvoice import codes
 from documents.models import Document, DocumentKind
 
@@ -85,6 +85,15 @@ def check_einvoice(
     payer = payer or document.payer
     organization = organization or document.organization
     snapshot = einvoice_snapshot(document, payer=payer, folder=folder, organization=organization)
+    if payer.delivery_method == DeliveryMethod.CHORUS_PRO and not snapshot["siret"]:
+        # Chorus Pro routes an invoice by the buyer's SIRET; without it the archive is refused.
+        raise ValidationError(
+            _(
+                "%(payer)s receives invoices through Chorus Pro, which needs the customer's SIRET (customer record)."
+            )
+            % {"payer": payer.name},
+            code="einvoice_siret",
+        )
     if snapshot["format"] in (EInvoiceFormat.XRECHNUNG_CII, EInvoiceFormat.XRECHNUNG_UBL):
         if not is_leitweg_id(snapshot["buyer_reference"]):
             raise ValidationError(

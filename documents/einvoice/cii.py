@@ -67,7 +67,7 @@ def _party(parent, tag: str, party: Party, *, seller: bool) -> None:
     _ram(element, "Name", party.name)
     if party.legal_id:
         legal = _ram(element, "SpecifiedLegalOrganization")
-        _ram(legal, "ID", party.legal_id)
+        _ram(legal, "ID", party.legal_id, schemeID=party.legal_scheme)
     if seller and (party.contact_name or party.phone or party.email):
         contact = _ram(element, "DefinedTradeContact")
         if party.contact_name:
@@ -146,6 +146,8 @@ def cii_tree(invoice: Invoice) -> etree._Element:
         _ram(agreement, "BuyerReference", invoice.buyer_reference)
     _party(agreement, "SellerTradeParty", invoice.seller, seller=True)
     _party(agreement, "BuyerTradeParty", invoice.buyer, seller=False)
+    if invoice.order_reference:
+        _ram(_ram(agreement, "BuyerOrderReferencedDocument"), "IssuerAssignedID", invoice.order_reference)
 
     delivery = _ram(transaction, "ApplicableHeaderTradeDelivery")
     if invoice.ship_to is not None:

@@ -20,6 +20,8 @@ from documents.models import Document, DocumentKind
 from organizations.money import ZERO, money
 
 XRECHNUNG_FORMATS = ("xrechnung_cii", "xrechnung_ubl")
+# ISO 6523 ICD 0009: the French SIRET, by which Chorus Pro routes an invoice to a public buyer.
+SIRET_SCHEME = "0009"
 _POSTAL = re.compile(r"^(\S+)\s+(.+)$")
 
 
@@ -39,6 +41,8 @@ class Party:
     tax_number: str = ""
     identifier: str = ""
     legal_id: str = ""
+    # ISO 6523 scheme of legal_id (BT-30-1/BT-47-1); "0009" marks a French SIRET.
+    legal_scheme: str = ""
     email: str = ""
     phone: str = ""
     contact_name: str = ""
@@ -108,6 +112,8 @@ class Invoice:
     period_end: dt.date | None = None
     preceding_number: str = ""
     preceding_date: dt.date | None = None
+    # BT-13, the buyer's purchase order: a French public buyer's engagement number.
+    order_reference: str = ""
     xrechnung: bool = False
 
 
@@ -152,11 +158,14 @@ def _seller(document: Document, snapshot: dict, *, omit_vat_id: bool) -> Party:
 def _buyer(document: Document, snapshot: dict, *, omit_vat_id: bool) -> Party:
     buyer = snapshot.get("buyer") or {}
     email = buyer.get("email") or (document.recipient_email or "").split(",")[0].strip()
+    siret = snapshot.get("siret") or ""
     return Party(
         name=document.recipient_name,
         address=_address(buyer or None, document.recipient_address, buyer.get("country") or "DE"),
         vat_id="" if omit_vat_id else document.recipient_vat_id,
         identifier=document.recipient_customer_number,
+        legal_id=siret,
+        legal_scheme=SIRET_SCHEME if siret else "",
         email=email,
         contact_name=document.recipient_contact_name,
     )
@@ -325,7 +334,9 @@ def invoice_of(document: Document, *, xrechnung: bool = False) -> Invoice:
         type_code=codes.CREDIT_NOTE if document.kind == DocumentKind.CREDIT_NOTE else codes.INVOICE,
         issue_date=document.issue_date,
         currency="EUR",
+        # A French public buyer's service code routes the invoice inside the buyer (BT-10).
         buyer_reference=snapshot.get("buyer_reference")
+        or snapshot.get("service_code")
         or document.recipient_customer_number
         or document.number,
         seller=_seller(document, snapshot, omit_vat_id=omit_vat_id),
@@ -344,5 +355,6 @@ def invoice_of(document: Document, *, xrechnung: bool = False) -> Invoice:
         period_end=document.service_end if document.service_start and document.service_end else None,
         preceding_number=preceding.number if preceding else "",
         preceding_date=preceding.issue_date if preceding else None,
+        order_reference=snapshot.get("engagement_number") or "",
         xrechnung=xrechnung,
     )

@@ -126,14 +126,28 @@ def zugferd_pdf(document: Document, pdf_bytes: bytes) -> bytes:
             library.datetime = original
 
 
+def file_stem(text: str) -> str:
+    """A file name from a document number: ASCII letters, digits, "-" and "_" only, so
+    it is the same on every system and inside every archive."""
+    return "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "-_" else "-" for ch in text).strip("-")
+
+
 def xml_file(document: Document) -> tuple[str, str, bytes] | None:
     """The separate XML file of an XRechnung payer: (filename, mime, bytes)."""
     fmt = einvoice_format(document)
     if fmt not in ("xrechnung_cii", "xrechnung_ubl"):
         return None
     syntax, profile = FORMATS[fmt]
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in document.number)
-    return f"{safe}.xml", "application/xml", invoice_xml(document, syntax, profile)
+    return f"{file_stem(document.number)}.xml", "application/xml", invoice_xml(document, syntax, profile)
 
 
-__all__ = ["FORMATS", "einvoice_format", "invoice_xml", "schema", "wants_zugferd", "xml_file", "zugferd_pdf"]
+__all__ = [
+    "FORMATS",
+    "einvoice_format",
+    "file_stem",
+    "invoice_xml",
+    "schema",
+    "wants_zugferd",
+    "xml_file",
+    "zugferd_pdf",
+]

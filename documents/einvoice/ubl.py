@@ -60,7 +60,7 @@ def _party(parent, tag: str, party: Party, *, seller: bool, creditor_id: str = "
     legal = _cac(element, "PartyLegalEntity")
     _cbc(legal, "RegistrationName", party.name)
     if party.legal_id:
-        _cbc(legal, "CompanyID", party.legal_id)
+        _cbc(legal, "CompanyID", party.legal_id, schemeID=party.legal_scheme)
     if seller and (party.contact_name or party.phone or party.email):
         contact = _cac(element, "Contact")
         if party.contact_name:
@@ -95,6 +95,8 @@ def ubl_tree(invoice: Invoice) -> etree._Element:
         period = _cac(root, "InvoicePeriod")
         _cbc(period, "StartDate", invoice.period_start.isoformat())
         _cbc(period, "EndDate", invoice.period_end.isoformat())
+    if invoice.order_reference:
+        _cbc(_cac(root, "OrderReference"), "ID", invoice.order_reference)
     if invoice.preceding_number:
         reference = _cac(_cac(root, "BillingReference"), "InvoiceDocumentReference")
         _cbc(reference, "ID", invoice.preceding_number)

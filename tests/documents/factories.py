@@ -119,3 +119,38 @@ def deliver(folder, day: dt.date = DELIVERED_ON) -> None:
     """Record the delivery of every piece of the folder that has no delivery date yet (one-off
     lines are invoiced only once delivered)."""
     Equipment.objects.filter(line__folder=folder, delivered_on__isnull=True).update(delivered_on=day)
+
+
+CHORUS_SIRET = "21440109300015"
+CHORUS_SERVICE_CODE = "SERVICE-FINANCES"
+CHORUS_ENGAGEMENT = "EJ-2026-004711"
+
+
+def chorus_payer(customer, **fields) -> Customer:
+    """A French public buyer that receives its invoices through Chorus Pro."""
+    values = {
+        "delivery_method": "chorus_pro",
+        "siret": CHORUS_SIRET,
+        "service_code": CHORUS_SERVICE_CODE,
+        "engagement_number": CHORUS_ENGAGEMENT,
+        **fields,
+    }
+    for name, value in values.items():
+        setattr(customer, name, value)
+    customer.full_clean()
+    customer.save()
+    return customer
+
+
+def chorus_invoice(org, user, *, name="Mairie de Nantes", **payer_fields):
+    """An issued one-off invoice (two lines, 19 % and 7 %) to a Chorus Pro payer."""
+    from documents import services
+
+    folder = FolderFactory(organization=org, customer__name=name)
+    chorus_payer(folder.customer, **payer_fields)
+    oneoff(
+        folder, description="Copieur\nMultifonction", quantity="2", unit_price="1290.00", serials=("C1", "C2")
+    )
+    oneoff(folder, description="Manuel", quantity="1", unit_price="24.80", rate="7.00", equipment=False)
+    deliver(folder)
+    return services.invoice_oneoff_now(folder=folder, user=user)

@@ -396,9 +396,10 @@ def test_bench_einvoice_times_xml_and_pdf_and_leaves_nothing_behind():
     from organizations.models import Organization
 
     out = _io.StringIO()
-    call_command("bench_einvoice", n=2, stdout=out)
+    call_command("bench_einvoice", n=2, archive=3, stdout=out)
     text = out.getvalue()
     assert "CII XML + XSD:" in text and "ZUGFeRD PDF:" in text
+    assert "Chorus Pro archive, 3 invoices, CII:" in text and "Chorus Pro archive, 3 invoices, UBL:" in text
     with scopes_disabled():
         assert not Organization.objects.filter(slug__startswith="bench-einvoice").exists()
 

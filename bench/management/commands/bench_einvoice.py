@@ -1,8 +1,10 @@
-"""Time the e-invoice: ``python manage.py bench_einvoice [--n 50] [--document ID]``.
+"""Time the e-invoice: ``python manage.py bench_einvoice [--n 50] [--document ID] [--archive 500]``.
 
 Measures, per invoice, (a) building the EN 16931 CII and UBL XML from the frozen
 document and checking it against its XSD (target: median < 50 ms), and (b) making the
-ZUGFeRD PDF: rendering the PDF/A-3b and embedding the XML (target: median < 200 ms).
+ZUGFeRD PDF: rendering the PDF/A-3b and embedding the XML (target: median < 200 ms);
+then (c) a Chorus Pro archive of ``--archive`` copies of the sample invoice (500, a full
+archive), loaded from the database and packed in each syntax (0 skips it).
 Without ``--document`` a sample invoice of 12 lines is issued through the real services
 inside a transaction that is rolled back, so the database is left as it was. The
 schematron rules are not part of the run (they are the tests' job).
@@ -53,6 +55,9 @@ def _sample_invoice():
         postal_code="40212",
         city="Düsseldorf",
         email="info@musterfirma.example",
+        siret="21440109300015",
+        service_code="SERVICE-FINANCES",
+        engagement_number="EJ-2026-004711",
     )
     lines = [
         services.LineSpec(
@@ -79,10 +84,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--n", type=int, default=50, help="number of timed runs (default 50)")
         parser.add_argument("--document", type=int, help="id of an issued invoice instead of the sample")
+        parser.add_argument(
+            "--archive",
+            type=int,
+            default=500,
+            help="invoices in the timed Chorus Pro archive (default 500, 0: none)",
+        )
 
-    def handle(self, *args, n: int, document: int | None, **options):
+    def handle(self, *args, n: int, document: int | None, archive: int, **options):
         if n < 1:
             raise CommandError("--n must be at least 1")
+        if not 0 <= archive <= 500:
+            raise CommandError("--archive must be between 0 and 500 (one archive)")
         with scopes_disabled():
             if document is not None:
                 from documents.models import Document
@@ -94,7 +107,10 @@ class Command(BaseCommand):
                 return
             try:
                 with transaction.atomic():
-                    self._run(_sample_invoice(), n)
+                    sample = _sample_invoice()
+                    self._run(sample, n)
+                    if archive:
+                        self._archive(sample, archive)
                     raise _Rollback
             except _Rollback:
                 pass
@@ -118,3 +134,31 @@ class Command(BaseCommand):
         ok = cii["median"] < 50 and pdf["median"] < 200
         style = self.style.SUCCESS if ok else self.style.WARNING
         self.stdout.write(style("OK" if ok else "SLOW: targets are 50 ms (XML) and 200 ms (PDF)"))
+
+    def _archive(self, sample, count: int) -> None:
+        from bench.samples import issued_copies
+        from documents.einvoice.chorus import chorus_archives
+        from documents.services.chorus import chorus_documents
+
+        org = sample.organization
+        ids = [sample.pk] + [copy.pk for copy in issued_copies(sample, count - 1)]
+        for syntax in ("cii", "ubl"):
+            timing = _timed(
+                3,
+                lambda syntax=syntax: chorus_archives(
+                    chorus_documents(organization=org, document_ids=ids),
+                    organization=org,
+                    syntax=syntax,
+                    moment=dt.datetime.now(dt.UTC),
+                ),
+            )
+            [built] = chorus_archives(
+                chorus_documents(organization=org, document_ids=ids),
+                organization=org,
+                syntax=syntax,
+                moment=dt.datetime.now(dt.UTC),
+            )
+            self.stdout.write(
+                f"Chorus Pro archive, {count} invoices, {syntax.upper()}: median {timing['median']} ms "
+                f"({len(built.content) // 1024} KiB)"
+            )
