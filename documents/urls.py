@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import dispatch_views, views
 
 app_name = "documents"
 
@@ -10,6 +10,12 @@ urlpatterns = [
     path("credit-notes/", views.credit_note_list, name="credit_notes"),
     path("delivery-notes/", views.delivery_note_list, name="delivery_notes"),
     path("dunning-letters/", views.dunning_letter_list, name="dunning_letters"),
+    path("outbox/", dispatch_views.outbox, name="outbox"),
+    path("outbox/print/", dispatch_views.post_list, name="outbox_print"),
+    path("outbox/print/pdf/", dispatch_views.post_print, name="outbox_print_pdf"),
+    path("outbox/<int:pk>/send-again/", dispatch_views.dispatch_send_again, name="dispatch_send_again"),
+    path("mail-templates/", dispatch_views.mail_templates, name="mail_templates"),
+    path("mail-templates/save/", dispatch_views.mail_templates_save, name="mail_templates_save"),
     path("<int:pk>/", views.document_detail, name="detail"),
     path("<int:pk>/pdf/", views.document_pdf, name="pdf"),
     path("<int:pk>/einvoice/", views.document_einvoice, name="einvoice"),
