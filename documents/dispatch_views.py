@@ -110,7 +110,7 @@ def outbox(request):
         rows = selectors.dispatches_waiting(DispatchChannel.CHORUS)
     else:
         rows = Dispatch.objects.select_related("document").order_by("-id")
-    table = configure_table(request, DispatchTable(rows, request=request))
+    table = configure_table(request, DispatchTable(rows))
     table.attention = show == "failed"
     return render(
         request,
@@ -127,8 +127,14 @@ def _next_or(request, fallback: str):
 
 
 @require_POST
-@require("view")
 def dispatch_send_again(request, pk: int):
+    """Send a failed mail again: 404 outside the organization, 403 when the role may not
+    write documents of this kind."""
+    from .views import _member_or_response
+
+    denied = _member_or_response(request)
+    if denied is not None:
+        return denied
     row = get_object_or_404(Dispatch.objects.select_related("document__payer"), pk=pk)
     if not _may_send(request, row.document):
         raise PermissionDenied
