@@ -90,6 +90,30 @@ def _document_sent(document_ids: Iterable[int], when: dt.datetime) -> None:
     )
 
 
+def dispatch_locked(dispatch_id: int) -> Dispatch | None:
+    """The row under its lock, with its document (inside a transaction)."""
+    return (
+        Dispatch.objects.select_for_update(of=("self",))
+        .select_related("document")
+        .filter(pk=dispatch_id)
+        .first()
+    )
+
+
+def _audit(row: Dispatch, *, action: str, code: str, **params) -> None:
+    """File what happened to the row in its document's history."""
+    document = row.document
+    document_audit(
+        document,
+        user=row.created_by,
+        action=f"{document.kind}.{action}",
+        message=system_text(
+            code, kind=document.kind, cancellation=document.cancellation, number=document.number, **params
+        ),
+        extra={"dispatch": row.key},
+    )
+
+
 def dispatch_rows_sent(rows: Sequence[Dispatch], *, result: str = "", notes: Sequence[str] = ()) -> None:
     """Mark locked rows sent, their documents sent, and file it in each document's history."""
     now = timezone.now()
@@ -98,31 +122,10 @@ def dispatch_rows_sent(rows: Sequence[Dispatch], *, result: str = "", notes: Seq
         row.sent_at = now
         row.result = result
         row.save(update_fields=["status", "sent_at", "result", "updated_at"])
-        document = row.document
         if row.channel in MAIL_CHANNELS:
-            message = system_text(
-                "documents.sent",
-                kind=document.kind,
-                cancellation=document.cancellation,
-                number=document.number,
-                to=list(row.recipients),
-                notes=list(notes),
-            )
+            _audit(row, action="sent", code="documents.sent", to=list(row.recipients), notes=list(notes))
         else:
-            message = system_text(
-                "documents.dispatched",
-                kind=document.kind,
-                cancellation=document.cancellation,
-                number=document.number,
-                channel=row.channel,
-            )
-        document_audit(
-            document,
-            user=row.created_by,
-            action=f"{document.kind}.sent",
-            message=message,
-            extra={"dispatch": row.key},
-        )
+            _audit(row, action="sent", code="documents.dispatched", channel=row.channel)
     _document_sent({row.document_id for row in rows}, now)
 
 
@@ -131,20 +134,7 @@ def dispatch_row_failed(row: Dispatch, *, reason: str) -> None:
     row.status = DispatchStatus.FAILED
     row.result = reason[:2000]
     row.save(update_fields=["status", "result", "updated_at"])
-    document = row.document
-    document_audit(
-        document,
-        user=row.created_by,
-        action=f"{document.kind}.dispatch_failed",
-        message=system_text(
-            "documents.dispatch_failed",
-            kind=document.kind,
-            cancellation=document.cancellation,
-            number=document.number,
-            reason=row.result,
-        ),
-        extra={"dispatch": row.key},
-    )
+    _audit(row, action="dispatch_failed", code="documents.dispatch_failed", reason=row.result)
 
 
 def mark_dispatched(documents: Iterable[Document], channel: str, result: str = "") -> int:
@@ -193,7 +183,7 @@ def dispatch_retry(*, dispatch: Dispatch, user, recipients: Sequence[str]) -> Di
     """Queue a failed (or interrupted) mail row again, to the payer's current addresses
     (an address added since the failure counts); the same row and key, one try more."""
     with transaction.atomic():
-        row = Dispatch.objects.select_for_update(of=("self",)).select_related("document").get(pk=dispatch.pk)
+        row = dispatch_locked(dispatch.pk)
         refusal = dispatch_retry_refusal(row)
         if refusal is not None:
             raise refusal

@@ -29,7 +29,12 @@ from documents.models import (
     DocumentStatus,
 )
 from documents.selectors import delivery_proof_for, financing_of
-from documents.services.dispatch import dispatch_queue, dispatch_row_failed, dispatch_rows_sent
+from documents.services.dispatch import (
+    dispatch_locked,
+    dispatch_queue,
+    dispatch_row_failed,
+    dispatch_rows_sent,
+)
 from documents.services.drafts import document_audit, schedule_pdf
 from organizations.system_texts import system_text
 
@@ -147,12 +152,7 @@ def dispatch_deliver(*, dispatch_id: int) -> str:
     from documents.pdf import render_and_store
 
     with transaction.atomic():
-        row = (
-            Dispatch.objects.select_for_update(of=("self",))
-            .select_related("document")
-            .filter(pk=dispatch_id)
-            .first()
-        )
+        row = dispatch_locked(dispatch_id)
         if row is None:
             return "missing"
         if row.channel not in MAIL_CHANNELS or row.status not in (
@@ -180,11 +180,11 @@ def dispatch_deliver(*, dispatch_id: int) -> str:
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
         logger.warning("dispatch %s failed: %r", row.key, exc)
         with transaction.atomic():
-            row = Dispatch.objects.select_for_update(of=("self",)).select_related("document").get(pk=row.pk)
+            row = dispatch_locked(row.pk)
             dispatch_row_failed(row, reason=f"{type(exc).__name__}: {exc}")
         return DispatchStatus.FAILED
     with transaction.atomic():
-        row = Dispatch.objects.select_for_update(of=("self",)).select_related("document").get(pk=row.pk)
+        row = dispatch_locked(row.pk)
         dispatch_rows_sent([row], notes=[note.number for note in notes if note.pdf])
     return DispatchStatus.SENT
 
