@@ -68,7 +68,7 @@ def test_it_e_mails_the_zugferd_pdf_once_and_records_the_row(direct_folder, admi
     assert mime == "application/pdf" and name == f"{invoice.number}.pdf"
     # The stored ZUGFeRD PDF, with its factur-x.xml.
     assert "factur-x.xml" in PdfReader(io.BytesIO(content)).attachments
-    assert AuditEntry.objects.filter(action="invoice.sent", object_id=invoice.pk).count() == 1
+    assert AuditEntry.objects.filter(action="invoice.sent", data__document_id=invoice.pk).count() == 1
 
 
 def test_a_task_delivered_again_after_the_send_sends_nothing(direct_folder, admin_user, run_on_commit):
@@ -138,7 +138,7 @@ def test_a_failing_mail_server_leaves_the_row_failed_listed_and_sendable_again(
     assert invoice.status == DocumentStatus.ISSUED and invoice.sent_at is None
     assert list(selectors.dispatches_needing_attention()) == [row]
     assert services.dispatch_retry_refusal(row) is None
-    assert AuditEntry.objects.filter(action="invoice.dispatch_failed", object_id=invoice.pk).exists()
+    assert AuditEntry.objects.filter(action="invoice.dispatch_failed", data__document_id=invoice.pk).exists()
 
     run_on_commit(services.dispatch_retry, dispatch=row, user=admin_user, recipients=["neu@example.de"])
     row.refresh_from_db()
