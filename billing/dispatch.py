@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from collections import Counter
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from customers.models import DeliveryMethod
 from documents import services as document_services
-from documents.models import Document, DocumentKind, DocumentStatus
+from documents.models import (
+    MAIL_CHANNELS,
+    DispatchChannel,
+    DispatchStatus,
+    Document,
+    DocumentKind,
+    DocumentStatus,
+)
 from organizations.system_texts import system_text
 
 from . import system_texts as _system_texts  # noqa: F401 - registers the codes used below
@@ -19,11 +24,13 @@ from .runs import append_log
 
 
 def billing_run_dispatch(run_id: int) -> dict[str, int]:
-    """Deliver a finished run's invoices, after commit and apart from the run: e-mailed
-    with their PDF where the payer's delivery method says so (documents.services.document_send:
-    status "sent", audited, the mail in its own task); the others - post, portal notice,
-    Chorus Pro, GoCardless export, or no address - are counted in the run log for the
-    back office. Invoices already sent are skipped, so running it again sends nothing twice."""
+    """Deliver a finished run's invoices and credit notes by each payer's delivery method
+    (documents.services.document_dispatch: an outbox row per document - e-mailed with the
+    attachment or as a portal notification by the worker, queued to print, or waiting for
+    the Chorus Pro export). A payer without an e-mail address gets a failed row with the
+    reason, listed among the failed dispatches. A document that has a row already keeps
+    it, so running this again sends nothing twice; the counts describe the outcome either
+    way: "sent" (e-mails), "no_recipient", and the other delivery methods by name."""
     run = BillingRun.objects.get(pk=run_id)
     counts: Counter[str] = Counter()
     invoices = (
@@ -38,16 +45,13 @@ def billing_run_dispatch(run_id: int) -> dict[str, int]:
         .order_by("number")
     )
     for document in invoices.iterator(chunk_size=500):
-        method = document.payer.delivery_method if document.payer_id else ""
-        if method != DeliveryMethod.EMAIL_PDF:
-            counts[method or "none"] += 1
-            continue
-        try:
-            document_services.document_send(document=document, user=None)
-        except ValidationError:
-            counts["no_recipient"] += 1
-        else:
+        row = document_services.document_dispatch(document=document, user=None, once=True)
+        if row.channel in MAIL_CHANNELS and row.status == DispatchStatus.FAILED and not row.tries:
+            counts["no_recipient"] += 1  # refused before any try: no address
+        elif row.channel == DispatchChannel.EMAIL:
             counts["sent"] += 1
+        else:
+            counts[document.payer.delivery_method or "none"] += 1
     message = system_text(
         "billing.run_delivered",
         sent=counts["sent"],

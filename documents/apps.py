@@ -46,6 +46,7 @@ class DocumentsConfig(AppConfig):
             action_titles[f"{kind}.issued"] = issued
             action_titles[f"{kind}.sent"] = sent
             action_titles[f"{kind}.draft_discarded"] = discarded
+            action_titles[f"{kind}.dispatch_failed"] = _("Sending failed")
         history_register(models=dict.fromkeys(titles, Document), titles=action_titles)
 
 

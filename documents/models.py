@@ -13,8 +13,10 @@ issued invoice by accident.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -487,3 +489,117 @@ class ChorusExportItem(TenantModel):
             models.UniqueConstraint(fields=["export", "document"], name="chorus_export_item_unique"),
         ]
         indexes = [models.Index(fields=["organization", "document"], name="chorus_item_org_document")]
+
+
+class DispatchChannel(models.TextChoices):
+    """How an issued document reaches its payer (the payer's delivery method decides)."""
+
+    EMAIL = "email", _("E-mail with attachment")
+    NOTIFY = "notify", _("E-mail notification (portal link)")
+    CHORUS = "chorus", _("Chorus Pro")
+    POST = "post", _("Post")
+
+
+# Channels whose row a worker sends; the others wait for a person (print, Chorus export).
+MAIL_CHANNELS = frozenset({DispatchChannel.EMAIL, DispatchChannel.NOTIFY})
+
+
+# A row "sending" for longer than this lost its worker (a send takes seconds; the SMTP
+# timeout is 30 s): it is listed as interrupted, for a person to check and send again.
+SENDING_STALE_AFTER = dt.timedelta(minutes=15)
+
+
+class DispatchStatus(models.TextChoices):
+    QUEUED = "queued", pgettext_lazy("dispatch status", "queued")
+    SENDING = "sending", pgettext_lazy("dispatch status", "sending")
+    SENT = "sent", pgettext_lazy("dispatch status", "sent")
+    FAILED = "failed", pgettext_lazy("dispatch status", "failed")
+
+
+class Dispatch(TenantModel):
+    """One delivery of an issued document through one channel: a row of the outbox.
+
+    A mail must never be lost and never go out twice. The row is written in the same
+    transaction that decides to send; the worker claims it under a row lock (queued or
+    failed -> sending), sends, and marks it sent, so a task delivered twice, or retried
+    after the mail left, finds it sent or sending and sends nothing. A worker that dies
+    between sending and marking leaves it "sending": it is then listed as interrupted
+    for a person to check, never sent again by itself. ``attempt`` counts the deliberate
+    sends of the same document through the same channel ("send" pressed again);
+    (document, channel, attempt) is unique and ``key`` spells it, also as the mail's
+    Message-ID, so a receiving system can recognise a copy.
+    """
+
+    document = models.ForeignKey(
+        Document, verbose_name=_("document"), on_delete=models.PROTECT, related_name="dispatches"
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=DispatchChannel.choices)
+    attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
+    key = models.CharField(_("idempotency key"), max_length=80, unique=True)
+    recipients = models.JSONField(_("recipients"), default=list, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=DispatchStatus.choices, default=DispatchStatus.QUEUED
+    )
+    # Sends tried for this row: the worker's retries and "send again" after a failure.
+    tries = models.PositiveSmallIntegerField(_("tries"), default=0)
+    # Why the last try failed, or what the channel reported when it was sent.
+    result = models.TextField(_("result"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    tried_at = models.DateTimeField(_("last try"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("dispatch")
+        verbose_name_plural = _("dispatches")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "channel", "attempt"], name="dispatch_unique_attempt"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status", "channel"], name="dispatch_org_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status})"
+
+    @staticmethod
+    def key_for(document_id: int, channel: str, attempt: int) -> str:
+        return f"doc{document_id}-{channel}-{attempt}"
+
+
+class DispatchMailTemplate(TenantModel):
+    """The organization's text of a document e-mail in one language and channel (with the
+    document attached, or the notification with the portal link). Blank subject or body
+    means the built-in text. Placeholders: see documents.dispatch_mail.PLACEHOLDERS."""
+
+    channel = models.CharField(
+        _("channel"),
+        max_length=10,
+        choices=[
+            (DispatchChannel.EMAIL, DispatchChannel.EMAIL.label),
+            (DispatchChannel.NOTIFY, DispatchChannel.NOTIFY.label),
+        ],
+    )
+    language = models.CharField(_("language"), max_length=2)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"), blank=True)
+
+    class Meta:
+        verbose_name = _("document e-mail template")
+        verbose_name_plural = _("document e-mail templates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "channel", "language"], name="dispatch_mail_template_unique"
+            ),
+        ]

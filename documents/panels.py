@@ -35,6 +35,12 @@ def customer_documents(request: HttpRequest, customer: Customer) -> dict[str, An
 
 
 def register() -> None:
+    from .dispatch_views import dispatch_panel
+
+    panel_register(
+        "document.detail",
+        Panel("dispatch", "documents/_dispatch_panel.html", dispatch_panel, slot="side", order=50),
+    )
     panel_register(
         "folder.detail",
         Panel("documents", "documents/_folder_documents.html", folder_documents, slot="below_lines"),

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.utils import timezone
 
 from customers.models import Customer, DeliveryMethod
 from folders.models import Equipment, Folder, OneOffLine
@@ -13,7 +14,17 @@ from folders.selectors import action_title
 from organizations.models import AuditEntry
 
 from .engine import compute_totals, line_inputs
-from .models import Document, DocumentKind, DocumentLine, DocumentStatus, LineSource
+from .models import (
+    SENDING_STALE_AFTER,
+    Dispatch,
+    DispatchChannel,
+    DispatchStatus,
+    Document,
+    DocumentKind,
+    DocumentLine,
+    DocumentStatus,
+    LineSource,
+)
 
 ZERO = Decimal("0.00")
 
@@ -258,3 +269,42 @@ def chorus_candidates() -> QuerySet[Document]:
         .annotate(chorus_exported_at=Max("chorus_export_items__export__created_at"))
         .order_by("-issue_date", "-number", "-pk")
     )
+
+
+# --- the outbox (documents.models.Dispatch) --------------------------------------------------
+
+
+def dispatches_of(document: Document) -> list:
+    """Every outbox row of the document, newest first."""
+    return list(Dispatch.objects.filter(document=document).select_related("created_by").order_by("-id"))
+
+
+def dispatches_needing_attention(*, now=None) -> QuerySet:
+    """Mails that did not go out: failed (with the reason), or stuck "sending" because
+    their worker was lost - those may have gone out and are for a person to check."""
+    stale_before = (now or timezone.now()) - SENDING_STALE_AFTER
+    return (
+        Dispatch.objects.filter(
+            Q(status=DispatchStatus.FAILED) | Q(status=DispatchStatus.SENDING, tried_at__lt=stale_before)
+        )
+        .exclude(document__status__in=[DocumentStatus.CANCELLED, DocumentStatus.SUPERSEDED])
+        .select_related("document")
+        .order_by("-updated_at", "-id")
+    )
+
+
+def dispatches_waiting(channel: str) -> QuerySet:
+    """Rows of a channel that wait for a person: post to print, Chorus Pro to export."""
+    return (
+        Dispatch.objects.filter(channel=channel, status=DispatchStatus.QUEUED)
+        .select_related("document")
+        .order_by("created_at", "id")
+    )
+
+
+def outbox_counts() -> dict[str, int]:
+    return {
+        "failed": dispatches_needing_attention().count(),
+        "print": dispatches_waiting(DispatchChannel.POST).count(),
+        "chorus": dispatches_waiting(DispatchChannel.CHORUS).count(),
+    }

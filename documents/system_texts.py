@@ -33,6 +33,15 @@ def _sent(params: dict) -> str:
     return text
 
 
+def _dispatched(params: dict) -> str:
+    from .models import DispatchChannel
+
+    return _("%(document)s sent: %(channel)s.") % {
+        "document": _label(params),
+        "channel": DispatchChannel(params["channel"]).label,
+    }
+
+
 system_texts_register(
     {
         "documents.issued": lambda p: (
@@ -53,6 +62,10 @@ system_texts_register(
             % {"number": p["number"], "credits": ", ".join(p["credits"])}
         ),
         "documents.sent": _sent,
+        "documents.dispatched": _dispatched,
+        "documents.dispatch_failed": lambda p: (
+            _("%(document)s could not be sent: %(reason)s") % {"document": _label(p), "reason": p["reason"]}
+        ),
         "documents.sent_to_financier": lambda p: (
             _("Delivery note %(number)s sent to the financier %(financier)s (%(to)s) as proof of delivery.")
             % {"number": p["number"], "financier": p["financier"], "to": ", ".join(p["to"])}

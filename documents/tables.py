@@ -136,3 +136,40 @@ def fill_extension_columns(table: DocumentTable, kind: str) -> None:
         return
     records = [row.record for row in table.page.object_list]
     table.extension_cells = {c.key: c.cells(records) for c in columns}
+
+
+class DispatchTable(tables.Table):
+    """Outbox rows: the document, how and to whom, how often tried, and the outcome."""
+
+    document = tables.TemplateColumn(
+        template_name="documents/_cell_dispatch_document.html",
+        verbose_name=_("Document"),
+        order_by=("document__number",),
+    )
+    payer = tables.Column(accessor="document__recipient_name", verbose_name=_("Payer"), orderable=False)
+    channel = tables.Column(verbose_name=_("Channel"))
+    recipients = tables.TemplateColumn(
+        template_code="{{ record.recipients|join:', ' }}",
+        verbose_name=_("Recipients"),
+        orderable=False,
+        attrs={"td": {"class": "small"}},
+    )
+    status = tables.TemplateColumn(
+        template_name="documents/_dispatch_status.html", verbose_name=_("Status"), order_by=("status",)
+    )
+    tries = tables.Column(verbose_name=_("Tries"), attrs={"td": {"class": "num"}, "th": {"class": "num"}})
+    updated_at = tables.DateTimeColumn(
+        format="SHORT_DATETIME_FORMAT", verbose_name=_("Last change"), attrs=DATE
+    )
+    result = tables.Column(verbose_name=_("Result"), orderable=False, attrs={"td": {"class": "small"}})
+    actions = tables.TemplateColumn(
+        template_name="documents/_cell_dispatch_actions.html",
+        verbose_name="",
+        orderable=False,
+        empty_values=(),
+    )
+
+    class Meta:
+        attrs = {"class": "table table-hover align-middle mb-0"}
+        per_page = DEFAULT_PER_PAGE
+        empty_text = _("Nothing here: every document went out.")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import chorus_views, views
+from . import chorus_views, dispatch_views, views
 from .models import DocumentKind
 
 app_name = "documents"
@@ -14,6 +14,12 @@ urlpatterns = [
         "dunning-letters/", views.document_list, {"kind": DocumentKind.DUNNING_LETTER}, name="dunning_letters"
     ),
     path("chorus-pro/", chorus_views.chorus_export, name="chorus"),
+    path("outbox/", dispatch_views.outbox, name="outbox"),
+    path("outbox/print/", dispatch_views.post_list, name="outbox_print"),
+    path("outbox/print/pdf/", dispatch_views.post_print, name="outbox_print_pdf"),
+    path("outbox/<int:pk>/send-again/", dispatch_views.dispatch_send_again, name="dispatch_send_again"),
+    path("mail-templates/", dispatch_views.mail_templates, name="mail_templates"),
+    path("mail-templates/save/", dispatch_views.mail_templates_save, name="mail_templates_save"),
     path("<int:pk>/", views.document_detail, name="detail"),
     path("<int:pk>/pdf/", views.document_pdf, name="pdf"),
     path("<int:pk>/einvoice/", views.document_einvoice, name="einvoice"),

@@ -29,6 +29,7 @@ from organizations.tables import configure_table
 from organizations.view_kit import refusal_as_message, refusal_on
 
 from . import einvoice, selectors, services
+from .dispatch_views import dispatch_confirm, dispatch_queued_message
 from .filters import DocumentFilter
 from .forms import CreditNoteForm, DeclineForm, DeliveryNoteForm, QuoteCreateForm, ReasonForm
 from .models import Document, DocumentKind
@@ -162,7 +163,7 @@ def document_actions(request, document: Document) -> list[dict]:
             reason=_("The PDF is being prepared."),
         )
     )
-    send_refusal = services.document_sendable(document)
+    send_refusal = services.document_dispatchable(document)
     # A cancelled or superseded document is never sent again: no button at all.
     if send_refusal is None or send_refusal.code != "closed":
         actions.append(
@@ -173,6 +174,7 @@ def document_actions(request, document: Document) -> list[dict]:
                 enabled=allowed and send_refusal is None,
                 reason=no_role if not allowed else (send_refusal.messages[0] if send_refusal else ""),
                 recipients=", ".join(invoice_recipient_emails(customer=document.payer)),
+                confirm=dispatch_confirm(document),
             )
         )
     if document.kind == DocumentKind.QUOTE:
@@ -399,12 +401,10 @@ def document_discard(request, document: Document):
 
 @document_write
 def document_send(request, document: Document):
+    """Send the document the way its payer chose (e-mail, notification, post, Chorus Pro)."""
     with refusal_as_message(request):
-        document = services.document_send(document=document, user=request.user)
-        messages.success(
-            request,
-            _("%(document)s sent to %(payer)s.") % {"document": document, "payer": document.recipient_name},
-        )
+        row = services.document_dispatch(document=document, user=request.user)
+        messages.success(request, dispatch_queued_message(row))
     return _back(document)
 
 

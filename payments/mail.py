@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import string
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 
 from documents import texts
+from organizations.placeholders import fill_placeholders, placeholder_problems
 
 PLACEHOLDERS = ("number", "amount", "date", "open", "payer", "organization")
 
@@ -33,20 +33,11 @@ NOTHING_APPLIED = {"de": "Ihr Guthaben", "en": "your credit balance"}
 
 def template_problems(text: str) -> list[str]:
     """Placeholders the template uses that we cannot fill (or broken braces)."""
-    try:
-        names = [name for _literal, name, _spec, _conv in string.Formatter().parse(text) if name is not None]
-    except ValueError:
-        return ["{"]
-    return sorted({name for name in names if name not in PLACEHOLDERS})
-
-
-class _Values(dict):
-    def __missing__(self, key):
-        return "{" + key + "}"
+    return placeholder_problems(text, PLACEHOLDERS)
 
 
 def render(template: str, values: dict[str, str]) -> str:
-    return string.Formatter().vformat(template, (), _Values(values))
+    return fill_placeholders(template, values)
 
 
 def build_message(

@@ -157,6 +157,17 @@ STORAGES = {
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="devtools.mail.OutboxEmailBackend")
 EMAIL_OUTBOX_DIR = Path(env.path("EMAIL_OUTBOX_DIR", default=BASE_DIR / "var" / "outbox"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="backoffice@localhost")
+# SMTP (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend). The timeout keeps a
+# mail server that does not answer from holding a worker: the send fails and is retried.
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Where the customer portal is reached from outside: links in notification e-mails.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # A billing chunk takes seconds (README, "Performance"); its hard time limit only bounds
 # one that hangs. Redis hands an unacknowledged message to another worker after the

@@ -39,6 +39,17 @@ from documents.services.delivery_notes import (
     delivery_note_issue,
     delivery_window_for,
 )
+from documents.services.dispatch import (
+    SENDING_STALE_AFTER,
+    dispatch_is_stale,
+    dispatch_mail_templates,
+    dispatch_mail_templates_update,
+    dispatch_queue,
+    dispatch_retry,
+    dispatch_retry_refusal,
+    mark_dispatched,
+    post_print,
+)
 from documents.services.drafts import (
     DATED_IN_ORDER,
     NUMBER_KINDS,
@@ -77,6 +88,10 @@ from documents.services.quotes import (
 )
 from documents.services.sending import (
     delivery_note_send_to_financier,
+    dispatch_channel_for,
+    dispatch_deliver,
+    document_dispatch,
+    document_dispatchable,
     document_render_again,
     document_send,
     document_sendable,
@@ -145,4 +160,17 @@ __all__ = [
     "document_render_again",
     "document_send",
     "document_sendable",
+    "SENDING_STALE_AFTER",
+    "dispatch_is_stale",
+    "dispatch_mail_templates",
+    "dispatch_mail_templates_update",
+    "dispatch_queue",
+    "dispatch_retry",
+    "dispatch_retry_refusal",
+    "mark_dispatched",
+    "post_print",
+    "dispatch_channel_for",
+    "dispatch_deliver",
+    "document_dispatch",
+    "document_dispatchable",
 ]

@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from documents.einvoice.chorus import ChorusArchive, archive_basename, chorus_archives, chorus_bundle
-from documents.models import ChorusExport, ChorusExportItem, Document
+from documents.models import ChorusExport, ChorusExportItem, DispatchChannel, Document
+from documents.services.dispatch import mark_dispatched
 from organizations.audit import audit_entry, audit_log
 from organizations.models import AuditEntry
 from organizations.system_texts import system_text
@@ -65,6 +66,8 @@ def chorus_export_create(*, organization, user, document_ids: Sequence[int], syn
             _record(organization=organization, user=user, syntax=syntax, archive=archive)
             for archive in archives
         )
+        # The outbox rows waiting for this export are delivered now.
+        mark_dispatched(documents, DispatchChannel.CHORUS, result=", ".join(e.filename for e in exports))
     name = archive_basename(organization=organization, syntax=syntax, moment=moment)
     filename, content_type, content = chorus_bundle(archives, name=name)
     return ChorusDownload(

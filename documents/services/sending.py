@@ -1,11 +1,14 @@
-"""Sending: when a document may be e-mailed, e-mailing it to the payer, a delivery note to
-the financier as proof of delivery, and rendering a missing PDF again.
+"""Sending: when a document may be e-mailed, sending it the way its payer chose (an outbox
+row per channel, documents.services.dispatch), delivering an outbox mail (the one place
+that sends a document's mail), a delivery note to the financier as proof of delivery, and
+rendering a missing PDF again.
 
 The mails and the PDF are handed to the worker after commit (documents.tasks).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
@@ -13,12 +16,32 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers.models import DeliveryMethod
 from customers.selectors import invoice_recipient_emails
 from documents import texts
-from documents.models import Document, DocumentKind, DocumentStatus
+from documents.models import (
+    MAIL_CHANNELS,
+    Dispatch,
+    DispatchChannel,
+    DispatchStatus,
+    Document,
+    DocumentKind,
+    DocumentStatus,
+)
 from documents.selectors import delivery_proof_for, financing_of
+from documents.services.dispatch import (
+    dispatch_locked,
+    dispatch_queue,
+    dispatch_row_failed,
+    dispatch_rows_sent,
+)
 from documents.services.drafts import document_audit, schedule_pdf
 from organizations.system_texts import system_text
+
+logger = logging.getLogger(__name__)
+
+# Chorus Pro takes invoices and credit notes only; the payer's other documents go by mail.
+CHORUS_KINDS = (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE)
 
 
 def document_sendable(
@@ -44,30 +67,126 @@ def document_sendable(
 
 
 def document_send(*, document: Document, user, recipients: Sequence[str] | None = None) -> Document:
-    """E-mail the PDF to the payer (invoice e-mail and invoice-recipient contacts)."""
+    """E-mail the document to the payer (invoice e-mail and invoice-recipient contacts) or
+    to the given recipients: an e-mail row in the outbox, sent by the worker after commit."""
     with transaction.atomic():
         document = Document.objects.select_for_update().get(pk=document.pk)
         refusal = document_sendable(document, recipients=recipients)
         if refusal is not None:
             raise refusal
         to = [r for r in (recipients or invoice_recipient_emails(customer=document.payer)) if r]
-        document.sent_at = timezone.now()
-        if document.status == DocumentStatus.ISSUED:
-            document.status = DocumentStatus.SENT
-        document.save(update_fields=["status", "sent_at", "updated_at"])
-        message = system_text(
-            "documents.sent",
-            kind=document.kind,
-            cancellation=document.cancellation,
-            number=document.number,
-            to=to,
-            notes=[note.number for note in delivery_proof_for(document)],
-        )
-        document_audit(document, user=user, action=f"{document.kind}.sent", message=message)
-        organization_id = document.organization_id
-        pk = document.pk
-        transaction.on_commit(lambda: _schedule_mail(pk, organization_id, list(to)))
+        dispatch_queue(document=document, channel=DispatchChannel.EMAIL, recipients=to, user=user)
     return document
+
+
+def dispatch_channel_for(document: Document) -> str:
+    """How the document goes to its payer, from the payer's delivery method: by post, in
+    the Chorus Pro export (invoices and credit notes; the rest by e-mail), as a portal
+    notification, else e-mailed with the document attached."""
+    method = document.payer.delivery_method if document.payer_id else ""
+    if method == DeliveryMethod.POST:
+        return DispatchChannel.POST
+    if method == DeliveryMethod.CHORUS_PRO and document.kind in CHORUS_KINDS:
+        return DispatchChannel.CHORUS
+    if method == DeliveryMethod.EMAIL_NOTIFICATION:
+        return DispatchChannel.NOTIFY
+    return DispatchChannel.EMAIL
+
+
+def document_dispatchable(document: Document) -> ValidationError | None:
+    """Why "send" cannot act now (None: it can). A letter already waiting to be printed or
+    exported to Chorus Pro is not queued twice."""
+    channel = dispatch_channel_for(document)
+    if channel in MAIL_CHANNELS:
+        return document_sendable(document)
+    refusal = document_sendable(document, recipients=[channel])
+    if refusal is not None:
+        return refusal
+    if document.dispatches.filter(channel=channel, status=DispatchStatus.QUEUED).exists():
+        if channel == DispatchChannel.POST:
+            return ValidationError(_("The document is already in the list to print."), code="pending")
+        return ValidationError(
+            _("The document is already waiting for the Chorus Pro export."), code="pending"
+        )
+    return None
+
+
+def document_dispatch(*, document: Document, user, once: bool = False) -> Dispatch:
+    """Send an issued document the way its payer chose: an outbox row of that channel.
+    E-mail and notification rows go to the worker after commit; post waits in the list
+    to print, Chorus Pro for the export.
+
+    ``once`` (the billing run): a document that has a row already keeps it, and a missing
+    e-mail address gives a failed row with the reason instead of an error, so the run
+    never stops and the back office finds the document among the failed dispatches."""
+    with transaction.atomic():
+        document = Document.objects.select_for_update().select_related("payer").get(pk=document.pk)
+        if once:
+            existing = document.dispatches.order_by("id").first()
+            if existing is not None:
+                return existing
+        channel = dispatch_channel_for(document)
+        refusal = document_dispatchable(document)
+        if refusal is not None and not (once and refusal.code == "no_recipient"):
+            raise refusal
+        if refusal is not None:
+            return dispatch_queue(
+                document=document,
+                channel=channel,
+                user=user,
+                status=DispatchStatus.FAILED,
+                result=refusal.messages[0],
+            )
+        to = invoice_recipient_emails(customer=document.payer) if channel in MAIL_CHANNELS else []
+        return dispatch_queue(document=document, channel=channel, recipients=to, user=user)
+
+
+def dispatch_deliver(*, dispatch_id: int) -> str:
+    """Send one outbox mail, at most once: claim the row under its lock (queued or failed
+    -> sending) and commit, send, then mark it sent - or failed with the backend's reason,
+    to be tried again. Returns the row's status ("refused" for a document closed since).
+
+    Any error of rendering or of the mail backend (SMTP, an API) fails the row: it is
+    recorded with the reason rather than lost in a worker's log."""
+    from documents.dispatch_mail import build_dispatch_message
+    from documents.pdf import render_and_store
+
+    with transaction.atomic():
+        row = dispatch_locked(dispatch_id)
+        if row is None:
+            return "missing"
+        if row.channel not in MAIL_CHANNELS or row.status not in (
+            DispatchStatus.QUEUED,
+            DispatchStatus.FAILED,
+        ):
+            return row.status
+        refusal = document_sendable(row.document, recipients=row.recipients)
+        if refusal is not None:
+            dispatch_row_failed(row, reason=refusal.messages[0])
+            return "refused"
+        row.status = DispatchStatus.SENDING
+        row.tries += 1
+        row.tried_at = timezone.now()
+        row.save(update_fields=["status", "tries", "tried_at", "updated_at"])
+    notes: list[Document] = []
+    try:
+        document = render_and_store(row.document)
+        if row.channel == DispatchChannel.EMAIL:
+            # A financier's invoice carries the folder's delivery notes as proof of delivery.
+            notes = [render_and_store(note) for note in delivery_proof_for(document)]
+        sent = build_dispatch_message(row, document, delivery_notes=notes).send()
+        if not sent:
+            raise RuntimeError("the mail backend accepted no message")
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
+        logger.warning("dispatch %s failed: %r", row.key, exc)
+        with transaction.atomic():
+            row = dispatch_locked(row.pk)
+            dispatch_row_failed(row, reason=f"{type(exc).__name__}: {exc}")
+        return DispatchStatus.FAILED
+    with transaction.atomic():
+        row = dispatch_locked(row.pk)
+        dispatch_rows_sent([row], notes=[note.number for note in notes if note.pdf])
+    return DispatchStatus.SENT
 
 
 def delivery_note_send_to_financier(*, document: Document, user) -> list[str]:
@@ -122,12 +241,6 @@ def _schedule_delivery_proof(document_id: int, organization_id: int, to: list[st
     from documents.tasks import send_delivery_proof_email
 
     send_delivery_proof_email.delay(document_id, organization_id, to, language)
-
-
-def _schedule_mail(document_id: int, organization_id: int, to: list[str]) -> None:
-    from documents.tasks import send_document_email
-
-    send_document_email.delay(document_id, organization_id, to)
 
 
 def document_render_again(*, document: Document, user) -> None:
