@@ -22,7 +22,7 @@ from documents.dispatch_mail import portal_document_url
 from documents.models import Dispatch, DispatchChannel, DispatchStatus, DocumentStatus
 from documents.tasks import dispatch_backoff, send_dispatch
 from organizations.models import AuditEntry
-from tests.documents.factories import FolderFactory, deliver, oneoff
+from tests.documents.factories import CHORUS_SIRET, FolderFactory, deliver, oneoff
 
 pytestmark = pytest.mark.django_db
 
@@ -223,7 +223,13 @@ def test_post_is_printed_as_one_pdf_and_then_counts_as_sent(org, admin_user, run
 
 
 def test_chorus_rows_wait_until_the_export_marks_them(direct_folder, admin_user, run_on_commit):
-    invoice = _invoice(direct_folder, admin_user, run_on_commit, delivery_method=DeliveryMethod.CHORUS_PRO)
+    invoice = _invoice(
+        direct_folder,
+        admin_user,
+        run_on_commit,
+        delivery_method=DeliveryMethod.CHORUS_PRO,
+        siret=CHORUS_SIRET,
+    )
     row = _send(run_on_commit, invoice, admin_user)
     assert (row.channel, row.status) == ("chorus", "queued") and mail.outbox == []
     assert services.mark_dispatched([invoice], "chorus", result="chorus-2026-12.tar.gz") == 1
