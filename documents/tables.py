@@ -81,7 +81,8 @@ class DocumentTable(tables.Table):
             "total_gross",
             "pdf",
         )
-        attrs = TABLE_ATTRS
+        # documents-table: app.css lets the less important columns give way on a phone.
+        attrs = {**TABLE_ATTRS, "class": TABLE_ATTRS["class"] + " documents-table"}
         order_by = ("-issue_date",)
         empty_text = ""
         per_page = DEFAULT_PER_PAGE
