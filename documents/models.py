@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -457,14 +456,7 @@ class ChorusExport(TenantModel):
     can say which invoices were exported already."""
 
     created_at = models.DateTimeField(_("exported at"), auto_now_add=True, db_index=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("exported by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    user = user_reference(_("exported by"))
     syntax = models.CharField(_("syntax"), max_length=3, choices=ChorusSyntax.choices)
     filename = models.CharField(_("file name"), max_length=200)
     count = models.PositiveIntegerField(_("invoices"))
@@ -544,14 +536,7 @@ class Dispatch(TenantModel):
     tries = models.PositiveSmallIntegerField(_("tries"), default=0)
     # Why the last try failed, or what the channel reported when it was sent.
     result = models.TextField(_("result"), blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    created_by = user_reference(_("created by"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     tried_at = models.DateTimeField(_("last try"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)

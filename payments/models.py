@@ -18,14 +18,13 @@ never written into the invoice.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from organizations.models import TenantModel
+from organizations.models import TenantModel, user_reference
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -33,9 +32,7 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 class AuthoredModel(TenantModel):
     """A tenant row that records who made it and when (the audit trail has the details)."""
 
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = user_reference()
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
