@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from organizations.access import can, require
+from organizations.view_kit import refusal_as_message
 
 from . import selectors
 from .einvoice.chorus import MAX_INVOICES_PER_ARCHIVE, SYNTAX_LABELS, chorus_refusal
@@ -78,15 +78,15 @@ def _download(request):
         messages.error(request, _("Choose CII or UBL as the syntax of the archive."))
         return back
     ids = [int(value) for value in request.POST.getlist("document") if value.isdigit() and len(value) < 16]
-    try:
+    result = None
+    with refusal_as_message(request):
         result = chorus_export_create(
             organization=request.organization,
             user=request.user,
             document_ids=ids,
             syntax=form.cleaned_data["syntax"],
         )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    if result is None:
         return back
     messages.success(
         request,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -22,8 +22,9 @@ from django.views.decorators.http import require_POST
 
 from customers.selectors import invoice_recipient_emails
 from organizations.access import can, require
-from organizations.forms import StyledFormMixin, add_service_errors
+from organizations.forms import StyledFormMixin
 from organizations.tables import configure_table
+from organizations.view_kit import refusal_as_message, refusal_on
 
 from . import selectors, services
 from .dispatch_mail import LANGUAGES, PLACEHOLDERS
@@ -138,13 +139,10 @@ def dispatch_send_again(request, pk: int):
     row = get_object_or_404(Dispatch.objects.select_related("document__payer"), pk=pk)
     if not _may_send(request, row.document):
         raise PermissionDenied
-    try:
+    with refusal_as_message(request):
         services.dispatch_retry(
             dispatch=row, user=request.user, recipients=invoice_recipient_emails(customer=row.document.payer)
         )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
         messages.success(request, _("%(document)s is being sent again.") % {"document": row.document})
     return _next_or(request, "documents:outbox")
 
@@ -163,20 +161,18 @@ def post_list(request):
 @require("invoices.issue")
 def post_print(request):
     """The chosen letters as one PDF to print; they count as sent from now on."""
-    try:
+    with refusal_as_message(request):
         data, count = services.post_print(
             organization=request.organization,
             user=request.user,
             dispatch_ids=[int(v) for v in request.POST.getlist("dispatch") if v.isdigit() and len(v) < 12],
         )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("documents:outbox_print")
-    response = HttpResponse(data, content_type="application/pdf")
-    name = f"to-print-{timezone.localdate():%Y-%m-%d}-{count}.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+        response = HttpResponse(data, content_type="application/pdf")
+        name = f"to-print-{timezone.localdate():%Y-%m-%d}-{count}.pdf"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+    return redirect("documents:outbox_print")
 
 
 # --- e-mail templates -------------------------------------------------------------------------------
@@ -267,13 +263,10 @@ def mail_templates_save(request):
     templates = services.dispatch_mail_templates(request.organization)
     form = DispatchTemplatesForm(request.POST, templates=templates)
     if form.is_valid():
-        try:
+        with refusal_on(form):
             services.dispatch_mail_templates_update(
                 organization=request.organization, user=request.user, texts=form.texts()
             )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
             messages.success(request, _("Document e-mail templates saved."))
             return redirect("documents:mail_templates")
     return _templates_page(request, form)

@@ -5,7 +5,6 @@ exports. Thin: parse, call one service in payments.batches, say what happened.""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from organizations.access import require
 from organizations.money import ZERO
+from organizations.view_kit import refusal_as_message
 
 from .. import batches
 from ..forms import BatchDateForm, ReturnForm
@@ -28,10 +28,6 @@ PER_PAGE = 50
 # are listed with their reason (the rest are counted).
 NEW_PER_PAGE = 100
 REFUSED_SHOWN = 200
-
-
-def _error(request, exc: ValidationError) -> None:
-    messages.error(request, " ".join(exc.messages))
 
 
 @require("view")
@@ -94,7 +90,7 @@ def batch_new(request):
     ok = [c for c in found if c.collectable]
     if request.method == "POST" and date is not None and "goto" not in request.POST:
         ids = [c.invoice.pk for c in ok if c.invoice.pk not in excluded] if every else sorted(ticked)
-        try:
+        with refusal_as_message(request):
             made = batches.batches_create(
                 organization=org,
                 collection_date=date,
@@ -103,9 +99,6 @@ def batch_new(request):
                 today=today,
                 kind=kind,
             )
-        except ValidationError as exc:
-            _error(request, exc)
-        else:
             for batch in made:
                 messages.success(
                     request,
@@ -184,11 +177,8 @@ def _batch_action(service, success: str):
     @require_POST
     def view(request, pk: int):
         batch = get_object_or_404(DirectDebitBatch, pk=pk)
-        try:
+        with refusal_as_message(request):
             service(batch=batch, user=request.user)
-        except ValidationError as exc:
-            _error(request, exc)
-        else:
             messages.success(request, str(success) % {"batch": batch})
         return redirect("payments:batch_detail", pk=batch.pk)
 
@@ -214,16 +204,13 @@ def item_return(request, pk: int):
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     else:
-        try:
+        with refusal_as_message(request):
             batches.item_return(
                 item=item,
                 reason=form.cleaned_data["reason"],
                 date=form.cleaned_data["date"],
                 user=request.user,
             )
-        except ValidationError as exc:
-            _error(request, exc)
-        else:
             messages.success(
                 request,
                 _("Return of %(number)s recorded (%(reason)s): the invoice is open again.")

@@ -3,10 +3,7 @@ levels, disputes and dunning stops. Thin: parse, call one service, say what happ
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,31 +14,12 @@ from django.views.decorators.http import require_POST
 from customers.models import Customer
 from documents.models import Document, DocumentKind
 from organizations.access import can, require
-from organizations.forms import add_service_errors
+from organizations.view_kit import refusal_as_message, refusal_on
 
 from .. import dunning_selectors as selectors
 from .. import dunning_services as services
 from ..dunning_forms import ApproveForm, DisputeForm, DunningLevelForm, DunningStopForm
 from ..models import DunningRun, DunningStop, InvoiceDispute
-
-
-def _error(request, exc: ValidationError) -> None:
-    messages.error(request, " ".join(exc.messages))
-
-
-def _done(request, action: Callable[[], object], success: str, *, form=None) -> bool:
-    """Run one service: its refusal goes to the form's fields (or the messages when there
-    is no form), else ``success`` to the messages."""
-    try:
-        action()
-    except ValidationError as exc:
-        if form is None:
-            _error(request, exc)
-        else:
-            add_service_errors(form, exc)
-        return False
-    messages.success(request, success)
-    return True
 
 
 @require("view")
@@ -70,15 +48,15 @@ def dunning_approve(request):
             for error in errors:
                 messages.error(request, error)
         return redirect("payments:dunning")
-    try:
+    result = None
+    with refusal_as_message(request):
         result = services.dunning_run_approve(
             organization=request.organization,
             user=request.user,
             payer_ids=form.cleaned_data["payers"],
             today=today,
         )
-    except ValidationError as exc:
-        _error(request, exc)
+    if result is None:
         return redirect("payments:dunning")
     for name, why in result.skipped:
         messages.warning(request, _("No letter to %(name)s: %(why)s") % {"name": name, "why": why})
@@ -140,15 +118,12 @@ def dunning_levels(request):
     levels = services.dunning_levels_ensure(organization=request.organization)
     forms = [DunningLevelForm(request.POST or None, instance=lv, prefix=f"l{lv.position}") for lv in levels]
     if request.method == "POST" and all(f.is_valid() for f in forms):
-        try:
+        with refusal_on(forms[0]):
             services.dunning_levels_save(
                 organization=request.organization,
                 user=request.user,
                 values={f.instance.position: dict(f.cleaned_data) for f in forms},
             )
-        except ValidationError as exc:
-            add_service_errors(forms[0], exc)
-        else:
             messages.success(request, _("Dunning levels saved."))
             return redirect("payments:dunning_levels")
     return render(request, "payments/dunning/levels.html", {"forms": forms})
@@ -183,20 +158,21 @@ def invoice_dunning(request, document_pk: int):
 def dispute_open(request, document_pk: int):
     invoice = get_object_or_404(Document, pk=document_pk, kind=DocumentKind.INVOICE)
     form = DisputeForm(request.POST)
-    if form.is_valid() and _done(
-        request,
-        lambda: services.dispute_open(
-            organization=request.organization,
-            invoice=invoice,
-            note=form.cleaned_data["note"],
-            since=form.cleaned_data["since"],
-            user=request.user,
-        ),
-        _("Invoice %(number)s marked as disputed; it is not dunned until resolved.")
-        % {"number": invoice.number},
-        form=form,
-    ):
-        return redirect("payments:invoice_dunning", document_pk=invoice.pk)
+    if form.is_valid():
+        with refusal_on(form):
+            services.dispute_open(
+                organization=request.organization,
+                invoice=invoice,
+                note=form.cleaned_data["note"],
+                since=form.cleaned_data["since"],
+                user=request.user,
+            )
+            messages.success(
+                request,
+                _("Invoice %(number)s marked as disputed; it is not dunned until resolved.")
+                % {"number": invoice.number},
+            )
+            return redirect("payments:invoice_dunning", document_pk=invoice.pk)
     return _invoice_page(request, invoice, form, status=200)
 
 
@@ -204,11 +180,11 @@ def dispute_open(request, document_pk: int):
 @require_POST
 def dispute_resolve(request, pk: int):
     dispute = get_object_or_404(InvoiceDispute, pk=pk)
-    _done(
-        request,
-        lambda: services.dispute_resolve(dispute=dispute, on=timezone.localdate(), user=request.user),
-        _("Dispute of invoice %(number)s resolved.") % {"number": dispute.invoice.number},
-    )
+    with refusal_as_message(request):
+        services.dispute_resolve(dispute=dispute, on=timezone.localdate(), user=request.user)
+        messages.success(
+            request, _("Dispute of invoice %(number)s resolved.") % {"number": dispute.invoice.number}
+        )
     if request.POST.get("next") == "list":
         return redirect("payments:disputes")
     return redirect("payments:invoice_dunning", document_pk=dispute.invoice_id)
@@ -261,21 +237,19 @@ def dunning_stops(request):
 @require_POST
 def dunning_stop_add(request):
     form = DunningStopForm(request.POST, organization=request.organization)
-    data = form.cleaned_data if form.is_valid() else None
-    if data and _done(
-        request,
-        lambda: services.dunning_stop_add(
-            organization=request.organization,
-            customer=data["customer"],
-            note=data["note"],
-            since=data["since"],
-            until=data["until"],
-            user=request.user,
-        ),
-        _("Dunning stop for %(name)s saved.") % {"name": data["customer"].name},
-        form=form,
-    ):
-        return _back_to_customer(request, data["customer"].pk, "payments:dunning_stops")
+    if form.is_valid():
+        data = form.cleaned_data
+        with refusal_on(form):
+            services.dunning_stop_add(
+                organization=request.organization,
+                customer=data["customer"],
+                note=data["note"],
+                since=data["since"],
+                until=data["until"],
+                user=request.user,
+            )
+            messages.success(request, _("Dunning stop for %(name)s saved.") % {"name": data["customer"].name})
+            return _back_to_customer(request, data["customer"].pk, "payments:dunning_stops")
     return _stops_page(request, form, status=200)
 
 
@@ -283,9 +257,7 @@ def dunning_stop_add(request):
 @require_POST
 def dunning_stop_lift(request, pk: int):
     stop = get_object_or_404(DunningStop, pk=pk)
-    _done(
-        request,
-        lambda: services.dunning_stop_lift(stop=stop, on=timezone.localdate(), user=request.user),
-        _("Dunning stop for %(name)s lifted.") % {"name": stop.customer.name},
-    )
+    with refusal_as_message(request):
+        services.dunning_stop_lift(stop=stop, on=timezone.localdate(), user=request.user)
+        messages.success(request, _("Dunning stop for %(name)s lifted.") % {"name": stop.customer.name})
     return _back_to_customer(request, stop.customer_id, "payments:dunning_stops")

@@ -11,7 +11,6 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Q, Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,10 +22,10 @@ from django.views.decorators.http import require_POST
 from customers.models import Customer
 from customers.selectors import customer_search
 from organizations.access import can, require
-from organizations.forms import add_service_errors
 from organizations.money import ZERO
 from organizations.tables import configure_table
 from organizations.templatetags.ui import money
+from organizations.view_kit import refusal_as_message, refusal_on
 
 from .. import selectors, services
 from ..excel import open_items_workbook
@@ -143,7 +142,7 @@ def payment_record(request):
         data = request.POST.copy()
         form = PaymentForm(data, items=items, fixed_amount=entry is not None, initial=fixed or {})
         if form.is_valid():
-            try:
+            with refusal_on(form):
                 if entry is not None:
                     entry_assign(
                         organization=request.organization,
@@ -170,9 +169,6 @@ def payment_record(request):
                     note=form.cleaned_data["note"],
                 )
                 services.payment_confirmation_schedule(payment=payment)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
                 credit = selectors.customer_credit(payer)
                 text = _("Payment of %(amount)s from %(payer)s recorded.") % {
                     "amount": money(payment.amount),
@@ -251,7 +247,7 @@ def credit_apply(request, customer_pk: int):
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         return redirect("payments:customer", customer_pk=payer.pk)
-    try:
+    with refusal_as_message(request):
         services.credit_apply(
             organization=request.organization,
             payer=payer,
@@ -260,9 +256,6 @@ def credit_apply(request, customer_pk: int):
             date=form.cleaned_data["date"],
             user=request.user,
         )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
         messages.success(
             request,
             _("%(amount)s of the credit applied to %(item)s.")
@@ -282,7 +275,7 @@ def credit_refund(request, customer_pk: int):
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         return redirect("payments:customer", customer_pk=payer.pk)
-    try:
+    with refusal_as_message(request):
         services.credit_refund(
             organization=request.organization,
             payer=payer,
@@ -291,9 +284,6 @@ def credit_refund(request, customer_pk: int):
             user=request.user,
             reference=form.cleaned_data["reference"],
         )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
         messages.success(
             request,
             _("Refund of %(amount)s to %(payer)s recorded.")
@@ -380,7 +370,7 @@ def mail_settings_save(request):
     current = services.payment_mail_settings(request.organization)
     form = PaymentMailSettingsForm(request.POST, instance=current)
     if form.is_valid():
-        try:
+        with refusal_on(form):
             services.payment_mail_settings_update(
                 organization=request.organization,
                 user=request.user,
@@ -388,9 +378,6 @@ def mail_settings_save(request):
                 subject=form.cleaned_data["subject"],
                 body=form.cleaned_data["body"],
             )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
             messages.success(request, _("Payment e-mail settings saved."))
             return redirect("payments:mail_settings")
     return render(

@@ -4,7 +4,6 @@ sign as PDF; and the organization's payment settings."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
@@ -15,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from customers.models import Customer
 from organizations.access import require
-from organizations.forms import add_service_errors
+from organizations.view_kit import refusal_as_message, refusal_on
 
 from .. import mandates
 from ..forms import MandateAmendForm, MandateForm, PaymentSettingsForm
@@ -74,7 +73,7 @@ def mandate_create(request, customer_pk: int):
     form = MandateForm(request.POST or None, customer=customer, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusal_on(form):
             mandate = mandates.mandate_create(
                 organization=request.organization,
                 customer=customer,
@@ -89,9 +88,6 @@ def mandate_create(request, customer_pk: int):
                 user=request.user,
                 today=today,
             )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
             messages.success(request, _("Mandate %(reference)s created.") % {"reference": mandate.reference})
             return redirect("payments:mandate_detail", pk=mandate.pk)
     return render(
@@ -138,7 +134,7 @@ def mandate_amend(request, pk: int):
     form = MandateAmendForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusal_on(form):
             mandates.mandate_amend(
                 mandate=mandate,
                 reference=data["reference"],
@@ -149,9 +145,6 @@ def mandate_amend(request, pk: int):
                 user=request.user,
                 today=timezone.localdate(),
             )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
             messages.success(request, _("Mandate %(reference)s changed.") % {"reference": data["reference"]})
             return redirect("payments:mandate_detail", pk=mandate.pk)
     return render(
@@ -170,11 +163,8 @@ def mandate_amend(request, pk: int):
 @require_POST
 def mandate_revoke(request, pk: int):
     mandate = get_object_or_404(SepaMandate, pk=pk)
-    try:
+    with refusal_as_message(request):
         mandates.mandate_revoke(mandate=mandate, user=request.user, today=timezone.localdate())
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
         messages.success(request, _("Mandate %(reference)s revoked.") % {"reference": mandate.reference})
     return redirect("payments:mandate_detail", pk=mandate.pk)
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from organizations.access import can, require
 from organizations.tables import configure_table
+from organizations.view_kit import refusal_as_message
 
 from .. import statements
 from ..filters import StatementFilter
@@ -108,11 +109,8 @@ def statement_progress(request, pk: int):
 @require("payments.manage")
 def statement_retry(request, pk: int):
     statement = get_object_or_404(BankStatement.objects.defer("content"), pk=pk)
-    try:
+    with refusal_as_message(request):
         statements.statement_retry(statement=statement, user=request.user)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
         messages.success(
             request, _("The import of %(name)s was started again.") % {"name": statement.file_name}
         )
