@@ -110,7 +110,7 @@ def outbox(request):
     elif show == "chorus":
         rows = selectors.dispatches_waiting(DispatchChannel.CHORUS)
     else:
-        rows = Dispatch.objects.select_related("document").order_by("-id")
+        rows = selectors.dispatches_all()
     table = configure_table(request, DispatchTable(rows))
     table.attention = show == "failed"
     return render(

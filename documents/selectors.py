@@ -302,6 +302,11 @@ def dispatches_waiting(channel: str) -> QuerySet:
     )
 
 
+def dispatches_all() -> QuerySet:
+    """Every outbox row, newest first."""
+    return Dispatch.objects.select_related("document").order_by("-id")
+
+
 def outbox_counts() -> dict[str, int]:
     return {
         "failed": dispatches_needing_attention().count(),

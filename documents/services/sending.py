@@ -71,10 +71,10 @@ def document_send(*, document: Document, user, recipients: Sequence[str] | None 
     to the given recipients: an e-mail row in the outbox, sent by the worker after commit."""
     with transaction.atomic():
         document = Document.objects.select_for_update().get(pk=document.pk)
-        refusal = document_sendable(document, recipients=recipients)
+        to = [r for r in (recipients or invoice_recipient_emails(customer=document.payer)) if r]
+        refusal = document_sendable(document, recipients=to or None)
         if refusal is not None:
             raise refusal
-        to = [r for r in (recipients or invoice_recipient_emails(customer=document.payer)) if r]
         dispatch_queue(document=document, channel=DispatchChannel.EMAIL, recipients=to, user=user)
     return document
 
@@ -93,12 +93,15 @@ def dispatch_channel_for(document: Document) -> str:
     return DispatchChannel.EMAIL
 
 
-def document_dispatchable(document: Document) -> ValidationError | None:
+def document_dispatchable(
+    document: Document, *, recipients: Sequence[str] | None = None
+) -> ValidationError | None:
     """Why "send" cannot act now (None: it can). A letter already waiting to be printed or
-    exported to Chorus Pro is not queued twice."""
+    exported to Chorus Pro is not queued twice. ``recipients``: the payer's addresses when
+    the caller has read them already."""
     channel = dispatch_channel_for(document)
     if channel in MAIL_CHANNELS:
-        return document_sendable(document)
+        return document_sendable(document, recipients=recipients)
     refusal = document_sendable(document, recipients=[channel])
     if refusal is not None:
         return refusal
@@ -126,7 +129,8 @@ def document_dispatch(*, document: Document, user, once: bool = False) -> Dispat
             if existing is not None:
                 return existing
         channel = dispatch_channel_for(document)
-        refusal = document_dispatchable(document)
+        to = invoice_recipient_emails(customer=document.payer) if channel in MAIL_CHANNELS else []
+        refusal = document_dispatchable(document, recipients=to or None)
         if refusal is not None and not (once and refusal.code == "no_recipient"):
             raise refusal
         if refusal is not None:
@@ -137,7 +141,6 @@ def document_dispatch(*, document: Document, user, once: bool = False) -> Dispat
                 status=DispatchStatus.FAILED,
                 result=refusal.messages[0],
             )
-        to = invoice_recipient_emails(customer=document.payer) if channel in MAIL_CHANNELS else []
         return dispatch_queue(document=document, channel=channel, recipients=to, user=user)
 
 
