@@ -525,7 +525,9 @@ class Dispatch(TenantModel):
     document = models.ForeignKey(
         Document, verbose_name=_("document"), on_delete=models.PROTECT, related_name="dispatches"
     )
-    channel = models.CharField(_("channel"), max_length=10, choices=DispatchChannel.choices)
+    channel = models.CharField(
+        pgettext_lazy("dispatch", "channel"), max_length=10, choices=DispatchChannel.choices
+    )
     attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
     key = models.CharField(_("idempotency key"), max_length=80, unique=True)
     recipients = models.JSONField(_("recipients"), default=list, blank=True)
@@ -569,7 +571,7 @@ class DispatchMailTemplate(TenantModel):
     means the built-in text. Placeholders: see documents.dispatch_mail.PLACEHOLDERS."""
 
     channel = models.CharField(
-        _("channel"),
+        pgettext_lazy("dispatch", "channel"),
         max_length=10,
         choices=[
             (DispatchChannel.EMAIL, DispatchChannel.EMAIL.label),

@@ -4,6 +4,7 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from organizations.tables import DEFAULT_PER_PAGE, TABLE_ATTRS, MoneyColumn
 from organizations.templatetags.ui import money
@@ -148,7 +149,7 @@ class DispatchTable(tables.Table):
         order_by=("document__number",),
     )
     payer = tables.Column(accessor="document__recipient_name", verbose_name=_("Payer"), orderable=False)
-    channel = tables.Column(verbose_name=_("Channel"))
+    channel = tables.Column(verbose_name=pgettext_lazy("dispatch", "Channel"))
     recipients = tables.TemplateColumn(
         template_code="{{ record.recipients|join:', ' }}",
         verbose_name=_("Recipients"),
@@ -171,6 +172,6 @@ class DispatchTable(tables.Table):
     )
 
     class Meta:
-        attrs = {"class": "table table-hover align-middle mb-0"}
+        attrs = {"class": "table table-hover align-middle mb-0 outbox-table"}
         per_page = DEFAULT_PER_PAGE
         empty_text = _("Nothing here: every document went out.")
