@@ -40,7 +40,10 @@ def _walk(resolvers, prefix="", namespace=""):
 
 
 def patterns():
-    return [p for p in _walk(get_resolver().url_patterns) if p[0] not in SKIP]
+    """The back office's patterns; the customer portal has a walk of its own."""
+    return [
+        p for p in _walk(get_resolver().url_patterns) if p[0] not in SKIP and not p[0].startswith("portal:")
+    ]
 
 
 def _first_pks(org) -> dict[str, int]:

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "documents",
     "billing",
     "payments",
+    "portal",
     "reports",
     "dashboard",
     "demo",
@@ -55,7 +56,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # One session cookie for the back office, another for the customer portal.
+    "portal.sessions.SplitSessionMiddleware",
     "organizations.locale.DefaultLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -118,6 +120,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
+PORTAL_SESSION_COOKIE_NAME = "portal_sessionid"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 

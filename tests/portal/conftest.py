@@ -1,0 +1,46 @@
+"""Portal fixtures: a contact with a portal account, and a client logged in to the portal."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from portal.models import PortalAccount
+from tests.customers.factories import ContactFactory, CustomerFactory
+from tests.organizations.factories import UserFactory
+
+PORTAL_PASSWORD = "Portal-Pass-2026!"
+
+
+def portal_account(contact) -> PortalAccount:
+    user = UserFactory(username=f"portal-{contact.pk}", email=contact.email)
+    user.set_password(PORTAL_PASSWORD)
+    user.save()
+    return PortalAccount.objects.create(organization=contact.organization, contact=contact, user=user)
+
+
+def portal_client(user) -> Client:
+    """A test client holding a portal session (the portal's own cookie) for `user`."""
+    client = Client()
+    client.force_login(user)
+    key = client.cookies.pop(settings.SESSION_COOKIE_NAME).value
+    client.cookies[settings.PORTAL_SESSION_COOKIE_NAME] = key
+    return client
+
+
+@pytest.fixture
+def portal_contact(org):
+    customer = CustomerFactory(organization=org, name="Kanzlei Weber & Partner")
+    return ContactFactory(customer=customer, has_portal_access=True, email="weber@kanzlei-weber.de")
+
+
+@pytest.fixture
+def portal_user(portal_contact):
+    return portal_account(portal_contact).user
+
+
+@pytest.fixture
+def portal(portal_user):
+    """A client logged in to the portal as `portal_contact`."""
+    return portal_client(portal_user)
