@@ -47,6 +47,7 @@ from customers.models import CustomerKind, PaymentMethod
 from documents import einvoice, texts
 from documents.composition import (
     LineSpec,
+    check_delivery_address,
     check_payer_tax,
     contact_for,
     default_intro,
@@ -122,6 +123,7 @@ def invoice_problem(
             )
         require_address(payer, financier=financed)
         check_payer_tax(organization=organization, payer=payer, lines=lines)
+        check_delivery_address(payer)
         check_payment_setup(
             organization=organization, payer=payer, method=payment_method_for(payer, folder), folder=folder
         )

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from catalog.models import ProductKind, Unit
-from customers.models import PaymentMethod, Salutation, TaxTreatment
+from customers.models import EMAIL_DELIVERY_METHODS, PaymentMethod, Salutation, TaxTreatment
 from customers.selectors import invoice_recipient_emails
 from documents import tax, texts
 from documents.models import Document, DocumentKind, LineSource
@@ -312,6 +312,25 @@ def issuer_small_business(document: Document) -> bool:
     if document.issuer:
         return bool(document.issuer.get("small_business"))
     return document.organization.small_business
+
+
+def check_delivery_address(payer) -> None:
+    """A payer who receives its documents by e-mail (the PDF attached, or a notification
+    with the portal link) needs an address for them. Refused when the document is issued,
+    with the fix named, so that the mail never fails later in the worker."""
+    if payer.delivery_method not in EMAIL_DELIVERY_METHODS:
+        return
+    # The customer's own addresses answer without a query; the contacts only when needed.
+    if payer.invoice_email or payer.email or invoice_recipient_emails(customer=payer):
+        return
+    raise ValidationError(
+        _(
+            "%(payer)s receives documents by e-mail but has no invoice e-mail address and no "
+            "invoice-recipient contact (customer record)."
+        )
+        % {"payer": payer.name},
+        code="no_recipient",
+    )
 
 
 def check_payer_tax(*, organization, payer, lines: Sequence[LineSpec] = ()) -> None:

@@ -16,8 +16,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
 from documents import einvoice, texts
-from documents.mail import build_message
+from documents.mail import build_delivery_proof_message, build_message
 from documents.models import Dispatch, DispatchChannel, DispatchMailTemplate, Document, DocumentKind
+from documents.selectors import financing_of
 from organizations.placeholders import fill_placeholders, placeholder_problems
 
 PLACEHOLDERS = (
@@ -114,6 +115,12 @@ def build_dispatch_message(
     the same invoice sent twice in two forms could count as two (§ 14c UStG)."""
     values = placeholder_values(document, document.language)
     recipients = list(dispatch.recipients)
+    if dispatch.channel == DispatchChannel.FINANCIER:
+        financing = financing_of(document.folder) if document.folder_id else None
+        language = financing.financier.language if financing is not None else document.language
+        message = build_delivery_proof_message(document, recipients, language)
+        message.extra_headers.update(_headers(dispatch))
+        return message
     if dispatch.channel == DispatchChannel.NOTIFY:
         lang = texts.lang_of(document.language)
         message = EmailMessage(

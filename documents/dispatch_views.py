@@ -140,9 +140,7 @@ def dispatch_send_again(request, pk: int):
     if not _may_send(request, row.document):
         raise PermissionDenied
     with refusal_as_message(request):
-        services.dispatch_retry(
-            dispatch=row, user=request.user, recipients=invoice_recipient_emails(customer=row.document.payer)
-        )
+        services.dispatch_retry(dispatch=row, user=request.user, recipients=services.dispatch_recipients(row))
         messages.success(request, _("%(document)s is being sent again.") % {"document": row.document})
     return _next_or(request, "documents:outbox")
 

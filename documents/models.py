@@ -490,10 +490,12 @@ class DispatchChannel(models.TextChoices):
     NOTIFY = "notify", _("E-mail notification (portal link)")
     CHORUS = "chorus", _("Chorus Pro")
     POST = "post", _("Post")
+    # A delivery note to the folder's financier, as proof that the leased object arrived.
+    FINANCIER = "financier", _("E-mail to the financier (proof of delivery)")
 
 
 # Channels whose row a worker sends; the others wait for a person (print, Chorus export).
-MAIL_CHANNELS = frozenset({DispatchChannel.EMAIL, DispatchChannel.NOTIFY})
+MAIL_CHANNELS = frozenset({DispatchChannel.EMAIL, DispatchChannel.NOTIFY, DispatchChannel.FINANCIER})
 
 
 # A row "sending" for longer than this lost its worker (a send takes seconds; the SMTP

@@ -57,18 +57,3 @@ def send_dispatch(self, dispatch_id: int, organization_id: int) -> str:
     if status == "failed" and not self.request.is_eager and self.request.retries < self.max_retries:
         raise self.retry(countdown=dispatch_backoff(self.request.retries))
     return status
-
-
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def send_delivery_proof_email(
-    document_id: int, organization_id: int, recipients: list[str], language: str
-) -> int:
-    """E-mail a delivery note to the financier as proof of delivery."""
-    from documents.mail import build_delivery_proof_message
-    from documents.models import Document
-    from documents.pdf import render_and_store
-
-    organization = Organization.objects.get(pk=organization_id)
-    with scope(organization=organization):
-        document = render_and_store(Document.objects.get(pk=document_id))
-        return build_delivery_proof_message(document, recipients, language).send()

@@ -296,8 +296,14 @@ def run_letters(run: DunningRun):
 
 
 def letters_to_print():
+    """Letters by post still waiting in the list to print (the documents' outbox)."""
     return (
-        DunningLetter.objects.filter(delivery="post", printed_at__isnull=True)
+        DunningLetter.objects.filter(
+            delivery="post",
+            document__dispatches__channel="post",
+            document__dispatches__status="queued",
+        )
+        .distinct()
         .select_related("document", "payer", "run")
         .order_by("id")
     )

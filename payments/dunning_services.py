@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -24,8 +24,8 @@ from customers.models import Customer, DeliveryMethod
 from customers.selectors import invoice_recipient_emails
 from documents import texts
 from documents.dunning import DunnedItem, dunning_letter_issue
-from documents.models import Document, DocumentKind, DocumentStatus
-from documents.services import document_send
+from documents.models import DispatchChannel, Document, DocumentKind, DocumentStatus
+from documents.services import dispatch_queue, document_send
 from organizations.audit import audit_log
 from organizations.money import ZERO, money
 
@@ -314,6 +314,9 @@ def _letter_for(
     )
     if letter.delivery == LetterDelivery.EMAIL:
         document_send(document=document, user=user)
+    else:
+        # Paper goes into the one list to print with the other documents sent by post.
+        dispatch_queue(document=document, channel=DispatchChannel.POST, user=user)
     return letter
 
 
@@ -372,19 +375,3 @@ def dunning_run_approve(
         )
         result.run = run
     return result
-
-
-@transaction.atomic
-def dunning_letters_mark_printed(*, letters: Sequence[DunningLetter], user) -> int:
-    now = timezone.now()
-    ids = [letter.pk for letter in letters]
-    count = DunningLetter.objects.filter(pk__in=ids, printed_at__isnull=True).update(printed_at=now)
-    for letter in letters:
-        audit_log(
-            organization=letter.organization,
-            user=user,
-            action="dunning.letter_printed",
-            obj=letter.document,
-            data={"number": letter.document.number},
-        )
-    return count

@@ -42,7 +42,6 @@ urlpatterns: list = [
     path("dunning/runs/", dunning.dunning_runs, name="dunning_runs"),
     path("dunning/runs/<int:pk>/", dunning.dunning_run_detail, name="dunning_run_detail"),
     path("dunning/print/", dunning.dunning_print, name="dunning_print"),
-    path("dunning/print/done/", dunning.dunning_mark_printed, name="dunning_mark_printed"),
     path("dunning/invoice/<int:document_pk>/", dunning.invoice_dunning, name="invoice_dunning"),
     path("dunning/invoice/<int:document_pk>/dispute/", dunning.dispute_open, name="dispute_open"),
     path("dunning/disputes/", dunning.disputes, name="disputes"),

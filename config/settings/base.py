@@ -169,6 +169,10 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# An e-mail service's API through django-anymail, e.g.
+# EMAIL_BACKEND=anymail.backends.postmark.EmailBackend ANYMAIL='{"POSTMARK_SERVER_TOKEN": "..."}'
+# (the keys of each service are in anymail's documentation).
+ANYMAIL = env.json("ANYMAIL", default={})
 # Where the customer portal is reached from outside: links in notification e-mails.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 

@@ -90,6 +90,7 @@ from documents.services.sending import (
     delivery_note_send_to_financier,
     dispatch_channel_for,
     dispatch_deliver,
+    dispatch_recipients,
     document_dispatch,
     document_dispatchable,
     document_render_again,
@@ -171,6 +172,7 @@ __all__ = [
     "post_print",
     "dispatch_channel_for",
     "dispatch_deliver",
+    "dispatch_recipients",
     "document_dispatch",
     "document_dispatchable",
 ]

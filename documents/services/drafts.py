@@ -29,6 +29,7 @@ from customers.models import PaymentMethod
 from documents import einvoice, tax, texts
 from documents.composition import (
     LineSpec,
+    check_delivery_address,
     check_tax_reasons,
     contact_for,
     default_intro,
@@ -419,6 +420,12 @@ def document_issue(*, document: Document, user, issue_date: dt.date | None = Non
                 mandate_use(document, mandate_on_file(payer, folder))
         lines = list(document.lines.all())
         check_tax_reasons(document, lines)
+        # A cancellation is never held up by a missing address: the correction comes first,
+        # and its mail waits in the outbox until the address is there.
+        if document.kind == DocumentKind.INVOICE or (
+            document.kind == DocumentKind.CREDIT_NOTE and document.cancels_id is None
+        ):
+            check_delivery_address(payer)
         einvoice.check_einvoice(document, lines)
         issue_date = issue_date_in_order(organization=organization, kind=document.kind, wanted=issue_date)
         document.number = number_next(

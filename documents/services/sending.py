@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 
 from customers.models import DeliveryMethod
 from customers.selectors import invoice_recipient_emails
-from documents import texts
 from documents.models import (
     MAIL_CHANNELS,
     Dispatch,
@@ -177,7 +176,8 @@ def dispatch_deliver(*, dispatch_id: int) -> str:
         if row.channel == DispatchChannel.EMAIL:
             # A financier's invoice carries the folder's delivery notes as proof of delivery.
             notes = [render_and_store(note) for note in delivery_proof_for(document)]
-        sent = build_dispatch_message(row, document, delivery_notes=notes).send()
+        message = build_dispatch_message(row, document, delivery_notes=notes)
+        sent = message.send()
         if not sent:
             raise RuntimeError("the mail backend accepted no message")
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
@@ -188,8 +188,30 @@ def dispatch_deliver(*, dispatch_id: int) -> str:
         return DispatchStatus.FAILED
     with transaction.atomic():
         row = dispatch_locked(row.pk)
-        dispatch_rows_sent([row], notes=[note.number for note in notes if note.pdf])
+        dispatch_rows_sent(
+            [row], result=_esp_reference(message), notes=[note.number for note in notes if note.pdf]
+        )
     return DispatchStatus.SENT
+
+
+def _esp_reference(message) -> str:
+    """What an e-mail service said (django-anymail): its message id, to find the mail in
+    its logs, and the addresses it refused while it delivered to the others (a refusal of
+    all of them raises, and the row fails)."""
+    status = getattr(message, "anymail_status", None)
+    if status is None:
+        return ""
+    parts = []
+    if status.message_id not in (None, ""):
+        parts.append(f"Message-ID {status.message_id}")
+    refused = sorted(
+        email
+        for email, one in (status.recipients or {}).items()
+        if one.status in ("rejected", "invalid", "failed")
+    )
+    if refused:
+        parts.append(_("refused by the e-mail service: %(to)s") % {"to": ", ".join(refused)})
+    return "; ".join(parts)
 
 
 def delivery_note_send_to_financier(*, document: Document, user) -> list[str]:
@@ -234,16 +256,18 @@ def delivery_note_send_to_financier(*, document: Document, user) -> list[str]:
             ),
             extra={"financier_id": financier.pk},
         )
-        language = texts.lang_of(financier.language)
-        pk, organization_id = document.pk, document.organization_id
-        transaction.on_commit(lambda: _schedule_delivery_proof(pk, organization_id, list(to), language))
+        # An outbox row like every other mail: sent once by the worker, retried, visible.
+        dispatch_queue(document=document, channel=DispatchChannel.FINANCIER, recipients=to, user=user)
     return to
 
 
-def _schedule_delivery_proof(document_id: int, organization_id: int, to: list[str], language: str) -> None:
-    from documents.tasks import send_delivery_proof_email
-
-    send_delivery_proof_email.delay(document_id, organization_id, to, language)
+def dispatch_recipients(row: Dispatch) -> list[str]:
+    """Where a mail row goes when it is sent again: the current addresses of whom it is
+    for (the financier for a proof of delivery, else the document's payer)."""
+    if row.channel == DispatchChannel.FINANCIER:
+        financing = financing_of(row.document.folder) if row.document.folder_id else None
+        return invoice_recipient_emails(customer=financing.financier) if financing is not None else []
+    return invoice_recipient_emails(customer=row.document.payer)
 
 
 def document_render_again(*, document: Document, user) -> None:

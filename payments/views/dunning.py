@@ -88,29 +88,8 @@ def dunning_run_detail(request, pk: int):
 
 @require("view")
 def dunning_print(request):
-    """Letters that go by post and are not printed yet."""
-    return render(
-        request,
-        "payments/dunning/print.html",
-        {"letters": list(selectors.letters_to_print()), "can_manage": can(request, "payments.manage")},
-    )
-
-
-@require("payments.manage")
-@require_POST
-def dunning_mark_printed(request):
-    chosen = set(request.POST.getlist("letters"))
-    picked = [letter for letter in selectors.letters_to_print() if str(letter.pk) in chosen]
-    if not picked:
-        messages.error(request, _("Choose at least one letter."))
-    else:
-        count = services.dunning_letters_mark_printed(letters=picked, user=request.user)
-        messages.success(
-            request,
-            ngettext("%(count)d letter marked as printed.", "%(count)d letters marked as printed.", count)
-            % {"count": count},
-        )
-    return redirect("payments:dunning_print")
+    """Dunning letters by post are printed from the one list to print, with the invoices."""
+    return redirect("documents:outbox_print")
 
 
 @require("config.manage")

@@ -116,8 +116,9 @@ def test_it_splits_501_documents_into_two_numbered_archives(org, admin_user, dja
     invoice = chorus_invoice(org, admin_user)
     ids = [invoice.pk] + [copy.pk for copy in issued_copies(invoice, MAX_INVOICES_PER_ARCHIVE)]
 
-    # The documents and their lines are read in a few queries, not one per document.
-    with django_assert_max_num_queries(20):
+    # The documents and their lines are read in a few queries, not one per document (SQLite
+    # splits the bulk inserts into more statements than PostgreSQL does).
+    with django_assert_max_num_queries(30):
         result = chorus_export_create(organization=org, user=admin_user, document_ids=ids, syntax="ubl")
 
     assert result.count == 501 and result.content_type == "application/zip"

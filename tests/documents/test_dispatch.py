@@ -9,6 +9,8 @@ import datetime as dt
 import io
 
 import pytest
+from anymail.backends.test import EmailBackend as AnymailTestBackend
+from anymail.message import AnymailRecipientStatus
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.mail.backends.base import BaseEmailBackend
@@ -34,6 +36,19 @@ class SmtpDown(BaseEmailBackend):
 
     def send_messages(self, email_messages):
         raise ConnectionRefusedError("[Errno 111] Connection refused")
+
+
+class EspRefusesEveryone(AnymailTestBackend):
+    """An e-mail service (through django-anymail) that accepts the call and rejects all."""
+
+    def post_to_esp(self, payload, message):
+        message.anymail_test_response = {
+            "recipient_status": {
+                email: AnymailRecipientStatus(message_id=None, status="rejected")
+                for email in payload.recipient_emails
+            }
+        }
+        return super().post_to_esp(payload, message)
 
 
 def _invoice(folder, user, run_on_commit, **customer_fields):
@@ -149,6 +164,27 @@ def test_a_failing_mail_server_leaves_the_row_failed_listed_and_sendable_again(
     with pytest.raises(ValidationError) as exc:
         services.dispatch_retry(dispatch=row, user=admin_user, recipients=["neu@example.de"])
     assert exc.value.code == "sent"
+
+
+def test_through_an_e_mail_service_the_row_keeps_its_message_id(direct_folder, admin_user, run_on_commit):
+    invoice = _invoice(direct_folder, admin_user, run_on_commit)
+    with override_settings(EMAIL_BACKEND="anymail.backends.test.EmailBackend"):
+        row = _send(run_on_commit, invoice, admin_user)
+    row.refresh_from_db()
+    [message] = mail.outbox
+    assert (
+        row.status == DispatchStatus.SENT and row.result == f"Message-ID {message.anymail_status.message_id}"
+    )
+    assert message.anymail_test_params["to"][0].addr_spec in row.recipients
+
+
+def test_an_e_mail_service_refusing_every_recipient_fails_the_row(direct_folder, admin_user, run_on_commit):
+    invoice = _invoice(direct_folder, admin_user, run_on_commit)
+    with override_settings(EMAIL_BACKEND="tests.documents.test_dispatch.EspRefusesEveryone"):
+        row = _send(run_on_commit, invoice, admin_user)
+    row.refresh_from_db()
+    assert row.status == DispatchStatus.FAILED and "AnymailRecipientsRefused" in row.result
+    assert services.dispatch_retry_refusal(row) is None
 
 
 def test_a_row_whose_worker_was_lost_is_listed_as_interrupted_not_resent(
@@ -277,11 +313,9 @@ def test_a_template_with_an_unknown_placeholder_or_a_notice_without_link_is_refu
 # --- the billing run -------------------------------------------------------------------------------
 
 
-def test_the_run_leaves_a_payer_without_address_as_a_failed_row(org):
-    from django.test import TestCase
-
-    from billing.services import billing_run_dispatch, billing_run_start
-    from tests.billing.helpers import invoices
+def test_the_run_lists_a_payer_without_address_instead_of_billing_it(org):
+    from billing.models import BillingRunFailure
+    from tests.billing.helpers import bill, invoices
     from tests.documents.factories import recurring
 
     nov = dt.date(2026, 11, 1)
@@ -289,10 +323,7 @@ def test_the_run_leaves_a_payer_without_address_as_a_failed_row(org):
     payer.email, payer.invoice_email = "", ""
     payer.save()
     recurring(payer.folders.get(), start=nov)
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        run = billing_run_start(organization=org, period=nov, user=None, as_of=nov, render_pdfs=True)
-    [invoice] = invoices(org, run)
-    [row] = invoice.dispatches.all()
-    assert row.status == DispatchStatus.FAILED and row.tries == 0 and "e-mail" in row.result.lower()
-    assert billing_run_dispatch(run.pk) == {"no_recipient": 1}
-    assert invoice.dispatches.count() == 1
+    run = bill(org, nov)
+    assert invoices(org, run) == []
+    failure = BillingRunFailure.objects.get(run=run)
+    assert failure.payer == payer and "Kontakt als Rechnungsempfänger" in failure.message

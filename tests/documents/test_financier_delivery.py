@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.test import override_settings
 from django.urls import reverse
 
 from documents import services
+from documents.models import DispatchChannel, DispatchStatus
 from documents.selectors import document_history
 from organizations.models import AuditEntry
 from organizations.system_texts import render_text
@@ -37,6 +39,35 @@ def test_it_sends_the_delivery_note_to_the_financier_as_proof_of_delivery(
     [row] = [r for r in document_history(note) if r["entry"].action == "delivery_note.sent_to_financier"]
     assert str(row["title"]) == "Lieferschein an den Finanzierer gesendet"
     assert "GRENKE Leasing AG" in render_text(row["entry"].data["message"])
+    # Like every mail of a document, it went through the outbox, once.
+    [outbox] = note.dispatches.all()
+    assert (outbox.channel, outbox.status, outbox.recipients) == (
+        DispatchChannel.FINANCIER,
+        DispatchStatus.SENT,
+        ["rechnungen@grenke.example"],
+    )
+
+
+def test_a_failed_proof_of_delivery_is_sent_again_to_the_financiers_current_address(
+    financed_folder, admin_user, run_on_commit, admin_client, django_capture_on_commit_callbacks
+):
+    note = _deliver(financed_folder, admin_user, run_on_commit)
+    with override_settings(EMAIL_BACKEND="tests.documents.test_dispatch.SmtpDown"):
+        run_on_commit(services.delivery_note_send_to_financier, document=note, user=admin_user)
+    [row] = note.dispatches.all()
+    assert row.status == DispatchStatus.FAILED and "Connection refused" in row.result
+    assert not mail.outbox
+    financier = financed_folder.financing.financier
+    financier.invoice_email = "leasing-backoffice@grenke.example"
+    financier.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("documents:dispatch_send_again", args=[row.pk]))
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert (row.status, row.tries) == (DispatchStatus.SENT, 2)
+    [message] = mail.outbox
+    assert message.to == ["leasing-backoffice@grenke.example"]
+    assert message.subject.startswith(f"Liefernachweis: Lieferschein {note.number}")
 
 
 def test_it_refuses_a_delivery_note_of_an_unfinanced_folder(direct_folder, admin_user, run_on_commit):

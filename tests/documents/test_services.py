@@ -733,7 +733,18 @@ def test_it_refuses_to_send_without_an_address(direct_folder, admin_user, run_on
     customer.save()
     customer.contacts.update(is_invoice_recipient=False)
     deliver(direct_folder)
+    # An e-mail customer without any address is refused when the invoice is issued ...
+    with pytest.raises(ValidationError) as exc:
+        run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
+    assert exc.value.code == "no_recipient" and customer.name in exc.value.messages[0]
+    assert not Document.objects.filter(folder=direct_folder, kind="invoice").exists()
+    # ... and an address removed after the invoice was issued stops the sending.
+    customer.email = "buchhaltung@kunde.example"
+    customer.save()
     invoice = run_on_commit(services.invoice_oneoff_now, folder=direct_folder, user=admin_user)
+    customer.email = ""
+    customer.save()
+    invoice.payer.refresh_from_db()
     with pytest.raises(ValidationError) as exc:
         services.document_send(document=invoice, user=admin_user)
     assert exc.value.code == "no_recipient"

@@ -10,8 +10,10 @@ import pdfplumber
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from pypdf import PdfReader
 
 from documents.models import Document, DocumentKind, DocumentStatus
+from documents.services import post_print
 from organizations.models import NumberSequence
 from payments import dunning_selectors as selectors
 from payments import dunning_services as services
@@ -331,8 +333,17 @@ def test_a_post_customer_letter_is_marked_for_printing_and_not_mailed(
     [letter] = approve(org, billing_user, [payer], run_on_commit=run_on_commit).letters
     assert letter.delivery == LetterDelivery.POST and mail.outbox == []
     assert list(selectors.letters_to_print()) == [letter]
-    services.dunning_letters_mark_printed(letters=[letter], user=billing_user)
+    # It waits in the one list to print, with the invoices by post; printing sends it.
+    [row] = letter.document.dispatches.all()
+    assert (row.channel, row.status) == ("post", "queued")
+    content, count = post_print(organization=org, user=billing_user, dispatch_ids=[row.pk])
+    assert count == 1 and len(PdfReader(io.BytesIO(content)).pages) >= 1
+    assert letter.document.number in "".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(content)).pages
+    )
     assert list(selectors.letters_to_print()) == []
+    letter.document.refresh_from_db()
+    assert letter.document.sent_at is not None
 
 
 def test_the_letter_pdf_lists_the_open_invoices_the_fee_and_the_total(
