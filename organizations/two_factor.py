@@ -310,6 +310,7 @@ class TwoFactorCodeForm(forms.Form):
         max_length=10,
         widget=forms.TextInput(
             attrs={
+                "class": "form-control font-monospace",
                 "autocomplete": "one-time-code",
                 "inputmode": "numeric",
                 "pattern": "[0-9 ]*",
@@ -394,7 +395,7 @@ class TwoFactorDisableForm(forms.Form):
         help_text=gettext_lazy("Lost your phone? Your password works too."),
         max_length=128,
         strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        widget=forms.PasswordInput(attrs={"class": "form-control", "autocomplete": "off"}),
     )
 
 
