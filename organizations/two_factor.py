@@ -35,9 +35,12 @@ from django.db import models, transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -326,6 +329,7 @@ class TwoFactorCodeForm(forms.Form):
         return code
 
 
+@method_decorator([sensitive_post_parameters("code"), never_cache], name="dispatch")
 class TwoFactorCodeView(FormView):
     """The second login step. Set `template_name` and `login_url` (the URL name of the
     password step, where a missing, stale or exhausted first step goes back to)."""
