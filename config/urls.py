@@ -3,10 +3,12 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from dashboard.views import dashboard
+from organizations.views import StaffLoginCodeView, StaffLoginView
 
 urlpatterns = [
     path("", dashboard, name="dashboard"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", StaffLoginView.as_view(), name="login"),
+    path("accounts/login/code/", StaffLoginCodeView.as_view(), name="login_code"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("organization/", include("organizations.urls")),

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponseBadRequest
@@ -12,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import services
+from . import services, two_factor
 from .access import require
 from .forms import MemberAddForm, MembershipRoleForm, NumberFormatForm, OrganizationForm
 from .history import readable_history
@@ -77,7 +78,10 @@ def organization_settings(request):
 
 @require("users.manage")
 def member_list(request):
-    members = Membership.objects.filter(organization=request.organization).select_related("user")
+    members = list(Membership.objects.filter(organization=request.organization).select_related("user"))
+    with_two_factor = two_factor.users_with_two_factor(m.user_id for m in members)
+    for m in members:
+        m.two_factor_on = m.user_id in with_two_factor
     return render(request, "organizations/members.html", {"members": members})
 
 
@@ -192,3 +196,53 @@ def organization_logo(request):
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+class StaffLoginView(two_factor.TwoFactorLoginMixin, auth_views.LoginView):
+    """The back office's login: the password, then a code for users with two-factor login."""
+
+    redirect_authenticated_user = True
+    two_factor_code_url = "login_code"
+
+
+class StaffLoginCodeView(two_factor.TwoFactorCodeView):
+    template_name = "registration/login_code.html"
+    login_url = "login"
+
+
+@login_required
+def security(request):
+    """The signed-in user's own two-factor login. Every member may use it, whatever the
+    role: it changes nothing of the organization's data."""
+    if request.organization is None:
+        return render(request, "organizations/no_organization.html", status=403)
+    return two_factor.security_page(
+        request,
+        template="organizations/security.html",
+        issuer=request.organization.name,
+        organization=request.organization,
+        record=request.organization,
+        action_prefix="membership",
+    )
+
+
+@require("users.manage")
+@require_POST
+def member_two_factor_reset(request, pk: int):
+    membership = get_object_or_404(Membership, pk=pk, organization=request.organization)
+    name = membership.user.get_full_name() or membership.user.username
+    if two_factor.two_factor_reset(
+        user=membership.user,
+        actor=request.user,
+        organization=request.organization,
+        record=request.organization,
+        action="membership.two_factor_reset",
+    ):
+        messages.success(
+            request,
+            _("Two-factor login of %(user)s reset: the next login asks only for the password.")
+            % {"user": name},
+        )
+    else:
+        messages.info(request, _("%(user)s has no two-factor login to reset.") % {"user": name})
+    return redirect("organizations:members")

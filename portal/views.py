@@ -6,9 +6,10 @@ from django.urls import reverse_lazy
 
 from .access import portal_view
 from .forms import PortalLoginForm
+from .security import PortalTwoFactorLoginMixin
 
 
-class PortalLoginView(auth_views.LoginView):
+class PortalLoginView(PortalTwoFactorLoginMixin, auth_views.LoginView):
     template_name = "portal/login.html"
     authentication_form = PortalLoginForm
     redirect_authenticated_user = False

@@ -24,9 +24,9 @@ pytestmark = pytest.mark.slow
 SEED_APPS = ["customers", "catalog", "folders", "financing", "documents", "billing"]
 
 # Patterns that are not tenant data: authentication, language, the switcher itself.
-SKIP = {"login", "logout", "set_language", "organizations:switch"}
-# POST endpoints any member may use (they change only the user's own session or view).
-POST_OPEN = {"reports:search"}
+SKIP = {"login", "login_code", "logout", "set_language", "organizations:switch"}
+# POST endpoints any member may use (they change only the user's own session, view or login).
+POST_OPEN = {"reports:search", "organizations:security"}
 STRING_SAMPLES = ["invoice", "quote", "x"]
 
 

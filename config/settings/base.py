@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "organizations",
     "customers",
     "catalog",
@@ -130,6 +132,13 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
+
+# Optional two-factor login (organizations/two_factor.py). Every wrong code doubles the
+# wait before the device accepts the next one (1, 2, 4 ... seconds): a six-digit code
+# cannot be guessed by trying. The factor must stay above 0, which would switch it off.
+OTP_TOTP_THROTTLE_FACTOR = 1
+# How long the password step stays valid while the user types the code.
+TWO_FACTOR_PENDING_SECONDS = 300
 
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", _("Deutsch")), ("en", _("English"))]
