@@ -3,10 +3,16 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from dashboard.views import dashboard
+from portal.forms import StaffLoginForm
 
 urlpatterns = [
     path("", dashboard, name="dashboard"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "accounts/login/",
+        # A customer's portal account typed in here is sent to the portal, not to a 403 page.
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=StaffLoginForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("organization/", include("organizations.urls")),
@@ -19,6 +25,8 @@ urlpatterns = [
     path("payments/", include("payments.urls")),
     path("reports/", include("reports.urls")),
     path("portal/", include("portal.urls")),
+    # The back office's side of the portal (invitations), under the staff session.
+    path("portal-access/", include("portal.staff_urls")),
     path("dev/", include("devtools.urls")),
 ]
 
