@@ -103,8 +103,18 @@ def folder_services(folder: Folder, *, today: dt.date) -> dict[str, Any]:
         line.folder = folder
         if line.end_date and line.end_date < today:
             continue
-        lines.append({"line": line, "next_billing": next_billing_from(line, today)})
-    equipment = [piece for one_off in folder.oneoff_lines.all() for piece in one_off.equipment.all()]
+        lines.append(
+            {
+                "line": line,
+                "title": _first_line(line.description),
+                "next_billing": next_billing_from(line, today),
+            }
+        )
+    equipment = [
+        {"piece": piece, "title": _first_line(one_off.description)}
+        for one_off in folder.oneoff_lines.all()
+        for piece in one_off.equipment.all()
+    ]
     return {
         "folder": folder,
         "services": lines,
@@ -113,3 +123,8 @@ def folder_services(folder: Folder, *, today: dt.date) -> dict[str, Any]:
         "notice_deadline": folder.notice_deadline_on(today),
         "site": folder.delivery_address_lines,
     }
+
+
+def _first_line(text: str) -> str:
+    """What a line is called: the first line of its description (the rest is detail)."""
+    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""

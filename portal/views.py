@@ -15,11 +15,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from django_scopes import scopes_disabled
 
 from documents import einvoice
-from documents.pdf import pdf_filename
+from documents.pdf import pdf_filename, render_and_store
 from organizations.view_kit import refusal_on
 
 from . import selectors, services
@@ -46,6 +46,7 @@ def _today():
 
 
 @portal_view
+@require_safe
 def home(request):
     customer = request.portal_customer
     today = _today()
@@ -64,6 +65,7 @@ def home(request):
 
 
 @portal_view
+@require_safe
 def documents(request):
     customer = request.portal_customer
     today = _today()
@@ -76,6 +78,7 @@ def documents(request):
 
 
 @portal_view
+@require_safe
 def document(request, pk: int):
     doc = selectors.portal_document(request.portal_customer, pk)
     row = selectors.document_rows([doc], today=_today())[0]
@@ -97,9 +100,14 @@ def _private(response):
 
 
 @portal_view
+@require_safe
 def document_pdf(request, pk: int):
     """The stored PDF (the record sent), as a download."""
     doc = selectors.portal_document(request.portal_customer, pk)
+    if not doc.pdf:
+        # An issued document whose PDF the worker has not rendered yet (a billing run's
+        # invoices): render it now, as the back office does; the PDF is written once.
+        doc = render_and_store(doc)
     if not doc.pdf:
         raise Http404(_("The PDF is being prepared."))
     try:
@@ -112,6 +120,7 @@ def document_pdf(request, pk: int):
 
 
 @portal_view
+@require_safe
 def document_xml(request, pk: int):
     """The EN 16931 e-invoice XML: the payer's XRechnung syntax, else the CII that the
     ZUGFeRD PDF carries."""
@@ -128,6 +137,7 @@ def document_xml(request, pk: int):
 
 
 @portal_view
+@require_safe
 def services_page(request):
     today = _today()
     folders = [
