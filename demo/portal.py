@@ -56,7 +56,10 @@ def _seed(organization, *, users: dict) -> None:
     ]
     for label, customer, (first, last) in wanted:
         key = f"portal:contact:{label}"
-        if customer is None or not demo.to_make(key):
+        email = f"portal@{organization.slug}-{label}.example"
+        if customer is None or not demo.to_make(
+            key, adopt=Contact.objects.filter(customer=customer, email=email)
+        ):
             continue
         contact = customer_services.contact_create(
             customer=customer,
@@ -64,7 +67,7 @@ def _seed(organization, *, users: dict) -> None:
             data={
                 "first_name": first,
                 "last_name": last,
-                "email": f"portal@{organization.slug}-{label}.example",
+                "email": email,
                 "is_invoice_recipient": True,
                 "has_portal_access": True,
             },
