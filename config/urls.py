@@ -4,10 +4,12 @@ from django.views.i18n import set_language
 
 from dashboard.views import dashboard
 from organizations.views import StaffLoginCodeView, StaffLoginView
+from portal.forms import StaffLoginForm
 
 urlpatterns = [
     path("", dashboard, name="dashboard"),
-    path("accounts/login/", StaffLoginView.as_view(), name="login"),
+    # A customer's portal account typed in here is sent to the portal, not to a 403 page.
+    path("accounts/login/", StaffLoginView.as_view(authentication_form=StaffLoginForm), name="login"),
     path("accounts/login/code/", StaffLoginCodeView.as_view(), name="login_code"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),
@@ -21,6 +23,8 @@ urlpatterns = [
     path("payments/", include("payments.urls")),
     path("reports/", include("reports.urls")),
     path("portal/", include("portal.urls")),
+    # The back office's side of the portal (invitations), under the staff session.
+    path("portal-access/", include("portal.staff_urls")),
     path("dev/", include("devtools.urls")),
 ]
 

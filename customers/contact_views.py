@@ -17,12 +17,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from organizations.access import require
+from organizations.panels import page_panels
 from organizations.view_kit import refusal_on
 
 from . import services
 from .forms import ContactForm, ContactFunctionForm
 from .models import Contact, ContactFunction, Customer
-from .views import customer_summary, detail_url, simple_form_page
+from .views import CONTACTS_PAGE, customer_summary, detail_url, simple_form_page
 
 # --- Contacts --------------------------------------------------------------------------
 
@@ -96,7 +97,12 @@ def contact_toggle(request, pk: int, contact_pk: int):
         else:
             messages.success(request, _("Contact %(contact)s deactivated.") % {"contact": contact})
     if request.htmx:
-        context = {"customer": customer, "contact": contact, **customer_summary(customer)}
+        context = {
+            "customer": customer,
+            "contact": contact,
+            "contact_panels": page_panels(CONTACTS_PAGE, request, customer),
+            **customer_summary(customer),
+        }
         return render(request, "customers/_contact_update.html", context)
     return redirect(detail_url(customer, "contacts"))
 

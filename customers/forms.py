@@ -390,8 +390,14 @@ class ContactForm(ModelErrorsAtFieldsMixin, ContactDataFormMixin, StyledFormMixi
             self.fields["function"].help_text = _(
                 "No functions yet: an administrator sets them up under Configuration → Contact functions."
             )
-        self.fields["is_invoice_recipient"].help_text = _("Receives the invoices by e-mail.")
-        self.fields["has_portal_access"].help_text = _("May log in to the customer portal.")
+        self.fields["is_invoice_recipient"].help_text = _(
+            "Receives the invoices by e-mail; in the customer portal, may change the invoice e-mail "
+            "address and the bank account."
+        )
+        self.fields["has_portal_access"].help_text = _(
+            "May log in to the customer portal: ticking it sends an invitation e-mail with a link to set "
+            "a password; unticking it ends the access at once."
+        )
         self.fields["is_active"].help_text = _(
             "Only active contacts appear in choice lists and receive messages."
         )

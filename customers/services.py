@@ -23,7 +23,7 @@ from organizations.numbering import number_next
 
 from .models import Action, Contact, ContactFunction, Customer, CustomerKind, DeliverySite, Note
 from .selectors import customer_duplicates
-from .signals import customer_mandate_changed
+from .signals import contact_changed, customer_mandate_changed
 
 User = get_user_model()
 
@@ -349,12 +349,21 @@ def _child_create(obj, *, user, audited: list[str], check, action: str):
     return obj
 
 
+def _announce_contact(contact: Contact, user, before: dict[str, Any]) -> None:
+    """Tell the apps built on contacts (the customer portal) what changed, inside the
+    transaction: a receiver's refusal rolls the change back."""
+    contact_changed.send(sender=Contact, contact=contact, user=user, before=before)
+
+
 def contact_create(*, customer: Customer, user, data: dict[str, Any]) -> Contact:
     contact = Contact(organization_id=customer.organization_id, customer=customer)
     _assign(contact, data, CONTACT_EDITABLE)
-    return _child_create(
-        contact, user=user, audited=CONTACT_AUDITED, check=_check_function, action="contact.created"
-    )
+    with transaction.atomic():
+        contact = _child_create(
+            contact, user=user, audited=CONTACT_AUDITED, check=_check_function, action="contact.created"
+        )
+        _announce_contact(contact, user, {})
+    return contact
 
 
 def _child_update(obj, *, user, data: dict[str, Any], editable, audited, check, action: str):
@@ -381,15 +390,20 @@ def _child_update(obj, *, user, data: dict[str, Any], editable, audited, check, 
 
 
 def contact_update(*, contact: Contact, user, data: dict[str, Any]) -> Contact:
-    return _child_update(
-        contact,
-        user=user,
-        data=data,
-        editable=CONTACT_EDITABLE,
-        audited=CONTACT_AUDITED,
-        check=_check_function,
-        action="contact.changed",
-    )
+    with transaction.atomic():
+        stored = Contact.objects.select_for_update().get(pk=contact.pk)
+        before = {name: getattr(stored, name) for name in CONTACT_EDITABLE}
+        contact = _child_update(
+            contact,
+            user=user,
+            data=data,
+            editable=CONTACT_EDITABLE,
+            audited=CONTACT_AUDITED,
+            check=_check_function,
+            action="contact.changed",
+        )
+        _announce_contact(contact, user, before)
+    return contact
 
 
 def contact_set_active(*, contact: Contact, user, active: bool) -> Contact:

@@ -9,3 +9,8 @@ from django.dispatch import Signal
 # truth for direct debits - in step and copies the active mandate back onto the row.
 # A receiver refuses the change by raising ValidationError keyed by those field names.
 customer_mandate_changed = Signal()
+
+# Sent inside the transaction of contact_create / contact_update, after the row is saved;
+# kwargs: contact, user, before (the stored values of CONTACT_EDITABLE, empty for a new
+# contact). The customer portal opens, invites or closes the contact's portal account.
+contact_changed = Signal()

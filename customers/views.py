@@ -51,6 +51,10 @@ DETAIL_TABS = (
 )
 
 
+# The page whose panels add to each contact's row (see organizations.panels).
+CONTACTS_PAGE = "customer.contacts"
+
+
 def detail_url(customer: Customer, tab: str | None = None) -> str:
     url = reverse("customers:detail", args=[customer.pk])
     return f"{url}?tab={tab}" if tab else url
@@ -393,6 +397,8 @@ def customer_detail(request, pk: int):
         "is_admin": request.role == Role.ADMIN,
         # The folders and documents tabs, filled by those apps.
         "panels": page_panels("customer.detail", request, customer),
+        # What other apps say about each contact (the customer portal's status).
+        "contact_panels": page_panels(CONTACTS_PAGE, request, customer),
     }
     return render(request, "customers/detail.html", context)
 

@@ -27,6 +27,10 @@ class PortalAccount(TenantModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_account"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The last invitation sent; a new one makes the links of the earlier ones invalid.
+    invited_at = models.DateTimeField(_("invited on"), null=True, blank=True)
+    # When the contact first set a password (accepted the invitation).
+    activated_at = models.DateTimeField(_("activated on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("portal account")
@@ -40,3 +44,14 @@ class PortalAccount(TenantModel):
         """The contact may use the portal right now."""
         contact = self.contact
         return self.user.is_active and contact.is_active and contact.has_portal_access and bool(contact.email)
+
+    @property
+    def may_change_billing_data(self) -> bool:
+        """Billing rights: the contact is one of the customer's invoice recipients, a flag
+        staff set on the contact (the people who receive the invoices are the ones who may
+        say where they go and from which account they are paid)."""
+        return self.contact.is_invoice_recipient
+
+    @property
+    def last_login(self):
+        return self.user.last_login

@@ -48,7 +48,7 @@ MAY_IMPORT: dict[str, set[str] | str] = {
     "documents": {"folders", "financing"},
     "billing": {"documents", "financing", "folders"},
     "payments": {"documents"},
-    "portal": {"documents", "folders", "customers"},
+    "portal": {"payments", "documents", "folders", "customers"},
     "reports": EVERY_PRODUCT_APP,
     "dashboard": EVERY_PRODUCT_APP,
     "demo": ANYTHING,

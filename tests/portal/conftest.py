@@ -44,3 +44,36 @@ def portal_user(portal_contact):
 def portal(portal_user):
     """A client logged in to the portal as `portal_contact`."""
     return portal_client(portal_user)
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    """run_on_commit(fn, ...) calls a service and runs its on-commit callbacks (mails, PDFs)."""
+
+    def call(fn, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            result = fn(*args, **kwargs)
+        if hasattr(result, "refresh_from_db"):
+            result.refresh_from_db()
+        return result
+
+    return call
+
+
+@pytest.fixture
+def issued_invoice_with_pdf(portal_contact, admin_user, run_on_commit):
+    """A real invoice to the portal contact's company, issued by the documents service:
+    numbered, frozen, its PDF rendered and stored."""
+    from documents import services
+    from tests.documents.factories import FolderFactory, deliver, oneoff
+
+    folder = FolderFactory(organization=portal_contact.organization, customer=portal_contact.customer)
+    oneoff(
+        folder,
+        description="Yealink T54W\nIP-Telefon",
+        quantity="2",
+        unit_price="189.90",
+        serials=("Y1", "Y2"),
+    )
+    deliver(folder)
+    return run_on_commit(services.invoice_oneoff_now, folder=folder, user=admin_user)

@@ -37,6 +37,8 @@ APP_SEEDS = [
     "payments_sepa",
     "payments_dunning",
     "payments_ledger",
+    # Portal logins for contacts of customers and a financier that have invoices.
+    "portal",
 ]
 
 DEMO_ORGS = [
