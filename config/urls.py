@@ -18,6 +18,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("payments/", include("payments.urls")),
     path("reports/", include("reports.urls")),
+    path("tickets/", include("tickets.urls")),
     path("portal/", include("portal.urls")),
     path("dev/", include("devtools.urls")),
 ]

@@ -37,6 +37,8 @@ APP_SEEDS = [
     "payments_sepa",
     "payments_dunning",
     "payments_ledger",
+    # Support tickets last: they read the customers' folders and service packages.
+    "tickets",
 ]
 
 DEMO_ORGS = [
