@@ -42,6 +42,8 @@ def attachments_field() -> MultipleFileField:
     from django.template.defaultfilters import filesizeformat
 
     field = MultipleFileField(label=_("Attachments"))
+    # Added after the styling mixin ran, so it gets the look of the other inputs here.
+    field.widget.attrs["class"] = "form-control"
     field.help_text = _(
         "Up to %(count)s files, each at most %(size)s: PDF, images, Office documents or plain text."
     ) % {"count": max_files(), "size": filesizeformat(max_bytes())}
