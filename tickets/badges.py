@@ -4,7 +4,7 @@ queue, the ticket page, the portal and the dashboard."""
 from __future__ import annotations
 
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from organizations.timezones import local_datetime
@@ -48,7 +48,7 @@ def priority_badge(ticket) -> SafeString:
 
 def sla_badge(state: str) -> SafeString:
     if state not in SLA_LABELS:
-        return format_html("")
+        return mark_safe("")
     label, css, icon = SLA_LABELS[state]
     return format_html(
         '<span class="badge {}"><i class="bi {}" aria-hidden="true"></i> {}</span>', css, icon, label
@@ -57,5 +57,5 @@ def sla_badge(state: str) -> SafeString:
 
 def due_cell(due, state: str) -> SafeString:
     if due is None:
-        return format_html('<span class="text-body-secondary">—</span>')
+        return mark_safe('<span class="text-body-secondary">—</span>')
     return format_html('<span class="text-nowrap">{}</span> {}', local_datetime(due), sla_badge(state))

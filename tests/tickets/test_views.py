@@ -258,3 +258,15 @@ def test_the_service_package_form_stores_the_response_times(client_for, admin_us
     assert (package.response_hours, package.resolution_hours) == (4, 24)
     detail = client_for(admin_user).get(reverse("catalog:package_detail", args=[package.pk])).content.decode()
     assert "4 Stunden" in detail and "24 Stunden" in detail
+
+
+@pytest.mark.parametrize("role", ["admin", "billing", "sales", "support"])
+def test_every_role_but_read_only_may_work_tickets(role, request, client_for, ticket):
+    from organizations.roles import role_has
+
+    assert role_has(role, "tickets.change")
+    assert not role_has("readonly", "tickets.change")
+    client = client_for(request.getfixturevalue(f"{role}_user"))
+    response = client.post(reverse("tickets:reply", args=[ticket.pk]), {"body": f"Antwort von {role}"})
+    assert response.status_code == 302
+    assert ticket.messages.filter(body=f"Antwort von {role}").exists()
