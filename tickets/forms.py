@@ -181,3 +181,7 @@ class AssignForm(StyledFormMixin, forms.Form):
 
 class StatusForm(StyledFormMixin, forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=TicketStatus.choices)
+
+
+class PriorityForm(StyledFormMixin, forms.Form):
+    priority = forms.ChoiceField(label=_("Priority"), choices=TicketPriority.choices)

@@ -293,6 +293,28 @@ def ticket_close(*, ticket: Ticket, contact) -> Ticket:
     return ticket
 
 
+def ticket_priority_set(*, ticket: Ticket, priority: str, user) -> Ticket:
+    """Staff weigh a ticket (portal tickets arrive as "normal")."""
+    if priority not in TicketPriority.values:
+        raise ValidationError({"priority": _("Unknown priority.")})
+    if priority == ticket.priority:
+        return ticket
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        old = locked.priority
+        locked.priority = priority
+        locked.save(update_fields=["priority", "updated_at"])
+        audit_log(
+            organization=locked.organization,
+            user=user,
+            action="tickets.ticket.priority",
+            obj=locked,
+            data={"changes": {"priority": [old, priority]}},
+        )
+    ticket.refresh_from_db()
+    return ticket
+
+
 def ticket_assign(*, ticket: Ticket, assignee, user) -> Ticket:
     """Give the ticket to a member of the organization (None: nobody)."""
     _check_member(ticket.organization, assignee)

@@ -11,5 +11,6 @@ urlpatterns = [
     path("<int:pk>/reply/", views.ticket_reply, name="reply"),
     path("<int:pk>/assign/", views.ticket_assign, name="assign"),
     path("<int:pk>/status/", views.ticket_status, name="status"),
+    path("<int:pk>/priority/", views.ticket_priority, name="priority"),
     path("<int:pk>/files/<int:attachment_pk>/", views.attachment_download, name="attachment"),
 ]

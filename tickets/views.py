@@ -20,7 +20,7 @@ from organizations.view_kit import refusal_as_message, refusal_on
 from . import engine, selectors, services
 from .badges import due_cell, priority_badge, status_badge
 from .filters import ACTIVE, TicketFilter
-from .forms import AssignForm, CustomerPickForm, StaffReplyForm, StaffTicketForm, StatusForm
+from .forms import AssignForm, CustomerPickForm, PriorityForm, StaffReplyForm, StaffTicketForm, StatusForm
 from .models import Ticket, TicketAttachment
 from .tables import TicketTable
 
@@ -117,6 +117,7 @@ def _detail(request, ticket: Ticket, *, reply_form=None, status=200):
             initial={"assignee": ticket.assignee_id}, organization=request.organization
         ),
         "status_form": StatusForm(initial={"status": ticket.status}),
+        "priority_form": PriorityForm(initial={"priority": ticket.priority}),
         "folders": selectors.customer_folders(ticket.customer),
         "equipment": equipment,
         "status_badge": status_badge(ticket),
@@ -218,6 +219,24 @@ def ticket_status(request, pk: int):
             request,
             _("%(number)s is now “%(status)s”.")
             % {"number": ticket.number, "status": ticket.get_status_display()},
+        )
+    return redirect("tickets:detail", ticket.pk)
+
+
+@require("tickets.change")
+@require_POST
+def ticket_priority(request, pk: int):
+    ticket = _ticket(pk)
+    form = PriorityForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please choose a valid priority."))
+        return redirect("tickets:detail", ticket.pk)
+    with refusal_as_message(request):
+        services.ticket_priority_set(ticket=ticket, priority=form.cleaned_data["priority"], user=request.user)
+        messages.success(
+            request,
+            _("%(number)s has priority “%(priority)s” now.")
+            % {"number": ticket.number, "priority": ticket.get_priority_display()},
         )
     return redirect("tickets:detail", ticket.pk)
 

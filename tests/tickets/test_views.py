@@ -270,3 +270,17 @@ def test_every_role_but_read_only_may_work_tickets(role, request, client_for, ti
     response = client.post(reverse("tickets:reply", args=[ticket.pk]), {"body": f"Antwort von {role}"})
     assert response.status_code == 302
     assert ticket.messages.filter(body=f"Antwort von {role}").exists()
+
+
+def test_staff_weigh_a_portal_ticket_and_the_change_is_audited(client_for, support_user, ticket):
+    from organizations.models import AuditEntry
+
+    client = client_for(support_user)
+    client.post(reverse("tickets:priority", args=[ticket.pk]), {"priority": "urgent"})
+    ticket.refresh_from_db()
+    assert ticket.priority == "urgent"
+    entry = AuditEntry.objects.get(action="tickets.ticket.priority")
+    assert entry.data["changes"]["priority"] == ["normal", "urgent"]
+    client.post(reverse("tickets:priority", args=[ticket.pk]), {"priority": "whatever"})
+    ticket.refresh_from_db()
+    assert ticket.priority == "urgent"
