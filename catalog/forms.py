@@ -87,7 +87,17 @@ class ProductForm(TenantModelForm):
 class ServicePackageForm(TenantModelForm):
     class Meta(TenantModelForm.Meta):
         model = ServicePackage
-        fields = ["name", "code", "description", "price", "cycle", "tax_rate", "is_active"]
+        fields = [
+            "name",
+            "code",
+            "description",
+            "price",
+            "cycle",
+            "tax_rate",
+            "is_active",
+            "response_hours",
+            "resolution_hours",
+        ]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
         help_texts = {"price": _("Net price per unit and billing cycle.")}
 

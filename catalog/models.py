@@ -3,7 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -147,6 +147,26 @@ class ServicePackage(TenantModel):
     cycle = models.PositiveSmallIntegerField(_("billing cycle"), choices=Cycle.choices, default=Cycle.MONTHLY)
     tax_rate = models.ForeignKey(TaxRate, verbose_name=_("tax rate"), on_delete=models.PROTECT)
     is_active = models.BooleanField(_("active"), default=True)
+    # The support promise of the contract: support tickets of a folder that carries this
+    # package are measured against these (calendar hours, see tickets/engine.py).
+    response_hours = models.PositiveSmallIntegerField(
+        _("guaranteed first response (hours)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(8760)],
+        help_text=_(
+            "Calendar hours from a support ticket's opening to the first reply. Empty = no guarantee."
+        ),
+    )
+    resolution_hours = models.PositiveSmallIntegerField(
+        _("guaranteed resolution (hours)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(8760)],
+        help_text=_(
+            "Calendar hours from a support ticket's opening to its resolution. Empty = no guarantee."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]

@@ -22,6 +22,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("payments/", include("payments.urls")),
     path("reports/", include("reports.urls")),
+    path("tickets/", include("tickets.urls")),
     path("portal/", include("portal.urls")),
     # The back office's side of the portal (invitations), under the staff session.
     path("portal-access/", include("portal.staff_urls")),

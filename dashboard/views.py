@@ -6,6 +6,7 @@ from django.utils import timezone
 from customers.models import Action, Customer, CustomerKind
 from folders.models import Folder, FolderStatus
 from organizations.access import require
+from tickets.selectors import tickets_needing_attention
 
 from .actions import action_entries, action_entry_count
 
@@ -27,5 +28,7 @@ def dashboard(request):
         "my_actions": action_entries(
             actions.filter(assignee=request.user, due_on__gte=today).order_by("due_on", "id"), limit=10
         ),
+        # Support tickets about to breach or in breach of their guaranteed response times.
+        "ticket_alerts": tickets_needing_attention(limit=10),
     }
     return render(request, "dashboard/dashboard.html", context)

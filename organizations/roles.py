@@ -38,6 +38,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "invoices.issue": frozenset({Role.ADMIN, Role.BILLING}),
     "delivery_notes.issue": frozenset({Role.ADMIN, Role.BILLING, Role.SALES, Role.SUPPORT}),
     "billing.run": frozenset({Role.ADMIN, Role.BILLING}),
+    # Support tickets: open, reply, internal notes, assign, set status.
+    "tickets.change": frozenset({Role.ADMIN, Role.BILLING, Role.SALES, Role.SUPPORT}),
     # Money: direct-debit batches, bank statements, payments, refunds and dunning.
     "payments.manage": frozenset({Role.ADMIN, Role.BILLING}),
 }

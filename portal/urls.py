@@ -23,4 +23,5 @@ urlpatterns = [
     path("documents/<int:pk>/xml/", views.document_xml, name="document_xml"),
     path("services/", views.services_page, name="services"),
     path("profile/", views.profile, name="profile"),
+    path("tickets/", include("tickets.portal_urls")),
 ]

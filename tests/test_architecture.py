@@ -26,6 +26,7 @@ PRODUCT = (
     "billing",
     "payments",
     "portal",
+    "tickets",
     "reports",
     "dashboard",
 )
@@ -49,6 +50,7 @@ MAY_IMPORT: dict[str, set[str] | str] = {
     "billing": {"documents", "financing", "folders"},
     "payments": {"documents"},
     "portal": {"payments", "documents", "folders", "customers"},
+    "tickets": {"customers", "catalog", "folders", "portal"},
     "reports": EVERY_PRODUCT_APP,
     "dashboard": EVERY_PRODUCT_APP,
     "demo": ANYTHING,

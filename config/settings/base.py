@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "billing",
     "payments",
     "portal",
+    "tickets",
     "reports",
     "dashboard",
     "demo",
@@ -265,3 +266,7 @@ LOGGING = {
         "celery": {"level": "WARNING"},
     },
 }
+
+# Support ticket attachments: the largest file accepted (bytes) and how many per message.
+TICKET_ATTACHMENT_MAX_BYTES = env.int("TICKET_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+TICKET_ATTACHMENT_MAX_FILES = env.int("TICKET_ATTACHMENT_MAX_FILES", default=5)

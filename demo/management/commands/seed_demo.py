@@ -39,6 +39,8 @@ APP_SEEDS = [
     "payments_ledger",
     # Portal logins for contacts of customers and a financier that have invoices.
     "portal",
+    # Support tickets last: they read the customers' folders and service packages.
+    "tickets",
 ]
 
 DEMO_ORGS = [
