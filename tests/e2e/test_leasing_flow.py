@@ -125,6 +125,8 @@ def _create_customer(page, name: str, street: str, postal_code: str, city: str, 
     page.fill("[name=street]", street)
     page.fill("[name=postal_code]", postal_code)
     page.fill("[name=city]", city)
+    # Invoices go out by e-mail (the default), so the customer needs an address for them.
+    page.fill("[name=email]", f"rechnung@{postal_code}.example")
     if financier:
         page.check("[name=is_financier]")
     _submit(page)
