@@ -77,24 +77,21 @@ def portal_access_follow(*, contact: Contact, user, before: dict[str, Any]) -> P
     if opened and not was_open:
         if account is None or account.activated_at is None:
             return portal_invite(contact=contact, user=user)
-        audit_log(
-            organization=contact.organization,
-            user=user,
-            action="portal.access_opened",
-            obj=account,
-            target=contact.customer,
-            data={"contact": str(contact)},
-        )
+        _access_audit(account, contact=contact, user=user, action="portal.access_opened")
     elif was_open and not opened and account is not None:
-        audit_log(
-            organization=contact.organization,
-            user=user,
-            action="portal.access_closed",
-            obj=account,
-            target=contact.customer,
-            data={"contact": str(contact)},
-        )
+        _access_audit(account, contact=contact, user=user, action="portal.access_closed")
     return account
+
+
+def _access_audit(account: PortalAccount, *, contact: Contact, user, action: str) -> None:
+    audit_log(
+        organization=contact.organization,
+        user=user,
+        action=action,
+        obj=account,
+        target=contact.customer,
+        data={"contact": str(contact)},
+    )
 
 
 def portal_invite(*, contact: Contact, user) -> PortalAccount:

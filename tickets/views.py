@@ -205,40 +205,46 @@ def ticket_assign(request, pk: int):
     return redirect("tickets:detail", ticket.pk)
 
 
+def _set_choice(request, pk: int, form_class, field: str, *, invalid: str, done: str, service):
+    """A POSTed choice (status, priority) of one ticket through its service."""
+    ticket = _ticket(pk)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        messages.error(request, invalid)
+        return redirect("tickets:detail", ticket.pk)
+    with refusal_as_message(request):
+        service(ticket=ticket, **{field: form.cleaned_data[field]}, user=request.user)
+        shown = getattr(ticket, f"get_{field}_display")()
+        messages.success(request, done % {"number": ticket.number, field: shown})
+    return redirect("tickets:detail", ticket.pk)
+
+
 @require("tickets.change")
 @require_POST
 def ticket_status(request, pk: int):
-    ticket = _ticket(pk)
-    form = StatusForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Please choose a valid status."))
-        return redirect("tickets:detail", ticket.pk)
-    with refusal_as_message(request):
-        services.ticket_status_set(ticket=ticket, status=form.cleaned_data["status"], user=request.user)
-        messages.success(
-            request,
-            _("%(number)s is now “%(status)s”.")
-            % {"number": ticket.number, "status": ticket.get_status_display()},
-        )
-    return redirect("tickets:detail", ticket.pk)
+    return _set_choice(
+        request,
+        pk,
+        StatusForm,
+        "status",
+        invalid=_("Please choose a valid status."),
+        done=_("%(number)s is now “%(status)s”."),
+        service=services.ticket_status_set,
+    )
 
 
 @require("tickets.change")
 @require_POST
 def ticket_priority(request, pk: int):
-    ticket = _ticket(pk)
-    form = PriorityForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Please choose a valid priority."))
-        return redirect("tickets:detail", ticket.pk)
-    with refusal_as_message(request):
-        services.ticket_priority_set(ticket=ticket, priority=form.cleaned_data["priority"], user=request.user)
-        messages.success(
-            request,
-            _("%(number)s has priority “%(priority)s” now.")
-            % {"number": ticket.number, "priority": ticket.get_priority_display()},
-        )
-    return redirect("tickets:detail", ticket.pk)
+    return _set_choice(
+        request,
+        pk,
+        PriorityForm,
+        "priority",
+        invalid=_("Please choose a valid priority."),
+        done=_("%(number)s has priority “%(priority)s” now."),
+        service=services.ticket_priority_set,
+    )
 
 
 @require("view")
